@@ -1,0 +1,14 @@
+/* The host's own serial console: a 16550 at COM1, 115200 8N1, polled. */
+#ifndef DRIVERS_UART16550_H
+#define DRIVERS_UART16550_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+bool uart_init(uint16_t base); /* false when no UART answers at base */
+void uart_putc(char c);
+void uart_write(const char *s, size_t n);
+void uart_drain(void); /* wait until the last byte has left the transmitter */
+
+#endif

@@ -1,0 +1,37 @@
+/* What the generic kernel asks of the architecture (arch/x86/ implements it). Generic code
+ * includes only this; the x86 details stay behind it. */
+#ifndef TESSERA_ARCH_H
+#define TESSERA_ARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <tessera/boot_info.h>
+
+struct pmm;
+struct acpi_info;
+
+/* GDT, TSS and IDT with exception handlers that dump state and stop. */
+void arch_cpu_init(void);
+/* The hypervisor's own 4-level page tables: identity map of all memory in the map, the
+ * framebuffer and the local APIC. Tables come from pmm. */
+int arch_paging_init(const struct boot_info *bi, struct pmm *pmm);
+/* Local APIC, TSC frequency (CPUID 0x15/0x16, else PIT calibration). */
+void arch_timer_init(const struct acpi_info *acpi);
+uint64_t arch_tsc_hz(void);
+const char *arch_tsc_source(void); /* "CPUID 0x15", "PIT calibration", ... */
+static inline uint64_t arch_now(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+/* CPU vendor/brand line for the boot summary. */
+void arch_cpu_describe(char *buf, unsigned len);
+/* Ends the run: ACPI power-off, or with exit_qemu the isa-debug-exit port (status 0x10 ok,
+ * 0x11 failure). Never returns. */
+void arch_poweroff(bool ok, bool exit_qemu, const struct acpi_info *acpi) __attribute__((noreturn));
+/* Deliberately faults inside the hypervisor (test switch): "ud", "pf", "gp", "de". */
+void arch_trigger_fault(const char *kind);
+void arch_halt_forever(void) __attribute__((noreturn));
+
+#endif

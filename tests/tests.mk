@@ -1,0 +1,19 @@
+# Host unit tests: every tests/unit/test_*.c is one cmocka program, built with ASan and UBSan.
+# A test names the hypervisor sources it exercises on a line of its own:
+#     /* UNIT-SOURCES: kernel/config.c kernel/lib/printf.c */
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -DTESSERA_HOST_TEST \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-Ikernel/include -Iarch/x86/include -Idrivers/include -Itests/unit
+UNIT_TESTS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_TESTS:tests/unit/%.c=$(BUILD)/unit/%)
+
+unit_sources = $(shell sed -n 's|.*UNIT-SOURCES:\(.*\)\*/.*|\1|p' $(1))
+
+.SECONDEXPANSION:
+$(BUILD)/unit/%: tests/unit/%.c $$(call unit_sources,tests/unit/%.c) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(call unit_sources,$<) -lcmocka
+
+.PHONY: unit
+unit: $(UNIT_BINS)
+	@tests/tools/run_unit.sh $(UNIT_BINS)
