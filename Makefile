@@ -26,14 +26,17 @@ HV_OBJS := $(HV_C_SRCS:%.c=$(BUILD)/hv/%.o) $(HV_ASM_SRCS:%.asm=$(BUILD)/hv/%.as
 
 $(BUILD)/hv/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(HV_CFLAGS) -c $< -o $@
 
 $(BUILD)/hv/%.asm.o: %.asm
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -Werror -MD $@.d -MP $< -o $@
+	@echo "  NASM    $<"
+	@$(NASM) -f elf64 -Werror -MD $@.d -MP $< -o $@
 
 $(BUILD)/tessera.elf: $(HV_OBJS) linker.ld
-	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
+	@echo "  LD      $@"
+	@$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
 
 # ---- UEFI loader, guests, unit tests, images: each in its own fragment -------------------------
 include $(wildcard boot/efi/efi.mk)

@@ -188,8 +188,10 @@ int multiboot2_parse(uint32_t magic, const void *mbi, struct boot_info *bi, char
                 fb->green_size = body[27];
                 fb->blue_pos = body[28];
                 fb->blue_size = body[29];
+            } else if (fb_type == 2) {
+                fb->type = BOOT_FB_EGA_TEXT; /* width/height are in characters */
             } else {
-                fb->type = BOOT_FB_NONE; /* EGA text or palette modes: not used */
+                fb->type = BOOT_FB_NONE; /* palette modes: not used */
             }
             break;
         }

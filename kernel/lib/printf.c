@@ -171,7 +171,7 @@ int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             if (!s)
                 s = "(null)";
             int len = 0;
-            while (s[len] && (precision < 0 || len < precision))
+            while ((precision < 0 || len < precision) && s[len])
                 len++;
             if (!left)
                 out_pad(&o, ' ', width - len);

@@ -30,7 +30,14 @@ void arch_cpu_describe(char *buf, unsigned len);
 /* Ends the run: ACPI power-off, or with exit_qemu the isa-debug-exit port (status 0x10 ok,
  * 0x11 failure). Never returns. */
 void arch_poweroff(bool ok, bool exit_qemu, const struct acpi_info *acpi) __attribute__((noreturn));
-/* Deliberately faults inside the hypervisor (test switch): "ud", "pf", "gp", "de". */
+/* How the run ends (exit=qemu; the ACPI info, NULL until parsed): used by the fault handler and
+ * arch_end_run. Call as soon as the command line is known, and again once ACPI is parsed. */
+void arch_set_poweroff_info(bool exit_qemu, const struct acpi_info *acpi);
+bool arch_poweroff_exit_qemu(void);
+/* arch_poweroff with the recorded exit mode and ACPI info. */
+void arch_end_run(bool ok) __attribute__((noreturn));
+/* Deliberately faults inside the hypervisor (test switch): "ud", "pf", "gp", "de", or "df" (a
+ * double fault: #UD on an unmapped stack). Returns only for an unknown kind. */
 void arch_trigger_fault(const char *kind);
 void arch_halt_forever(void) __attribute__((noreturn));
 

@@ -52,7 +52,8 @@ struct boot_module {
 
 enum boot_fb_type {
     BOOT_FB_NONE = 0,
-    BOOT_FB_RGB = 1, /* direct colour, 32 bpp expected */
+    BOOT_FB_RGB = 1,      /* direct colour, 32 bpp expected */
+    BOOT_FB_EGA_TEXT = 2, /* VGA text mode (BIOS): width x height character cells, 2 bytes each */
 };
 
 struct boot_framebuffer {

@@ -1,0 +1,78 @@
+/* CPU primitives: CPUID, MSRs, control registers. Thin inline wrappers, no policy. */
+#ifndef X86_CPU_H
+#define X86_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MSR_IA32_APIC_BASE 0x1b
+#define MSR_IA32_FEATURE_CONTROL 0x3a
+#define MSR_IA32_PAT 0x277
+#define MSR_IA32_EFER 0xc0000080
+#define MSR_IA32_FS_BASE 0xc0000100
+#define MSR_IA32_GS_BASE 0xc0000101
+
+#define CR0_PE (1ULL << 0)
+#define CR0_WP (1ULL << 16)
+#define CR0_PG (1ULL << 31)
+#define CR4_PAE (1ULL << 5)
+#define CR4_PGE (1ULL << 7)
+#define CR4_VMXE (1ULL << 13)
+#define EFER_LME (1ULL << 8)
+#define EFER_NXE (1ULL << 11)
+#define RFLAGS_IF (1ULL << 9)
+
+struct cpuid_regs {
+    uint32_t eax, ebx, ecx, edx;
+};
+
+static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
+{
+    struct cpuid_regs r;
+    __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+                     : "a"(leaf), "c"(subleaf));
+    return r;
+}
+
+static inline uint32_t cpuid_max_leaf(void) { return cpuid(0, 0).eax; }
+static inline uint32_t cpuid_max_ext_leaf(void) { return cpuid(0x80000000u, 0).eax; }
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+#define X86_DEFINE_CR(n)                                                                     \
+    static inline uint64_t read_cr##n(void)                                                  \
+    {                                                                                        \
+        uint64_t v;                                                                          \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                    \
+        return v;                                                                            \
+    }                                                                                        \
+    static inline void write_cr##n(uint64_t v)                                               \
+    {                                                                                        \
+        __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");                           \
+    }
+X86_DEFINE_CR(0)
+X86_DEFINE_CR(2)
+X86_DEFINE_CR(3)
+X86_DEFINE_CR(4)
+#undef X86_DEFINE_CR
+
+static inline uint64_t read_rflags(void)
+{
+    uint64_t v;
+    __asm__ volatile("pushfq; popq %0" : "=r"(v));
+    return v;
+}
+
+static inline void cpu_relax(void) { __builtin_ia32_pause(); }
+
+#endif

@@ -1,0 +1,42 @@
+/* The local APIC (xAPIC through MMIO, or x2APIC through MSRs when the firmware enabled it). */
+#ifndef X86_LAPIC_H
+#define X86_LAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LAPIC_REG_ID 0x20
+#define LAPIC_REG_VERSION 0x30
+#define LAPIC_REG_TPR 0x80
+#define LAPIC_REG_EOI 0xb0
+#define LAPIC_REG_SVR 0xf0
+#define LAPIC_REG_ESR 0x280
+#define LAPIC_REG_ICR_LOW 0x300
+#define LAPIC_REG_ICR_HIGH 0x310
+#define LAPIC_REG_LVT_TIMER 0x320
+#define LAPIC_REG_LVT_THERMAL 0x330
+#define LAPIC_REG_LVT_PERF 0x340
+#define LAPIC_REG_LVT_LINT0 0x350
+#define LAPIC_REG_LVT_LINT1 0x360
+#define LAPIC_REG_LVT_ERROR 0x370
+
+#define LAPIC_LVT_MASKED (1u << 16)
+#define LAPIC_SPURIOUS_VECTOR 0xff
+
+/* Enables this CPU's local APIC (software enable, spurious vector 0xff), masks every LVT entry.
+ * mmio_base: from the MADT (0 = take it from IA32_APIC_BASE). false when there is no APIC. */
+bool lapic_init(uint64_t mmio_base);
+bool lapic_present(void);
+bool lapic_is_x2apic(void);
+uint64_t lapic_base(void);
+uint32_t lapic_read(uint32_t reg);
+void lapic_write(uint32_t reg, uint32_t v);
+uint32_t lapic_id(void);
+void lapic_eoi(void);
+/* Sends an IPI (for INIT-SIPI-SIPI: icr_low = delivery mode | vector ...), waits for delivery. */
+void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low);
+
+/* The two legacy 8259s: remapped to vectors 0x20-0x2f, then fully masked. */
+void pic_disable(void);
+
+#endif

@@ -1,0 +1,125 @@
+/* VMX backend internals (arch/x86/vmx/ only). */
+#ifndef ARCH_X86_VMX_VMX_H
+#define ARCH_X86_VMX_VMX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <tessera/vcpu.h>
+
+#include "ept.h"
+
+#define MSR_VMX_BASIC 0x480
+#define MSR_VMX_PINBASED 0x481
+#define MSR_VMX_PROCBASED 0x482
+#define MSR_VMX_EXIT 0x483
+#define MSR_VMX_ENTRY 0x484
+#define MSR_VMX_MISC 0x485
+#define MSR_VMX_CR0_FIXED0 0x486
+#define MSR_VMX_CR0_FIXED1 0x487
+#define MSR_VMX_CR4_FIXED0 0x488
+#define MSR_VMX_CR4_FIXED1 0x489
+#define MSR_VMX_PROCBASED2 0x48b
+#define MSR_VMX_EPT_VPID_CAP 0x48c
+#define MSR_VMX_TRUE_PINBASED 0x48d
+#define MSR_VMX_TRUE_PROCBASED 0x48e
+#define MSR_VMX_TRUE_EXIT 0x48f
+#define MSR_VMX_TRUE_ENTRY 0x490
+
+/* Pin-based controls (SDM 25.6.1) */
+#define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)
+#define PIN_NMI_EXITING (1u << 3)
+#define PIN_PREEMPTION_TIMER (1u << 6)
+/* Primary processor-based controls (SDM 25.6.2) */
+#define PROC_HLT_EXITING (1u << 7)
+#define PROC_MWAIT_EXITING (1u << 10)
+#define PROC_RDPMC_EXITING (1u << 11)
+#define PROC_CR3_LOAD_EXITING (1u << 15)
+#define PROC_CR3_STORE_EXITING (1u << 16)
+#define PROC_USE_IO_BITMAPS (1u << 25)
+#define PROC_USE_MSR_BITMAPS (1u << 28)
+#define PROC_MONITOR_EXITING (1u << 29)
+#define PROC_SECONDARY (1u << 31)
+/* Secondary processor-based controls */
+#define PROC2_EPT (1u << 1)
+#define PROC2_RDTSCP (1u << 3)
+#define PROC2_VPID (1u << 5)
+#define PROC2_UNRESTRICTED_GUEST (1u << 7)
+#define PROC2_INVPCID (1u << 12)
+/* VM-exit controls (SDM 25.7.1) */
+#define EXIT_HOST_64BIT (1u << 9)
+#define EXIT_SAVE_PAT (1u << 18)
+#define EXIT_LOAD_PAT (1u << 19)
+#define EXIT_SAVE_EFER (1u << 20)
+#define EXIT_LOAD_EFER (1u << 21)
+#define EXIT_SAVE_PREEMPTION_TIMER (1u << 22)
+/* VM-entry controls (SDM 25.8.1) */
+#define ENTRY_IA32E_GUEST (1u << 9)
+#define ENTRY_LOAD_PAT (1u << 14)
+#define ENTRY_LOAD_EFER (1u << 15)
+
+/* What this CPU lets us set, computed once from the TRUE_* capability MSRs. */
+struct vmx_caps {
+    bool present;          /* CPUID.1:ECX.VMX */
+    uint64_t feature_control;
+    uint64_t basic;
+    uint32_t revision;
+    uint64_t ept_vpid;
+    unsigned preemption_rate; /* timer counts down every 2^rate TSC ticks */
+    uint32_t pin_allowed0, pin_allowed1;
+    uint32_t proc_allowed0, proc_allowed1;
+    uint32_t proc2_allowed1;
+    uint32_t exit_allowed0, exit_allowed1;
+    uint32_t entry_allowed0, entry_allowed1;
+    uint32_t pin, proc, proc2, exit, entry; /* the controls we run every guest with */
+};
+
+extern struct vmx_caps vmx_caps;
+
+/* Guest general registers the entry stub saves and loads (RSP and RIP live in the VMCS). */
+struct vmx_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/* Guest MSRs the VMCS does not switch: we swap them when another vCPU runs. */
+struct vmx_msrs {
+    uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+};
+
+struct vmx_vcpu {
+    struct vmx_regs regs;           /* first: the entry stub addresses it directly */
+    uint64_t vmcs_phys;
+    uint64_t io_bitmap_phys;        /* two pages: A (0-0x7fff), B */
+    uint64_t msr_bitmap_phys;
+    struct ept ept;
+    struct vmx_msrs msrs;
+    bool launched;
+    uint32_t exit_reason;           /* of the last exit */
+    uint64_t exit_qualification;
+    uint32_t exit_instruction_len;
+};
+
+/* arch/x86/vmx/vmx_entry.asm: enters the guest (VMLAUNCH when launched is 0, else VMRESUME).
+ * Returns 0 after a VM exit; 1 when the instruction failed (VMfailValid/VMfailInvalid). */
+int vmx_enter(struct vmx_regs *regs, int launched);
+
+int vmx_probe(void);
+int vmx_cpu_enable(char *why, size_t why_len);
+bool vmx_report(void);
+const char *vmx_exit_reason_name(uint32_t reason);
+
+int vmx_vcpu_create(struct vcpu *v, const struct vcpu_memory *mem,
+                    const struct vcpu_port_range *ports, unsigned port_count, char *why,
+                    size_t why_len);
+int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, size_t why_len);
+void vmx_vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit);
+void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value);
+void vmx_vcpu_skip_instruction(struct vcpu *v);
+uint64_t vmx_vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg);
+void vmx_vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value);
+unsigned vmx_vcpu_mode_bits(struct vcpu *v);
+void vmx_vcpu_dump(struct vcpu *v, const char *prefix);
+void vmx_vcpu_destroy(struct vcpu *v);
+
+#endif

@@ -1,0 +1,1009 @@
+/* VMX vCPUs: VMCS set-up, guest start states, and the exits the backend handles itself
+ * (CPUID, control registers, MSRs, exceptions). Everything a generic layer must decide (I/O,
+ * hypercalls, HLT, time slices, faults) goes back to kernel/ as a struct vcpu_exit. */
+#include <tessera/errno.h>
+#include <tessera/hypercall_abi.h>
+#include <tessera/mm.h>
+#include <tessera/printf.h>
+#include <tessera/string.h>
+#include <x86/cpu.h>
+
+#include "vmcs.h"
+#include "vmx.h"
+
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_IA32_MTRRCAP 0xfe
+#define MSR_IA32_MTRR_DEF_TYPE 0x2ff
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SFMASK 0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_TSC_AUX 0xc0000103
+
+#define EXIT_REASON_EXCEPTION_NMI 0
+#define EXIT_REASON_EXTERNAL_INTERRUPT 1
+#define EXIT_REASON_TRIPLE_FAULT 2
+#define EXIT_REASON_INIT 3
+#define EXIT_REASON_SIPI 4
+#define EXIT_REASON_CPUID 10
+#define EXIT_REASON_HLT 12
+#define EXIT_REASON_INVD 13
+#define EXIT_REASON_RDPMC 15
+#define EXIT_REASON_VMCALL 18
+#define EXIT_REASON_CR_ACCESS 28
+#define EXIT_REASON_IO 30
+#define EXIT_REASON_RDMSR 31
+#define EXIT_REASON_WRMSR 32
+#define EXIT_REASON_MWAIT 36
+#define EXIT_REASON_MONITOR 39
+#define EXIT_REASON_EPT_VIOLATION 48
+#define EXIT_REASON_EPT_MISCONFIG 49
+#define EXIT_REASON_PREEMPTION_TIMER 52
+#define EXIT_REASON_ENTRY_FAILURE (1u << 31)
+
+#define INTR_INFO_VALID (1u << 31)
+#define INTR_INFO_ERROR_CODE (1u << 11)
+#define INTR_TYPE_NMI (2u << 8)
+#define INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define INTR_TYPE_MASK (7u << 8)
+
+#define VECTOR_DE 0
+#define VECTOR_UD 6
+#define VECTOR_DF 8
+#define VECTOR_TS 10
+#define VECTOR_NP 11
+#define VECTOR_SS 12
+#define VECTOR_GP 13
+#define VECTOR_PF 14
+#define VECTOR_AC 17
+
+/* Guest exceptions we watch (to catch storms and double faults); all are re-injected. */
+#define WATCHED_EXCEPTIONS                                                                        \
+    ((1u << VECTOR_DE) | (1u << VECTOR_UD) | (1u << VECTOR_DF) | (1u << VECTOR_TS) |              \
+     (1u << VECTOR_NP) | (1u << VECTOR_SS) | (1u << VECTOR_GP) | (1u << VECTOR_AC))
+#define EXCEPTION_STORM_LIMIT 1000 /* guest exceptions in one time slice */
+
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define EFER_LMA (1ull << 10)
+#define RFLAGS_RESERVED1 (1ull << 1)
+#define PAT_POWER_ON 0x0007040600070406ull
+
+/* Segment access rights in the VMCS format (SDM 25.4.1, table 25-2). */
+#define AR_UNUSABLE (1u << 16)
+#define AR_CODE_REAL 0x009b
+#define AR_DATA_REAL 0x0093
+#define AR_CODE_32 0xc09b
+#define AR_DATA_32 0xc093
+#define AR_CODE_64 0xa09b
+#define AR_TSS_BUSY_32 0x008b /* also the 64-bit busy TSS type */
+
+/* Guest-physical PDPTE fields for PAE paging without long mode (SDM 25.4.2). */
+#define VMCS_GUEST_PDPTE0 ((enum vmcs_field)0x280a)
+
+static struct vcpu *loaded_vcpu; /* whose VMCS and MSRs are on this CPU now */
+
+static inline struct vmx_vcpu *vmx_of(struct vcpu *v) { return v->backend; }
+
+static void fault(struct vcpu_exit *exit, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fault(struct vcpu_exit *exit, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(exit->reason, sizeof(exit->reason), fmt, ap);
+    va_end(ap);
+    exit->kind = VCPU_EXIT_FAULT;
+}
+
+/* ---- VMCS loading and MSR switching --------------------------------------------------- */
+
+static bool vmptrld(uint64_t phys)
+{
+    uint8_t failed;
+    __asm__ volatile("vmptrld %1; setbe %0" : "=qm"(failed) : "m"(phys) : "cc", "memory");
+    return !failed;
+}
+
+static void vmclear(uint64_t phys)
+{
+    __asm__ volatile("vmclear %0" : : "m"(phys) : "cc", "memory");
+}
+
+/* MSRs the VMCS does not switch and guests may use directly: swapped only when another vCPU
+ * takes the CPU, so no guest ever reads another's values. */
+static void msrs_save(struct vmx_msrs *m)
+{
+    m->star = rdmsr(MSR_STAR);
+    m->lstar = rdmsr(MSR_LSTAR);
+    m->cstar = rdmsr(MSR_CSTAR);
+    m->sfmask = rdmsr(MSR_SFMASK);
+    m->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+}
+
+static void msrs_load(const struct vmx_msrs *m)
+{
+    wrmsr(MSR_STAR, m->star);
+    wrmsr(MSR_LSTAR, m->lstar);
+    wrmsr(MSR_CSTAR, m->cstar);
+    wrmsr(MSR_SFMASK, m->sfmask);
+    wrmsr(MSR_KERNEL_GS_BASE, m->kernel_gs_base);
+}
+
+static bool vcpu_load(struct vcpu *v)
+{
+    if (loaded_vcpu == v)
+        return true;
+    if (loaded_vcpu)
+        msrs_save(&vmx_of(loaded_vcpu)->msrs);
+    if (!vmptrld(vmx_of(v)->vmcs_phys))
+        return false;
+    msrs_load(&vmx_of(v)->msrs);
+    loaded_vcpu = v;
+    return true;
+}
+
+static bool vmcs_load_check(struct vcpu *v, char *why, size_t why_len)
+{
+    if (vcpu_load(v))
+        return true;
+    ksnprintf(why, why_len, "VMPTRLD of the new VMCS failed");
+    return false;
+}
+
+/* ---- creation ------------------------------------------------------------------------- */
+
+static int ept_page_alloc(void *ctx, uint64_t *phys)
+{
+    (void)ctx;
+    return page_alloc_zeroed(phys);
+}
+
+static void *ept_p2v(void *ctx, uint64_t phys)
+{
+    (void)ctx;
+    return phys_to_virt(phys);
+}
+
+static void ept_free_table(void *ctx, uint64_t phys)
+{
+    (void)ctx;
+    phys_free(phys, PAGE_SIZE);
+}
+
+static void msr_bitmap_allow(uint8_t *bitmap, uint32_t msr)
+{
+    /* Read bitmaps at 0 (low MSRs) and 0x400 (0xc0000000+), write bitmaps 0x800 later. */
+    unsigned base = msr >= 0xc0000000u ? 0x400 : 0;
+    unsigned bit = msr & 0x1fff;
+    bitmap[base + bit / 8] &= ~(1u << (bit % 8));
+    bitmap[base + 0x800 + bit / 8] &= ~(1u << (bit % 8));
+}
+
+static void io_bitmap_allow(uint8_t *bitmaps, uint16_t first, uint16_t last)
+{
+    for (uint32_t port = first; port <= last; port++)
+        bitmaps[port / 8] &= ~(1u << (port % 8)); /* A and B are adjacent pages */
+}
+
+static void host_state_write(void)
+{
+    struct {
+        uint16_t limit;
+        uint64_t base;
+    } __attribute__((packed)) gdtr, idtr;
+    uint16_t tr;
+    __asm__ volatile("sgdt %0" : "=m"(gdtr));
+    __asm__ volatile("sidt %0" : "=m"(idtr));
+    __asm__ volatile("str %0" : "=r"(tr));
+    /* The TSS base is split across the 16-byte system descriptor (SDM Vol. 3A 8.2.3). */
+    const uint8_t *d = (const uint8_t *)(uintptr_t)gdtr.base + (tr & ~7u);
+    uint64_t tss_base = (uint64_t)d[2] | (uint64_t)d[3] << 8 | (uint64_t)d[4] << 16 |
+                        (uint64_t)d[7] << 24 | (uint64_t)d[8] << 32 | (uint64_t)d[9] << 40 |
+                        (uint64_t)d[10] << 48 | (uint64_t)d[11] << 56;
+    extern char vmx_exit_landing[];
+
+    vmcs_writenat(VMCS_HOST_CR0, read_cr0());
+    vmcs_writenat(VMCS_HOST_CR3, read_cr3());
+    vmcs_writenat(VMCS_HOST_CR4, read_cr4());
+    uint16_t cs, ss;
+    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+    __asm__ volatile("mov %%ss, %0" : "=r"(ss));
+    vmcs_write16(VMCS_HOST_CS_SEL, cs);
+    vmcs_write16(VMCS_HOST_SS_SEL, ss);
+    vmcs_write16(VMCS_HOST_DS_SEL, ss);
+    vmcs_write16(VMCS_HOST_ES_SEL, ss);
+    vmcs_write16(VMCS_HOST_FS_SEL, 0);
+    vmcs_write16(VMCS_HOST_GS_SEL, 0);
+    vmcs_write16(VMCS_HOST_TR_SEL, tr); /* must be non-zero (SDM 26.2.3) */
+    vmcs_writenat(VMCS_HOST_FS_BASE, 0);
+    vmcs_writenat(VMCS_HOST_GS_BASE, 0);
+    vmcs_writenat(VMCS_HOST_TR_BASE, tss_base);
+    vmcs_writenat(VMCS_HOST_GDTR_BASE, gdtr.base);
+    vmcs_writenat(VMCS_HOST_IDTR_BASE, idtr.base);
+    vmcs_write32(VMCS_HOST_SYSENTER_CS, 0);
+    vmcs_writenat(VMCS_HOST_SYSENTER_ESP, 0);
+    vmcs_writenat(VMCS_HOST_SYSENTER_EIP, 0);
+    vmcs_write64(VMCS_HOST_EFER, rdmsr(MSR_IA32_EFER));
+    vmcs_write64(VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
+    vmcs_writenat(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_landing);
+}
+
+/* Bits of CR0/CR4 the guest may not own: the VMX fixed bits (SDM A.7, A.8). With unrestricted
+ * guest, CR0.PE and CR0.PG are the guest's own (SDM 26.3.1.1). */
+static uint64_t cr0_fixed0(void)
+{
+    return rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
+}
+
+static uint64_t cr0_host_owned(void)
+{
+    return cr0_fixed0() | ~rdmsr(MSR_VMX_CR0_FIXED1);
+}
+
+static uint64_t cr4_host_owned(void)
+{
+    return rdmsr(MSR_VMX_CR4_FIXED0) | ~rdmsr(MSR_VMX_CR4_FIXED1);
+}
+
+static void controls_write(struct vcpu *v)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    struct vmx_caps *c = &vmx_caps;
+    vmcs_write32(VMCS_PIN_CONTROLS, c->pin);
+    vmcs_write32(VMCS_PROC_CONTROLS, c->proc);
+    vmcs_write32(VMCS_PROC_CONTROLS2, c->proc2);
+    vmcs_write32(VMCS_EXIT_CONTROLS, c->exit);
+    vmcs_write32(VMCS_ENTRY_CONTROLS, c->entry);
+    vmcs_write32(VMCS_EXCEPTION_BITMAP, WATCHED_EXCEPTIONS);
+    vmcs_write32(VMCS_PF_ERROR_MASK, 0);
+    vmcs_write32(VMCS_PF_ERROR_MATCH, 0);
+    vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);
+    vmcs_write32(VMCS_EXIT_MSR_STORE_COUNT, 0);
+    vmcs_write32(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+    vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+    vmcs_write64(VMCS_IO_BITMAP_A, x->io_bitmap_phys);
+    vmcs_write64(VMCS_IO_BITMAP_B, x->io_bitmap_phys + PAGE_SIZE);
+    vmcs_write64(VMCS_MSR_BITMAP, x->msr_bitmap_phys);
+    vmcs_write64(VMCS_EPT_POINTER, ept_pointer(&x->ept));
+    if (c->proc2 & PROC2_VPID)
+        vmcs_write16(VMCS_VPID, (uint16_t)v->id); /* non-zero: 0 is the host's */
+    vmcs_write64(VMCS_TSC_OFFSET, 0);
+    vmcs_writenat(VMCS_CR0_MASK, cr0_host_owned());
+    vmcs_writenat(VMCS_CR4_MASK, cr4_host_owned());
+    vmcs_write64(VMCS_LINK_POINTER, ~0ull); /* no shadow VMCS (SDM 26.3.1.5) */
+}
+
+int vmx_vcpu_create(struct vcpu *v, const struct vcpu_memory *mem,
+                    const struct vcpu_port_range *ports, unsigned port_count, char *why,
+                    size_t why_len)
+{
+    uint64_t backend_phys;
+    if (sizeof(struct vmx_vcpu) > PAGE_SIZE || page_alloc_zeroed(&backend_phys)) {
+        ksnprintf(why, why_len, "no memory for the vCPU");
+        return -ENOMEM;
+    }
+    struct vmx_vcpu *x = phys_to_virt(backend_phys);
+    v->backend = x;
+    int err = page_alloc_zeroed(&x->vmcs_phys);
+    if (!err)
+        err = phys_alloc_zeroed(2 * PAGE_SIZE, PAGE_SIZE, &x->io_bitmap_phys);
+    if (!err)
+        err = page_alloc_zeroed(&x->msr_bitmap_phys);
+    if (!err)
+        err = ept_init(&x->ept, ept_page_alloc, ept_p2v, NULL);
+    if (!err) /* the VM's RAM and nothing else (SDM 29.3) */
+        err = ept_map(&x->ept, 0, mem->host_base, mem->size, EPT_READ | EPT_WRITE | EPT_EXEC);
+    if (err) {
+        ksnprintf(why, why_len, "cannot set up VMX structures (error %d)", err);
+        vmx_vcpu_destroy(v);
+        return err;
+    }
+
+    uint8_t *io = phys_to_virt(x->io_bitmap_phys);
+    memset(io, 0xff, 2 * PAGE_SIZE); /* every port exits unless the VM owns it */
+    for (unsigned i = 0; i < port_count; i++)
+        io_bitmap_allow(io, ports[i].first, ports[i].last);
+    uint8_t *msr = phys_to_virt(x->msr_bitmap_phys);
+    memset(msr, 0xff, PAGE_SIZE); /* every MSR exits unless listed here */
+    static const uint32_t direct_msrs[] = {
+        MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_EFER, MSR_IA32_PAT, /* VMCS-switched */
+        MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+        MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE, /* swapped by us */
+    };
+    for (unsigned i = 0; i < sizeof(direct_msrs) / sizeof(direct_msrs[0]); i++)
+        msr_bitmap_allow(msr, direct_msrs[i]);
+
+    /* A fresh VMCS: revision id, VMCLEAR (launch state "clear"), then load and fill it. */
+    *(uint32_t *)phys_to_virt(x->vmcs_phys) = vmx_caps.revision;
+    vmclear(x->vmcs_phys);
+    if (loaded_vcpu)
+        msrs_save(&vmx_of(loaded_vcpu)->msrs);
+    loaded_vcpu = NULL;
+    if (!vmcs_load_check(v, why, why_len)) {
+        vmx_vcpu_destroy(v);
+        return -EIO;
+    }
+    vmcs_first_failed_write = 0;
+    host_state_write();
+    controls_write(v);
+    if (vmcs_first_failed_write) {
+        ksnprintf(why, why_len, "VMWRITE to field 0x%x failed", vmcs_first_failed_write);
+        vmx_vcpu_destroy(v);
+        return -EIO;
+    }
+    return 0;
+}
+
+/* ---- start states --------------------------------------------------------------------- */
+
+static void segment_write(unsigned index, uint16_t sel, uint64_t base, uint32_t limit, uint32_t ar)
+{
+    /* ES, CS, SS, DS, FS, GS, LDTR, TR: consecutive encodings, 2 apart (SDM appendix B). */
+    vmcs_write16((enum vmcs_field)(VMCS_GUEST_ES_SEL + 2 * index), sel);
+    vmcs_writenat((enum vmcs_field)(VMCS_GUEST_ES_BASE + 2 * index), base);
+    vmcs_write32((enum vmcs_field)(VMCS_GUEST_ES_LIMIT + 2 * index), limit);
+    vmcs_write32((enum vmcs_field)(VMCS_GUEST_ES_AR + 2 * index), ar);
+}
+
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
+
+int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, size_t why_len)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    if (!vcpu_load(v)) {
+        ksnprintf(why, why_len, "VMPTRLD failed");
+        return -EIO;
+    }
+    memset(&x->regs, 0, sizeof(x->regs));
+    memset(&x->msrs, 0, sizeof(x->msrs));
+    msrs_load(&x->msrs);
+    x->regs.rax = s->rax;
+    x->regs.rbx = s->rbx;
+    x->regs.rcx = s->rcx;
+    x->regs.rdx = s->rdx;
+    x->regs.rsi = s->rsi;
+    x->regs.rdi = s->rdi;
+
+    uint64_t cr4_fixed = rdmsr(MSR_VMX_CR4_FIXED0);
+    uint64_t cr0, cr0_shadow, cr4 = cr4_fixed, cr4_shadow = 0, efer = 0;
+    uint32_t entry = vmx_caps.entry & ~ENTRY_IA32E_GUEST;
+    uint32_t code_ar, data_ar, seg_limit;
+    switch (s->mode) {
+    case GUEST_MODE_REAL16:
+        cr0 = CR0_ET | cr0_fixed0();
+        cr0_shadow = CR0_ET; /* what a CPU shows after reset: NE clear */
+        code_ar = AR_CODE_REAL;
+        data_ar = AR_DATA_REAL;
+        seg_limit = 0xffff;
+        break;
+    case GUEST_MODE_PROT32:
+        cr0 = CR0_PE | CR0_ET | cr0_fixed0();
+        cr0_shadow = cr0;
+        code_ar = AR_CODE_32;
+        data_ar = AR_DATA_32;
+        seg_limit = 0xffffffff;
+        break;
+    case GUEST_MODE_LONG64:
+        cr0 = CR0_PE | CR0_PG | CR0_ET | cr0_fixed0();
+        cr0_shadow = cr0;
+        cr4 |= CR4_PAE;
+        cr4_shadow = CR4_PAE;
+        efer = EFER_LME | EFER_LMA;
+        entry |= ENTRY_IA32E_GUEST;
+        code_ar = AR_CODE_64;
+        data_ar = AR_DATA_32;
+        seg_limit = 0xffffffff;
+        break;
+    default:
+        ksnprintf(why, why_len, "unknown start mode %u", s->mode);
+        return -EINVAL;
+    }
+    vmcs_first_failed_write = 0;
+    vmcs_write32(VMCS_ENTRY_CONTROLS, entry);
+    vmcs_writenat(VMCS_GUEST_CR0, cr0);
+    vmcs_writenat(VMCS_CR0_SHADOW, cr0_shadow);
+    vmcs_writenat(VMCS_GUEST_CR3, s->cr3);
+    vmcs_writenat(VMCS_GUEST_CR4, cr4);
+    vmcs_writenat(VMCS_CR4_SHADOW, cr4_shadow);
+    vmcs_write64(VMCS_GUEST_EFER, efer);
+    vmcs_write64(VMCS_GUEST_PAT, PAT_POWER_ON);
+    vmcs_write64(VMCS_GUEST_DEBUGCTL, 0);
+    vmcs_writenat(VMCS_GUEST_DR7, 0x400);
+
+    if (s->mode == GUEST_MODE_REAL16) {
+        uint16_t cs = s->cs_selector, ds = s->ds_selector;
+        segment_write(SEG_CS, cs, (uint64_t)cs << 4, seg_limit, code_ar);
+        for (unsigned seg = SEG_ES; seg <= SEG_GS; seg++)
+            if (seg != SEG_CS)
+                segment_write(seg, ds, (uint64_t)ds << 4, seg_limit, data_ar);
+        vmcs_writenat(VMCS_GUEST_GDTR_BASE, 0);
+        vmcs_write32(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+        vmcs_writenat(VMCS_GUEST_IDTR_BASE, 0);
+        vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0x3ff); /* the real-mode interrupt vector table */
+    } else {
+        segment_write(SEG_CS, s->cs_selector, 0, seg_limit, code_ar);
+        for (unsigned seg = SEG_ES; seg <= SEG_GS; seg++)
+            if (seg != SEG_CS)
+                segment_write(seg, s->ds_selector, 0, seg_limit, data_ar);
+        vmcs_writenat(VMCS_GUEST_GDTR_BASE, s->gdt_base);
+        vmcs_write32(VMCS_GUEST_GDTR_LIMIT, s->gdt_limit);
+        vmcs_writenat(VMCS_GUEST_IDTR_BASE, 0);
+        vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0); /* no IDT yet: the guest installs its own */
+    }
+    segment_write(SEG_LDTR, 0, 0, 0, AR_UNUSABLE);
+    /* TR must be a busy TSS even when the guest never uses it (SDM 26.3.1.2). */
+    segment_write(SEG_TR, 0, 0, 0xffff, AR_TSS_BUSY_32);
+
+    vmcs_writenat(VMCS_GUEST_RSP, s->rsp);
+    vmcs_writenat(VMCS_GUEST_RIP, s->rip);
+    vmcs_writenat(VMCS_GUEST_RFLAGS, RFLAGS_RESERVED1);
+    vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, 0);
+    vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+    vmcs_writenat(VMCS_GUEST_PENDING_DEBUG, 0);
+    vmcs_write32(VMCS_GUEST_SYSENTER_CS, 0);
+    vmcs_writenat(VMCS_GUEST_SYSENTER_ESP, 0);
+    vmcs_writenat(VMCS_GUEST_SYSENTER_EIP, 0);
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+    if (vmcs_first_failed_write) {
+        ksnprintf(why, why_len, "VMWRITE to field 0x%x failed", vmcs_first_failed_write);
+        return -EIO;
+    }
+    /* A restarted VM must not see stale translations of its previous life. */
+    if (vmx_caps.proc2 & PROC2_VPID) {
+        struct {
+            uint64_t vpid, addr;
+        } desc = { v->id, 0 };
+        __asm__ volatile("invvpid %0, %1" : : "m"(desc), "r"(1ull) : "cc", "memory");
+    }
+    return 0;
+}
+
+/* ---- registers ------------------------------------------------------------------------ */
+
+/* General register by the 4-bit number exit qualifications use (SDM table 28-3). */
+static uint64_t *gpr_slot(struct vmx_vcpu *x, unsigned n)
+{
+    uint64_t *slots[16] = {
+        &x->regs.rax, &x->regs.rcx, &x->regs.rdx, &x->regs.rbx, NULL /* rsp */, &x->regs.rbp,
+        &x->regs.rsi, &x->regs.rdi, &x->regs.r8, &x->regs.r9, &x->regs.r10, &x->regs.r11,
+        &x->regs.r12, &x->regs.r13, &x->regs.r14, &x->regs.r15,
+    };
+    return slots[n & 15];
+}
+
+static uint64_t gpr_read(struct vmx_vcpu *x, unsigned n)
+{
+    uint64_t *p = gpr_slot(x, n);
+    return p ? *p : vmcs_readnat(VMCS_GUEST_RSP);
+}
+
+static void gpr_write(struct vmx_vcpu *x, unsigned n, uint64_t value)
+{
+    uint64_t *p = gpr_slot(x, n);
+    if (p)
+        *p = value;
+    else
+        vmcs_writenat(VMCS_GUEST_RSP, value);
+}
+
+uint64_t vmx_vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    switch (reg) {
+    case VCPU_REG_RAX: return x->regs.rax;
+    case VCPU_REG_RBX: return x->regs.rbx;
+    case VCPU_REG_RCX: return x->regs.rcx;
+    case VCPU_REG_RDX: return x->regs.rdx;
+    case VCPU_REG_RSI: return x->regs.rsi;
+    case VCPU_REG_RDI: return x->regs.rdi;
+    case VCPU_REG_RBP: return x->regs.rbp;
+    case VCPU_REG_RSP: vcpu_load(v); return vmcs_readnat(VMCS_GUEST_RSP);
+    case VCPU_REG_RIP: vcpu_load(v); return vmcs_readnat(VMCS_GUEST_RIP);
+    }
+    return 0;
+}
+
+void vmx_vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    switch (reg) {
+    case VCPU_REG_RAX: x->regs.rax = value; break;
+    case VCPU_REG_RBX: x->regs.rbx = value; break;
+    case VCPU_REG_RCX: x->regs.rcx = value; break;
+    case VCPU_REG_RDX: x->regs.rdx = value; break;
+    case VCPU_REG_RSI: x->regs.rsi = value; break;
+    case VCPU_REG_RDI: x->regs.rdi = value; break;
+    case VCPU_REG_RBP: x->regs.rbp = value; break;
+    case VCPU_REG_RSP: vcpu_load(v); vmcs_writenat(VMCS_GUEST_RSP, value); break;
+    case VCPU_REG_RIP: vcpu_load(v); vmcs_writenat(VMCS_GUEST_RIP, value); break;
+    }
+}
+
+unsigned vmx_vcpu_mode_bits(struct vcpu *v)
+{
+    vcpu_load(v);
+    if (!(vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE))
+        return 16;
+    uint32_t cs_ar = vmcs_read32(VMCS_GUEST_CS_AR);
+    if ((vmcs_read32(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST) && (cs_ar & (1u << 13)))
+        return 64;
+    return (cs_ar & (1u << 14)) ? 32 : 16;
+}
+
+static void skip_instruction(struct vmx_vcpu *x)
+{
+    vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + x->exit_instruction_len);
+    /* Stepping past an instruction ends STI/MOV-SS blocking (SDM 25.4.2). */
+    uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+    if (intr & 3)
+        vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3u);
+}
+
+void vmx_vcpu_skip_instruction(struct vcpu *v)
+{
+    vcpu_load(v);
+    skip_instruction(vmx_of(v));
+}
+
+void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    vcpu_load(v);
+    uint64_t q = x->exit_qualification;
+    if (q & (1u << 3)) { /* IN: only the accessed part of RAX changes */
+        unsigned size = (q & 7) + 1;
+        if (size == 1)
+            x->regs.rax = (x->regs.rax & ~0xffull) | (value & 0xff);
+        else if (size == 2)
+            x->regs.rax = (x->regs.rax & ~0xffffull) | (value & 0xffff);
+        else
+            x->regs.rax = value; /* a 32-bit write zero-extends in 64-bit mode */
+    }
+    skip_instruction(x);
+}
+
+/* ---- event injection ------------------------------------------------------------------ */
+
+static bool exception_has_error_code(unsigned vector)
+{
+    return vector == VECTOR_DF || (vector >= VECTOR_TS && vector <= VECTOR_PF) ||
+           vector == VECTOR_AC;
+}
+
+static void inject_exception(unsigned vector, uint32_t error_code)
+{
+    uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
+    /* Real mode delivers no error code; with unrestricted guest, asking for one is an invalid
+     * entry (SDM 26.2.1.3). */
+    if (exception_has_error_code(vector) && (vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE)) {
+        info |= INTR_INFO_ERROR_CODE;
+        vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR, error_code);
+    }
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, info);
+}
+
+/* An exit that interrupted the delivery of an event must hand that event back (SDM 28.2.4). */
+static void reinject_interrupted_event(void)
+{
+    uint32_t idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+    if (!(idt & INTR_INFO_VALID))
+        return;
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, idt & ~(1u << 12));
+    if (idt & INTR_INFO_ERROR_CODE)
+        vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR, vmcs_read32(VMCS_IDT_VECTORING_ERROR));
+    vmcs_write32(VMCS_ENTRY_INSTRUCTION_LEN, vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
+}
+
+static bool is_contributory(unsigned vector)
+{
+    return vector == VECTOR_DE || (vector >= VECTOR_TS && vector <= VECTOR_GP);
+}
+
+/* ---- exits handled here --------------------------------------------------------------- */
+
+static void handle_cpuid(struct vmx_vcpu *x)
+{
+    uint32_t leaf = (uint32_t)x->regs.rax, sub = (uint32_t)x->regs.rcx;
+    struct cpuid_regs r;
+    if (leaf >= TESSERA_CPUID_BASE && leaf <= 0x400000ffu) {
+        r.eax = r.ebx = r.ecx = r.edx = 0;
+        if (leaf == TESSERA_CPUID_BASE) {
+            r.eax = TESSERA_CPUID_MAX;
+            r.ebx = TESSERA_CPUID_SIG_EBX;
+            r.ecx = TESSERA_CPUID_SIG_ECX;
+            r.edx = TESSERA_CPUID_SIG_EDX;
+        } else if (leaf == TESSERA_CPUID_BASE + 1) {
+            r.eax = TESSERA_ABI_VERSION;
+        }
+    } else {
+        r = cpuid(leaf, sub);
+        if (leaf == 1) {
+            r.ecx &= ~((1u << 5) | (1u << 6) | (1u << 3)); /* no VMX, SMX, MONITOR/MWAIT */
+            r.ecx |= 1u << 31;                             /* a hypervisor is present */
+        }
+    }
+    x->regs.rax = r.eax;
+    x->regs.rbx = r.ebx;
+    x->regs.rcx = r.ecx;
+    x->regs.rdx = r.edx;
+    skip_instruction(x);
+}
+
+/* PAE paging without long mode: the CPU takes PDPTEs from the VMCS, so a CR0/CR3 write we
+ * emulate must load them the way the instruction would (SDM 26.3.2.4, 4.4.1). */
+static bool load_pdptes(struct vcpu *v, uint64_t cr3)
+{
+    uint64_t gpa = cr3 & 0xffffffe0ull;
+    uint64_t host;
+    uint32_t perms;
+    if (ept_translate(&vmx_of(v)->ept, gpa, &host, &perms) != 0)
+        return false;
+    const uint64_t *pdpte = phys_to_virt(host + (gpa & 0xfff));
+    for (unsigned i = 0; i < 4; i++)
+        vmcs_write64((enum vmcs_field)(VMCS_GUEST_PDPTE0 + 2 * i), pdpte[i]);
+    return true;
+}
+
+static bool pae_without_long_mode(uint64_t cr0, uint64_t cr4, uint64_t efer)
+{
+    return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LME);
+}
+
+/* MOV to CR0 whose host-owned bits differ from the shadow (SDM 25.3): keep the fixed bits set
+ * in the real register, show the guest its own value, and do what the CPU would do on a
+ * paging change: EFER.LMA and the IA-32e entry control, PDPTEs for PAE. */
+static bool emulate_cr0_write(struct vcpu *v, uint64_t value, struct vcpu_exit *exit)
+{
+    if ((value & CR0_PG) && !(value & CR0_PE)) {
+        inject_exception(VECTOR_GP, 0);
+        return true;
+    }
+    uint64_t old = vmcs_readnat(VMCS_GUEST_CR0);
+    uint64_t real = (value | cr0_fixed0()) & rdmsr(MSR_VMX_CR0_FIXED1);
+    uint64_t efer = vmcs_read64(VMCS_GUEST_EFER);
+    uint64_t cr4 = vmcs_readnat(VMCS_GUEST_CR4);
+    if ((value & CR0_PG) != (old & CR0_PG) && (efer & EFER_LME)) {
+        uint32_t entry = vmcs_read32(VMCS_ENTRY_CONTROLS);
+        if (value & CR0_PG) {
+            if (!(cr4 & CR4_PAE)) {
+                inject_exception(VECTOR_GP, 0);
+                return true;
+            }
+            efer |= EFER_LMA;
+            entry |= ENTRY_IA32E_GUEST;
+        } else {
+            efer &= ~EFER_LMA;
+            entry &= ~ENTRY_IA32E_GUEST;
+        }
+        vmcs_write64(VMCS_GUEST_EFER, efer);
+        vmcs_write32(VMCS_ENTRY_CONTROLS, entry);
+    }
+    if (pae_without_long_mode(real, cr4, efer) && !load_pdptes(v, vmcs_readnat(VMCS_GUEST_CR3))) {
+        fault(exit, "PAE page-directory pointers outside guest RAM (CR3=0x%llx)",
+              (unsigned long long)vmcs_readnat(VMCS_GUEST_CR3));
+        return false;
+    }
+    vmcs_writenat(VMCS_GUEST_CR0, real);
+    vmcs_writenat(VMCS_CR0_SHADOW, value);
+    return true;
+}
+
+static bool handle_cr_access(struct vcpu *v, struct vcpu_exit *exit)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    uint64_t q = x->exit_qualification;
+    unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+    if (type == 0) { /* MOV to CR */
+        uint64_t value = gpr_read(x, reg);
+        if (vmx_vcpu_mode_bits(v) != 64)
+            value &= 0xffffffffull;
+        if (cr == 0) {
+            if (!emulate_cr0_write(v, value, exit))
+                return false;
+        } else if (cr == 4) {
+            if (value & CR4_VMXE) { /* CPUID says no VMX: the bit is reserved for the guest */
+                inject_exception(VECTOR_GP, 0);
+                return true;
+            }
+            uint64_t real = (value | rdmsr(MSR_VMX_CR4_FIXED0)) & rdmsr(MSR_VMX_CR4_FIXED1);
+            vmcs_writenat(VMCS_GUEST_CR4, real);
+            vmcs_writenat(VMCS_CR4_SHADOW, value);
+        } else if (cr == 3) {
+            vmcs_writenat(VMCS_GUEST_CR3, value);
+            if (pae_without_long_mode(vmcs_readnat(VMCS_GUEST_CR0), vmcs_readnat(VMCS_GUEST_CR4),
+                                      vmcs_read64(VMCS_GUEST_EFER)) &&
+                !load_pdptes(v, value)) {
+                fault(exit, "PAE page-directory pointers outside guest RAM (CR3=0x%llx)",
+                      (unsigned long long)value);
+                return false;
+            }
+        } else {
+            fault(exit, "unexpected MOV to CR%u", cr);
+            return false;
+        }
+    } else if (type == 1 && cr == 3) { /* MOV from CR3 (only when the CPU forces CR3 exits) */
+        gpr_write(x, reg, vmcs_readnat(VMCS_GUEST_CR3));
+    } else {
+        fault(exit, "unexpected control-register access (qualification 0x%llx)",
+              (unsigned long long)q);
+        return false;
+    }
+    if (!(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID))
+        skip_instruction(x);
+    return true;
+}
+
+/* MSRs that are not passed through: a few read-only facts; everything else is #GP, as on a
+ * CPU without that MSR. */
+static void handle_msr(struct vmx_vcpu *x, bool write)
+{
+    uint32_t msr = (uint32_t)x->regs.rcx;
+    uint64_t value = 0;
+    bool ok = true;
+    if (write) {
+        switch (msr) {
+        case MSR_IA32_MTRR_DEF_TYPE: /* memory types are the host's: accept and ignore */
+        case 0x200 ... 0x21f:        /* variable-range MTRRs */
+        case 0x250: case 0x258: case 0x259: case 0x268 ... 0x26f: /* fixed-range MTRRs */
+            break;
+        default:
+            ok = false;
+        }
+    } else {
+        switch (msr) {
+        case MSR_IA32_TSC:
+            __asm__ volatile("rdtsc; shl $32, %%rdx; or %%rdx, %%rax" : "=a"(value) : : "rdx");
+            break;
+        case MSR_IA32_FEATURE_CONTROL:
+            value = 1; /* locked, VMX off: matches CPUID */
+            break;
+        case MSR_IA32_MISC_ENABLE:
+        case MSR_IA32_MTRRCAP:
+        case MSR_IA32_MTRR_DEF_TYPE:
+        case 0x200 ... 0x21f:
+        case 0x250: case 0x258: case 0x259: case 0x268 ... 0x26f:
+            value = rdmsr(msr);
+            break;
+        case 0x8b: /* microcode revision */
+            value = 0;
+            break;
+        default:
+            ok = false;
+        }
+    }
+    if (!ok) {
+        inject_exception(VECTOR_GP, 0);
+        return;
+    }
+    if (!write) {
+        x->regs.rax = (uint32_t)value;
+        x->regs.rdx = value >> 32;
+    }
+    skip_instruction(x);
+}
+
+/* A watched guest exception: pass it on as the CPU would have, but count it, combine it with an
+ * interrupted delivery (double fault rules, SDM Vol. 3A table 6-5) and stop a storm. */
+static bool handle_exception(struct vcpu *v, struct vcpu_exit *exit)
+{
+    uint32_t info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+    unsigned vector = info & 0xff;
+    if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
+        v->stats[VCPU_STAT_INTR]++;
+        return true; /* a host NMI: nothing for the guest */
+    }
+    v->stats[VCPU_STAT_EXCEPTION]++;
+    uint32_t error = (info & INTR_INFO_ERROR_CODE) ? vmcs_read32(VMCS_EXIT_INTR_ERROR) : 0;
+    if (++v->exceptions_this_slice > EXCEPTION_STORM_LIMIT) {
+        fault(exit, "exception storm: more than %u exceptions in one time slice (last: vector %u, "
+              "error 0x%x)", EXCEPTION_STORM_LIMIT, vector, error);
+        return false;
+    }
+    uint32_t idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+    if ((idt & INTR_INFO_VALID) && (idt & INTR_TYPE_MASK) == INTR_TYPE_HW_EXCEPTION) {
+        unsigned first = idt & 0xff;
+        if (first == VECTOR_DF) {
+            fault(exit, "triple fault (vector %u while delivering a double fault)", vector);
+            return false;
+        }
+        if ((is_contributory(first) || first == VECTOR_PF) &&
+            (is_contributory(vector) || (first == VECTOR_PF && vector == VECTOR_PF))) {
+            inject_exception(VECTOR_DF, 0);
+            return true;
+        }
+    }
+    inject_exception(vector, error);
+    return true;
+}
+
+static void describe_ept_violation(struct vmx_vcpu *x, struct vcpu_exit *exit)
+{
+    uint64_t q = x->exit_qualification;
+    uint64_t gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+    const char *access = (q & 4) ? "instruction fetch" : (q & 2) ? "write" : "read";
+    if (q & (1u << 7))
+        fault(exit, "EPT violation: %s at guest-physical 0x%llx (guest-linear 0x%llx), outside "
+              "the VM's memory", access, (unsigned long long)gpa,
+              (unsigned long long)vmcs_readnat(VMCS_GUEST_LINEAR_ADDRESS));
+    else
+        fault(exit, "EPT violation: %s at guest-physical 0x%llx, outside the VM's memory", access,
+              (unsigned long long)gpa);
+}
+
+/* ---- the run loop --------------------------------------------------------------------- */
+
+void vmx_vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    if (!vcpu_load(v)) {
+        fault(exit, "VMPTRLD failed");
+        return;
+    }
+    uint64_t timer = slice_ticks >> vmx_caps.preemption_rate;
+    vmcs_write32(VMCS_PREEMPTION_TIMER, timer > 0xffffffffull ? 0xffffffffu : (timer ? (uint32_t)timer : 1));
+
+    for (;;) {
+        if (vmx_enter(&x->regs, x->launched)) {
+            uint32_t error = vmcs_read32(VMCS_INSTRUCTION_ERROR);
+            fault(exit, "%s failed: VM-instruction error %u%s", x->launched ? "VMRESUME" : "VMLAUNCH",
+                  error, error == 7 || error == 8 ? " (invalid control or host-state field)" : "");
+            return;
+        }
+        x->launched = true;
+        uint32_t reason = vmcs_read32(VMCS_EXIT_REASON);
+        x->exit_reason = reason;
+        x->exit_qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
+        x->exit_instruction_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
+        if (reason & EXIT_REASON_ENTRY_FAILURE) {
+            fault(exit, "VM entry failed: %s (qualification %llu): invalid guest state",
+                  vmx_exit_reason_name(reason & 0xffff), (unsigned long long)x->exit_qualification);
+            return;
+        }
+        switch (reason & 0xffff) {
+        case EXIT_REASON_CPUID:
+            v->stats[VCPU_STAT_CPUID]++;
+            handle_cpuid(x);
+            continue;
+        case EXIT_REASON_CR_ACCESS:
+            v->stats[VCPU_STAT_CR]++;
+            if (!handle_cr_access(v, exit))
+                return;
+            continue;
+        case EXIT_REASON_RDMSR:
+        case EXIT_REASON_WRMSR:
+            v->stats[VCPU_STAT_MSR]++;
+            handle_msr(x, (reason & 0xffff) == EXIT_REASON_WRMSR);
+            continue;
+        case EXIT_REASON_EXCEPTION_NMI:
+            if (!handle_exception(v, exit))
+                return;
+            continue;
+        case EXIT_REASON_EXTERNAL_INTERRUPT:
+            v->stats[VCPU_STAT_INTR]++;
+            reinject_interrupted_event();
+            continue;
+        case EXIT_REASON_MWAIT:
+        case EXIT_REASON_MONITOR:
+        case EXIT_REASON_RDPMC:
+            v->stats[VCPU_STAT_OTHER]++;
+            inject_exception(VECTOR_UD, 0); /* hidden in CPUID */
+            continue;
+        case EXIT_REASON_INVD:
+            v->stats[VCPU_STAT_OTHER]++;
+            skip_instruction(x); /* caches stay coherent; dropping them would hurt others */
+            continue;
+        case EXIT_REASON_IO: {
+            v->stats[VCPU_STAT_IO]++;
+            uint64_t q = x->exit_qualification;
+            if (q & (1u << 4)) {
+                fault(exit, "string I/O (INS/OUTS) on port 0x%llx is not supported",
+                      (unsigned long long)(q >> 16));
+                return;
+            }
+            exit->kind = VCPU_EXIT_IO;
+            exit->io.port = (uint16_t)(q >> 16);
+            exit->io.size = (uint8_t)((q & 7) + 1);
+            exit->io.write = !(q & (1u << 3));
+            exit->io.value = (uint32_t)x->regs.rax;
+            return;
+        }
+        case EXIT_REASON_VMCALL:
+            v->stats[VCPU_STAT_HYPERCALL]++;
+            exit->kind = VCPU_EXIT_HYPERCALL;
+            return;
+        case EXIT_REASON_HLT:
+            v->stats[VCPU_STAT_HLT]++;
+            exit->kind = VCPU_EXIT_HLT;
+            return;
+        case EXIT_REASON_PREEMPTION_TIMER:
+            v->stats[VCPU_STAT_PREEMPT]++;
+            exit->kind = VCPU_EXIT_PREEMPTED;
+            return;
+        case EXIT_REASON_EPT_VIOLATION:
+            v->stats[VCPU_STAT_NPF]++;
+            describe_ept_violation(x, exit);
+            return;
+        case EXIT_REASON_TRIPLE_FAULT:
+            v->stats[VCPU_STAT_OTHER]++;
+            fault(exit, "triple fault (shutdown)");
+            return;
+        case 19 ... 27: case 50: case 53: /* VMX instructions */
+            v->stats[VCPU_STAT_OTHER]++;
+            fault(exit, "the guest executed %s (VMX instructions are not available to guests)",
+                  vmx_exit_reason_name(reason & 0xffff));
+            return;
+        default:
+            v->stats[VCPU_STAT_OTHER]++;
+            fault(exit, "unexpected VM exit: reason %u (%s), qualification 0x%llx", reason & 0xffff,
+                  vmx_exit_reason_name(reason & 0xffff), (unsigned long long)x->exit_qualification);
+            return;
+        }
+    }
+}
+
+/* ---- reports and teardown --------------------------------------------------------------- */
+
+void vmx_vcpu_dump(struct vcpu *v, const char *prefix)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    if (!vcpu_load(v))
+        return;
+    struct vmx_regs *r = &x->regs;
+    kprintf("%sRIP=%016llx RSP=%016llx RFLAGS=%016llx mode=%u-bit\n", prefix,
+            (unsigned long long)vmcs_readnat(VMCS_GUEST_RIP),
+            (unsigned long long)vmcs_readnat(VMCS_GUEST_RSP),
+            (unsigned long long)vmcs_readnat(VMCS_GUEST_RFLAGS), vmx_vcpu_mode_bits(v));
+    kprintf("%sRAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n", prefix,
+            (unsigned long long)r->rax, (unsigned long long)r->rbx, (unsigned long long)r->rcx,
+            (unsigned long long)r->rdx);
+    kprintf("%sRSI=%016llx RDI=%016llx RBP=%016llx R8 =%016llx\n", prefix,
+            (unsigned long long)r->rsi, (unsigned long long)r->rdi, (unsigned long long)r->rbp,
+            (unsigned long long)r->r8);
+    kprintf("%sR9 =%016llx R10=%016llx R11=%016llx R12=%016llx\n", prefix,
+            (unsigned long long)r->r9, (unsigned long long)r->r10, (unsigned long long)r->r11,
+            (unsigned long long)r->r12);
+    kprintf("%sR13=%016llx R14=%016llx R15=%016llx\n", prefix, (unsigned long long)r->r13,
+            (unsigned long long)r->r14, (unsigned long long)r->r15);
+    kprintf("%sCR0=%016llx (guest sees %016llx) CR3=%016llx CR4=%016llx (guest sees %016llx)\n",
+            prefix, (unsigned long long)vmcs_readnat(VMCS_GUEST_CR0),
+            (unsigned long long)vmcs_readnat(VMCS_CR0_SHADOW),
+            (unsigned long long)vmcs_readnat(VMCS_GUEST_CR3),
+            (unsigned long long)vmcs_readnat(VMCS_GUEST_CR4),
+            (unsigned long long)vmcs_readnat(VMCS_CR4_SHADOW));
+    kprintf("%sEFER=%llx CS=%04x base=%llx ar=%x DS=%04x SS=%04x GDTR=%llx/%x IDTR=%llx/%x\n",
+            prefix, (unsigned long long)vmcs_read64(VMCS_GUEST_EFER),
+            vmcs_read16(VMCS_GUEST_CS_SEL), (unsigned long long)vmcs_readnat(VMCS_GUEST_CS_BASE),
+            vmcs_read32(VMCS_GUEST_CS_AR), vmcs_read16(VMCS_GUEST_DS_SEL),
+            vmcs_read16(VMCS_GUEST_SS_SEL), (unsigned long long)vmcs_readnat(VMCS_GUEST_GDTR_BASE),
+            vmcs_read32(VMCS_GUEST_GDTR_LIMIT), (unsigned long long)vmcs_readnat(VMCS_GUEST_IDTR_BASE),
+            vmcs_read32(VMCS_GUEST_IDTR_LIMIT));
+    kprintf("%slast exit: reason %u (%s) qualification 0x%llx\n", prefix, x->exit_reason & 0xffff,
+            vmx_exit_reason_name(x->exit_reason & 0xffff), (unsigned long long)x->exit_qualification);
+}
+
+void vmx_vcpu_destroy(struct vcpu *v)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    if (!x)
+        return;
+    if (loaded_vcpu == v)
+        loaded_vcpu = NULL;
+    if (x->vmcs_phys) {
+        vmclear(x->vmcs_phys);
+        phys_free(x->vmcs_phys, PAGE_SIZE);
+    }
+    if (x->io_bitmap_phys)
+        phys_free(x->io_bitmap_phys, 2 * PAGE_SIZE);
+    if (x->msr_bitmap_phys)
+        phys_free(x->msr_bitmap_phys, PAGE_SIZE);
+    if (x->ept.pml4_phys)
+        ept_for_each_table(&x->ept, ept_free_table, NULL);
+    phys_free(virt_to_phys(x), PAGE_SIZE);
+    v->backend = NULL;
+}

@@ -1,0 +1,429 @@
+/* attacker: tries one escape per run, chosen by cmdline attack=NAME (see guests/README.md). The
+ * hypervisor is expected to stop the VM (or refuse the call); if an attack "succeeds" we print
+ * "attacker: ESCAPED ..." and exit 99. Exit 0 = the attack was refused in a way the guest could
+ * observe (error codes, failed VMXON); exit 3 = it was stopped by an exception delivered to us. */
+#include <tessera/errno.h>
+#include <tessera/string.h>
+#include "guest.h"
+#include "start64.h"
+
+#define ESCAPED 99
+#define BLOCKED_BY_EXCEPTION 3
+#define BAD_CMDLINE 2
+
+#define MIB (1024ull * 1024)
+#define HV_LOAD_ADDR 0x200000ull      /* where the hypervisor lives in host-physical memory */
+#define MB2_HEADER_MAGIC 0xe85250d6u  /* its Multiboot2 header, searched in the first 32 KiB */
+#define LAPIC_VERSION_REG 0xfee00030ull
+
+/* ---- our own page tables: identity-map 0-4 GiB, plus a 2 MiB window at 512 GiB that can point
+ * at any physical address. The loader's tables map only our RAM, so without these an access
+ * outside RAM would be a guest #PF instead of reaching the hypervisor's EPT. ---- */
+#define PTE_P 0x1ull
+#define PTE_RW 0x2ull
+#define PTE_PS 0x80ull
+#define PAGE_2M (2 * MIB)
+#define WINDOW_VA 0x8000000000ull /* PML4 slot 1 */
+
+static uint64_t pml4[512] __attribute__((aligned(4096)));
+static uint64_t pdpt_low[512] __attribute__((aligned(4096)));
+static uint64_t pd_low[4][512] __attribute__((aligned(4096)));
+static uint64_t pdpt_window[512] __attribute__((aligned(4096)));
+static uint64_t pd_window[512] __attribute__((aligned(4096)));
+
+static void paging_setup(void)
+{
+    for (int i = 0; i < 4; i++) {
+        pdpt_low[i] = (uintptr_t)pd_low[i] | PTE_P | PTE_RW;
+        for (int j = 0; j < 512; j++)
+            pd_low[i][j] = ((uint64_t)i * 512 + j) * PAGE_2M | PTE_P | PTE_RW | PTE_PS;
+    }
+    pdpt_window[0] = (uintptr_t)pd_window | PTE_P | PTE_RW;
+    pml4[0] = (uintptr_t)pdpt_low | PTE_P | PTE_RW;
+    pml4[1] = (uintptr_t)pdpt_window | PTE_P | PTE_RW;
+    __asm__ volatile("mov %0, %%cr3" : : "r"((uintptr_t)pml4) : "memory");
+}
+
+/* Maps the 2 MiB page holding phys at the window and returns phys's virtual address there. */
+static volatile uint64_t *window_map(uint64_t phys)
+{
+    pd_window[0] = (phys & ~(PAGE_2M - 1)) | PTE_P | PTE_RW | PTE_PS;
+    __asm__ volatile("invlpg (%0)" : : "r"(WINDOW_VA) : "memory");
+    return (volatile uint64_t *)(uintptr_t)(WINDOW_VA + (phys & (PAGE_2M - 1) & ~7ull));
+}
+
+/* ---- an IDT that reports every exception (vectors 0-31) ---- */
+struct idt_gate {
+    uint16_t offset_low;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type; /* 0x8e: present, DPL 0, 64-bit interrupt gate */
+    uint16_t offset_mid;
+    uint32_t offset_high;
+    uint32_t reserved;
+} __attribute__((packed));
+
+struct idt_pointer {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+/* What isr_common leaves on the stack, lowest address first. */
+struct exception_frame {
+    uint64_t r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/* 32 stubs, 16 bytes apart: push a dummy error code where the CPU pushes none (all but 8, 10-14,
+ * 17, 21, 29, 30), push the vector, and share one body that can return with iretq. */
+__asm__(".section .text\n"
+        ".macro isr_stub vec, has_error\n"
+        "    .balign 16\n"
+        "    .if \\has_error == 0\n"
+        "    pushq $0\n"
+        "    .endif\n"
+        "    pushq $\\vec\n"
+        "    jmp isr_common\n"
+        ".endm\n"
+        ".balign 16\n"
+        "isr_stubs:\n"
+        "    isr_stub 0,0\n isr_stub 1,0\n isr_stub 2,0\n isr_stub 3,0\n"
+        "    isr_stub 4,0\n isr_stub 5,0\n isr_stub 6,0\n isr_stub 7,0\n"
+        "    isr_stub 8,1\n isr_stub 9,0\n isr_stub 10,1\n isr_stub 11,1\n"
+        "    isr_stub 12,1\n isr_stub 13,1\n isr_stub 14,1\n isr_stub 15,0\n"
+        "    isr_stub 16,0\n isr_stub 17,1\n isr_stub 18,0\n isr_stub 19,0\n"
+        "    isr_stub 20,0\n isr_stub 21,1\n isr_stub 22,0\n isr_stub 23,0\n"
+        "    isr_stub 24,0\n isr_stub 25,0\n isr_stub 26,0\n isr_stub 27,0\n"
+        "    isr_stub 28,0\n isr_stub 29,1\n isr_stub 30,1\n isr_stub 31,0\n"
+        "isr_common:\n"
+        "    push %rax\n push %rcx\n push %rdx\n push %rsi\n push %rdi\n"
+        "    push %r8\n push %r9\n push %r10\n push %r11\n"
+        "    mov %rsp, %rdi\n"
+        "    cld\n"
+        "    call attacker_exception\n"
+        "    pop %r11\n pop %r10\n pop %r9\n pop %r8\n"
+        "    pop %rdi\n pop %rsi\n pop %rdx\n pop %rcx\n pop %rax\n"
+        "    add $16, %rsp\n"
+        "    iretq\n"
+        ".global isr_stubs\n"
+        ".previous\n");
+extern const char isr_stubs[];
+
+static struct idt_gate idt[32] __attribute__((aligned(16)));
+static bool storm_mode;
+static uint64_t storm_count, storm_limit;
+
+static void idt_install(void)
+{
+    uint16_t cs;
+    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+    for (int v = 0; v < 32; v++) {
+        uint64_t handler = (uintptr_t)isr_stubs + 16 * (uint64_t)v;
+        idt[v] = (struct idt_gate){
+            .offset_low = (uint16_t)handler,
+            .selector = cs,
+            .type = 0x8e,
+            .offset_mid = (uint16_t)(handler >> 16),
+            .offset_high = (uint32_t)(handler >> 32),
+        };
+    }
+    struct idt_pointer p = { sizeof(idt) - 1, (uintptr_t)idt };
+    __asm__ volatile("lidt %0" : : "m"(p) : "memory");
+}
+
+void attacker_exception(struct exception_frame *f);
+
+void attacker_exception(struct exception_frame *f)
+{
+    if (storm_mode && f->vector == 6) {
+        /* return straight to the same ud2: the storm goes on until someone stops it */
+        storm_count++;
+        if (storm_limit && storm_count >= storm_limit) {
+            guest_printf("attacker: exception storm: %llu exceptions taken, nobody stopped us\n",
+                         (unsigned long long)storm_count);
+            guest_exit(1);
+        }
+        return;
+    }
+    uint64_t cr2;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+    guest_printf("attacker: exception vector=%llu error=0x%llx rip=0x%llx cr2=0x%llx\n",
+                 (unsigned long long)f->vector, (unsigned long long)f->error,
+                 (unsigned long long)f->rip, (unsigned long long)cr2);
+    guest_printf("attacker: blocked by an exception\n");
+    guest_exit(BLOCKED_BY_EXCEPTION);
+}
+
+/* ---- the attacks ---- */
+static uint64_t outside_address(void)
+{
+    uint64_t addr;
+    int rc = cmdline_get_u64(guest_cmdline, "addr", &addr);
+    if (rc == 0)
+        return addr;
+    return guest_mem_size ? guest_mem_size + MIB : 0x40000000ull;
+}
+
+static int attack_read_outside(void)
+{
+    uint64_t addr = outside_address();
+    guest_printf("attacker: reading gpa=0x%llx (RAM ends at 0x%llx)\n", (unsigned long long)addr,
+                 (unsigned long long)guest_mem_size);
+    uint64_t value = *window_map(addr);
+    guest_printf("attacker: ESCAPED read gpa=0x%llx value=0x%016llx\n", (unsigned long long)addr,
+                 (unsigned long long)value);
+    return ESCAPED;
+}
+
+static int attack_write_outside(void)
+{
+    uint64_t addr = outside_address();
+    guest_printf("attacker: writing gpa=0x%llx (RAM ends at 0x%llx)\n", (unsigned long long)addr,
+                 (unsigned long long)guest_mem_size);
+    volatile uint64_t *p = window_map(addr);
+    *p = 0x2154434152544e45ull;
+    uint64_t back = *p;
+    guest_printf("attacker: ESCAPED wrote gpa=0x%llx read back 0x%016llx\n",
+                 (unsigned long long)addr, (unsigned long long)back);
+    return ESCAPED;
+}
+
+/* Looks for a valid Multiboot2 header (magic, arch, length, checksum summing to 0) in the first
+ * 32 KiB at phys, 8-byte aligned as the spec requires. */
+static bool find_mb2_header(uint64_t phys, uint64_t *found_at)
+{
+    for (uint64_t off = 0; off < 32768; off += 8) {
+        volatile uint32_t *h = (volatile uint32_t *)window_map(phys + off);
+        if (h[0] == MB2_HEADER_MAGIC && (uint32_t)(h[0] + h[1] + h[2] + h[3]) == 0) {
+            *found_at = phys + off;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int attack_read_hv(void)
+{
+    guest_printf("attacker: reading gpa=0x%llx where the hypervisor sits in host memory\n",
+                 (unsigned long long)HV_LOAD_ADDR);
+    uint64_t first = *window_map(HV_LOAD_ADDR);
+    uint64_t at;
+    bool mb2 = find_mb2_header(HV_LOAD_ADDR, &at);
+    guest_printf("attacker: read_hv gpa=0x%llx first=0x%016llx mb2_header=%s\n",
+                 (unsigned long long)HV_LOAD_ADDR, (unsigned long long)first, mb2 ? "yes" : "no");
+    if (mb2) {
+        guest_printf("attacker: ESCAPED hypervisor Multiboot2 header visible at gpa=0x%llx\n",
+                     (unsigned long long)at);
+        return ESCAPED;
+    }
+    guest_printf("attacker: read_hv sees only its own RAM at 0x%llx\n",
+                 (unsigned long long)HV_LOAD_ADDR);
+
+    uint64_t target;
+    int rc = cmdline_get_u64(guest_cmdline, "target", &target);
+    if (rc == -ENOENT)
+        return 0;
+    if (rc < 0) {
+        guest_printf("attacker: bad target= value\n");
+        return BAD_CMDLINE;
+    }
+    bool inside = guest_mem_size && target < guest_mem_size;
+    guest_printf("attacker: reading target gpa=0x%llx (%s own RAM)\n", (unsigned long long)target,
+                 inside ? "inside" : "outside");
+    volatile uint64_t *p = window_map(target);
+    uint64_t v0 = p[0], v1 = p[1];
+    guest_printf("attacker: read_hv target=0x%llx value=0x%016llx 0x%016llx\n",
+                 (unsigned long long)target, (unsigned long long)v0, (unsigned long long)v1);
+    if (!inside) {
+        guest_printf("attacker: ESCAPED read outside RAM at target=0x%llx\n",
+                     (unsigned long long)target);
+        return ESCAPED;
+    }
+    guest_printf("attacker: read_hv target lies in own RAM: saw own memory only\n");
+    return 0;
+}
+
+static int attack_mmio(void)
+{
+    guest_printf("attacker: reading the local APIC at gpa=0x%llx\n",
+                 (unsigned long long)LAPIC_VERSION_REG);
+    volatile uint32_t *reg = (volatile uint32_t *)window_map(LAPIC_VERSION_REG);
+    uint32_t value = reg[0];
+    guest_printf("attacker: ESCAPED local APIC readable, version register=0x%08x\n", value);
+    return ESCAPED;
+}
+
+static int attack_cli_spin(void)
+{
+    guest_printf("attacker: interrupts off, spinning forever\n");
+    __asm__ volatile("cli");
+    for (;;)
+        __asm__ volatile("pause" : : : "memory");
+    __builtin_unreachable();
+}
+
+static uint8_t vmxon_region[4096] __attribute__((aligned(4096)));
+
+static int attack_vmxon(void)
+{
+    uint64_t cr4;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    guest_printf("attacker: setting CR4.VMXE (cr4=0x%llx)\n", (unsigned long long)cr4);
+    cr4 |= 1ull << 13;
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+    guest_printf("attacker: executing VMXON\n");
+    uint64_t region = (uintptr_t)vmxon_region;
+    uint8_t failed_invalid, failed_valid;
+    __asm__ volatile("vmxon %2\n"
+                     "setc %0\n"
+                     "setz %1\n"
+                     : "=r"(failed_invalid), "=r"(failed_valid)
+                     : "m"(region)
+                     : "cc", "memory");
+    if (!failed_invalid && !failed_valid) {
+        guest_printf("attacker: ESCAPED VMXON succeeded inside a guest\n");
+        return ESCAPED;
+    }
+    guest_printf("attacker: VMXON failed (CF=%u ZF=%u)\n", failed_invalid, failed_valid);
+    return 0;
+}
+
+static char long_buffer[TESSERA_HC_CONSOLE_MAX + 64];
+
+struct bad_call {
+    const char *name;
+    unsigned long nr, a1, a2;
+};
+
+static int attack_vmcall_bad(void)
+{
+    if (!tessera_detect(NULL, NULL)) {
+        guest_printf("attacker: not running under Tessera, VMCALL would #UD\n");
+        return 1;
+    }
+    memset(long_buffer, 'x', sizeof(long_buffer));
+    long_buffer[sizeof(long_buffer) - 1] = '\n';
+    unsigned long ram_end = guest_mem_size ? guest_mem_size : 0x40000000ul;
+    unsigned long buf = (uintptr_t)long_buffer;
+    const struct bad_call calls[] = {
+        { "unknown_0", 0, 0, 0 },
+        { "unknown_7", 7, 0, 0 },
+        { "unknown_0xffff", 0xffff, 0, 0 },
+        { "unknown_all_ones", ~0ul, 0, 0 },
+        /* the low 32 bits say CONSOLE_WRITE: a hypervisor that truncates RAX would print */
+        { "unknown_high_bits", 0x100000000ul | TESSERA_HC_CONSOLE_WRITE, buf, 16 },
+        { "write_past_ram", TESSERA_HC_CONSOLE_WRITE, ram_end, 16 },
+        { "write_straddling_ram_end", TESSERA_HC_CONSOLE_WRITE, ram_end - 8, 16 },
+        { "write_far_outside", TESSERA_HC_CONSOLE_WRITE, 0x4000000000ul, 16 },
+        { "write_wrapping", TESSERA_HC_CONSOLE_WRITE, ~0ul - 15, 32 },
+        { "write_lapic_mmio", TESSERA_HC_CONSOLE_WRITE, 0xfee00000ul, 16 },
+        { "write_too_long", TESSERA_HC_CONSOLE_WRITE, buf, TESSERA_HC_CONSOLE_MAX + 1 },
+        { "write_huge_length", TESSERA_HC_CONSOLE_WRITE, buf, ~0ul },
+    };
+    int accepted = 0;
+    for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+        const struct bad_call *c = &calls[i];
+        long rc = tessera_hypercall(c->nr, c->a1, c->a2, 0, NULL);
+        guest_printf("attacker: vmcall %s nr=0x%lx a1=0x%lx a2=0x%lx rc=%ld %s\n", c->name,
+                     c->nr, c->a1, c->a2, rc, rc < 0 ? "refused" : "ACCEPTED");
+        if (rc >= 0)
+            accepted++;
+    }
+    /* the hypervisor must still work normally after all that */
+    static const char ok_line[] = "attacker: console_write still works\n";
+    long rc = tessera_console_write(ok_line, sizeof(ok_line) - 1);
+    guest_printf("attacker: vmcall valid_write rc=%ld\n", rc);
+    if (accepted) {
+        guest_printf("attacker: ESCAPED %d malformed hypercalls were accepted\n", accepted);
+        return ESCAPED;
+    }
+    if (rc != (long)(sizeof(ok_line) - 1)) {
+        guest_printf("attacker: valid CONSOLE_WRITE failed after the malformed ones\n");
+        return 1;
+    }
+    guest_printf("attacker: all malformed hypercalls refused\n");
+    return 0;
+}
+
+static int attack_triple_fault(void)
+{
+    guest_printf("attacker: loading an empty IDT and dividing by zero\n");
+    struct idt_pointer empty = { 0, 0 };
+    __asm__ volatile("lidt %0\n"
+                     "xor %%ecx, %%ecx\n"
+                     "div %%ecx\n"
+                     :
+                     : "m"(empty)
+                     : "rax", "rcx", "rdx", "memory");
+    guest_printf("attacker: ESCAPED still running after a triple fault\n");
+    return ESCAPED;
+}
+
+static int attack_exception_storm(void)
+{
+    uint64_t limit;
+    if (cmdline_u64_option("attacker", guest_cmdline, "limit", 0, 0, UINT64_MAX, &limit) < 0)
+        return BAD_CMDLINE;
+    storm_limit = limit;
+    storm_mode = true;
+    guest_printf("attacker: #UD handler returns to the faulting ud2, forever (limit=%llu)\n",
+                 (unsigned long long)limit);
+    for (;;)
+        __asm__ volatile("ud2" : : : "memory");
+    __builtin_unreachable();
+}
+
+static int attack_ud(void)
+{
+    guest_printf("attacker: executing ud2 with no IDT of our own\n");
+    __asm__ volatile("ud2" : : : "memory");
+    guest_printf("attacker: ESCAPED returned from #UD without an IDT\n");
+    return ESCAPED;
+}
+
+struct attack {
+    const char *name;
+    int (*run)(void);
+    bool own_paging; /* needs our page tables (touches memory outside RAM) */
+    bool idt;        /* gets the reporting IDT */
+};
+
+static const struct attack attacks[] = {
+    { "read_outside", attack_read_outside, true, true },
+    { "write_outside", attack_write_outside, true, true },
+    { "read_hv", attack_read_hv, true, true },
+    { "mmio", attack_mmio, true, true },
+    { "cli_spin", attack_cli_spin, false, true },
+    { "vmxon", attack_vmxon, false, true },
+    { "vmcall_bad", attack_vmcall_bad, false, true },
+    { "triple_fault", attack_triple_fault, false, false },
+    { "exception_storm", attack_exception_storm, false, true },
+    { "ud", attack_ud, false, false },
+};
+
+int guest_main(const struct tessera_start_info *info)
+{
+    (void)info;
+    char name[32];
+    int rc = cmdline_get(guest_cmdline, "attack", name, sizeof(name));
+    const struct attack *a = NULL;
+    for (size_t i = 0; rc >= 0 && i < sizeof(attacks) / sizeof(attacks[0]); i++)
+        if (strcmp(attacks[i].name, name) == 0)
+            a = &attacks[i];
+    if (!a) {
+        guest_printf("attacker: need attack=NAME, one of:");
+        for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++)
+            guest_printf(" %s", attacks[i].name);
+        guest_printf("\n");
+        return BAD_CMDLINE;
+    }
+    if (a->idt)
+        idt_install();
+    if (a->own_paging)
+        paging_setup();
+    guest_printf("attacker: attack=%s starting\n", a->name);
+    rc = a->run();
+    guest_printf("attacker: attack=%s finished status=%d\n", a->name, rc);
+    return rc;
+}

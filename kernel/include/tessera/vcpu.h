@@ -1,0 +1,104 @@
+/* The vendor-neutral vCPU interface. The generic kernel creates, runs and inspects vCPUs only
+ * through these functions; arch/x86/virt.c dispatches them to the VMX backend (arch/x86/vmx/)
+ * or, later, the SVM one (arch/x86/svm/). Backend state hangs off vcpu->backend. */
+#ifndef TESSERA_VCPU_H
+#define TESSERA_VCPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <tessera/guest_boot.h>
+
+struct vm;
+
+/* Why a vCPU left guest mode, as far as generic code cares. Everything else (CPUID, control
+ * registers, MSRs, interrupts) the backend handles itself. */
+enum vcpu_exit_kind {
+    VCPU_EXIT_IO = 1,        /* port I/O the generic device layer must complete */
+    VCPU_EXIT_HYPERCALL = 2, /* VMCALL/VMMCALL: registers hold the call */
+    VCPU_EXIT_HLT = 3,       /* the guest halted */
+    VCPU_EXIT_PREEMPTED = 4, /* its time slice ran out */
+    VCPU_EXIT_FAULT = 5,     /* the guest cannot go on: reason says why */
+};
+
+/* Exit statistics, by generic category, kept per vCPU for the summary table. */
+enum vcpu_stat {
+    VCPU_STAT_CPUID,
+    VCPU_STAT_IO,
+    VCPU_STAT_HYPERCALL,
+    VCPU_STAT_HLT,
+    VCPU_STAT_PREEMPT,
+    VCPU_STAT_CR,
+    VCPU_STAT_MSR,
+    VCPU_STAT_EXCEPTION,
+    VCPU_STAT_NPF,  /* EPT violation / nested page fault */
+    VCPU_STAT_INTR, /* external interrupt / NMI while in the guest */
+    VCPU_STAT_OTHER,
+    VCPU_STAT_COUNT,
+};
+
+struct vcpu_io {
+    uint16_t port;
+    uint8_t size; /* 1, 2 or 4 */
+    bool write;
+    uint32_t value; /* the written value; for reads the handler fills it via vcpu_complete_io */
+};
+
+struct vcpu_exit {
+    uint32_t kind; /* enum vcpu_exit_kind */
+    struct vcpu_io io;
+    char reason[160]; /* VCPU_EXIT_FAULT: one line, e.g. "EPT violation: write at GPA 0x..." */
+};
+
+enum vcpu_reg {
+    VCPU_REG_RAX, VCPU_REG_RBX, VCPU_REG_RCX, VCPU_REG_RDX,
+    VCPU_REG_RSI, VCPU_REG_RDI, VCPU_REG_RBP, VCPU_REG_RSP,
+    VCPU_REG_RIP,
+};
+
+/* The memory a VM owns: guest-physical [0, size) is host-physical [host_base, host_base + size). */
+struct vcpu_memory {
+    uint64_t host_base;
+    uint64_t size;
+};
+
+struct vcpu_port_range {
+    uint16_t first, last;
+};
+
+struct vcpu {
+    struct vm *vm;
+    unsigned id;         /* unique, non-zero: becomes the VPID/ASID */
+    void *backend;       /* vendor state */
+    uint64_t stats[VCPU_STAT_COUNT];
+    uint32_t exceptions_this_slice;
+};
+
+/* Once per physical CPU: enable the extension. Returns 0, or a negative error with why filled in
+ * ("VT-x is disabled in the firmware (IA32_FEATURE_CONTROL locked without VMX)"). */
+int virt_cpu_enable(char *why, size_t why_len);
+/* Prints what the CPU offers (boot summary lines). Returns true when guests can run here. */
+bool virt_report(void);
+const char *virt_name(void); /* "VT-x", "AMD-V" */
+
+int vcpu_create(struct vcpu *v, struct vm *vm, unsigned id, const struct vcpu_memory *mem,
+                const struct vcpu_port_range *ports, unsigned port_count, char *why, size_t why_len);
+/* (Re)sets the register state to an image's start state. */
+int vcpu_reset(struct vcpu *v, const struct guest_boot_state *state, char *why, size_t why_len);
+/* Runs the guest for at most slice_ticks TSC ticks or until an exit generic code must see. */
+void vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit);
+/* Completes the I/O of the last VCPU_EXIT_IO (value is ignored for writes) and steps past it. */
+void vcpu_complete_io(struct vcpu *v, uint32_t value);
+/* Steps past the instruction of the last exit (hypercall, HLT). */
+void vcpu_skip_instruction(struct vcpu *v);
+uint64_t vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg);
+void vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value);
+/* Guest mode: 16, 32 or 64 (for hypercall argument widths). */
+unsigned vcpu_mode_bits(struct vcpu *v);
+/* Prints the full register state, each line starting with prefix. */
+void vcpu_dump(struct vcpu *v, const char *prefix);
+void vcpu_destroy(struct vcpu *v);
+
+extern const char *const vcpu_stat_names[VCPU_STAT_COUNT];
+
+#endif

@@ -1,0 +1,76 @@
+/* Virtual machines: created from the config and an image, run by the scheduler loop
+ * (kernel/vmm.c), ended by their own exit, a fault, or a failure we detect. */
+#ifndef TESSERA_VM_H
+#define TESSERA_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <tessera/boot_info.h>
+#include <tessera/config.h>
+#include <tessera/image.h>
+#include <tessera/linebuf.h>
+#include <tessera/ring.h>
+#include <tessera/sched_policy.h>
+#include <tessera/vcpu.h>
+#include <tessera/vuart.h>
+
+#define VM_MAX CONFIG_MAX_VMS
+#define VM_RING_SIZE 4096
+#define VM_MAX_RESTARTS 3
+#define VM_NO_TIMER UINT64_MAX
+
+enum vm_state {
+    VM_RUNNING = 1,
+    VM_EXITED = 2, /* ended itself: exit hypercall or port 0xf4 */
+    VM_FAILED = 3, /* stopped by the hypervisor: reason says why */
+};
+
+struct vm {
+    unsigned id; /* 0-based, in config order */
+    struct vm_config cfg;
+    char prefix[CONFIG_NAME_MAX + 4]; /* "[name] " */
+    const struct boot_module *image_file;
+    struct image_info image;
+    struct image_module modules[CONFIG_MAX_MODULES];
+    uint8_t image_sha256[32];
+
+    uint64_t ram_host; /* guest-physical 0 lives here */
+    uint64_t ram_size;
+
+    struct vcpu vcpu;
+    struct vuart uart;
+    struct linebuf line;
+    struct ring output;
+    uint8_t output_storage[VM_RING_SIZE];
+
+    int sched_index;
+    struct sched_entity sched;
+    uint64_t timer_deadline; /* armed by SET_TIMER, VM_NO_TIMER when none */
+    uint64_t started_at;
+
+    uint32_t state;
+    uint32_t exit_status;
+    char fail_reason[160];
+    unsigned restarts;
+    unsigned ignored_ports_reported;
+};
+
+/* Creates every VM the config describes; a VM that cannot be created is reported and skipped. */
+void vm_create_all(const struct config *cfg, const struct boot_info *bi, unsigned cpu_count);
+unsigned vm_count(void);
+struct vm *vm_get(unsigned index);
+
+/* Console output of a VM: one byte through its line buffer to the consoles and its ring. */
+void vm_output_byte(struct vm *vm, uint8_t byte);
+/* Ends a VM: status from its own exit, or a failure (which may restart it, per config). */
+void vm_exit(struct vm *vm, uint32_t status);
+void vm_fail(struct vm *vm, const char *reason);
+
+/* The scheduler side of ending and restarting a VM (kernel/vmm.c). */
+void sched_finish_vm(struct vm *vm);
+void sched_restart_vm(struct vm *vm);
+
+/* Runs every VM to its end, then prints the summary. Returns true if all ended with status 0. */
+bool vmm_run(uint64_t quantum_ticks);
+
+#endif

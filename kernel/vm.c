@@ -1,0 +1,202 @@
+/* VM creation from config entries and images, output plumbing, and ending VMs. */
+#include <tessera/arch.h>
+#include <tessera/console.h>
+#include <tessera/errno.h>
+#include <tessera/mm.h>
+#include <tessera/printf.h>
+#include <tessera/sha256.h>
+#include <tessera/string.h>
+#include <tessera/vm.h>
+
+static struct vm vms[VM_MAX];
+static unsigned nr_vms;
+
+unsigned vm_count(void) { return nr_vms; }
+struct vm *vm_get(unsigned index) { return index < nr_vms ? &vms[index] : NULL; }
+
+static void vm_emit_line(void *ctx, const char *line, size_t len)
+{
+    struct vm *vm = ctx;
+    console_write_line(vm->prefix, line, len);
+}
+
+void vm_output_byte(struct vm *vm, uint8_t byte)
+{
+    ring_putc(&vm->output, byte);
+    linebuf_putc(&vm->line, (char)byte, vm_emit_line, vm);
+}
+
+static void vuart_out(void *ctx, uint8_t byte)
+{
+    vm_output_byte(ctx, byte);
+}
+
+static const struct boot_module *find_file(const struct boot_info *bi, const char *name)
+{
+    for (unsigned i = 0; i < bi->module_count; i++)
+        if (strcmp(bi->modules[i].name, name) == 0)
+            return &bi->modules[i];
+    return NULL;
+}
+
+static void refuse(const struct vm_config *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void refuse(const struct vm_config *c, const char *fmt, ...)
+{
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    kvsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    kprintf("tessera: vm %s (config line %u): refused: %s\n", c->name, c->line, why);
+}
+
+/* Zeroes the VM's RAM, loads its image and sets the vCPU to the image's start state. Used at
+ * creation and on every restart, so no data survives from one life of a VM to the next. */
+static int vm_load(struct vm *vm, char *why, size_t why_len)
+{
+    phys_zero(vm->ram_host, vm->ram_size);
+    struct guest_boot_state state;
+    const char *cmdline = vm->cfg.cmdline;
+    int err = image_load(&vm->image, phys_to_virt(vm->image_file->addr), vm->image_file->size,
+                         phys_to_virt(vm->ram_host), vm->ram_size, cmdline, vm->modules,
+                         vm->cfg.module_count, &state, why, why_len);
+    if (err)
+        return err;
+    vm->timer_deadline = VM_NO_TIMER;
+    vm->started_at = arch_now();
+    linebuf_init(&vm->line);
+    vuart_init(&vm->uart, vuart_out, vm);
+    return vcpu_reset(&vm->vcpu, &state, why, why_len);
+}
+
+static bool vm_create(struct vm *vm, const struct vm_config *c, const struct boot_info *bi,
+                      unsigned cpu_count)
+{
+    char why[160];
+    memset(vm, 0, sizeof(*vm));
+    vm->cfg = *c;
+    vm->id = nr_vms;
+    ksnprintf(vm->prefix, sizeof(vm->prefix), "[%s] ", c->name);
+
+    if (c->cpu >= cpu_count) {
+        refuse(c, "CPU %u does not exist (this machine has %u)", c->cpu, cpu_count);
+        return false;
+    }
+    if (c->cpu != 0) {
+        refuse(c, "CPU %u exists, but only CPU 0 runs guests so far (secondary CPUs are not "
+               "started yet)", c->cpu);
+        return false;
+    }
+    vm->image_file = find_file(bi, c->image);
+    if (!vm->image_file) {
+        refuse(c, "image '%s' was not found among the loaded files", c->image);
+        return false;
+    }
+    for (unsigned i = 0; i < c->module_count; i++) {
+        const struct boot_module *m = find_file(bi, c->modules[i]);
+        if (!m) {
+            refuse(c, "module '%s' was not found among the loaded files", c->modules[i]);
+            return false;
+        }
+        vm->modules[i].data = phys_to_virt(m->addr);
+        vm->modules[i].size = m->size;
+        vm->modules[i].name = m->name;
+    }
+    const void *data = phys_to_virt(vm->image_file->addr);
+    sha256(data, vm->image_file->size, vm->image_sha256);
+    char hex[65];
+    sha256_hex(vm->image_sha256, hex);
+    if (c->has_sha256 && memcmp(c->sha256, vm->image_sha256, 32) != 0) {
+        char want[65];
+        sha256_hex(c->sha256, want);
+        refuse(c, "image '%s' has SHA-256 %s, the config expects %s", c->image, hex, want);
+        return false;
+    }
+    if (image_probe(data, vm->image_file->size, &vm->image, why, sizeof(why)) != 0) {
+        refuse(c, "image '%s': %s", c->image, why);
+        return false;
+    }
+    vm->ram_size = c->memory_bytes;
+    if (phys_alloc_zeroed(vm->ram_size, 2ull << 20, &vm->ram_host) != 0) {
+        refuse(c, "needs %llu MiB of RAM, but the largest free block is %llu MiB (%llu MiB free)",
+               (unsigned long long)(vm->ram_size >> 20),
+               (unsigned long long)(pmm_largest_free(&kernel_pmm) >> 20),
+               (unsigned long long)(pmm_free_bytes(&kernel_pmm) >> 20));
+        return false;
+    }
+    struct vcpu_memory mem = { vm->ram_host, vm->ram_size };
+    struct vcpu_port_range ports[CONFIG_MAX_PORT_RANGES];
+    for (unsigned i = 0; i < c->port_count; i++) {
+        ports[i].first = c->ports[i].first;
+        ports[i].last = c->ports[i].last;
+    }
+    if (vcpu_create(&vm->vcpu, vm, vm->id + 1, &mem, ports, c->port_count, why, sizeof(why))) {
+        refuse(c, "%s", why);
+        phys_free(vm->ram_host, vm->ram_size);
+        return false;
+    }
+    ring_init(&vm->output, vm->output_storage, sizeof(vm->output_storage));
+    if (vm_load(vm, why, sizeof(why)) != 0) {
+        refuse(c, "image '%s': %s", c->image, why);
+        vcpu_destroy(&vm->vcpu);
+        phys_free(vm->ram_host, vm->ram_size);
+        return false;
+    }
+    vm->state = VM_RUNNING;
+    kprintf("tessera: vm %s: image=%s format=%s size=%llu sha256=%s\n", c->name, c->image,
+            image_format_name(vm->image.format), (unsigned long long)vm->image_file->size, hex);
+    kprintf("tessera: vm %s: guest-physical 0x0-0x%llx -> host-physical 0x%llx-0x%llx, cpu=%u "
+            "weight=%u on_fail=%s\n", c->name, (unsigned long long)vm->ram_size,
+            (unsigned long long)vm->ram_host, (unsigned long long)(vm->ram_host + vm->ram_size),
+            c->cpu, c->weight, c->on_fail == VM_FAIL_RESTART ? "restart" : "stop");
+    for (unsigned i = 0; i < c->port_count; i++)
+        kprintf("tessera: vm %s: owns ports 0x%x-0x%x\n", c->name, c->ports[i].first,
+                c->ports[i].last);
+    return true;
+}
+
+void vm_create_all(const struct config *cfg, const struct boot_info *bi, unsigned cpu_count)
+{
+    for (unsigned i = 0; i < cfg->vm_count && nr_vms < VM_MAX; i++)
+        if (vm_create(&vms[nr_vms], &cfg->vms[i], bi, cpu_count))
+            nr_vms++;
+}
+
+static void flush_output(struct vm *vm)
+{
+    linebuf_flush(&vm->line, vm_emit_line, vm);
+}
+
+void vm_exit(struct vm *vm, uint32_t status)
+{
+    flush_output(vm);
+    vm->state = VM_EXITED;
+    vm->exit_status = status;
+    kprintf("tessera: vm %s exited with status %u\n", vm->cfg.name, status);
+    sched_finish_vm(vm);
+}
+
+void vm_fail(struct vm *vm, const char *reason)
+{
+    char prefix[CONFIG_NAME_MAX + 24];
+    flush_output(vm);
+    str_copy(vm->fail_reason, reason, sizeof(vm->fail_reason));
+    kprintf("tessera: vm %s failed: %s\n", vm->cfg.name, reason);
+    ksnprintf(prefix, sizeof(prefix), "tessera: vm %s:   ", vm->cfg.name);
+    vcpu_dump(&vm->vcpu, prefix);
+    if (vm->cfg.on_fail == VM_FAIL_RESTART && vm->restarts < VM_MAX_RESTARTS) {
+        char why[160];
+        vm->restarts++;
+        kprintf("tessera: vm %s: restarting (restart %u of at most %u)\n", vm->cfg.name,
+                vm->restarts, VM_MAX_RESTARTS);
+        if (vm_load(vm, why, sizeof(why)) == 0) {
+            sched_restart_vm(vm);
+            return;
+        }
+        kprintf("tessera: vm %s: restart failed: %s\n", vm->cfg.name, why);
+    } else if (vm->cfg.on_fail == VM_FAIL_RESTART) {
+        kprintf("tessera: vm %s: not restarting again (%u restarts)\n", vm->cfg.name, vm->restarts);
+    }
+    vm->state = VM_FAILED;
+    sched_finish_vm(vm);
+}

@@ -1,0 +1,282 @@
+/* The run loop of one physical CPU: pick a VM (kernel/sched_policy.c), run its vCPU for a slice,
+ * handle what it exits for (port I/O, hypercalls, HLT, faults), account the time. When every VM
+ * has ended, print the summary table. */
+#include <tessera/arch.h>
+#include <tessera/console.h>
+#include <tessera/errno.h>
+#include <tessera/hypercall_abi.h>
+#include <tessera/mm.h>
+#include <tessera/printf.h>
+#include <tessera/string.h>
+#include <tessera/vm.h>
+
+#define COM1_BASE 0x3f8
+#define IGNORED_PORT_REPORTS 4
+
+static struct sched_policy sched;
+static uint64_t boot_tsc;
+static bool shares_taken;
+static uint64_t share_ticks[VM_MAX]; /* ticks_run of every VM when the first one ended */
+
+static void take_shares_snapshot(void)
+{
+    if (shares_taken)
+        return;
+    shares_taken = true;
+    for (unsigned i = 0; i < vm_count(); i++)
+        share_ticks[i] = vm_get(i)->sched.ticks_run;
+}
+
+void sched_finish_vm(struct vm *vm)
+{
+    take_shares_snapshot();
+    sched_finish(&sched, (unsigned)vm->sched_index);
+}
+
+void sched_restart_vm(struct vm *vm)
+{
+    sched_restart(&sched, (unsigned)vm->sched_index);
+}
+
+/* ---- port I/O ----------------------------------------------------------------------------- */
+
+static uint32_t port_read(struct vm *vm, uint16_t port, unsigned size)
+{
+    uint32_t value = 0;
+    for (unsigned i = 0; i < size; i++) {
+        uint16_t p = (uint16_t)(port + i);
+        uint8_t b = 0xff; /* nothing there: the bus floats high */
+        if (p >= COM1_BASE && p < COM1_BASE + 8)
+            b = vuart_read(&vm->uart, p - COM1_BASE);
+        value |= (uint32_t)b << (8 * i);
+    }
+    return value;
+}
+
+/* Returns false when the write ended the VM. */
+static bool port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+    if (port >= TESSERA_DEBUG_EXIT_PORT && port < TESSERA_DEBUG_EXIT_PORT + 4) {
+        vm_exit(vm, size == 1 ? (value & 0xff) : size == 2 ? (value & 0xffff) : value);
+        return false;
+    }
+    for (unsigned i = 0; i < size; i++) {
+        uint16_t p = (uint16_t)(port + i);
+        uint8_t b = (uint8_t)(value >> (8 * i));
+        if (p >= COM1_BASE && p < COM1_BASE + 8) {
+            vuart_write(&vm->uart, p - COM1_BASE, b);
+        } else if (vm->ignored_ports_reported < IGNORED_PORT_REPORTS) {
+            vm->ignored_ports_reported++;
+            kprintf("tessera: vm %s: write 0x%x to port 0x%x ignored (no device there)%s\n",
+                    vm->cfg.name, b, p,
+                    vm->ignored_ports_reported == IGNORED_PORT_REPORTS ? "; not reporting more" : "");
+        }
+    }
+    return true;
+}
+
+/* ---- hypercalls --------------------------------------------------------------------------- */
+
+static uint64_t ticks_to_ns(uint64_t ticks)
+{
+    uint64_t hz = arch_tsc_hz();
+    if (!hz)
+        return 0;
+    return (ticks / hz) * 1000000000ull + (ticks % hz) * 1000000000ull / hz;
+}
+
+enum hypercall_result { HC_CONTINUE, HC_END_SLICE, HC_VM_ENDED };
+
+static enum hypercall_result hypercall(struct vm *vm)
+{
+    struct vcpu *v = &vm->vcpu;
+    uint64_t mask = vcpu_mode_bits(v) == 64 ? ~0ull : 0xffffffffull;
+    uint64_t nr = vcpu_get_reg(v, VCPU_REG_RAX) & mask;
+    uint64_t a1 = vcpu_get_reg(v, VCPU_REG_RBX) & mask;
+    uint64_t a2 = vcpu_get_reg(v, VCPU_REG_RCX) & mask;
+    int64_t ret = 0;
+    enum hypercall_result result = HC_CONTINUE;
+
+    switch (nr) {
+    case TESSERA_HC_CONSOLE_WRITE:
+        if (a2 > TESSERA_HC_CONSOLE_MAX) {
+            ret = -TESSERA_EINVAL;
+        } else if (a1 >= vm->ram_size || a2 > vm->ram_size - a1) {
+            ret = -TESSERA_EFAULT; /* checked without overflow: a1 + a2 could wrap */
+        } else {
+            const uint8_t *buf = phys_to_virt(vm->ram_host + a1);
+            for (uint64_t i = 0; i < a2; i++)
+                vm_output_byte(vm, buf[i]);
+            ret = (int64_t)a2;
+        }
+        break;
+    case TESSERA_HC_YIELD:
+        result = HC_END_SLICE;
+        break;
+    case TESSERA_HC_VM_ID:
+        ret = vm->id;
+        break;
+    case TESSERA_HC_TIME: {
+        uint64_t now = arch_now();
+        vcpu_set_reg(v, VCPU_REG_RBX, arch_tsc_hz() & mask);
+        vcpu_set_reg(v, VCPU_REG_RCX, now & mask);
+        vcpu_set_reg(v, VCPU_REG_RDX, ticks_to_ns(now - boot_tsc) & mask);
+        break;
+    }
+    case TESSERA_HC_EXIT:
+        vm_exit(vm, (uint32_t)a1);
+        return HC_VM_ENDED;
+    case TESSERA_HC_SET_TIMER:
+        vm->timer_deadline = a1 ? arch_now() + a1 : VM_NO_TIMER;
+        break;
+    default:
+        ret = -TESSERA_ENOSYS;
+        break;
+    }
+    vcpu_set_reg(v, VCPU_REG_RAX, (uint64_t)ret & mask);
+    vcpu_skip_instruction(v);
+    return result;
+}
+
+/* ---- the loop ----------------------------------------------------------------------------- */
+
+/* Runs vm for one slice. */
+static void run_slice(struct vm *vm, uint64_t slice)
+{
+    struct vcpu *v = &vm->vcpu;
+    struct vcpu_exit exit;
+    uint64_t start = arch_now();
+    v->exceptions_this_slice = 0;
+    for (;;) {
+        uint64_t used = arch_now() - start;
+        if (used >= slice)
+            break;
+        vcpu_run(v, slice - used, &exit);
+        if (exit.kind == VCPU_EXIT_IO) {
+            if (exit.io.write) {
+                if (!port_write(vm, exit.io.port, exit.io.size, exit.io.value))
+                    break;
+                vcpu_complete_io(v, 0);
+            } else {
+                vcpu_complete_io(v, port_read(vm, exit.io.port, exit.io.size));
+            }
+            continue;
+        }
+        if (exit.kind == VCPU_EXIT_HYPERCALL) {
+            enum hypercall_result r = hypercall(vm);
+            if (r == HC_CONTINUE)
+                continue;
+            break;
+        }
+        if (exit.kind == VCPU_EXIT_HLT) {
+            /* HLT waits for the armed timer; without one it simply gives up the slice. */
+            vcpu_skip_instruction(v);
+            if (vm->timer_deadline != VM_NO_TIMER) {
+                uint64_t wake = vm->timer_deadline;
+                vm->timer_deadline = VM_NO_TIMER;
+                sched_charge(&sched, (unsigned)vm->sched_index, arch_now() - start);
+                sched_block(&sched, (unsigned)vm->sched_index, wake);
+                return;
+            }
+            break;
+        }
+        if (exit.kind == VCPU_EXIT_PREEMPTED)
+            break;
+        /* VCPU_EXIT_FAULT */
+        vm_fail(vm, exit.reason);
+        break;
+    }
+    sched_charge(&sched, (unsigned)vm->sched_index, arch_now() - start);
+}
+
+static void print_summary(void)
+{
+    uint64_t total = 0, share_total = 0;
+    unsigned weight_total = 0;
+    for (unsigned i = 0; i < vm_count(); i++) {
+        total += vm_get(i)->sched.ticks_run;
+        share_total += share_ticks[i];
+        weight_total += vm_get(i)->cfg.weight;
+    }
+    kprintf("tessera: summary (%u VMs, %llu TSC ticks in guests)\n", vm_count(),
+            (unsigned long long)total);
+    kprintf("tessera:   %-12s %-10s %14s %6s %6s %6s  exits\n", "vm", "result", "ticks", "share",
+            "weight", "slices");
+    for (unsigned i = 0; i < vm_count(); i++) {
+        struct vm *vm = vm_get(i);
+        char result[24], exits[200];
+        if (vm->state == VM_EXITED)
+            ksnprintf(result, sizeof(result), "exit %u", vm->exit_status);
+        else
+            ksnprintf(result, sizeof(result), "FAILED");
+        unsigned n = 0;
+        for (unsigned s = 0; s < VCPU_STAT_COUNT; s++)
+            if (vm->vcpu.stats[s])
+                n += ksnprintf(exits + n, sizeof(exits) - n, "%s=%llu ", vcpu_stat_names[s],
+                               (unsigned long long)vm->vcpu.stats[s]);
+        if (n == 0)
+            str_copy(exits, "none", sizeof(exits));
+        uint64_t permille = total ? vm->sched.ticks_run * 1000 / total : 0;
+        kprintf("tessera:   %-12s %-10s %14llu %3llu.%llu%% %6u %6llu  %s\n", vm->cfg.name, result,
+                (unsigned long long)vm->sched.ticks_run, (unsigned long long)(permille / 10),
+                (unsigned long long)(permille % 10), vm->cfg.weight,
+                (unsigned long long)vm->sched.times_scheduled, exits);
+        if (vm->state == VM_FAILED)
+            kprintf("tessera:   %-12s reason: %s\n", "", vm->fail_reason);
+    }
+    if (vm_count() > 1 && share_total) {
+        char line[400];
+        unsigned n = ksnprintf(line, sizeof(line), "tessera: shares while all VMs ran:");
+        for (unsigned i = 0; i < vm_count(); i++) {
+            uint64_t got = share_ticks[i] * 1000 / share_total;
+            uint64_t want = (uint64_t)vm_get(i)->cfg.weight * 1000 / weight_total;
+            n += ksnprintf(line + n, sizeof(line) - n, " %s=%llu.%llu%%(weight %llu.%llu%%)",
+                           vm_get(i)->cfg.name, (unsigned long long)(got / 10),
+                           (unsigned long long)(got % 10), (unsigned long long)(want / 10),
+                           (unsigned long long)(want % 10));
+        }
+        kprintf("%s\n", line);
+    }
+}
+
+bool vmm_run(uint64_t quantum_ticks)
+{
+    boot_tsc = arch_now();
+    sched_init(&sched, quantum_ticks);
+    for (unsigned i = 0; i < vm_count(); i++) {
+        struct vm *vm = vm_get(i);
+        vm->sched_index = sched_add(&sched, &vm->sched, vm->cfg.weight);
+        if (vm->sched_index < 0) {
+            vm->state = VM_FAILED;
+            str_copy(vm->fail_reason, "scheduler is full", sizeof(vm->fail_reason));
+        }
+    }
+    kprintf("tessera: running %u VMs on CPU 0 (time slice %llu TSC ticks)\n", vm_count(),
+            (unsigned long long)quantum_ticks);
+    for (;;) {
+        uint64_t slice, idle_until;
+        int index = sched_pick(&sched, arch_now(), &slice, &idle_until);
+        if (index < 0) {
+            if (idle_until == SCHED_NO_TIMER)
+                break; /* every VM has ended */
+            while (arch_now() < idle_until)
+                __builtin_ia32_pause();
+            continue;
+        }
+        struct vm *vm = NULL;
+        for (unsigned i = 0; i < vm_count(); i++)
+            if (vm_get(i)->sched_index == index)
+                vm = vm_get(i);
+        if (!vm || vm->state != VM_RUNNING) {
+            sched_finish(&sched, (unsigned)index);
+            continue;
+        }
+        run_slice(vm, slice);
+    }
+    print_summary();
+    bool all_ok = true;
+    for (unsigned i = 0; i < vm_count(); i++)
+        if (vm_get(i)->state != VM_EXITED || vm_get(i)->exit_status != 0)
+            all_ok = false;
+    return all_ok;
+}

@@ -1,0 +1,41 @@
+#!/bin/bash
+# The whole UEFI chain under Bochs (corei7_skylake_x, VT-x with EPT): OVMF -> BOOTX64.EFI ->
+# tessera.elf -> the default guests. The USB image is attached as the ATA disk. Bochs cannot
+# report our status: judged by the serial log.
+. "$(dirname "$0")/../tools/lib.sh"
+
+img=$T/usb.img
+log=$T/serial.log
+files=()
+for f in "$BUILD"/guests/*; do
+    [ -f "$f" ] && files+=("$f")
+done
+[ -f "$BUILD/guests/tessera.cfg" ] || files+=("$ROOT/guests/tessera.cfg")
+
+uefi_make_image "$img" "${files[@]}" || { fail "cannot build the USB image"; finish; }
+
+status=0
+# Stop as soon as the run has ended (or the firmware gave up and started its shell).
+uefi_boot_bochs "$img" "$log" 300 '^tessera: end status=|^Shell> |X64 Exception' || status=$?
+uefi_clean_log "$log" >"$log.clean"
+L=$log.clean
+[ "$status" -ne 124 ] || fail "Bochs timed out (300 s) before the run ended"
+
+expect "$L" '^Tessera BOOTX64.EFI: loading Tessera from \\tessera\\$' "loader banner"
+expect "$L" '^tessera.elf: [0-9]+ bytes, loaded at 0x200000-' "hypervisor loaded"
+expect "$L" '^module tessera.cfg: [0-9]+ bytes at 0x[0-9A-F]+$' "config loaded as a module"
+expect "$L" '^cmdline: "" \(from none\)$' "no command line on a plain image"
+expect "$L" '^exiting boot services; kernel entry 0x' "boot services exited"
+expect_not "$L" 'cannot read|FATAL|X64 Exception' "no loader or firmware errors"
+
+# The hypervisor's summary on Bochs: VT-x with EPT, VPID and unrestricted guest.
+expect "$L" '^tessera: boot path=UEFI firmware=UEFI loader="Tessera BOOTX64.EFI"' "boot path line"
+expect "$L" '^tessera: memory usable=[0-9]+ MiB in [0-9]+ regions' "memory summary"
+expect "$L" '^tessera: cpus=1\b' "CPU count"
+expect "$L" '^tessera: vmx: .*EPT' "VT-x with EPT"
+expect "$L" '^tessera: vmx: .*VPID' "VT-x with VPID"
+expect "$L" '^tessera: vmx: .*unrestricted' "VT-x with unrestricted guest"
+# The guests run after a UEFI boot: the default config's hello VM prints through its virtual UART.
+expect "$L" '^\[hello\] ' "hello guest output"
+expect "$L" '^tessera: end status=ok$' "clean end"
+finish

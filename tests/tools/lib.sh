@@ -1,0 +1,102 @@
+# Shared helpers for integration tests (bash). Source it from tests/integration/test_*.sh.
+# Each test works in its own scratch directory $T and ends with `finish`.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+TEST_NAME=$(basename "$0" .sh)
+T=${TEST_OUT:-$BUILD/test-out}/$TEST_NAME
+rm -rf "$T" && mkdir -p "$T"
+_failures=0
+
+note() { echo "[$TEST_NAME] $*"; }
+fail() { echo "[$TEST_NAME] FAIL: $*"; _failures=$((_failures + 1)); }
+
+# expect LOG REGEX WHAT: LOG must contain a line matching the extended REGEX.
+expect() {
+    if ! grep -Eq -- "$2" "$1"; then
+        fail "$3 (no line matches /$2/ in $1)"
+    fi
+}
+# expect_not LOG REGEX WHAT: no line may match.
+expect_not() {
+    if grep -Eq -- "$2" "$1"; then
+        fail "$3 (unexpected line: $(grep -Em1 -- "$2" "$1"))"
+    fi
+}
+# expect_count LOG REGEX N WHAT: exactly N matching lines.
+expect_count() {
+    local n
+    n=$(grep -Ec -- "$2" "$1" || true)
+    [ "$n" -eq "$3" ] || fail "$4 (expected $3 lines matching /$2/, got $n)"
+}
+# expect_order LOG REGEX1 REGEX2 WHAT: the first match of REGEX1 comes before the first of REGEX2.
+expect_order() {
+    local a b
+    a=$(grep -Enm1 -- "$2" "$1" | cut -d: -f1)
+    b=$(grep -Enm1 -- "$3" "$1" | cut -d: -f1)
+    if [ -z "$a" ] || [ -z "$b" ] || [ "$a" -ge "$b" ]; then
+        fail "$4 (/$2/ at line ${a:-none} should precede /$3/ at line ${b:-none})"
+    fi
+}
+expect_status() { # expect_status ACTUAL WANTED WHAT
+    [ "$1" -eq "$2" ] || fail "$3 (exit status $1, expected $2)"
+}
+
+finish() {
+    if [ "$_failures" -eq 0 ]; then
+        note "PASS"
+        exit 0
+    fi
+    note "$_failures check(s) failed; serial logs in $T"
+    exit 1
+}
+
+# make_iso OUT CMDLINE FILE...: GRUB hybrid ISO with FILEs as Multiboot2 modules.
+make_iso() { "$ROOT/tests/tools/mkiso.sh" "$1" "$BUILD/tessera.elf" "$2" "${@:3}"; }
+
+# run_qemu_iso ISO LOG SECONDS [QEMU ARGS...]: BIOS (SeaBIOS) boot; prints QEMU's exit status.
+run_qemu_iso() {
+    local iso=$1 log=$2 secs=$3; shift 3
+    local st=0
+    timeout "$secs" qemu-system-x86_64 -machine pc -accel tcg -m 256 -display none -nodefaults \
+        -no-reboot -cdrom "$iso" -serial "file:$log" \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@" </dev/null >"$log.qemu" 2>&1 || st=$?
+    echo "$st"
+}
+
+# run_bochs_iso ISO LOG SECONDS [CPU MODEL] [MEGS] [CPUS]: Bochs BIOS boot from CD. Bochs cannot
+# report a status of ours: judge by the serial log. Prints the status of the bochs process.
+run_bochs_iso() {
+    local iso=$1 log=$2 secs=$3 model=${4:-corei7_skylake_x} megs=${5:-128} cpus=${6:-1}
+    local dir
+    dir=$(mktemp -d "$T/bochs.XXXXXX")
+    cat >"$dir/bochsrc" <<EOF_RC
+megs: $megs
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+display_library: rfb, options="timeout=0"
+vga: extension=none, update_freq=5, realtime=0
+ata0-master: type=cdrom, path=$iso, status=inserted
+boot: cdrom
+cpu: model=$model, count=$cpus, ips=5000000, reset_on_triple_fault=0, ignore_bad_msrs=0
+clock: sync=none, time0=946681200
+com1: enabled=1, mode=file, dev=$log
+speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+magic_break: enabled=1
+log: $dir/bochs.log
+panic: action=fatal
+error: action=report
+info: action=report
+debug: action=ignore
+mouse: enabled=0
+EOF_RC
+    printf 'c\nr\nquit\n' >"$dir/dbg.rc"
+    local st=0
+    (cd "$dir" && timeout "$secs" bochs -q -f bochsrc -rc dbg.rc </dev/null >"$dir/stdout" 2>&1) || st=$?
+    cp "$dir/bochs.log" "$log.bochs" 2>/dev/null || true
+    echo "$st"
+}
+
+[ -f "$ROOT/tests/tools/lib_uefi.sh" ] && . "$ROOT/tests/tools/lib_uefi.sh"
+true
