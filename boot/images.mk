@@ -4,5 +4,8 @@ DEFAULT_CONFIG := guests/tessera.cfg
 ISO_CMDLINE ?=
 .PHONY: iso
 iso: $(BUILD)/tessera.iso
-$(BUILD)/tessera.iso: $(BUILD)/tessera.elf $(wildcard $(DEFAULT_CONFIG)) $(GUEST_TARGETS) tests/tools/mkiso.sh
-	tests/tools/mkiso.sh $@ $(BUILD)/tessera.elf "$(ISO_CMDLINE)" $(wildcard $(DEFAULT_CONFIG)) $(GUEST_TARGETS)
+# guests.mk may already ship the config among its targets: then that copy is used.
+ISO_FILES = $(if $(filter %/tessera.cfg,$(GUEST_TARGETS)),,$(wildcard $(DEFAULT_CONFIG))) $(GUEST_TARGETS)
+$(BUILD)/tessera.iso: $(BUILD)/tessera.elf $(ISO_FILES) tests/tools/mkiso.sh
+	@echo "  ISO     $@"
+	@tests/tools/mkiso.sh $@ $(BUILD)/tessera.elf "$(ISO_CMDLINE)" $(ISO_FILES)

@@ -169,6 +169,7 @@ static void config_load(const struct boot_info *bi)
 
 void kernel_main(struct boot_info *bi)
 {
+    vmm_set_boot_time(arch_now());
     if (uart_init(0x3f8))
         console_register(&serial_sink);
     kprintf("\ntessera: Tessera hypervisor starting\n");
@@ -177,12 +178,12 @@ void kernel_main(struct boot_info *bi)
                 (unsigned long long)bi->magic, bi->version);
         arch_halt_forever();
     }
-    arch_cpu_init();
     bool exit_qemu = false;
     char value[32];
     if (cmdline_get(bi->cmdline, "exit", value, sizeof(value)) && strcmp(value, "qemu") == 0)
         exit_qemu = true;
-    arch_set_poweroff_info(exit_qemu, NULL);
+    arch_set_poweroff_info(exit_qemu, NULL); /* the fault handler needs the exit mode */
+    arch_cpu_init();
 
     kprintf("tessera: boot path=%s firmware=%s loader=\"%s\"\n",
             bi->path == BOOT_PATH_UEFI ? "UEFI" : "Multiboot2",
@@ -197,15 +198,13 @@ void kernel_main(struct boot_info *bi)
         kprintf("tessera: cannot build the hypervisor's page tables\n");
         end_run(false);
     }
-    if (bi->fb.type == BOOT_FB_RGB && fbcon_init(&bi->fb) == 0) {
+    if (bi->fb.type != BOOT_FB_NONE && fbcon_init(&bi->fb) == 0) {
         console_register(&fbcon_sink);
-        kprintf("tessera: framebuffer console %ux%u at 0x%llx\n", bi->fb.width, bi->fb.height,
-                (unsigned long long)bi->fb.addr);
-    } else if (bi->fb.type == BOOT_FB_EGA_TEXT) {
-        kprintf("tessera: VGA text mode %ux%u (no framebuffer console)\n", bi->fb.width,
-                bi->fb.height);
+        kprintf("tessera: screen console: %s %ux%u at 0x%llx\n",
+                bi->fb.type == BOOT_FB_RGB ? "framebuffer" : "VGA text", bi->fb.width,
+                bi->fb.height, (unsigned long long)bi->fb.addr);
     } else {
-        kprintf("tessera: no framebuffer\n");
+        kprintf("tessera: no framebuffer: serial console only\n");
     }
 
     unsigned cpus = platform_init(bi);
@@ -235,6 +234,13 @@ void kernel_main(struct boot_info *bi)
     }
     kprintf("tessera: %s enabled on CPU 0\n", virt_name());
     vm_create_all(&config, bi, cpus);
+    if (cmdline_get(bi->cmdline, "test_corrupt_vm", value, sizeof(value))) {
+        for (unsigned i = 0; i < vm_count(); i++)
+            if (strcmp(vm_get(i)->cfg.name, value) == 0) {
+                kprintf("tessera: test_corrupt_vm=%s: breaking its guest state on purpose\n", value);
+                vcpu_test_corrupt_state(&vm_get(i)->vcpu);
+            }
+    }
     uint64_t quantum_us = 10000;
     cmdline_get_u64(bi->cmdline, "quantum_us", &quantum_us);
     uint64_t quantum = arch_tsc_hz() / 1000000 * quantum_us;

@@ -176,6 +176,37 @@ void vm_exit(struct vm *vm, uint32_t status)
     sched_finish_vm(vm);
 }
 
+/* The last lines the VM printed, from its ring buffer: context for a failure report. */
+static void print_recent_output(struct vm *vm)
+{
+    char recent[256];
+    size_t n = ring_copy_out(&vm->output, recent, sizeof(recent) - 1);
+    recent[n] = '\0';
+    size_t start = 0, lines = 0;
+    for (size_t i = n; i > 0; i--) /* back up over the last three lines */
+        if (recent[i - 1] == '\n' && i != n && ++lines == 3) {
+            start = i;
+            break;
+        }
+    kprintf("tessera: vm %s:   recent output (%llu bytes in its ring):\n", vm->cfg.name,
+            (unsigned long long)ring_size(&vm->output));
+    char *line = recent + start;
+    while (*line) {
+        char *end = line;
+        while (*end && *end != '\n')
+            end++;
+        char saved = *end;
+        *end = '\0';
+        for (char *c = line; *c; c++)
+            if (*c < 0x20 || *c > 0x7e)
+                *c = '.';
+        kprintf("tessera: vm %s:     | %s\n", vm->cfg.name, line);
+        if (!saved)
+            break;
+        line = end + 1;
+    }
+}
+
 void vm_fail(struct vm *vm, const char *reason)
 {
     char prefix[CONFIG_NAME_MAX + 24];
@@ -184,6 +215,7 @@ void vm_fail(struct vm *vm, const char *reason)
     kprintf("tessera: vm %s failed: %s\n", vm->cfg.name, reason);
     ksnprintf(prefix, sizeof(prefix), "tessera: vm %s:   ", vm->cfg.name);
     vcpu_dump(&vm->vcpu, prefix);
+    print_recent_output(vm);
     if (vm->cfg.on_fail == VM_FAIL_RESTART && vm->restarts < VM_MAX_RESTARTS) {
         char why[160];
         vm->restarts++;

@@ -239,9 +239,13 @@ static void print_summary(void)
     }
 }
 
+void vmm_set_boot_time(uint64_t tsc)
+{
+    boot_tsc = tsc;
+}
+
 bool vmm_run(uint64_t quantum_ticks)
 {
-    boot_tsc = arch_now();
     sched_init(&sched, quantum_ticks);
     for (unsigned i = 0; i < vm_count(); i++) {
         struct vm *vm = vm_get(i);

@@ -17,3 +17,23 @@ $(BUILD)/unit/%: tests/unit/%.c $$(call unit_sources,tests/unit/%.c) $(wildcard 
 .PHONY: unit
 unit: $(UNIT_BINS)
 	@tests/tools/run_unit.sh $(UNIT_BINS)
+
+# ---- the two commands -----------------------------------------------------------------------
+# Both install what is missing first, then build in a fresh make (so the build sees the tools).
+.PHONY: deps test run bench check-build
+deps:
+	@tests/tools/deps.sh
+
+check-build: all iso usb $(UNIT_BINS)
+
+test: deps
+	@$(MAKE) --no-print-directory check-build
+	@tests/tools/run_tests.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all iso
+	@tests/tools/run.sh $(BUILD)/tessera.iso
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/tools/bench.sh

@@ -50,3 +50,4 @@ void vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value) { vmx_vcpu_
 unsigned vcpu_mode_bits(struct vcpu *v) { return vmx_vcpu_mode_bits(v); }
 void vcpu_dump(struct vcpu *v, const char *prefix) { vmx_vcpu_dump(v, prefix); }
 void vcpu_destroy(struct vcpu *v) { vmx_vcpu_destroy(v); }
+void vcpu_test_corrupt_state(struct vcpu *v) { vmx_vcpu_test_corrupt_state(v); }

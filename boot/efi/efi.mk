@@ -18,7 +18,18 @@ $(BUILD)/efi/BOOTX64.so: $(BUILD)/efi/loader.o
 $(BUILD)/BOOTX64.EFI: $(BUILD)/efi/BOOTX64.so
 	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
 
-EFI_TARGETS += $(BUILD)/BOOTX64.EFI
+# Test-only variant: makes the first ExitBootServices fail on a stale map key (retry path).
+$(BUILD)/efi/test/loader.o: boot/efi/loader.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) -DLOADER_TEST_STALE_KEY -c $< -o $@
+
+$(BUILD)/efi/test/BOOTX64.so: $(BUILD)/efi/test/loader.o
+	$(LD) $(EFI_LDFLAGS) $(EFI_LIB)/crt0-efi-x86_64.o $^ -o $@ -L$(EFI_LIB) -lefi -lgnuefi
+
+$(BUILD)/efi/BOOTX64-stalekey.EFI: $(BUILD)/efi/test/BOOTX64.so
+	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
+
+EFI_TARGETS += $(BUILD)/BOOTX64.EFI $(BUILD)/efi/BOOTX64-stalekey.EFI
 
 # ---- make usb: GPT disk with an EFI System Partition, ready to dd onto a stick ----------------
 # $(call efi_usb_image,OUT,FILES[,CMDLINE]): boot/efi/mkusb.sh puts FILES into \tessera\ and,

@@ -744,12 +744,21 @@ static EFI_STATUS exit_boot_services(EFI_HANDLE image, struct boot_info *bi, UIN
     Print(L"exiting boot services; kernel entry 0x%lx, boot info at 0x%lx\n", entry,
           (UINT64)(UINTN)bi);
 
+#ifdef LOADER_TEST_STALE_KEY
+    Print(L"test build: the first ExitBootServices gets a stale map key\n");
+#endif
     for (int attempt = 0; attempt < EXIT_RETRIES; attempt++) {
         map_size = cap;
         st = uefi_call_wrapper(BS->GetMemoryMap, 5, &map_size, map, &key, &desc_size,
                                &desc_version);
         if (EFI_ERROR(st))
             break;
+#ifdef LOADER_TEST_STALE_KEY
+        /* Test-only: change the map behind the key's back so the retry path runs. */
+        EFI_PHYSICAL_ADDRESS stale;
+        if (attempt == 0 && EFI_ERROR(allocate_below_4g(PAGE_SIZE, &stale)))
+            break;
+#endif
         st = uefi_call_wrapper(BS->ExitBootServices, 2, image, key);
         if (st == EFI_SUCCESS) {
             convert_memory_map(map, map_size, desc_size, bi);

@@ -2,7 +2,8 @@
 # BOOTX64.EFI and the files in \tessera\: every regular file but tessera.elf and cmdline.txt
 # becomes a module, in name order; a subdirectory is skipped; an empty file is a 0-byte module;
 # a file that cannot be read (corrupted FAT entry) or whose name is too long is reported by name
-# and the boot goes on without it; the command line is the first line of cmdline.txt.
+# and the boot goes on without it; the command line is the first line of cmdline.txt; with a
+# display adapter the GOP framebuffer is found.
 . "$(dirname "$0")/../tools/lib.sh"
 
 img=$T/files.img
@@ -39,7 +40,8 @@ fi
 printf '\x40\x54\x89\x00' | dd of="$img" bs=1 seek=$((off + 28)) conv=notrunc status=none
 
 status=0
-uefi_boot_qemu_usb "$img" "$log" 120 || status=$?
+# With a display adapter, OVMF's GOP gives a linear framebuffer to hand over.
+UEFI_QEMU_EXTRA="-device VGA" uefi_boot_qemu_usb "$img" "$log" 120 || status=$?
 uefi_clean_log "$log" >"$log.clean"
 L=$log.clean
 expect_status "$status" 33 "the boot continues to the hypervisor, which ends with success"
@@ -58,5 +60,6 @@ expect_count "$L" '^module ' 4 "exactly the four good files are modules"
 expect_not "$L" 'nested.bin|subdir' "subdirectories are not loaded"
 expect "$L" '^cmdline: "exit=qemu  marker=files" \(from \\tessera\\cmdline.txt\)$' \
     "first line of cmdline.txt, trailing blanks and CR removed"
+expect "$L" '^framebuffer: [0-9]+x[0-9]+ at 0x[0-9A-F]+, pitch [0-9]+$' "GOP framebuffer found"
 expect "$L" '^tessera: end status=ok$' "hypervisor ran to its end"
 finish

@@ -42,6 +42,7 @@ expect_not "$L" '^module (tessera.elf|cmdline.txt):' "tessera.elf and cmdline.tx
 expect_not "$L" 'cannot read|FATAL' "no file errors"
 expect "$L" '^cmdline: "exit=qemu" \(from \\tessera\\cmdline.txt\)$' "command line from cmdline.txt"
 expect "$L" '^ACPI: RSDP at 0x[0-9A-F]+, revision 2$' "ACPI 2.0 RSDP found"
+expect "$L" '^framebuffer: none$' "no display adapter, no framebuffer"
 expect "$L" '^memory map: [0-9]+ firmware entries, [0-9]+ regions$' "memory map converted"
 expect "$L" '^exiting boot services; kernel entry 0x[0-9A-F]+, boot info at 0x[0-9A-F]+$' \
     "boot services exited"

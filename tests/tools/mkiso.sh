@@ -11,9 +11,8 @@ cp "$hv" "$stage/boot/tessera.elf"
 {
     echo 'set timeout=0'
     echo 'set default=0'
-    # Under BIOS keep VGA text mode: GRUB's VBE mode switch crashes on some video BIOSes (Bochs's)
-    # and the kernel has a text console for it. UEFI keeps the GOP framebuffer.
-    echo 'if [ "${grub_platform}" = "pc" ]; then set gfxpayload=text; fi'
+    # GRUB-EFI needs its video drivers loaded to hand over the GOP framebuffer.
+    echo 'insmod all_video'
     echo 'menuentry "Tessera" {'
     echo "    multiboot2 /boot/tessera.elf $cmdline"
     for f in "$@"; do

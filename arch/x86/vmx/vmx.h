@@ -121,5 +121,6 @@ void vmx_vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value);
 unsigned vmx_vcpu_mode_bits(struct vcpu *v);
 void vmx_vcpu_dump(struct vcpu *v, const char *prefix);
 void vmx_vcpu_destroy(struct vcpu *v);
+void vmx_vcpu_test_corrupt_state(struct vcpu *v);
 
 #endif

@@ -947,6 +947,14 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit)
     }
 }
 
+void vmx_vcpu_test_corrupt_state(struct vcpu *v)
+{
+    if (!vcpu_load(v))
+        return;
+    /* RFLAGS bit 1 must be 1 on VM entry (SDM 26.3.1.4): clearing it fails the entry. */
+    vmcs_writenat(VMCS_GUEST_RFLAGS, vmcs_readnat(VMCS_GUEST_RFLAGS) & ~RFLAGS_RESERVED1);
+}
+
 /* ---- reports and teardown --------------------------------------------------------------- */
 
 void vmx_vcpu_dump(struct vcpu *v, const char *prefix)

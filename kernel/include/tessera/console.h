@@ -16,4 +16,7 @@ void console_write(const char *s, size_t n);
 /* prefix + line + '\n' as one unit. */
 void console_write_line(const char *prefix, const char *line, size_t n);
 
+/* Drops the console lock unconditionally: only for the fatal-exception path. */
+void console_emergency(void);
+
 #endif

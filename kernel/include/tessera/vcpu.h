@@ -98,6 +98,9 @@ unsigned vcpu_mode_bits(struct vcpu *v);
 /* Prints the full register state, each line starting with prefix. */
 void vcpu_dump(struct vcpu *v, const char *prefix);
 void vcpu_destroy(struct vcpu *v);
+/* Test hook (command line test_corrupt_vm=NAME): breaks the guest state so that the next VM entry
+ * fails its checks, to show that such a VM ends alone. */
+void vcpu_test_corrupt_state(struct vcpu *v);
 
 extern const char *const vcpu_stat_names[VCPU_STAT_COUNT];
 

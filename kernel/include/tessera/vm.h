@@ -70,6 +70,8 @@ void vm_fail(struct vm *vm, const char *reason);
 void sched_finish_vm(struct vm *vm);
 void sched_restart_vm(struct vm *vm);
 
+/* TSC value at hypervisor start: the TIME hypercall's nanoseconds count from it. */
+void vmm_set_boot_time(uint64_t tsc);
 /* Runs every VM to its end, then prints the summary. Returns true if all ended with status 0. */
 bool vmm_run(uint64_t quantum_ticks);
 

@@ -1,0 +1,53 @@
+#!/bin/bash
+# run.sh ISO: boots Tessera on the best platform here and shows its console until it ends.
+# QEMU/KVM when /dev/kvm offers nested VT-x, else Bochs (which emulates VT-x with EPT).
+set -u
+iso=$1
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+
+nested_vmx() {
+    [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+    grep -qw vmx /proc/cpuinfo || return 1
+    local n
+    n=$(cat /sys/module/kvm_intel/parameters/nested 2>/dev/null || echo N)
+    [ "$n" = Y ] || [ "$n" = 1 ]
+}
+
+if nested_vmx; then
+    echo "tessera: booting under QEMU/KVM with nested VT-x (Ctrl-A X quits)"
+    exec qemu-system-x86_64 -machine q35 -enable-kvm -cpu host -m 512 -smp 2 \
+        -cdrom "$iso" -serial mon:stdio -display none -no-reboot \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04
+fi
+
+echo "tessera: no nested VT-x here (no usable /dev/kvm): booting under Bochs, which emulates VT-x"
+echo "tessera: this takes a few seconds per guest; Ctrl-C stops it"
+dir=$(mktemp -d)
+trap 'kill $bochs_pid 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
+cat >"$dir/bochsrc" <<EOF_RC
+megs: 256
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+display_library: rfb, options="timeout=0"
+vga: extension=none
+ata0-master: type=cdrom, path=$iso, status=inserted
+boot: cdrom
+cpu: model=corei7_skylake_x, count=1, ips=5000000, reset_on_triple_fault=0, ignore_bad_msrs=0
+clock: sync=none, time0=946681200
+com1: enabled=1, mode=file, dev=$dir/serial.log
+speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+log: $dir/bochs.log
+panic: action=fatal
+error: action=report
+info: action=report
+debug: action=ignore
+mouse: enabled=0
+EOF_RC
+printf 'c\nquit\n' >"$dir/dbg.rc"
+touch "$dir/serial.log"
+(cd "$dir" && bochs -q -f bochsrc -rc dbg.rc </dev/null >"$dir/bochs.out" 2>&1) &
+bochs_pid=$!
+tail -n +1 -f "$dir/serial.log" --pid=$bochs_pid
+wait $bochs_pid 2>/dev/null
+grep -q 'end status=ok' "$dir/serial.log"

@@ -1,0 +1,55 @@
+#!/bin/bash
+# Runs the host unit tests, then every integration test (tests/integration/test_*.sh) in
+# parallel, each under a time budget, and ends with one line "N passed, N failed".
+# Usage: run_tests.sh [PATTERN]   (PATTERN filters integration tests by name)
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+JOBS=${JOBS:-2}
+BUDGET=${TEST_BUDGET:-420}   # seconds per integration test
+OUT=$BUILD/test-out
+mkdir -p "$OUT"
+pattern=${1:-}
+
+passed=0
+failed=0
+failures=""
+
+# Unit tests: one line per test program.
+unit_log=$OUT/unit.log
+"$ROOT/tests/tools/run_unit.sh" "$BUILD"/unit/test_* >"$unit_log" 2>&1
+while read -r word name rest; do
+    case $word in
+    PASS) passed=$((passed + 1)); echo "PASS unit/$name $rest" ;;
+    FAIL) failed=$((failed + 1)); failures="$failures unit/$name"; echo "FAIL unit/$name $rest" ;;
+    esac
+done <"$unit_log"
+grep -q '^FAIL' "$unit_log" && sed -n '/^FAIL/,/^\(PASS\|unit:\)/p' "$unit_log"
+
+# Integration tests, JOBS at a time.
+tests=$(ls "$ROOT"/tests/integration/test_*.sh | grep -- "${pattern}" || true)
+export BUILD TEST_OUT=$OUT
+start=$(date +%s)
+printf '%s\n' $tests | xargs -P "$JOBS" -I{} bash -c '
+    t={}; n=$(basename "$t" .sh)
+    s=$(date +%s)
+    timeout --kill-after=10 '"$BUDGET"' bash "$t" >"$TEST_OUT/$n.out" 2>&1; rc=$?
+    [ $rc -eq 124 ] && echo "[$n] FAIL: timed out after '"$BUDGET"' s" >>"$TEST_OUT/$n.out"
+    echo "$rc $(( $(date +%s) - s ))" >"$TEST_OUT/$n.rc"'
+for t in $tests; do
+    n=$(basename "$t" .sh)
+    read -r rc secs <"$OUT/$n.rc" || { rc=1; secs=0; }
+    if [ "$rc" -eq 0 ]; then
+        passed=$((passed + 1))
+        echo "PASS $n (${secs} s)"
+    else
+        failed=$((failed + 1))
+        failures="$failures $n"
+        echo "FAIL $n (${secs} s)"
+        sed 's/^/    /' "$OUT/$n.out" | tail -40
+    fi
+done
+echo "integration tests took $(( $(date +%s) - start )) s"
+[ -n "$failures" ] && echo "failed:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
