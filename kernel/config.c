@@ -17,6 +17,7 @@ enum config_key {
     KEY_CMDLINE,
     KEY_MODULE,
     KEY_SHA256,
+    KEY_TIME_LIMIT,
     KEY_COUNT,
 };
 
@@ -28,7 +29,7 @@ static const struct {
     [KEY_CPU] = {"cpu", false},         [KEY_WEIGHT] = {"weight", false},
     [KEY_PORTS] = {"ports", true},      [KEY_ON_FAIL] = {"on_fail", false},
     [KEY_CMDLINE] = {"cmdline", false}, [KEY_MODULE] = {"module", true},
-    [KEY_SHA256] = {"sha256", false},
+    [KEY_SHA256] = {"sha256", false},   [KEY_TIME_LIMIT] = {"time_limit", false},
 };
 
 /* Ports the hypervisor emulates or needs itself: a VM may never own them. */
@@ -332,6 +333,34 @@ static void set_memory(struct parse_state *st, unsigned line, const char *v, siz
     st->vm.memory_bytes = value;
 }
 
+/* time_limit = N ms | N s | N m: CPU time the VM may use before it is stopped. */
+static void set_time_limit(struct parse_state *st, unsigned line, const char *v, size_t n)
+{
+    uint64_t value;
+    size_t used;
+    int err = parse_u64(v, n, &value, &used);
+    uint64_t unit_ms = 0;
+    if (!err) {
+        size_t rest = n - used;
+        if (rest == 2 && v[used] == 'm' && v[used + 1] == 's')
+            unit_ms = 1;
+        else if (rest == 1 && v[used] == 's')
+            unit_ms = 1000;
+        else if (rest == 1 && v[used] == 'm')
+            unit_ms = 60000;
+    }
+    if (err || unit_ms == 0) {
+        vm_error(st, line, "bad time_limit '%.*s': expected a number with ms, s or m",
+                 (int)(n > 40 ? 40 : n), v);
+        return;
+    }
+    if (value == 0 || value > CONFIG_TIME_LIMIT_MAX_MS / unit_ms) {
+        vm_error(st, line, "time_limit '%.*s' is outside 1ms..24h", (int)(n > 40 ? 40 : n), v);
+        return;
+    }
+    st->vm.time_limit_ms = value * unit_ms;
+}
+
 static void set_ranged(struct parse_state *st, unsigned line, const char *key, uint32_t *dst,
                        uint64_t min, uint64_t max, const char *v, size_t n)
 {
@@ -543,6 +572,9 @@ static void parse_key_value(struct parse_state *st, const char *p, unsigned line
         else
             vm_error(st, line, "on_fail must be 'stop' or 'restart', not '%.*s'",
                      (int)(n > 40 ? 40 : n), v);
+        break;
+    case KEY_TIME_LIMIT:
+        set_time_limit(st, line, v, n);
         break;
     case KEY_CMDLINE:
         set_string(st, line, name, st->vm.cmdline, sizeof(st->vm.cmdline), v, n);

@@ -64,6 +64,7 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
         return err;
     vm->timer_deadline = VM_NO_TIMER;
     vm->started_at = arch_now();
+    vm->ticks_at_load = vm->sched.ticks_run;
     linebuf_init(&vm->line);
     vuart_init(&vm->uart, vuart_out, vm);
     return vcpu_reset(&vm->vcpu, &state, why, why_len);
@@ -117,7 +118,8 @@ static bool vm_create(struct vm *vm, const struct vm_config *c, const struct boo
         return false;
     }
     vm->ram_size = c->memory_bytes;
-    if (phys_alloc_zeroed(vm->ram_size, 2ull << 20, &vm->ram_host) != 0) {
+    /* 2 MiB-aligned so the EPT maps it with large pages; vm_load zeroes it. */
+    if (pmm_alloc(&kernel_pmm, vm->ram_size, 2ull << 20, &vm->ram_host) != 0) {
         refuse(c, "needs %llu MiB of RAM, but the largest free block is %llu MiB (%llu MiB free)",
                (unsigned long long)(vm->ram_size >> 20),
                (unsigned long long)(pmm_largest_free(&kernel_pmm) >> 20),

@@ -140,6 +140,22 @@ static enum hypercall_result hypercall(struct vm *vm)
 
 /* ---- the loop ----------------------------------------------------------------------------- */
 
+/* A VM with a time_limit is stopped once its current life has used that much CPU time: the only
+ * way to end a guest that spins forever without giving anything back. */
+static void check_time_limit(struct vm *vm)
+{
+    uint64_t limit_ms = vm->cfg.time_limit_ms;
+    if (!limit_ms || vm->state != VM_RUNNING)
+        return;
+    uint64_t used = vm->sched.ticks_run - vm->ticks_at_load;
+    if (used / (arch_tsc_hz() / 1000 ? arch_tsc_hz() / 1000 : 1) < limit_ms)
+        return;
+    char reason[96];
+    ksnprintf(reason, sizeof(reason), "used up its time_limit of %llu ms of CPU time",
+              (unsigned long long)limit_ms);
+    vm_fail(vm, reason);
+}
+
 /* Runs vm for one slice. */
 static void run_slice(struct vm *vm, uint64_t slice)
 {
@@ -187,6 +203,7 @@ static void run_slice(struct vm *vm, uint64_t slice)
         break;
     }
     sched_charge(&sched, (unsigned)vm->sched_index, arch_now() - start);
+    check_time_limit(vm);
 }
 
 static void print_summary(void)

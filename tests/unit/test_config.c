@@ -382,6 +382,27 @@ static void test_bad_memory(void **state)
     check_case("[vm x]\nimage = x\nmemory = 99999999999999999999999", 3, "too large");
 }
 
+static void test_time_limit(void **state)
+{
+    (void)state;
+    struct config cfg;
+    const char *ok = "[vm a]\nimage = x\ntime_limit = 250ms\n"
+                     "[vm b]\nimage = x\ntime_limit = 3s\n"
+                     "[vm c]\nimage = x\ntime_limit = 2m\n[vm d]\nimage = x\n";
+    assert_int_equal(config_parse(ok, strlen(ok), "t.cfg", &cfg, NULL, NULL), 0);
+    assert_int_equal(cfg.vm_count, 4);
+    assert_int_equal(cfg.vms[0].time_limit_ms, 250);
+    assert_int_equal(cfg.vms[1].time_limit_ms, 3000);
+    assert_int_equal(cfg.vms[2].time_limit_ms, 120000);
+    assert_int_equal(cfg.vms[3].time_limit_ms, 0); /* default: no limit */
+    check_case("[vm x]\nimage = x\ntime_limit = 10", 3, "bad time_limit '10'");
+    check_case("[vm x]\nimage = x\ntime_limit = 10h", 3, "bad time_limit '10h'");
+    check_case("[vm x]\nimage = x\ntime_limit = ms", 3, "bad time_limit 'ms'");
+    check_case("[vm x]\nimage = x\ntime_limit = 0s", 3, "outside 1ms..24h");
+    check_case("[vm x]\nimage = x\ntime_limit = 1441m", 3, "outside 1ms..24h");
+    check_case("[vm x]\nimage = x\ntime_limit = 99999999999999999m", 3, "outside 1ms..24h");
+}
+
 static void test_weight_and_cpu_range(void **state)
 {
     (void)state;
@@ -624,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_bad_numbers),
         cmocka_unit_test(test_bad_memory),
         cmocka_unit_test(test_weight_and_cpu_range),
+        cmocka_unit_test(test_time_limit),
         cmocka_unit_test(test_malformed_ports),
         cmocka_unit_test(test_port_overlap_between_vms),
         cmocka_unit_test(test_reserved_ports),

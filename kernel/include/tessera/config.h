@@ -21,6 +21,7 @@
 #define CONFIG_MEMORY_MAX (3ULL << 30)
 #define CONFIG_WEIGHT_MAX 1000
 #define CONFIG_CPU_MAX 255
+#define CONFIG_TIME_LIMIT_MAX_MS (24ULL * 3600 * 1000)
 
 enum vm_fail_action { VM_FAIL_STOP = 0, VM_FAIL_RESTART = 1 };
 
@@ -42,6 +43,7 @@ struct vm_config {
     unsigned module_count;
     bool has_sha256;
     uint8_t sha256[32];
+    uint64_t time_limit_ms; /* CPU time before the VM is stopped; 0: no limit */
     unsigned line; /* line of its [vm] header */
 };
 

@@ -47,6 +47,7 @@ struct vm {
     struct sched_entity sched;
     uint64_t timer_deadline; /* armed by SET_TIMER, VM_NO_TIMER when none */
     uint64_t started_at;
+    uint64_t ticks_at_load; /* sched.ticks_run when this life of the VM began */
 
     uint32_t state;
     uint32_t exit_status;
