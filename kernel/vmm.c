@@ -162,7 +162,6 @@ static void run_slice(struct vm *vm, uint64_t slice)
     struct vcpu *v = &vm->vcpu;
     struct vcpu_exit exit;
     uint64_t start = arch_now();
-    v->exceptions_this_slice = 0;
     for (;;) {
         uint64_t used = arch_now() - start;
         if (used >= slice)

@@ -25,7 +25,6 @@ int vcpu_create(struct vcpu *v, struct vm *vm, unsigned id, const struct vcpu_me
     v->backend = NULL;
     for (unsigned i = 0; i < VCPU_STAT_COUNT; i++)
         v->stats[i] = 0;
-    v->exceptions_this_slice = 0;
     if (id == 0 || id > 0xffff) {
         ksnprintf(why, why_len, "vCPU id %u out of range", id);
         return -EINVAL;

@@ -1,6 +1,7 @@
 /* ACPI table parsing (see tessera/acpi.h). Tables are read byte by byte with explicit
  * little-endian loads: firmware tables are packed and often misaligned (XSDT entries sit at
  * offset 36), so no packed structs and no unaligned pointer casts. */
+#include <tessera/bytes.h>
 #include <tessera/acpi.h>
 #include <tessera/errno.h>
 #include <tessera/printf.h>
@@ -19,21 +20,6 @@ struct parser {
     void *ctx;
     struct acpi_info *out;
 };
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
 
 static struct acpi_gas rd_gas(const uint8_t *p)
 {

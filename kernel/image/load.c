@@ -4,6 +4,7 @@
  * fixed (tessera/image.h, docs/images.md). */
 #include <stdarg.h>
 #include <stdbool.h>
+#include <tessera/bytes.h>
 #include <tessera/errno.h>
 #include <tessera/hypercall_abi.h>
 #include <tessera/image.h>
@@ -48,18 +49,6 @@ static int refuse(char *reason, size_t reason_len, int err, const char *fmt, ...
         va_end(ap);
     }
     return err;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    for (unsigned i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-    for (unsigned i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static bool align_up(uint64_t value, uint64_t align, uint64_t *out)

@@ -3,6 +3,7 @@
  * arithmetic before anything is read through it. */
 #include <stdarg.h>
 #include <stdbool.h>
+#include <tessera/bytes.h>
 #include <tessera/errno.h>
 #include <tessera/image.h>
 #include <tessera/printf.h>
@@ -28,21 +29,6 @@
 #define MB1_REQUIRED_MASK 0xffffu     /* low 16 bits: a loader that cannot honour one must refuse */
 #define MB1_HEADER_SIZE 12u
 #define MB1_HEADER_ADDR_SIZE 32u
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
 
 static int refuse(char *reason, size_t reason_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -30,11 +30,11 @@ expect_not "$L" 'cannot read|FATAL|X64 Exception' "no loader or firmware errors"
 
 # The hypervisor's summary on Bochs: VT-x with EPT, VPID and unrestricted guest.
 expect "$L" '^tessera: boot path=UEFI firmware=UEFI loader="Tessera BOOTX64.EFI"' "boot path line"
-expect "$L" '^tessera: memory usable=[0-9]+ MiB in [0-9]+ regions' "memory summary"
+expect "$L" '^tessera: memory:? usable=[0-9]+ MiB in [0-9]+ regions' "memory summary"
 expect "$L" '^tessera: cpus=1\b' "CPU count"
-expect "$L" '^tessera: vmx: .*EPT' "VT-x with EPT"
-expect "$L" '^tessera: vmx: .*VPID' "VT-x with VPID"
-expect "$L" '^tessera: vmx: .*unrestricted' "VT-x with unrestricted guest"
+expect "$L" '^tessera: vmx: .*EPT=yes' "VT-x with EPT"
+expect "$L" '^tessera: vmx: .*VPID=yes' "VT-x with VPID"
+expect "$L" '^tessera: vmx: .*unrestricted-guest=yes' "VT-x with unrestricted guest"
 # The guests run after a UEFI boot: the default config's hello VM prints through its virtual UART.
 expect "$L" '^\[hello\] ' "hello guest output"
 expect "$L" '^tessera: end status=ok$' "clean end"

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <tessera/acpi.h>
+#include <tessera/bytes.h>
 #include <tessera/errno.h>
 
 /* ---- fake physical memory: separately allocated blocks, so ASan catches any overread ------- */
@@ -81,29 +82,6 @@ static void mem_free(struct mem *m)
 }
 
 /* ---- table builders ------------------------------------------------------------------------ */
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)v);
-    wr16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-    wr32(p, (uint32_t)v);
-    wr32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static void wr_gas(uint8_t *p, uint8_t space, uint8_t width, uint64_t addr)
 {

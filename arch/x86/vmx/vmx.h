@@ -98,6 +98,10 @@ struct vmx_vcpu {
     uint32_t exit_reason;           /* of the last exit */
     uint64_t exit_qualification;
     uint32_t exit_instruction_len;
+    /* exception-storm detection: the last intercepted exception and how often it repeated */
+    uint64_t storm_rip;
+    uint32_t storm_vector;
+    uint32_t storm_count;
 };
 
 /* arch/x86/vmx/vmx_entry.asm: enters the guest (VMLAUNCH when launched is 0, else VMRESUME).

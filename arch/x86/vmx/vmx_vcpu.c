@@ -66,7 +66,7 @@
 #define WATCHED_EXCEPTIONS                                                                        \
     ((1u << VECTOR_DE) | (1u << VECTOR_UD) | (1u << VECTOR_DF) | (1u << VECTOR_TS) |              \
      (1u << VECTOR_NP) | (1u << VECTOR_SS) | (1u << VECTOR_GP) | (1u << VECTOR_AC))
-#define EXCEPTION_STORM_LIMIT 1000 /* guest exceptions in one time slice */
+#define EXCEPTION_STORM_LIMIT 1000 /* identical guest exceptions in a row */
 
 #define CR0_ET (1ull << 4)
 #define CR0_NE (1ull << 5)
@@ -362,6 +362,8 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
     }
     memset(&x->regs, 0, sizeof(x->regs));
     memset(&x->msrs, 0, sizeof(x->msrs));
+    x->storm_count = 0;
+    x->storm_vector = ~0u;
     msrs_load(&x->msrs);
     x->regs.rax = s->rax;
     x->regs.rbx = s->rbx;
@@ -800,10 +802,20 @@ static bool handle_exception(struct vcpu *v, struct vcpu_exit *exit)
     }
     v->stats[VCPU_STAT_EXCEPTION]++;
     uint32_t error = (info & INTR_INFO_ERROR_CODE) ? vmcs_read32(VMCS_EXIT_INTR_ERROR) : 0;
-    if (++v->exceptions_this_slice > EXCEPTION_STORM_LIMIT) {
-        fault(exit, "exception storm: more than %u exceptions in one time slice (last: vector %u, "
-              "error 0x%x)", EXCEPTION_STORM_LIMIT, vector, error);
-        return false;
+    /* A storm: the same exception at the same instruction, over and over, with no other
+     * exception in between. Guests that probe with #GP or #UD fault at many places. */
+    struct vmx_vcpu *x = vmx_of(v);
+    uint64_t rip = vmcs_readnat(VMCS_GUEST_RIP);
+    if (vector == x->storm_vector && rip == x->storm_rip) {
+        if (++x->storm_count >= EXCEPTION_STORM_LIMIT) {
+            fault(exit, "exception storm: vector %u (error 0x%x) raised %u times in a row at "
+                  "RIP 0x%llx", vector, error, x->storm_count, (unsigned long long)rip);
+            return false;
+        }
+    } else {
+        x->storm_vector = vector;
+        x->storm_rip = rip;
+        x->storm_count = 1;
     }
     uint32_t idt = vmcs_read32(VMCS_IDT_VECTORING_INFO);
     if ((idt & INTR_INFO_VALID) && (idt & INTR_TYPE_MASK) == INTR_TYPE_HW_EXCEPTION) {

@@ -71,7 +71,6 @@ struct vcpu {
     unsigned id;         /* unique, non-zero: becomes the VPID/ASID */
     void *backend;       /* vendor state */
     uint64_t stats[VCPU_STAT_COUNT];
-    uint32_t exceptions_this_slice;
 };
 
 /* Once per physical CPU: enable the extension. Returns 0, or a negative error with why filled in
