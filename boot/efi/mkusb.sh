@@ -4,7 +4,8 @@
 # in place (--offset) and mtools copies the files.
 #
 # usage: mkusb.sh OUT.img BOOTX64.EFI tessera.elf [-c CMDLINE] [FILE...]
-#   Every FILE goes to \tessera\ under its base name (config, guest images, guest modules).
+#   Every FILE goes to \tessera\ under its base name (config, guest images, guest modules);
+#   a later FILE with the same base name replaces an earlier one.
 #   -c CMDLINE writes \tessera\cmdline.txt holding CMDLINE (the loader's default command line).
 #   A FILE named "-" is ignored, so callers can pass optional files through unchanged.
 # Layout: partition 1 (type EF00, FAT32) starts at 1 MiB; EFI/BOOT/BOOTX64.EFI,

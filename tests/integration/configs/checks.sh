@@ -1,0 +1,106 @@
+# Checks shared by the VM integration tests (bash; source after tests/tools/lib.sh).
+# The serial log ends lines with CR LF: every helper here strips the CR first.
+
+# vm_lines LOG NAME: the lines VM NAME printed, without the "[NAME] " prefix, in log order.
+vm_lines() {
+    tr -d '\r' <"$1" | sed -n "s/^\\[$2\\] //p"
+}
+
+# after_start LOG: the log from the "running N VMs" line on (CR removed).
+after_start() {
+    tr -d '\r' <"$1" | sed -n '/^tessera: running [0-9]* VMs on CPU/,$p'
+}
+
+# expect_vm_output LOG NAME REGEX...: VM NAME printed exactly one line per REGEX, in this order,
+# each matching its REGEX completely (anchored at both ends).
+expect_vm_output() {
+    local log=$1 name=$2 i=0 line want
+    shift 2
+    local -a got=()
+    mapfile -t got < <(vm_lines "$log" "$name")
+    if [ "${#got[@]}" -ne "$#" ]; then
+        fail "[$name] printed ${#got[@]} lines, expected $#: $(printf '|%s' "${got[@]}")"
+        return
+    fi
+    for want in "$@"; do
+        line=${got[$i]}
+        if ! [[ $line =~ ^$want$ ]]; then
+            fail "[$name] line $((i + 1)) is '$line', expected /$want/"
+        fi
+        i=$((i + 1))
+    done
+}
+
+# expect_clean_lines LOG NAME=WORD...: after the VMs start, every line is a hypervisor line
+# ("tessera: ...") or a whole line of a known VM ("[NAME] WORD: ..." with WORD the guest's own
+# prefix), with no second prefix inside it: lines of different VMs never mix or get cut.
+expect_clean_lines() {
+    local log=$1 pair alt="" bad
+    shift
+    for pair in "$@"; do
+        alt="$alt|\\[${pair%%=*}\\] ${pair#*=}: "
+    done
+    alt=${alt#|}
+    if [ "$(after_start "$log" | wc -l)" -lt 2 ]; then
+        fail "no VM ever started (no 'running N VMs' line)"
+        return
+    fi
+    bad=$(after_start "$log" | grep -Ev "^(tessera: |$alt)" | head -n 3)
+    [ -z "$bad" ] || fail "lines that are neither hypervisor lines nor whole VM lines: $bad"
+    bad=$(after_start "$log" | grep -E '.(tessera: |\[[A-Za-z0-9_-]+\] [a-z0-9]+: )' |
+        grep -Ev '^tessera: vm [A-Za-z0-9_-]+: +\| ' | head -n 3)
+    [ -z "$bad" ] || fail "a line holds a second line's prefix (mixed output): $bad"
+}
+
+# vm_host_range LOG NAME: prints "BASE END" (hex, as printed) of VM NAME's host-physical RAM.
+vm_host_range() {
+    tr -d '\r' <"$1" |
+        sed -n "s/^tessera: vm $2: guest-physical 0x0-0x[0-9a-f]* -> host-physical \\(0x[0-9a-f]*\\)-\\(0x[0-9a-f]*\\),.*/\\1 \\2/p" |
+        head -n 1
+}
+
+# expect_disjoint_ranges LOG NAME...: the VMs' host-physical RAM ranges are all present and no
+# two overlap; each is as large as the guest-physical range it backs.
+expect_disjoint_ranges() {
+    local log=$1 a b r gsize
+    shift
+    local -a base=() end=()
+    for a in "$@"; do
+        r=$(vm_host_range "$log" "$a")
+        if [ -z "$r" ]; then
+            fail "no host-physical range line for VM $a"
+            return
+        fi
+        base+=($((${r% *})))
+        end+=($((${r#* })))
+        gsize=$(tr -d '\r' <"$log" | sed -n "s/^tessera: vm $a: guest-physical 0x0-\\(0x[0-9a-f]*\\) .*/\\1/p" | head -n1)
+        [ $((end[-1] - base[-1])) -eq $((gsize)) ] ||
+            fail "VM $a: host range $r is not as large as its guest RAM $gsize"
+        [ $((base[-1] % 0x200000)) -eq 0 ] || fail "VM $a: host base ${r% *} is not 2 MiB aligned"
+    done
+    local n=$# i j
+    for ((i = 0; i < n; i++)); do
+        for ((j = i + 1; j < n; j++)); do
+            if [ "${base[$i]}" -lt "${end[$j]}" ] && [ "${base[$j]}" -lt "${end[$i]}" ]; then
+                fail "host-physical RAM of VMs #$((i + 1)) and #$((j + 1)) overlap"
+            fi
+        done
+    done
+}
+
+# expect_summary_row LOG NAME RESULT: the summary table has one row for NAME with RESULT
+# ("exit 0", "exit 3", "FAILED").
+expect_summary_row() {
+    expect_count "$1" "^tessera:   $2 +$3 +[0-9]+ +[0-9]+\\.[0-9]% +[0-9]+ +[0-9]+  " 1 \
+        "summary row of $2 says '$3'"
+}
+
+# expect_register_dump LOG NAME: the failure report of VM NAME carries the register dump.
+expect_register_dump() {
+    local h='[0-9a-f]{16}'
+    expect "$1" "^tessera: vm $2:   RIP=$h RSP=$h RFLAGS=$h mode=(16|32|64)-bit" "$2: RIP/RSP/RFLAGS dump"
+    expect "$1" "^tessera: vm $2:   RAX=$h RBX=$h RCX=$h RDX=$h" "$2: general registers dump"
+    expect "$1" "^tessera: vm $2:   R13=$h R14=$h R15=$h" "$2: R13-R15 dump"
+    expect "$1" "^tessera: vm $2:   CR0=$h .*CR3=$h CR4=$h" "$2: control registers dump"
+    expect "$1" "^tessera: vm $2:   last exit: reason [0-9]+ " "$2: last exit reason"
+}
