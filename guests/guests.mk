@@ -1,6 +1,6 @@
 # In-tree test guests (see guests/README.md). Included by the top Makefile; outputs under
 # build/guests/. 64-bit guests are ELF64, 32-bit ones ELF32 + Multiboot 1, and bootsector.bin a
-# raw 512-byte boot sector. The guest library reuses kernel/lib/printf.c and string.c.
+# raw 512-byte boot sector. The guest library reuses kernel/lib/printf.c, string.c and cmdline.c.
 GUEST_OUT := $(BUILD)/guests
 GUEST_COMMON_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
 	-fno-pic -fno-pie -fno-asynchronous-unwind-tables -fno-strict-aliasing -mgeneral-regs-only \
@@ -13,13 +13,13 @@ GUEST_LD_COMMON := -nostdlib -z max-page-size=0x1000 -z noexecstack --gc-section
 GUEST_LDFLAGS := $(GUEST_LD_COMMON) --defsym=GUEST_LOAD_ADDR=0x100000
 
 GUEST_LIB_SRCS := guests/lib/serial.c guests/lib/tessera.c guests/lib/exit.c guests/lib/cmdline.c \
-	guests/lib/crc32.c kernel/lib/printf.c kernel/lib/string.c
+	guests/lib/crc32.c kernel/lib/printf.c kernel/lib/string.c kernel/lib/cmdline.c
 GUEST_LIB64_OBJS := $(GUEST_LIB_SRCS:%.c=$(GUEST_OUT)/obj64/%.o) \
 	$(GUEST_OUT)/obj64/guests/lib/start64.o
 GUEST_LIB32_OBJS := $(GUEST_LIB_SRCS:%.c=$(GUEST_OUT)/obj32/%.o) \
 	$(GUEST_OUT)/obj32/guests/lib/start32.o
 
-GUESTS64 := hello64 halter attacker spinner
+GUESTS64 := hello64 halter attacker spinner bench
 GUESTS32 := mb32 compute
 GUEST_DATA := mb32-module.txt
 

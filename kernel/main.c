@@ -180,7 +180,7 @@ void kernel_main(struct boot_info *bi)
     }
     bool exit_qemu = false;
     char value[32];
-    if (cmdline_get(bi->cmdline, "exit", value, sizeof(value)) && strcmp(value, "qemu") == 0)
+    if (cmdline_get(bi->cmdline, "exit", value, sizeof(value)) >= 0 && strcmp(value, "qemu") == 0)
         exit_qemu = true;
     arch_set_poweroff_info(exit_qemu, NULL); /* the fault handler needs the exit mode */
     arch_cpu_init();
@@ -215,7 +215,7 @@ void kernel_main(struct boot_info *bi)
     kprintf("tessera: cpu: %s\n", cpu_name);
     kprintf("tessera: tsc: %llu Hz (%s)\n", (unsigned long long)arch_tsc_hz(), arch_tsc_source());
 
-    if (cmdline_get(bi->cmdline, "test_fault", value, sizeof(value))) {
+    if (cmdline_get(bi->cmdline, "test_fault", value, sizeof(value)) >= 0) {
         kprintf("tessera: test_fault=%s: faulting on purpose\n", value);
         arch_trigger_fault(value);
     }
@@ -234,7 +234,7 @@ void kernel_main(struct boot_info *bi)
     }
     kprintf("tessera: %s enabled on CPU 0\n", virt_name());
     vm_create_all(&config, bi, cpus);
-    if (cmdline_get(bi->cmdline, "test_corrupt_vm", value, sizeof(value))) {
+    if (cmdline_get(bi->cmdline, "test_corrupt_vm", value, sizeof(value)) >= 0) {
         for (unsigned i = 0; i < vm_count(); i++)
             if (strcmp(vm_get(i)->cfg.name, value) == 0) {
                 kprintf("tessera: test_corrupt_vm=%s: breaking its guest state on purpose\n", value);

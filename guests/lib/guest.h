@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <tessera/cmdline.h>
 #include <tessera/hypercall_abi.h>
 #include "io.h"
 
@@ -55,17 +56,11 @@ void guest_exit(uint8_t status) __attribute__((noreturn));
 void guest_poweroff(void) __attribute__((noreturn));
 
 /* ---- command line: space-separated words, options are key=value ---- */
-/* Copies the value of key into value (always terminated). Returns its length, -ENOENT when the
- * key is absent, -E2BIG when the value does not fit. A bare word "key" has the empty value. */
-int cmdline_get(const char *cmdline, const char *key, char *value, size_t size);
-/* Parses key's value as a decimal or 0x-hex unsigned number. Returns 0, -ENOENT when absent,
- * -EINVAL when it is not a number or overflows 64 bits. */
-int cmdline_get_u64(const char *cmdline, const char *key, uint64_t *out);
+/* cmdline_get, cmdline_get_u64: kernel/include/tessera/cmdline.h (the hypervisor's own). */
 /* Like cmdline_get_u64 but leaves *out = dflt when absent; prints a line naming the key and
  * returns -EINVAL on a malformed value, or when it lies outside [min, max]. */
 int cmdline_u64_option(const char *prefix, const char *cmdline, const char *key, uint64_t dflt,
                        uint64_t min, uint64_t max, uint64_t *out);
-int parse_u64(const char *s, size_t len, uint64_t *out);
 
 /* ---- checksums ---- */
 uint32_t crc32(uint32_t crc, const void *data, size_t len); /* zlib's CRC-32: start with 0 */

@@ -70,27 +70,7 @@ run_bochs_iso() {
     local iso=$1 log=$2 secs=$3 model=${4:-corei7_skylake_x} megs=${5:-128} cpus=${6:-1}
     local dir
     dir=$(mktemp -d "$T/bochs.XXXXXX")
-    cat >"$dir/bochsrc" <<EOF_RC
-megs: $megs
-romimage: file=/usr/share/bochs/BIOS-bochs-latest
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-display_library: rfb, options="timeout=0"
-vga: extension=none, update_freq=5, realtime=0
-ata0-master: type=cdrom, path=$iso, status=inserted
-boot: cdrom
-cpu: model=$model, count=$cpus, ips=5000000, reset_on_triple_fault=0, ignore_bad_msrs=0
-clock: sync=none, time0=946681200
-com1: enabled=1, mode=file, dev=$log
-speaker: enabled=0
-sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
-magic_break: enabled=1
-log: $dir/bochs.log
-panic: action=fatal
-error: action=report
-info: action=report
-debug: action=ignore
-mouse: enabled=0
-EOF_RC
+    bochs_config "$dir/bochsrc" "$iso" "$log" "$dir/bochs.log" "$megs" "$model" "$cpus"
     printf 'c\nr\nquit\n' >"$dir/dbg.rc"
     local st=0
     (cd "$dir" && timeout "$secs" bochs -q -f bochsrc -rc dbg.rc </dev/null >"$dir/stdout" 2>&1) || st=$?
@@ -98,5 +78,6 @@ EOF_RC
     echo "$st"
 }
 
+. "$ROOT/tests/tools/bochsrc.sh"
 [ -f "$ROOT/tests/tools/lib_uefi.sh" ] && . "$ROOT/tests/tools/lib_uefi.sh"
 true

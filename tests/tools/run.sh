@@ -24,26 +24,8 @@ echo "tessera: no nested VT-x here (no usable /dev/kvm): booting under Bochs, wh
 echo "tessera: this takes a few seconds per guest; Ctrl-C stops it"
 dir=$(mktemp -d)
 trap 'kill $bochs_pid 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
-cat >"$dir/bochsrc" <<EOF_RC
-megs: 256
-romimage: file=/usr/share/bochs/BIOS-bochs-latest
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-display_library: rfb, options="timeout=0"
-vga: extension=none
-ata0-master: type=cdrom, path=$iso, status=inserted
-boot: cdrom
-cpu: model=corei7_skylake_x, count=1, ips=5000000, reset_on_triple_fault=0, ignore_bad_msrs=0
-clock: sync=none, time0=946681200
-com1: enabled=1, mode=file, dev=$dir/serial.log
-speaker: enabled=0
-sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
-log: $dir/bochs.log
-panic: action=fatal
-error: action=report
-info: action=report
-debug: action=ignore
-mouse: enabled=0
-EOF_RC
+. "$ROOT/tests/tools/bochsrc.sh"
+bochs_config "$dir/bochsrc" "$iso" "$dir/serial.log" "$dir/bochs.log" 256
 printf 'c\nquit\n' >"$dir/dbg.rc"
 touch "$dir/serial.log"
 (cd "$dir" && bochs -q -f bochsrc -rc dbg.rc </dev/null >"$dir/bochs.out" 2>&1) &

@@ -1,0 +1,96 @@
+#!/bin/bash
+# The GRUB ISO under QEMU with SeaBIOS (TCG, no VT-x), four cheap boots:
+#  1. default config, -smp 2: boot path/firmware/loader, memory map and summary, cpus=2, the
+#     no-VT-x sentence, the config parsed but no VM started, isa-debug-exit status 33;
+#  2. no config module, one CPU: cpus=1 and the built-in default (one VM per guest image);
+#  3. a config whose image and module name files that were not loaded: a message naming each
+#     file, and the boot goes on to its normal end;
+#  4. -m 8 (6 MiB free): "not enough memory" saying how much is needed, a clean failure end
+#     (status 35), no exception and no hang.
+. "$(dirname "$0")/../tools/lib.sh"
+
+G=$BUILD/guests
+for f in "$BUILD/tessera.elf" "$G/tessera.cfg" "$G/hello64.elf" "$G/bootsector.bin" "$G/mb32.elf" \
+    "$G/mb32-module.txt" "$G/compute.elf" "$G/halter.elf" "$G/spinner.elf"; do
+    [ -f "$f" ] || { fail "$f missing (run make first)"; finish; }
+done
+GUESTS="$G/hello64.elf $G/bootsector.bin $G/mb32.elf $G/mb32-module.txt $G/compute.elf $G/halter.elf $G/spinner.elf"
+
+# Lines every boot that gets past the memory check prints, and no boot may print.
+common_checks() { # common_checks LOG WHAT
+    local log=$1 w=$2
+    expect "$log" '^tessera: boot path=Multiboot2 firmware=BIOS loader="GRUB [0-9][^"]*"' "$w: boot path line"
+    expect "$log" '^tessera:   mem 0x000000000000-0x00000009[0-9a-f]{4} usable' "$w: low-memory map entry"
+    expect "$log" '^tessera:   mem 0x000000100000-0x[0-9a-f]{12} usable' "$w: high-memory map entry"
+    expect_not "$log" 'FATAL|exception .* in the hypervisor|triple' "$w: no hypervisor fault"
+}
+
+# ---- 1: the default config, two CPUs -------------------------------------------------------------
+log=$T/smp2.log
+make_iso "$T/default.iso" "exit=qemu" "$G/tessera.cfg" $GUESTS
+st=$(run_qemu_iso "$T/default.iso" "$log" 60 -smp 2)
+expect_status "$st" 33 "smp2: QEMU ends through isa-debug-exit with the success value"
+common_checks "$log" smp2
+expect "$log" '^tessera: memory: usable=25[0-9] MiB in 2 regions, free for the hypervisor and guests 2[0-9]{2} MiB \(largest block 2[0-9]{2} MiB\)' \
+    "smp2: memory summary for -m 256"
+expect "$log" '^tessera: cpus=2 \(APIC ids: 0,1\)' "smp2: two CPUs found through the MADT"
+expect "$log" '^tessera: vmx: not available: this CPU does not offer VT-x \(CPUID\.1:ECX\.VMX = 0\), so no guest can run' \
+    "smp2: the no-VT-x sentence"
+expect_count "$log" '^tessera: vmx: ' 1 "smp2: only the one VT-x line (no capability lines without VT-x)"
+expect "$log" '^tessera: config: tessera\.cfg \([0-9]+ bytes\)' "smp2: config file found"
+expect "$log" '^tessera: config: 6 VMs accepted, 0 errors' "smp2: the 6 default VMs parsed"
+expect "$log" '^tessera: no guest can run on this machine \(see the VT-x lines above\); 6 configured VMs not started' \
+    "smp2: says no guest runs and how many were configured"
+expect_not "$log" '^tessera: (vm |running )|^\[' "smp2: no VM was created or started"
+expect "$log" '^tessera: end status=ok' "smp2: end status line"
+expect_order "$log" '^tessera: memory: ' '^tessera: cpus=' "smp2: memory summary before CPUs"
+expect_order "$log" '^tessera: cpus=' '^tessera: vmx: ' "smp2: CPUs before VT-x"
+expect_order "$log" '^tessera: no guest can run' '^tessera: end status=ok' "smp2: end line last"
+
+# ---- 2: no config module, one CPU ----------------------------------------------------------------
+log=$T/noconfig.log
+make_iso "$T/noconfig.iso" "exit=qemu" $GUESTS
+st=$(run_qemu_iso "$T/noconfig.iso" "$log" 60)
+expect_status "$st" 33 "noconfig: success status"
+common_checks "$log" noconfig
+expect "$log" '^tessera: cpus=1 \(APIC ids: 0\)' "noconfig: one CPU without -smp"
+expect "$log" '^tessera: no tessera\.cfg was loaded: using the built-in default \(one VM per guest image' \
+    "noconfig: the built-in default is announced"
+expect_not "$log" '^tessera: config: ' "noconfig: no config file claimed"
+# six guest images (the module .txt is not one)
+expect "$log" '^tessera: no guest can run on this machine .*; 6 configured VMs not started' \
+    "noconfig: one default VM per guest image"
+expect "$log" '^tessera: end status=ok' "noconfig: end status line"
+
+# ---- 3: files named by the config but not loaded -------------------------------------------------
+log=$T/missing.log
+cat >"$T/tessera.cfg" <<'EOF'
+[vm ghost]
+image = no-such-image.elf
+
+[vm hello]
+image = hello64.elf
+module = no-such-module.bin
+EOF
+make_iso "$T/missing.iso" "exit=qemu" "$T/tessera.cfg" "$G/hello64.elf"
+st=$(run_qemu_iso "$T/missing.iso" "$log" 60)
+expect_status "$st" 33 "missing: boot goes on to the success end"
+common_checks "$log" missing
+expect "$log" '^tessera: config: 2 VMs accepted, 0 errors' "missing: both VMs parse"
+expect "$log" "^tessera: .*no-such-image\\.elf.*not (found|loaded)" "missing: message naming the missing image"
+expect "$log" "^tessera: .*no-such-module\\.bin.*not (found|loaded)" "missing: message naming the missing module"
+expect "$log" '^tessera: end status=ok' "missing: end status line"
+
+# ---- 4: too little memory ------------------------------------------------------------------------
+log=$T/smallmem.log
+st=$(run_qemu_iso "$T/default.iso" "$log" 60 -m 8)
+expect_status "$st" 35 "smallmem: QEMU ends with the failure status (no hang, no triple fault)"
+expect "$log" '^tessera: boot path=Multiboot2 firmware=BIOS' "smallmem: boot path line"
+expect "$log" '^tessera: memory: usable=[0-9] MiB in 2 regions' "smallmem: memory summary"
+expect "$log" '^tessera: not enough memory to run: [0-9]+ MiB free after the hypervisor and its files, at least 8 MiB needed' \
+    "smallmem: says how much memory is needed"
+expect "$log" '^tessera: end status=fail' "smallmem: failure end line"
+expect_order "$log" '^tessera: not enough memory' '^tessera: end status=fail' "smallmem: message before the end"
+expect_not "$log" 'FATAL|exception|^tessera: (cpus|vmx)' "smallmem: stops cleanly right after the memory check"
+
+finish
