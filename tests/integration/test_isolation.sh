@@ -1,0 +1,185 @@
+#!/bin/bash
+# Isolation and crash containment under Bochs (VT-x + EPT), one boot of
+# tests/integration/configs/isolation.cfg: 15 VMs on CPU 0.
+#  - hello64 and compute run next to the attackers and print exactly their normal output
+#    (compute's bare-metal checksum), exit 0;
+#  - each attacker is stopped with its own report: EPT violation with the guest-physical address
+#    and access type (reads and writes past RAM, near 4 GiB, at the local APIC, at another VM's
+#    host-physical base), triple faults (empty IDT, #UD without an IDT), the exception storm
+#    detector (before the guest's own limit), VMXON refused (CR4.VMXE gives #GP), malformed
+#    hypercalls refused with their error codes (exit 0), a cli/spin loop preempted by the
+#    timer and stopped by its time_limit; every failure comes with a register dump;
+#  - on_fail=restart: the VM restarts 3 times, then stays failed;
+#  - test_corrupt_vm=corrupt: that VM fails VM entry (invalid guest state), others finish;
+#  - no "ESCAPED" anywhere, no line cut or mixed, the summary table, end status=ok.
+. "$(dirname "$0")/../tools/lib.sh"
+. "$(dirname "$0")/configs/checks.sh"
+
+G=$BUILD/guests
+for f in "$BUILD/tessera.elf" "$G/hello64.elf" "$G/compute.elf" "$G/attacker.elf"; do
+    [ -f "$f" ] || { fail "$f missing (run make first)"; finish; }
+done
+
+# a_hv aims at the first VM's host-physical base: the allocator hands out RAM from the bottom
+# of the free memory in config order; checked below against the printed range.
+HELLO_BASE=0x400000
+sed "s/@HELLO_BASE@/$HELLO_BASE/" "$ROOT/tests/integration/configs/isolation.cfg" >"$T/tessera.cfg"
+log=$T/serial.log
+make_iso "$T/isolation.iso" "test_corrupt_vm=corrupt" "$T/tessera.cfg" "$G/hello64.elf" \
+    "$G/compute.elf" "$G/attacker.elf"
+start=$(date +%s)
+run_bochs_iso "$T/isolation.iso" "$log" 360 >/dev/null
+note "Bochs run took $(($(date +%s) - start)) s"
+
+ATTACKERS="a_rdout a_rd4g a_wrout a_hv a_mmio a_vmxon a_vmcall a_triple a_storm a_ud a_restart a_cli"
+ALL="hello compute ${ATTACKERS% a_cli} corrupt a_cli" # config order
+N='[0-9]+'
+H='[0-9a-f]{16}'
+GUEST_RIP='RIP=00000000001[0-9a-f]{5}' # inside the attacker's image, loaded at 1 MiB
+
+expect "$log" '^tessera: config: 15 VMs accepted, 0 errors' "config parsed"
+expect "$log" '^tessera: running 15 VMs on CPU 0 ' "all 15 VMs created and run"
+expect_not "$log" '^tessera: vm [a-z0-9_]+ .*refused' "no VM refused"
+expect_not "$log" 'ESCAPED|ACCEPTED|nobody stopped us' "no attack succeeded"
+expect_disjoint_ranges "$log" $ALL
+pairs="hello=hello64 compute=compute corrupt=hello64"
+for a in $ATTACKERS; do pairs="$pairs $a=attacker"; done
+expect_clean_lines "$log" $pairs
+
+# ---- the well-behaved VMs: exactly their normal output ----------------------------------------------
+expect_vm_output "$log" hello \
+    'hello64: hello from a 64-bit guest' \
+    'hello64: start info mem_size=0x1000000 modules=0 cmdline="greeting=hello"' \
+    'hello64: cpuid signature=TesseraVisor max_leaf=0x40000001 abi=1' \
+    'hello64: vm_id=0' \
+    "hello64: time rc=0 tsc_hz=$N ticks=$N ns=$N" \
+    'hello64: this line came through CONSOLE_WRITE' \
+    'hello64: console_write rc=46' \
+    'hello64: done status=0'
+expect_vm_output "$log" compute \
+    'compute: start mode=tessera boot=multiboot' \
+    "compute: iterations=200 checksum=0x198abcc2 tsc=$N" \
+    'compute: done'
+for vm in hello compute; do
+    expect_count "$log" "^tessera: vm $vm exited with status 0" 1 "$vm: exits with status 0"
+    expect_summary_row "$log" $vm "exit 0"
+    expect_not "$log" "^tessera: vm $vm failed" "$vm: never failed"
+done
+
+# ---- EPT violations -----------------------------------------------------------------------------------
+ept() { # ept VM ACCESS GPA: the VM stopped on an EPT violation at GPA, with a dump
+    local vm=$1
+    expect_count "$log" "^tessera: vm $vm failed: EPT violation: $2 at guest-physical $3[ ,].*outside the VM's memory" 1 \
+        "$vm: EPT violation report ($2 at $3)"
+    expect "$log" "^tessera: vm $vm:   $GUEST_RIP RSP=$H" "$vm: guest RIP in the report"
+    expect "$log" "^tessera: vm $vm:   last exit: reason 48 \\(EPT violation\\)" "$vm: last exit is the EPT violation"
+    expect_register_dump "$log" "$vm"
+    expect_summary_row "$log" "$vm" FAILED
+    expect_not "$log" "^tessera: vm $vm exited" "$vm: did not exit on its own"
+}
+ept a_rdout read 0x500000
+expect_vm_output "$log" a_rdout \
+    'attacker: attack=read_outside starting' \
+    'attacker: reading gpa=0x500000 \(RAM ends at 0x400000\)'
+ept a_rd4g read 0xfffff000
+ept a_wrout write 0x500000
+ept a_mmio read 0xfee00030
+ept a_hv read "$HELLO_BASE"
+expect "$log" "^tessera: vm hello: guest-physical 0x0-0x1000000 -> host-physical $HELLO_BASE-" \
+    "a_hv's target $HELLO_BASE is hello's host-physical base"
+expect_vm_output "$log" a_hv \
+    'attacker: attack=read_hv starting' \
+    'attacker: reading gpa=0x200000 where the hypervisor sits in host memory' \
+    'attacker: read_hv gpa=0x200000 first=0x0000000000000000 mb2_header=no' \
+    'attacker: read_hv sees only its own RAM at 0x200000' \
+    "attacker: reading target gpa=$HELLO_BASE \\(outside own RAM\\)"
+
+# ---- triple faults, exception storm, VMXON ------------------------------------------------------------
+expect_count "$log" '^tessera: vm a_triple failed: triple fault' 1 "a_triple: triple fault report"
+expect_register_dump "$log" a_triple
+expect "$log" "^tessera: vm a_triple:   EFER=$N CS=0008 .*IDTR=0/0" "a_triple: dump shows the empty IDT"
+expect_summary_row "$log" a_triple FAILED
+expect_count "$log" '^tessera: vm a_ud failed: triple fault' 1 "a_ud: #UD without an IDT ends in a triple fault"
+expect_register_dump "$log" a_ud
+expect_summary_row "$log" a_ud FAILED
+expect_count "$log" '^tessera: vm a_storm failed: exception storm: .*vector 6\b.*1000' 1 \
+    "a_storm: the storm detector stops it (vector 6, limit 1000) before the guest's limit"
+expect_register_dump "$log" a_storm
+expect "$log" '^tessera:   a_storm +FAILED .* exception=1000 ' "a_storm: 1000 exceptions counted"
+expect_summary_row "$log" a_storm FAILED
+expect_vm_output "$log" a_vmxon \
+    'attacker: attack=vmxon starting' \
+    'attacker: setting CR4.VMXE \(cr4=0x[0-9a-f]+\)' \
+    'attacker: exception vector=13 error=0x0 rip=0x[0-9a-f]+ cr2=0x0' \
+    'attacker: blocked by an exception'
+expect_count "$log" '^tessera: vm a_vmxon exited with status 3' 1 "a_vmxon: CR4.VMXE refused with #GP, exit 3"
+expect_summary_row "$log" a_vmxon "exit 3"
+
+# ---- malformed hypercalls -------------------------------------------------------------------------------
+expect_vm_output "$log" a_vmcall \
+    'attacker: attack=vmcall_bad starting' \
+    'attacker: vmcall unknown_0 nr=0x0 a1=0x0 a2=0x0 rc=-38 refused' \
+    'attacker: vmcall unknown_7 nr=0x7 a1=0x0 a2=0x0 rc=-38 refused' \
+    'attacker: vmcall unknown_0xffff nr=0xffff a1=0x0 a2=0x0 rc=-38 refused' \
+    'attacker: vmcall unknown_all_ones nr=0xffffffffffffffff a1=0x0 a2=0x0 rc=-38 refused' \
+    'attacker: vmcall unknown_high_bits nr=0x100000001 a1=0x[0-9a-f]+ a2=0x10 rc=-38 refused' \
+    'attacker: vmcall write_past_ram nr=0x1 a1=0x400000 a2=0x10 rc=-14 refused' \
+    'attacker: vmcall write_straddling_ram_end nr=0x1 a1=0x3ffff8 a2=0x10 rc=-14 refused' \
+    'attacker: vmcall write_far_outside nr=0x1 a1=0x4000000000 a2=0x10 rc=-14 refused' \
+    'attacker: vmcall write_wrapping nr=0x1 a1=0xfffffffffffffff0 a2=0x20 rc=-14 refused' \
+    'attacker: vmcall write_lapic_mmio nr=0x1 a1=0xfee00000 a2=0x10 rc=-14 refused' \
+    'attacker: vmcall write_too_long nr=0x1 a1=0x[0-9a-f]+ a2=0x1001 rc=-22 refused' \
+    'attacker: vmcall write_huge_length nr=0x1 a1=0x[0-9a-f]+ a2=0xffffffffffffffff rc=-22 refused' \
+    'attacker: console_write still works' \
+    'attacker: vmcall valid_write rc=36' \
+    'attacker: all malformed hypercalls refused' \
+    'attacker: attack=vmcall_bad finished status=0'
+expect_count "$log" '^tessera: vm a_vmcall exited with status 0' 1 "a_vmcall: exits 0"
+expect_summary_row "$log" a_vmcall "exit 0"
+
+# ---- cli and spin forever -----------------------------------------------------------------------------------
+expect_vm_output "$log" a_cli \
+    'attacker: attack=cli_spin starting' \
+    'attacker: interrupts off, spinning forever'
+expect_count "$log" '^tessera: vm a_cli failed: used up its time_limit of 300 ms' 1 \
+    "a_cli: stopped by its time_limit"
+expect_register_dump "$log" a_cli
+expect "$log" '^tessera:   a_cli +FAILED .* preempt=([3-9]|[1-9][0-9]+) ' "a_cli: preempted by the timer many times"
+# the others went on while it spun
+expect_order "$log" '^\[a_cli\] attacker: interrupts off' '^\[hello\] hello64: done status=0' \
+    "hello finished while a_cli spun"
+expect_order "$log" '^\[a_cli\] attacker: interrupts off' '^\[compute\] compute: done' \
+    "compute finished while a_cli spun"
+
+# ---- restart on failure ---------------------------------------------------------------------------------------
+expect_count "$log" '^\[a_restart\] attacker: attack=write_outside starting' 4 "a_restart: runs 4 lives"
+expect_count "$log" '^tessera: vm a_restart failed: EPT violation: write at guest-physical 0x500000' 4 \
+    "a_restart: fails in each of its 4 lives"
+for i in 1 2 3; do
+    expect_count "$log" "^tessera: vm a_restart: restarting \\(restart $i of at most 3\\)" 1 "a_restart: restart $i"
+done
+expect_count "$log" '^tessera: vm a_restart: restarting' 3 "a_restart: at most 3 restarts"
+expect_count "$log" '^tessera: vm a_restart: not restarting again \(3 restarts\)' 1 "a_restart: then stays failed"
+expect_order "$log" 'restart 3 of at most 3' 'not restarting again' "a_restart: gives up after the 3rd restart"
+expect "$log" '^tessera:   a_restart +FAILED .* ept=4 ' "a_restart: 4 EPT violations counted"
+
+# ---- broken guest state --------------------------------------------------------------------------------------
+expect "$log" '^tessera: test_corrupt_vm=corrupt: breaking its guest state' "corrupt: switch acknowledged"
+expect_count "$log" '^tessera: vm corrupt failed: VM entry failed: .*invalid guest state' 1 \
+    "corrupt: fails VM entry with invalid guest state"
+expect_register_dump "$log" corrupt
+expect_count "$log" '^\[corrupt\] ' 0 "corrupt: never ran a guest instruction that printed"
+expect_summary_row "$log" corrupt FAILED
+
+# ---- the end -----------------------------------------------------------------------------------------------------
+expect "$log" '^tessera: summary \(15 VMs, ' "summary header"
+expect_count "$log" '^tessera:   [a-z0-9_]+ +(exit [0-9]+|FAILED) ' 15 "one summary row per VM"
+shares_re='^tessera: shares while all VMs ran:'
+for vm in $ALL; do shares_re="$shares_re $vm=[0-9]+\\.[0-9]%\\(weight [0-9]+\\.[0-9]%\\)"; done
+expect "$log" "$shares_re"$'\r?$' "shares line complete: every VM, in order, nothing cut"
+expect_count "$log" '^tessera: +reason: ' 11 "a reason line under each of the 11 failed rows"
+expect "$log" '^tessera: all VMs ended \(some VMs failed or exited non-zero\)' "run ends after every VM"
+expect "$log" '^tessera: end status=ok' "end status=ok"
+expect_not "$log" 'FATAL' "the hypervisor itself never faulted"
+
+finish

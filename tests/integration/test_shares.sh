@@ -1,0 +1,75 @@
+#!/bin/bash
+# Weighted CPU shares under Bochs (VT-x, preemption-timer scheduler), two boots:
+#  1. three identical spinners with weights 1, 2, 3 (configs/shares_123.cfg): while all three
+#     ran, each got 16.7 / 33.3 / 50.0 % of the CPU within 3 percentage points, and the
+#     heaviest one finishes first, the lightest last;
+#  2. three identical spinners with equal weights (configs/shares_equal.cfg): 33.3 % each
+#     within 3 points.
+# Every spinner does the same work: all print the same checksum and exit 0.
+. "$(dirname "$0")/../tools/lib.sh"
+. "$(dirname "$0")/configs/checks.sh"
+
+G=$BUILD/guests
+for f in "$BUILD/tessera.elf" "$G/spinner.elf"; do
+    [ -f "$f" ] || { fail "$f missing (run make first)"; finish; }
+done
+
+# share_of LOG VM: the "got" percentage of VM on the shares line, in tenths of a percent.
+share_of() {
+    tr -d '\r' <"$1" | grep -m1 '^tessera: shares while all VMs ran:' |
+        sed -n "s/.* $2=\\([0-9]*\\)\\.\\([0-9]\\)%(weight .*/\\1\\2/p"
+}
+
+# check_share LOG VM WANT_TENTHS WEIGHT_SHARE_TEXT
+check_share() {
+    local got
+    got=$(share_of "$1" "$2")
+    if [ -z "$got" ]; then
+        fail "no share for $2 on the shares line"
+        return
+    fi
+    got=$((10#$got))
+    local diff=$((got - $3))
+    [ "${diff#-}" -le 30 ] ||
+        fail "$2 got $((got / 10)).$((got % 10))% of the CPU, expected $(($3 / 10)).$(($3 % 10))% +-3"
+    expect "$1" "^tessera: shares while all VMs ran:.* $2=[0-9]+\\.[0-9]%\\(weight $4%\\)" \
+        "$2's weight share printed as $4%"
+}
+
+boot() { # boot NAME CONFIG VM...: boots CONFIG with three spinners; checks they all did the work
+    local name=$1 cfg=$2 log=$T/$1.log start vm sums
+    shift 2
+    cp "$cfg" "$T/tessera.cfg"
+    make_iso "$T/$name.iso" "" "$T/tessera.cfg" "$G/spinner.elf"
+    start=$(date +%s)
+    run_bochs_iso "$T/$name.iso" "$log" 300 >/dev/null
+    note "$name: Bochs run took $(($(date +%s) - start)) s"
+    expect "$log" "^tessera: running $# VMs on CPU 0 " "$name: $# VMs run"
+    local pairs=""
+    for vm in "$@"; do
+        pairs="$pairs $vm=spinner"
+        expect_count "$log" "^tessera: vm $vm exited with status 0" 1 "$name: $vm exits 0"
+        expect_summary_row "$log" "$vm" "exit 0"
+    done
+    expect_clean_lines "$log" $pairs
+    sums=$(tr -d '\r' <"$log" | sed -n 's/^\[[a-z0-9]*\] spinner: done iterations=[0-9]* checksum=\(0x[0-9a-f]*\) .*/\1/p' |
+        sort | uniq -c | awk '{print $1}')
+    [ "$sums" = "$#" ] || fail "$name: the $# spinners should print one common checksum (counts: $sums)"
+    expect "$log" '^tessera: end status=ok' "$name: end status=ok"
+}
+
+log=$T/weighted.log
+boot weighted "$ROOT/tests/integration/configs/shares_123.cfg" w1 w2 w3
+check_share "$log" w1 167 16.6
+check_share "$log" w2 333 33.3
+check_share "$log" w3 500 50.0
+expect_order "$log" '^tessera: vm w3 exited' '^tessera: vm w2 exited' "weight 3 finishes before weight 2"
+expect_order "$log" '^tessera: vm w2 exited' '^tessera: vm w1 exited' "weight 2 finishes before weight 1"
+
+log=$T/equal.log
+boot equal "$ROOT/tests/integration/configs/shares_equal.cfg" e1 e2 e3
+check_share "$log" e1 333 33.3
+check_share "$log" e2 333 33.3
+check_share "$log" e3 333 33.3
+
+finish

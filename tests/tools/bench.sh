@@ -1,0 +1,232 @@
+#!/bin/bash
+# bench.sh [--repeat N] [--keep]: `make bench`. Boots Tessera under Bochs (corei7_skylake_x), where
+# the TSC advances exactly one tick per emulated instruction and VM entry/exit cost ~0 ticks, and
+# prints the hypervisor's instructions per round trip for each exit type, the cost of a switch
+# between two VMs, the fatal EPT-violation path, and the compute guest in a VM against the same
+# compute.elf run bare through GRUB. Method and numbers: docs/benchmarks.md.
+# The emulation is deterministic (clock: sync=none, fixed time0): every run prints the same
+# numbers. --repeat N runs everything N times and checks that. Exits 1 when a measurement is
+# missing or the runs disagree. Logs: build/bench/bench/ (kept; --keep also keeps the ISOs).
+set -u
+repeat=1
+keep=
+while [ $# -gt 0 ]; do
+    case $1 in
+    --repeat) repeat=${2:-}; shift 2 ;;
+    --keep) keep=1; shift ;;
+    *) echo "usage: $0 [--repeat N] [--keep]" >&2; exit 2 ;;
+    esac
+done
+case $repeat in '' | *[!0-9]* | 0) echo "bench.sh: --repeat needs a number >= 1" >&2; exit 2 ;; esac
+
+TEST_OUT=${BENCH_OUT:-$(cd "$(dirname "$0")/../.." && pwd)/build/bench}
+. "$(dirname "$0")/lib.sh" # sets ROOT, BUILD, T (scratch dir, emptied) and run_bochs_iso
+BENCH=$ROOT/tests/bench
+HV=$BUILD/tessera.elf
+G=$BUILD/guests
+MODEL=corei7_skylake_x
+COMPUTE_ITERATIONS=200
+COMPUTE_CHECKSUM=0x198abcc2 # guests/README.md: compute iterations=200
+SMALL_QUANTUM_US=2000       # the hypervisor's smallest slice (10000 ticks at Bochs's 5 MHz)
+BOCHS_SECONDS=300
+
+for f in "$HV" "$G/bench.elf" "$G/compute.elf"; do
+    [ -f "$f" ] || { echo "bench.sh: $f missing: run make first (make bench does)" >&2; exit 1; }
+done
+command -v bochs >/dev/null || { echo "bench.sh: bochs is not installed (make deps)" >&2; exit 1; }
+
+errors=0
+problem() { echo "bench.sh: $*" >&2; errors=$((errors + 1)); }
+
+# ---- images -----------------------------------------------------------------------------------
+# hv_iso NAME CONFIG CMDLINE IMAGE...: the hypervisor with CONFIG as its tessera.cfg.
+hv_iso() {
+    local name=$1 cfg=$2 cmdline=$3; shift 3
+    mkdir -p "$T/$name.cfgdir"
+    cp "$cfg" "$T/$name.cfgdir/tessera.cfg"
+    "$BENCH/mkiso.sh" "$T/$name.iso" multiboot2 "$HV" "$cmdline" "$@" "$T/$name.cfgdir/tessera.cfg"
+}
+echo "bench: building images"
+hv_iso exits "$BENCH/exits.cfg" "" "$G/bench.elf" &&
+    hv_iso pingpong "$BENCH/pingpong.cfg" "" "$G/bench.elf" &&
+    hv_iso ept "$BENCH/ept.cfg" "" "$G/bench.elf" &&
+    hv_iso compute "$BENCH/compute.cfg" "" "$G/compute.elf" &&
+    hv_iso compute_small "$BENCH/compute.cfg" "quantum_us=$SMALL_QUANTUM_US" "$G/compute.elf" &&
+    "$BENCH/mkiso.sh" "$T/bare.iso" multiboot "$G/compute.elf" "iterations=$COMPUTE_ITERATIONS" ||
+    { echo "bench.sh: cannot build the images" >&2; exit 1; }
+RUNS="exits pingpong ept compute compute_small bare"
+
+# ---- parsing ------------------------------------------------------------------------------------
+# field LINE KEY: the value of KEY=... in LINE.
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1" | tr -d '\r'; }
+# bench_line LOG VM OP: the guest's result line for OP.
+bench_line() { grep -a -m1 "^\[$2\] bench: op=$3 " "$1" | tr -d '\r'; }
+
+declare -A R # results of this pass: key -> number (or empty)
+
+# exit_row KEY LOG OP: per_op, op loop and NOP loop per iteration, n.
+exit_row() {
+    local line
+    line=$(bench_line "$2" bench "$3")
+    [ -n "$line" ] || { problem "no result for op=$3 in $2"; return; }
+    R[$1]=$(field "$line" per_op)
+    R[$1.op]=$(field "$line" op_per_iter)
+    R[$1.base]=$(field "$line" baseline_per_iter)
+    R[$1.n]=$(field "$line" n)
+}
+
+compute_tsc() { # compute_tsc LOG PREFIX: the TSC delta of a run with the right checksum
+    local line
+    line=$(grep -a -m1 "^$2compute: iterations=$COMPUTE_ITERATIONS " "$1" | tr -d '\r')
+    [ -n "$line" ] || { problem "no compute result in $1"; return; }
+    [ "$(field "$line" checksum)" = $COMPUTE_CHECKSUM ] ||
+        { problem "compute checksum in $1 is $(field "$line" checksum), not $COMPUTE_CHECKSUM"; return; }
+    field "$line" tsc
+}
+
+parse_pass() { # parse_pass DIR
+    local d=$1 line
+    R=()
+    local e=$d/exits.log
+    grep -aq "^\[bench\] bench: done mode=exits status=0" "$e" || problem "the exits run did not finish ($e)"
+    exit_row cpuid "$e" cpuid
+    exit_row cpuid_hv "$e" cpuid_hv
+    exit_row uart_scr "$e" uart_scr
+    exit_row uart_thr "$e" uart_thr
+    exit_row uart_lsr "$e" uart_lsr
+    exit_row vmcall "$e" vmcall_vm_id
+    exit_row hlt "$e" hlt
+    exit_row preempt "$e" preempt
+    line=$(bench_line "$e" bench uart_line64)
+    R[line]=$(field "$line" per_op)
+    R[preempt.slices]=$(grep -a '^tessera:   bench ' "$e" | sed -n 's/.* preempt=\([0-9]*\).*/\1/p')
+
+    # VM switch: one round trip = 2 switches + both guests' loop bodies (the NOP loop, which has
+    # the VMCALL replaced by a NOP). Both VMs must agree.
+    local p=$d/pingpong.log ping pong
+    ping=$(bench_line "$p" ping yield_roundtrip)
+    pong=$(bench_line "$p" pong yield_roundtrip)
+    if [ -n "$ping" ] && [ -n "$pong" ]; then
+        R[rt]=$(field "$ping" op_per_iter)
+        R[rt.base]=$(field "$ping" baseline_per_iter)
+        R[rt.n]=$(field "$ping" n)
+        [ "${R[rt]}" = "$(field "$pong" op_per_iter)" ] ||
+            problem "ping and pong disagree on the round trip ($ping | $pong)"
+        local twice=$((R[rt] - 2 * R[rt.base]))
+        R[switch]=$((twice / 2))$([ $((twice % 2)) -eq 1 ] && echo .5)
+    else
+        problem "no ping-pong result in $p"
+    fi
+
+    # EPT violation: R12 in the dump = TSC 4 guest instructions before the faulting read; the
+    # watcher's gap that contains it ends when the watcher runs again.
+    local x=$d/ept.log r12 t
+    r12=$(grep -a -m1 '^tessera: vm ept: .*R12=' "$x" | sed -n 's/.*R12=\([0-9a-f]*\).*/\1/p')
+    if [ -n "$r12" ] && grep -aq '^tessera: vm ept failed: EPT violation' "$x"; then
+        t=$((16#$r12))
+        R[ept]=$(grep -a '^\[watch\] bench: watch gap ' "$x" | tr -d '\r' |
+            awk -v t="$t" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+                              if (v["start"] + 0 <= t && t < v["end"] + 0) { print v["end"] - t; exit } }')
+        # console bytes of the report: the failure line and the dump lines that follow it
+        R[ept.bytes]=$(awk '/^tessera: vm ept failed:/ { on = 1 } on && /^tessera: vm ept/ { print }
+                            on && !/^tessera: vm ept/ { exit }' "$x" | wc -c)
+        [ -n "${R[ept]}" ] || problem "no watcher gap contains the EPT guest's TSC $t ($x)"
+    else
+        problem "the EPT violation was not reported with a register dump ($x)"
+    fi
+
+    R[vm]=$(compute_tsc "$d/compute.log" '\[compute\] ')
+    R[vm.preempt]=$(grep -a '^tessera:   compute ' "$d/compute.log" | sed -n 's/.* preempt=\([0-9]*\).*/\1/p')
+    R[small]=$(compute_tsc "$d/compute_small.log" '\[compute\] ')
+    R[small.preempt]=$(grep -a '^tessera:   compute ' "$d/compute_small.log" | sed -n 's/.* preempt=\([0-9]*\).*/\1/p')
+    R[bare]=$(compute_tsc "$d/bare.log" '')
+    grep -aq '^compute: start mode=bare boot=multiboot' "$d/bare.log" ||
+        problem "the bare compute run did not start bare through Multiboot ($d/bare.log)"
+    # (problems found inside $(...) above do not reach the counter: check every number here)
+    local k
+    for k in cpuid cpuid_hv uart_scr uart_thr uart_lsr vmcall hlt preempt line switch ept vm small bare; do
+        case ${R[$k]:-} in
+        '' | *[!0-9.]*) problem "pass in $d: no valid number for '$k' (got '${R[$k]:-}')" ;;
+        esac
+    done
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "x%.4f", a / b; else print "n/a" }'; }
+val() { local v=${R[$1]:-}; echo "${v:-n/a}"; }
+
+print_table() {
+    local commit
+    commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [ -n "$(git -C "$ROOT" status --porcelain -- kernel arch drivers boot guests 2>/dev/null)" ]; then
+        commit="$commit+local changes"
+    fi
+    echo
+    echo "Tessera exit-path benchmark (Bochs $(dpkg-query -W -f '${Version}' bochs 2>/dev/null || echo '?'), $MODEL; 1 TSC tick = 1 emulated instruction)"
+    echo "commit $commit, $(date -u +%Y-%m-%d); deterministic emulation: $1"
+    printf '%-26s %12s   %s\n' "exit type" "instructions" "per round trip (loop with the op / with a NOP instead, n)"
+    row() { printf '%-26s %12s   (%s / %s, n=%s)\n' "$1" "$(val "$2")" "$(val "$2.op")" "$(val "$2.base")" "$(val "$2.n")"; }
+    row "CPUID (leaf 0)" cpuid
+    row "CPUID (leaf 0x40000000)" cpuid_hv
+    row "UART byte (scratch 0x3ff)" uart_scr
+    row "UART byte (THR 0x3f8)" uart_thr
+    row "UART status read (LSR)" uart_lsr
+    row "VMCALL (VM_ID)" vmcall
+    row "HLT (no timer armed)" hlt
+    printf '%-26s %12s   (gap in an rdtsc spin loop %s / loop body %s, %s gaps)\n' "preemption" \
+        "$(val preempt)" "$(val preempt.op)" "$(val preempt.base)" "$(val preempt.n)"
+    printf '%-26s %12s   (round trip %s = 2 switches + 2 x loop %s, n=%s)\n' "VM switch (yield)" \
+        "$(val switch)" "$(val rt)" "$(val rt.base)" "$(val rt.n)"
+    printf '%-26s %12s   (fatal: exit -> report (%s bytes of console) -> next VM runs)\n' \
+        "EPT violation" "$(val ept)" "$(val ept.bytes)"
+    printf '%-26s %12s   (64 THR exits + the line on the host console)\n' "UART line of 64 bytes" \
+        "$(val line)"
+    printf '%-26s %s ticks   bare %s ticks   overhead %s   (%s preemptions, quantum 10 ms)\n' \
+        "compute in VM" "$(val vm)" "$(val bare)" "$(ratio "$(val vm)" "$(val bare)")" "$(val vm.preempt)"
+    printf '%-26s %s ticks   bare %s ticks   overhead %s   (%s preemptions, quantum %s ms)\n' \
+        "compute, smallest slice" "$(val small)" "$(val bare)" "$(ratio "$(val small)" "$(val bare)")" \
+        "$(val small.preempt)" "$((SMALL_QUANTUM_US / 1000))"
+    if [ -n "${R[vm]:-}" ] && [ -n "${R[bare]:-}" ] && [ -n "${R[vm.preempt]:-}" ] && [ "${R[vm.preempt]}" -gt 0 ]; then
+        echo "  (VM - bare) / preemptions of the compute VM = $(( (R[vm] - R[bare]) / R[vm.preempt] )) instructions:" \
+            "the overhead is the preemption round trips (Bochs counts instructions: EPT walks, TLB and cache effects cost nothing here)"
+    fi
+}
+
+# ---- runs ---------------------------------------------------------------------------------------
+declare -a SIGNATURES
+for pass in $(seq 1 "$repeat"); do
+    d=$T/run$pass
+    mkdir -p "$d"
+    for r in $RUNS; do
+        echo "bench: pass $pass/$repeat: Bochs run '$r'"
+        iso=$T/$r.iso
+        run_bochs_iso "$iso" "$d/$r.log" "$BOCHS_SECONDS" "$MODEL" >/dev/null
+        [ -s "$d/$r.log" ] || problem "run '$r' left no serial log"
+    done
+    parse_pass "$d"
+    sig=""
+    for k in $(printf '%s\n' "${!R[@]}" | sort); do sig="$sig $k=${R[$k]}"; done
+    SIGNATURES[$pass]=$sig
+done
+
+determinism="runs are bit-identical (clock: sync=none, fixed time0); run once here, --repeat 2 checks it"
+if [ "$repeat" -gt 1 ]; then
+    same=yes
+    for pass in $(seq 2 "$repeat"); do
+        [ "${SIGNATURES[$pass]}" = "${SIGNATURES[1]}" ] || same=no
+        cmp -s "$T/run1/exits.log" "$T/run$pass/exits.log" || same=no
+    done
+    if [ $same = yes ]; then
+        determinism="checked: $repeat runs gave identical numbers and identical serial logs"
+    else
+        determinism="NOT deterministic: the $repeat runs differ (logs in $T/run*)"
+        problem "the runs differ"
+    fi
+fi
+print_table "$determinism"
+[ -n "$keep" ] || rm -f "$T"/*.iso
+echo "serial logs: $T/run*/"
+if [ "$errors" -ne 0 ]; then
+    echo "bench: $errors problem(s), see above"
+    exit 1
+fi
+exit 0
