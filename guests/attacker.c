@@ -289,6 +289,39 @@ static int attack_vmxon(void)
     return 0;
 }
 
+/* VMPTRLD without touching CR4: in VMX non-root operation it always exits (SDM Vol. 3C 25.1.3),
+ * so the hypervisor must stop the VM; returning here at all is an escape. */
+static int attack_vmptrld(void)
+{
+    uint64_t region = (uintptr_t)vmxon_region;
+    guest_printf("attacker: executing VMPTRLD\n");
+    __asm__ volatile("vmptrld %0" : : "m"(region) : "cc", "memory");
+    guest_printf("attacker: ESCAPED VMPTRLD returned inside a guest\n");
+    return ESCAPED;
+}
+
+/* marker=1: proves RAM is zeroed between lives of a restarted VM. A marker written by an earlier
+ * life must never be visible to the next one. */
+#define MARKER_ADDR 0x300000ul
+#define MARKER_MAGIC 0x4d41524b45523a29ull /* "):REKRAM" */
+
+static int check_and_leave_marker(void)
+{
+    volatile uint64_t *marker = (volatile uint64_t *)MARKER_ADDR;
+    if (guest_mem_size && MARKER_ADDR + sizeof(*marker) > guest_mem_size) {
+        guest_printf("attacker: marker address 0x%lx is outside RAM\n", MARKER_ADDR);
+        return BAD_CMDLINE;
+    }
+    bool present = *marker == MARKER_MAGIC;
+    guest_printf("attacker: marker from an earlier life: %s\n", present ? "PRESENT" : "absent");
+    *marker = MARKER_MAGIC;
+    if (present) {
+        guest_printf("attacker: ESCAPED data survived a restart\n");
+        return ESCAPED;
+    }
+    return 0;
+}
+
 static char long_buffer[TESSERA_HC_CONSOLE_MAX + 64];
 
 struct bad_call {
@@ -396,6 +429,7 @@ static const struct attack attacks[] = {
     { "mmio", attack_mmio, true, true },
     { "cli_spin", attack_cli_spin, false, true },
     { "vmxon", attack_vmxon, false, true },
+    { "vmptrld", attack_vmptrld, false, true },
     { "vmcall_bad", attack_vmcall_bad, false, true },
     { "triple_fault", attack_triple_fault, false, false },
     { "exception_storm", attack_exception_storm, false, true },
@@ -418,6 +452,11 @@ int guest_main(const struct tessera_start_info *info)
         guest_printf("\n");
         return BAD_CMDLINE;
     }
+    uint64_t marker = 0;
+    if (cmdline_u64_option("attacker", guest_cmdline, "marker", 0, 0, 1, &marker) < 0)
+        return BAD_CMDLINE;
+    if (marker && (rc = check_and_leave_marker()) != 0)
+        return rc;
     if (a->idt)
         idt_install();
     if (a->own_paging)

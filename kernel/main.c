@@ -210,7 +210,7 @@ void kernel_main(struct boot_info *bi)
     unsigned cpus = platform_init(bi);
     arch_set_poweroff_info(exit_qemu, &acpi);
     arch_timer_init(&acpi);
-    char cpu_name[80];
+    char cpu_name[160];
     arch_cpu_describe(cpu_name, sizeof(cpu_name));
     kprintf("tessera: cpu: %s\n", cpu_name);
     kprintf("tessera: tsc: %llu Hz (%s)\n", (unsigned long long)arch_tsc_hz(), arch_tsc_source());
@@ -227,6 +227,7 @@ void kernel_main(struct boot_info *bi)
         can_run = false;
     }
     config_load(bi);
+    vm_config_check_files(&config, bi);
     if (!can_run) {
         kprintf("tessera: no guest can run on this machine (see the %s lines above); %u configured "
                 "VMs not started\n", virt_name(), config.vm_count);

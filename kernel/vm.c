@@ -157,6 +157,31 @@ static bool vm_create(struct vm *vm, const struct vm_config *c, const struct boo
     return true;
 }
 
+/* Drops, with a message naming the file, every VM whose image or module was not loaded. Runs
+ * whether or not guests can run here, so a bad config shows on any machine. */
+void vm_config_check_files(struct config *cfg, const struct boot_info *bi)
+{
+    unsigned kept = 0;
+    for (unsigned i = 0; i < cfg->vm_count; i++) {
+        const struct vm_config *c = &cfg->vms[i];
+        const char *missing = find_file(bi, c->image) ? NULL : c->image;
+        const char *what = "image";
+        for (unsigned m = 0; !missing && m < c->module_count; m++)
+            if (!find_file(bi, c->modules[m])) {
+                missing = c->modules[m];
+                what = "module";
+            }
+        if (missing) {
+            refuse(c, "%s '%s' was not found among the loaded files", what, missing);
+            continue;
+        }
+        if (kept != i)
+            cfg->vms[kept] = *c;
+        kept++;
+    }
+    cfg->vm_count = kept;
+}
+
 void vm_create_all(const struct config *cfg, const struct boot_info *bi, unsigned cpu_count)
 {
     for (unsigned i = 0; i < cfg->vm_count && nr_vms < VM_MAX; i++)

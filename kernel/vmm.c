@@ -197,9 +197,10 @@ static void run_slice(struct vm *vm, uint64_t slice)
         }
         if (exit.kind == VCPU_EXIT_PREEMPTED)
             break;
-        /* VCPU_EXIT_FAULT */
+        /* VCPU_EXIT_FAULT: charge the guest's time, not the time the report takes */
+        sched_charge(&sched, (unsigned)vm->sched_index, arch_now() - start);
         vm_fail(vm, exit.reason);
-        break;
+        return;
     }
     sched_charge(&sched, (unsigned)vm->sched_index, arch_now() - start);
     check_time_limit(vm);
@@ -241,17 +242,19 @@ static void print_summary(void)
             kprintf("tessera:   %-12s reason: %s\n", "", vm->fail_reason);
     }
     if (vm_count() > 1 && share_total) {
-        char line[400];
+        static char line[128 + VM_MAX * 64]; /* one line, however many VMs */
         unsigned n = ksnprintf(line, sizeof(line), "tessera: shares while all VMs ran:");
         for (unsigned i = 0; i < vm_count(); i++) {
-            uint64_t got = share_ticks[i] * 1000 / share_total;
-            uint64_t want = (uint64_t)vm_get(i)->cfg.weight * 1000 / weight_total;
+            uint64_t got = (share_ticks[i] * 1000 + share_total / 2) / share_total;
+            uint64_t want = ((uint64_t)vm_get(i)->cfg.weight * 1000 + weight_total / 2) /
+                            weight_total;
             n += ksnprintf(line + n, sizeof(line) - n, " %s=%llu.%llu%%(weight %llu.%llu%%)",
                            vm_get(i)->cfg.name, (unsigned long long)(got / 10),
                            (unsigned long long)(got % 10), (unsigned long long)(want / 10),
                            (unsigned long long)(want % 10));
         }
-        kprintf("%s\n", line);
+        n += ksnprintf(line + n, sizeof(line) - n, "\n");
+        console_write(line, n < sizeof(line) ? n : sizeof(line) - 1);
     }
 }
 

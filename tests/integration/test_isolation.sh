@@ -1,6 +1,6 @@
 #!/bin/bash
 # Isolation and crash containment under Bochs (VT-x + EPT), one boot of
-# tests/integration/configs/isolation.cfg: 15 VMs on CPU 0.
+# tests/integration/configs/isolation.cfg: 16 VMs on CPU 0.
 #  - hello64 and compute run next to the attackers and print exactly their normal output
 #    (compute's bare-metal checksum), exit 0;
 #  - each attacker is stopped with its own report: EPT violation with the guest-physical address
@@ -31,14 +31,14 @@ start=$(date +%s)
 run_bochs_iso "$T/isolation.iso" "$log" 360 >/dev/null
 note "Bochs run took $(($(date +%s) - start)) s"
 
-ATTACKERS="a_rdout a_rd4g a_wrout a_hv a_mmio a_vmxon a_vmcall a_triple a_storm a_ud a_restart a_cli"
+ATTACKERS="a_rdout a_rd4g a_wrout a_hv a_mmio a_vmxon a_vmptrld a_vmcall a_triple a_storm a_ud a_restart a_cli"
 ALL="hello compute ${ATTACKERS% a_cli} corrupt a_cli" # config order
 N='[0-9]+'
 H='[0-9a-f]{16}'
 GUEST_RIP='RIP=00000000001[0-9a-f]{5}' # inside the attacker's image, loaded at 1 MiB
 
-expect "$log" '^tessera: config: 15 VMs accepted, 0 errors' "config parsed"
-expect "$log" '^tessera: running 15 VMs on CPU 0 ' "all 15 VMs created and run"
+expect "$log" '^tessera: config: 16 VMs accepted, 0 errors' "config parsed"
+expect "$log" '^tessera: running 16 VMs on CPU 0 ' "all 16 VMs created and run"
 expect_not "$log" '^tessera: vm [a-z0-9_]+ .*refused' "no VM refused"
 expect_not "$log" 'ESCAPED|ACCEPTED|nobody stopped us' "no attack succeeded"
 expect_disjoint_ranges "$log" $ALL
@@ -114,6 +114,13 @@ expect_vm_output "$log" a_vmxon \
     'attacker: blocked by an exception'
 expect_count "$log" '^tessera: vm a_vmxon exited with status 3' 1 "a_vmxon: CR4.VMXE refused with #GP, exit 3"
 expect_summary_row "$log" a_vmxon "exit 3"
+expect_vm_output "$log" a_vmptrld \
+    'attacker: attack=vmptrld starting' \
+    'attacker: executing VMPTRLD'
+expect_count "$log" '^tessera: vm a_vmptrld failed: the guest executed VMPTRLD \(VMX instructions are not available to guests\)' 1 \
+    "a_vmptrld: a VMX instruction stops the VM"
+expect_register_dump "$log" a_vmptrld
+expect_summary_row "$log" a_vmptrld FAILED
 
 # ---- malformed hypercalls -------------------------------------------------------------------------------
 expect_vm_output "$log" a_vmcall \
@@ -153,6 +160,8 @@ expect_order "$log" '^\[a_cli\] attacker: interrupts off' '^\[compute\] compute:
 
 # ---- restart on failure ---------------------------------------------------------------------------------------
 expect_count "$log" '^\[a_restart\] attacker: attack=write_outside starting' 4 "a_restart: runs 4 lives"
+expect_count "$log" '^\[a_restart\] attacker: marker from an earlier life: absent' 4 \
+    "a_restart: every life starts from zeroed RAM (no marker from the previous life)"
 expect_count "$log" '^tessera: vm a_restart failed: EPT violation: write at guest-physical 0x500000' 4 \
     "a_restart: fails in each of its 4 lives"
 for i in 1 2 3; do
@@ -172,12 +181,12 @@ expect_count "$log" '^\[corrupt\] ' 0 "corrupt: never ran a guest instruction th
 expect_summary_row "$log" corrupt FAILED
 
 # ---- the end -----------------------------------------------------------------------------------------------------
-expect "$log" '^tessera: summary \(15 VMs, ' "summary header"
-expect_count "$log" '^tessera:   [a-z0-9_]+ +(exit [0-9]+|FAILED) ' 15 "one summary row per VM"
+expect "$log" '^tessera: summary \(16 VMs, ' "summary header"
+expect_count "$log" '^tessera:   [a-z0-9_]+ +(exit [0-9]+|FAILED) ' 16 "one summary row per VM"
 shares_re='^tessera: shares while all VMs ran:'
 for vm in $ALL; do shares_re="$shares_re $vm=[0-9]+\\.[0-9]%\\(weight [0-9]+\\.[0-9]%\\)"; done
 expect "$log" "$shares_re"$'\r?$' "shares line complete: every VM, in order, nothing cut"
-expect_count "$log" '^tessera: +reason: ' 11 "a reason line under each of the 11 failed rows"
+expect_count "$log" '^tessera: +reason: ' 12 "a reason line under each of the 12 failed rows"
 expect "$log" '^tessera: all VMs ended \(some VMs failed or exited non-zero\)' "run ends after every VM"
 expect "$log" '^tessera: end status=ok' "end status=ok"
 expect_not "$log" 'FATAL' "the hypervisor itself never faulted"

@@ -60,7 +60,7 @@ boot() { # boot NAME CONFIG VM...: boots CONFIG with three spinners; checks they
 
 log=$T/weighted.log
 boot weighted "$ROOT/tests/integration/configs/shares_123.cfg" w1 w2 w3
-check_share "$log" w1 167 16.6
+check_share "$log" w1 167 16.7
 check_share "$log" w2 333 33.3
 check_share "$log" w3 500 50.0
 expect_order "$log" '^tessera: vm w3 exited' '^tessera: vm w2 exited' "weight 3 finishes before weight 2"

@@ -44,7 +44,7 @@ hv_iso() {
     local name=$1 cfg=$2 cmdline=$3; shift 3
     mkdir -p "$T/$name.cfgdir"
     cp "$cfg" "$T/$name.cfgdir/tessera.cfg"
-    "$BENCH/mkiso.sh" "$T/$name.iso" multiboot2 "$HV" "$cmdline" "$@" "$T/$name.cfgdir/tessera.cfg"
+    "$ROOT/tests/tools/mkiso.sh" "$T/$name.iso" "$HV" "$cmdline" "$@" "$T/$name.cfgdir/tessera.cfg"
 }
 echo "bench: building images"
 hv_iso exits "$BENCH/exits.cfg" "" "$G/bench.elf" &&
@@ -52,7 +52,7 @@ hv_iso exits "$BENCH/exits.cfg" "" "$G/bench.elf" &&
     hv_iso ept "$BENCH/ept.cfg" "" "$G/bench.elf" &&
     hv_iso compute "$BENCH/compute.cfg" "" "$G/compute.elf" &&
     hv_iso compute_small "$BENCH/compute.cfg" "quantum_us=$SMALL_QUANTUM_US" "$G/compute.elf" &&
-    "$BENCH/mkiso.sh" "$T/bare.iso" multiboot "$G/compute.elf" "iterations=$COMPUTE_ITERATIONS" ||
+    MULTIBOOT=1 "$ROOT/tests/tools/mkiso.sh" "$T/bare.iso" "$G/compute.elf" "iterations=$COMPUTE_ITERATIONS" ||
     { echo "bench.sh: cannot build the images" >&2; exit 1; }
 RUNS="exits pingpong ept compute compute_small bare"
 

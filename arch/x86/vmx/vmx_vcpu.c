@@ -848,6 +848,19 @@ static void describe_ept_violation(struct vmx_vcpu *x, struct vcpu_exit *exit)
               (unsigned long long)gpa);
 }
 
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static void set_preemption_timer(uint64_t ticks)
+{
+    uint64_t timer = ticks >> vmx_caps.preemption_rate;
+    vmcs_write32(VMCS_PREEMPTION_TIMER, timer > 0xffffffffull ? 0xffffffffu : (timer ? (uint32_t)timer : 1));
+}
+
 /* ---- the run loop --------------------------------------------------------------------- */
 
 void vmx_vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit)
@@ -857,8 +870,8 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit)
         fault(exit, "VMPTRLD failed");
         return;
     }
-    uint64_t timer = slice_ticks >> vmx_caps.preemption_rate;
-    vmcs_write32(VMCS_PREEMPTION_TIMER, timer > 0xffffffffull ? 0xffffffffu : (timer ? (uint32_t)timer : 1));
+    uint64_t deadline = rdtsc() + slice_ticks;
+    set_preemption_timer(slice_ticks);
 
     for (;;) {
         if (vmx_enter(&x->regs, x->launched)) {
@@ -873,43 +886,44 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit)
         x->exit_qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
         x->exit_instruction_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
         if (reason & EXIT_REASON_ENTRY_FAILURE) {
-            fault(exit, "VM entry failed: %s (qualification %llu): invalid guest state",
-                  vmx_exit_reason_name(reason & 0xffff), (unsigned long long)x->exit_qualification);
+            fault(exit, "VM entry failed: %s (exit reason %u, qualification %llu)",
+                  vmx_exit_reason_name(reason & 0xffff), reason & 0xffff,
+                  (unsigned long long)x->exit_qualification);
             return;
         }
         switch (reason & 0xffff) {
         case EXIT_REASON_CPUID:
             v->stats[VCPU_STAT_CPUID]++;
             handle_cpuid(x);
-            continue;
+            break;
         case EXIT_REASON_CR_ACCESS:
             v->stats[VCPU_STAT_CR]++;
             if (!handle_cr_access(v, exit))
                 return;
-            continue;
+            break;
         case EXIT_REASON_RDMSR:
         case EXIT_REASON_WRMSR:
             v->stats[VCPU_STAT_MSR]++;
             handle_msr(x, (reason & 0xffff) == EXIT_REASON_WRMSR);
-            continue;
+            break;
         case EXIT_REASON_EXCEPTION_NMI:
             if (!handle_exception(v, exit))
                 return;
-            continue;
+            break;
         case EXIT_REASON_EXTERNAL_INTERRUPT:
             v->stats[VCPU_STAT_INTR]++;
             reinject_interrupted_event();
-            continue;
+            break;
         case EXIT_REASON_MWAIT:
         case EXIT_REASON_MONITOR:
         case EXIT_REASON_RDPMC:
             v->stats[VCPU_STAT_OTHER]++;
             inject_exception(VECTOR_UD, 0); /* hidden in CPUID */
-            continue;
+            break;
         case EXIT_REASON_INVD:
             v->stats[VCPU_STAT_OTHER]++;
             skip_instruction(x); /* caches stay coherent; dropping them would hurt others */
-            continue;
+            break;
         case EXIT_REASON_IO: {
             v->stats[VCPU_STAT_IO]++;
             uint64_t q = x->exit_qualification;
@@ -956,8 +970,19 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit)
                   vmx_exit_reason_name(reason & 0xffff), (unsigned long long)x->exit_qualification);
             return;
         }
+        /* Exits handled here re-enter directly: the time they took counts against the slice,
+         * so a guest cannot stretch its slice by exiting often (SDM 26.5.1: the timer only
+         * counts in VMX non-root operation). */
+        uint64_t now = rdtsc();
+        if (now >= deadline) {
+            v->stats[VCPU_STAT_PREEMPT]++;
+            exit->kind = VCPU_EXIT_PREEMPTED;
+            return;
+        }
+        set_preemption_timer(deadline - now);
     }
 }
+
 
 void vmx_vcpu_test_corrupt_state(struct vcpu *v)
 {

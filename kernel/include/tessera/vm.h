@@ -56,6 +56,8 @@ struct vm {
     unsigned ignored_ports_reported;
 };
 
+/* Drops (and reports) every configured VM whose image or modules were not loaded. */
+void vm_config_check_files(struct config *cfg, const struct boot_info *bi);
 /* Creates every VM the config describes; a VM that cannot be created is reported and skipped. */
 void vm_create_all(const struct config *cfg, const struct boot_info *bi, unsigned cpu_count);
 unsigned vm_count(void);
