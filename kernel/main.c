@@ -214,6 +214,8 @@ void kernel_main(struct boot_info *bi)
     arch_cpu_describe(cpu_name, sizeof(cpu_name));
     kprintf("tessera: cpu: %s\n", cpu_name);
     kprintf("tessera: tsc: %llu Hz (%s)\n", (unsigned long long)arch_tsc_hz(), arch_tsc_source());
+    unsigned online = arch_start_cpus(acpi.has_madt ? &acpi : NULL, bi, vmm_ap_main);
+    kprintf("tessera: cpus online: %u of %u\n", online, cpus);
 
     if (cmdline_get(bi->cmdline, "test_fault", value, sizeof(value)) >= 0) {
         kprintf("tessera: test_fault=%s: faulting on purpose\n", value);

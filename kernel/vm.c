@@ -83,9 +83,9 @@ static bool vm_create(struct vm *vm, const struct vm_config *c, const struct boo
         refuse(c, "CPU %u does not exist (this machine has %u)", c->cpu, cpu_count);
         return false;
     }
-    if (c->cpu != 0) {
-        refuse(c, "CPU %u exists, but only CPU 0 runs guests so far (secondary CPUs are not "
-               "started yet)", c->cpu);
+    if (c->cpu >= ARCH_MAX_CPUS || !arch_cpu_online(c->cpu)) {
+        refuse(c, "CPU %u exists but is not running (%s)", c->cpu,
+               c->cpu >= ARCH_MAX_CPUS ? "beyond the CPUs Tessera supports" : "it did not start");
         return false;
     }
     vm->image_file = find_file(bi, c->image);
@@ -119,7 +119,7 @@ static bool vm_create(struct vm *vm, const struct vm_config *c, const struct boo
     }
     vm->ram_size = c->memory_bytes;
     /* 2 MiB-aligned so the EPT maps it with large pages; vm_load zeroes it. */
-    if (pmm_alloc(&kernel_pmm, vm->ram_size, 2ull << 20, &vm->ram_host) != 0) {
+    if (phys_alloc(vm->ram_size, 2ull << 20, &vm->ram_host) != 0) {
         refuse(c, "needs %llu MiB of RAM, but the largest free block is %llu MiB (%llu MiB free)",
                (unsigned long long)(vm->ram_size >> 20),
                (unsigned long long)(pmm_largest_free(&kernel_pmm) >> 20),
@@ -144,6 +144,8 @@ static bool vm_create(struct vm *vm, const struct vm_config *c, const struct boo
         phys_free(vm->ram_host, vm->ram_size);
         return false;
     }
+    if (c->cpu != arch_cpu_index())
+        vcpu_unload(&vm->vcpu); /* its own CPU adopts it when it starts running */
     vm->state = VM_RUNNING;
     kprintf("tessera: vm %s: image=%s format=%s size=%llu sha256=%s\n", c->name, c->image,
             image_format_name(vm->image.format), (unsigned long long)vm->image_file->size, hex);
@@ -203,6 +205,8 @@ void vm_exit(struct vm *vm, uint32_t status)
     sched_finish_vm(vm);
 }
 
+static void vm_fail_how(struct vm *vm, const char *reason, bool may_restart);
+
 /* The last lines the VM printed, from its ring buffer: context for a failure report. */
 static void print_recent_output(struct vm *vm)
 {
@@ -236,6 +240,16 @@ static void print_recent_output(struct vm *vm)
 
 void vm_fail(struct vm *vm, const char *reason)
 {
+    vm_fail_how(vm, reason, true);
+}
+
+void vm_fail_permanently(struct vm *vm, const char *reason)
+{
+    vm_fail_how(vm, reason, false);
+}
+
+static void vm_fail_how(struct vm *vm, const char *reason, bool may_restart)
+{
     char prefix[CONFIG_NAME_MAX + 24];
     flush_output(vm);
     str_copy(vm->fail_reason, reason, sizeof(vm->fail_reason));
@@ -243,7 +257,7 @@ void vm_fail(struct vm *vm, const char *reason)
     ksnprintf(prefix, sizeof(prefix), "tessera: vm %s:   ", vm->cfg.name);
     vcpu_dump(&vm->vcpu, prefix);
     print_recent_output(vm);
-    if (vm->cfg.on_fail == VM_FAIL_RESTART && vm->restarts < VM_MAX_RESTARTS) {
+    if (may_restart && vm->cfg.on_fail == VM_FAIL_RESTART && vm->restarts < VM_MAX_RESTARTS) {
         char why[160];
         vm->restarts++;
         kprintf("tessera: vm %s: restarting (restart %u of at most %u)\n", vm->cfg.name,

@@ -1,6 +1,7 @@
-/* The run loop of one physical CPU: pick a VM (kernel/sched_policy.c), run its vCPU for a slice,
- * handle what it exits for (port I/O, hypercalls, HLT, faults), account the time. When every VM
- * has ended, print the summary table. */
+/* The run loop of each physical CPU: pick one of its VMs (kernel/sched_policy.c), run its vCPU for
+ * a slice, handle what it exits for (port I/O, hypercalls, HLT, faults), account the time. Each CPU
+ * schedules only the VMs its config assigns to it. When every VM has ended, the boot CPU prints
+ * the summary table. */
 #include <tessera/arch.h>
 #include <tessera/console.h>
 #include <tessera/errno.h>
@@ -13,29 +14,41 @@
 #define COM1_BASE 0x3f8
 #define IGNORED_PORT_REPORTS 4
 
-static struct sched_policy sched;
-static uint64_t boot_tsc;
-static bool shares_taken;
-static uint64_t share_ticks[VM_MAX]; /* ticks_run of every VM when the first one ended */
+/* One scheduler per physical CPU; only that CPU touches it. */
+struct cpu_run {
+    struct sched_policy sched;
+    bool shares_taken;
+    uint64_t share_ticks[VM_MAX]; /* ticks_run of its VMs when the first of them ended */
+    unsigned vm_total;
+    int done;                     /* set (release) when its last VM has ended */
+};
 
-static void take_shares_snapshot(void)
+static struct cpu_run cpu_runs[ARCH_MAX_CPUS];
+static uint64_t boot_tsc;
+static uint64_t run_quantum;
+static int go; /* set by the boot CPU once every VM exists */
+
+static struct cpu_run *run_of(const struct vm *vm) { return &cpu_runs[vm->cfg.cpu]; }
+
+static void take_shares_snapshot(struct cpu_run *run, unsigned cpu)
 {
-    if (shares_taken)
+    if (run->shares_taken)
         return;
-    shares_taken = true;
+    run->shares_taken = true;
     for (unsigned i = 0; i < vm_count(); i++)
-        share_ticks[i] = vm_get(i)->sched.ticks_run;
+        if (vm_get(i)->cfg.cpu == cpu)
+            run->share_ticks[i] = vm_get(i)->sched.ticks_run;
 }
 
 void sched_finish_vm(struct vm *vm)
 {
-    take_shares_snapshot();
-    sched_finish(&sched, (unsigned)vm->sched_index);
+    take_shares_snapshot(run_of(vm), vm->cfg.cpu);
+    sched_finish(&run_of(vm)->sched, (unsigned)vm->sched_index);
 }
 
 void sched_restart_vm(struct vm *vm)
 {
-    sched_restart(&sched, (unsigned)vm->sched_index);
+    sched_restart(&run_of(vm)->sched, (unsigned)vm->sched_index);
 }
 
 /* ---- port I/O ----------------------------------------------------------------------------- */
@@ -189,8 +202,8 @@ static void run_slice(struct vm *vm, uint64_t slice)
             if (vm->timer_deadline != VM_NO_TIMER) {
                 uint64_t wake = vm->timer_deadline;
                 vm->timer_deadline = VM_NO_TIMER;
-                sched_charge(&sched, (unsigned)vm->sched_index, arch_now() - start);
-                sched_block(&sched, (unsigned)vm->sched_index, wake);
+                sched_charge(&run_of(vm)->sched, (unsigned)vm->sched_index, arch_now() - start);
+                sched_block(&run_of(vm)->sched, (unsigned)vm->sched_index, wake);
                 return;
             }
             break;
@@ -198,27 +211,53 @@ static void run_slice(struct vm *vm, uint64_t slice)
         if (exit.kind == VCPU_EXIT_PREEMPTED)
             break;
         /* VCPU_EXIT_FAULT: charge the guest's time, not the time the report takes */
-        sched_charge(&sched, (unsigned)vm->sched_index, arch_now() - start);
+        sched_charge(&run_of(vm)->sched, (unsigned)vm->sched_index, arch_now() - start);
         vm_fail(vm, exit.reason);
         return;
     }
-    sched_charge(&sched, (unsigned)vm->sched_index, arch_now() - start);
+    sched_charge(&run_of(vm)->sched, (unsigned)vm->sched_index, arch_now() - start);
     check_time_limit(vm);
+}
+
+static void print_shares(unsigned cpu)
+{
+    struct cpu_run *run = &cpu_runs[cpu];
+    uint64_t share_total = 0;
+    unsigned weight_total = 0;
+    for (unsigned i = 0; i < vm_count(); i++)
+        if (vm_get(i)->cfg.cpu == cpu) {
+            share_total += run->share_ticks[i];
+            weight_total += vm_get(i)->cfg.weight;
+        }
+    if (run->vm_total < 2 || !share_total)
+        return;
+    static char line[128 + VM_MAX * 64]; /* one line, however many VMs */
+    unsigned n = cpu == 0 ? ksnprintf(line, sizeof(line), "tessera: shares while all VMs ran:")
+                          : ksnprintf(line, sizeof(line),
+                                      "tessera: shares on cpu %u while all its VMs ran:", cpu);
+    for (unsigned i = 0; i < vm_count(); i++) {
+        if (vm_get(i)->cfg.cpu != cpu)
+            continue;
+        uint64_t got = (run->share_ticks[i] * 1000 + share_total / 2) / share_total;
+        uint64_t want = ((uint64_t)vm_get(i)->cfg.weight * 1000 + weight_total / 2) / weight_total;
+        n += ksnprintf(line + n, sizeof(line) - n, " %s=%llu.%llu%%(weight %llu.%llu%%)",
+                       vm_get(i)->cfg.name, (unsigned long long)(got / 10),
+                       (unsigned long long)(got % 10), (unsigned long long)(want / 10),
+                       (unsigned long long)(want % 10));
+    }
+    n += ksnprintf(line + n, sizeof(line) - n, "\n");
+    console_write(line, n < sizeof(line) ? n : sizeof(line) - 1);
 }
 
 static void print_summary(void)
 {
-    uint64_t total = 0, share_total = 0;
-    unsigned weight_total = 0;
-    for (unsigned i = 0; i < vm_count(); i++) {
+    uint64_t total = 0;
+    for (unsigned i = 0; i < vm_count(); i++)
         total += vm_get(i)->sched.ticks_run;
-        share_total += share_ticks[i];
-        weight_total += vm_get(i)->cfg.weight;
-    }
     kprintf("tessera: summary (%u VMs, %llu TSC ticks in guests)\n", vm_count(),
             (unsigned long long)total);
-    kprintf("tessera:   %-12s %-10s %14s %6s %6s %6s  exits\n", "vm", "result", "ticks", "share",
-            "weight", "slices");
+    kprintf("tessera:   %-12s %-10s %14s %6s %6s %3s %6s  exits\n", "vm", "result", "ticks", "share",
+            "weight", "cpu", "slices");
     for (unsigned i = 0; i < vm_count(); i++) {
         struct vm *vm = vm_get(i);
         char result[24], exits[200];
@@ -233,29 +272,16 @@ static void print_summary(void)
                                (unsigned long long)vm->vcpu.stats[s]);
         if (n == 0)
             str_copy(exits, "none", sizeof(exits));
-        uint64_t permille = total ? vm->sched.ticks_run * 1000 / total : 0;
-        kprintf("tessera:   %-12s %-10s %14llu %3llu.%llu%% %6u %6llu  %s\n", vm->cfg.name, result,
-                (unsigned long long)vm->sched.ticks_run, (unsigned long long)(permille / 10),
-                (unsigned long long)(permille % 10), vm->cfg.weight,
-                (unsigned long long)vm->sched.times_scheduled, exits);
+        uint64_t permille = total ? (vm->sched.ticks_run * 1000 + total / 2) / total : 0;
+        kprintf("tessera:   %-12s %-10s %14llu %3llu.%llu%% %6u %3u %6llu  %s\n", vm->cfg.name,
+                result, (unsigned long long)vm->sched.ticks_run,
+                (unsigned long long)(permille / 10), (unsigned long long)(permille % 10),
+                vm->cfg.weight, vm->cfg.cpu, (unsigned long long)vm->sched.times_scheduled, exits);
         if (vm->state == VM_FAILED)
             kprintf("tessera:   %-12s reason: %s\n", "", vm->fail_reason);
     }
-    if (vm_count() > 1 && share_total) {
-        static char line[128 + VM_MAX * 64]; /* one line, however many VMs */
-        unsigned n = ksnprintf(line, sizeof(line), "tessera: shares while all VMs ran:");
-        for (unsigned i = 0; i < vm_count(); i++) {
-            uint64_t got = (share_ticks[i] * 1000 + share_total / 2) / share_total;
-            uint64_t want = ((uint64_t)vm_get(i)->cfg.weight * 1000 + weight_total / 2) /
-                            weight_total;
-            n += ksnprintf(line + n, sizeof(line) - n, " %s=%llu.%llu%%(weight %llu.%llu%%)",
-                           vm_get(i)->cfg.name, (unsigned long long)(got / 10),
-                           (unsigned long long)(got % 10), (unsigned long long)(want / 10),
-                           (unsigned long long)(want % 10));
-        }
-        n += ksnprintf(line + n, sizeof(line) - n, "\n");
-        console_write(line, n < sizeof(line) ? n : sizeof(line) - 1);
-    }
+    for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++)
+        print_shares(cpu);
 }
 
 void vmm_set_boot_time(uint64_t tsc)
@@ -263,39 +289,88 @@ void vmm_set_boot_time(uint64_t tsc)
     boot_tsc = tsc;
 }
 
-bool vmm_run(uint64_t quantum_ticks)
+/* Runs this CPU's VMs until every one of them has ended. */
+static void run_cpu(unsigned cpu)
 {
-    sched_init(&sched, quantum_ticks);
-    for (unsigned i = 0; i < vm_count(); i++) {
-        struct vm *vm = vm_get(i);
-        vm->sched_index = sched_add(&sched, &vm->sched, vm->cfg.weight);
-        if (vm->sched_index < 0) {
-            vm->state = VM_FAILED;
-            str_copy(vm->fail_reason, "scheduler is full", sizeof(vm->fail_reason));
-        }
-    }
-    kprintf("tessera: running %u VMs on CPU 0 (time slice %llu TSC ticks)\n", vm_count(),
-            (unsigned long long)quantum_ticks);
+    struct cpu_run *run = &cpu_runs[cpu];
     for (;;) {
         uint64_t slice, idle_until;
-        int index = sched_pick(&sched, arch_now(), &slice, &idle_until);
+        int index = sched_pick(&run->sched, arch_now(), &slice, &idle_until);
         if (index < 0) {
             if (idle_until == SCHED_NO_TIMER)
-                break; /* every VM has ended */
+                break; /* every VM of this CPU has ended */
             while (arch_now() < idle_until)
                 __builtin_ia32_pause();
             continue;
         }
         struct vm *vm = NULL;
         for (unsigned i = 0; i < vm_count(); i++)
-            if (vm_get(i)->sched_index == index)
+            if (vm_get(i)->cfg.cpu == cpu && vm_get(i)->sched_index == index)
                 vm = vm_get(i);
         if (!vm || vm->state != VM_RUNNING) {
-            sched_finish(&sched, (unsigned)index);
+            sched_finish(&run->sched, (unsigned)index);
             continue;
         }
         run_slice(vm, slice);
     }
+    __atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);
+}
+
+/* Puts this CPU's VMs into its scheduler; returns how many there are. */
+static unsigned cpu_add_vms(unsigned cpu)
+{
+    struct cpu_run *run = &cpu_runs[cpu];
+    sched_init(&run->sched, run_quantum);
+    for (unsigned i = 0; i < vm_count(); i++) {
+        struct vm *vm = vm_get(i);
+        if (vm->cfg.cpu != cpu)
+            continue;
+        vm->sched_index = sched_add(&run->sched, &vm->sched, vm->cfg.weight);
+        if (vm->sched_index < 0) {
+            vm->state = VM_FAILED;
+            str_copy(vm->fail_reason, "scheduler is full", sizeof(vm->fail_reason));
+            continue;
+        }
+        run->vm_total++;
+    }
+    return run->vm_total;
+}
+
+void vmm_ap_main(unsigned cpu)
+{
+    while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
+    if (cpu_add_vms(cpu) == 0) {
+        __atomic_store_n(&cpu_runs[cpu].done, 1, __ATOMIC_RELEASE);
+        return; /* nothing to run here: the CPU halts */
+    }
+    char why[160];
+    bool ok = virt_cpu_enable(why, sizeof(why)) == 0;
+    for (unsigned i = 0; i < vm_count(); i++) {
+        struct vm *vm = vm_get(i);
+        if (vm->cfg.cpu != cpu || vm->state != VM_RUNNING)
+            continue;
+        if (ok && vcpu_adopt(&vm->vcpu, why, sizeof(why)) == 0)
+            continue;
+        char reason[200];
+        ksnprintf(reason, sizeof(reason), "cannot run on CPU %u: %s", cpu, why);
+        vm_fail_permanently(vm, reason);
+    }
+    kprintf("tessera: cpu %u: %s enabled, running %u VMs\n", cpu, virt_name(), cpu_runs[cpu].vm_total);
+    run_cpu(cpu);
+}
+
+bool vmm_run(uint64_t quantum_ticks)
+{
+    run_quantum = quantum_ticks;
+    unsigned on_boot_cpu = cpu_add_vms(0);
+    kprintf("tessera: running %u VMs (%u on CPU 0; time slice %llu TSC ticks)\n", vm_count(),
+            on_boot_cpu, (unsigned long long)quantum_ticks);
+    __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+    run_cpu(0);
+    for (unsigned cpu = 1; cpu < ARCH_MAX_CPUS; cpu++)
+        while (arch_cpu_online(cpu) && !__atomic_load_n(&cpu_runs[cpu].done, __ATOMIC_ACQUIRE))
+            __builtin_ia32_pause();
     print_summary();
     bool all_ok = true;
     for (unsigned i = 0; i < vm_count(); i++)

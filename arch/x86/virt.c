@@ -50,3 +50,5 @@ unsigned vcpu_mode_bits(struct vcpu *v) { return vmx_vcpu_mode_bits(v); }
 void vcpu_dump(struct vcpu *v, const char *prefix) { vmx_vcpu_dump(v, prefix); }
 void vcpu_destroy(struct vcpu *v) { vmx_vcpu_destroy(v); }
 void vcpu_test_corrupt_state(struct vcpu *v) { vmx_vcpu_test_corrupt_state(v); }
+void vcpu_unload(struct vcpu *v) { vmx_vcpu_unload(v); }
+int vcpu_adopt(struct vcpu *v, char *why, size_t why_len) { return vmx_vcpu_adopt(v, why, why_len); }

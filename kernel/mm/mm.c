@@ -1,8 +1,11 @@
 /* Kernel-wide wrappers around the physical allocator. */
 #include <tessera/errno.h>
 #include <tessera/mm.h>
+#include <tessera/printf.h>
+#include <tessera/spinlock.h>
 
 struct pmm kernel_pmm;
+static struct spinlock pmm_lock; /* every CPU allocates (VMX structures, restarts) */
 
 void phys_zero(uint64_t phys, uint64_t size)
 {
@@ -16,7 +19,9 @@ void phys_zero(uint64_t phys, uint64_t size)
 int phys_alloc_zeroed(uint64_t size, uint64_t align, uint64_t *phys)
 {
     size = (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    spin_lock(&pmm_lock);
     int err = pmm_alloc(&kernel_pmm, size, align, phys);
+    spin_unlock(&pmm_lock);
     if (err)
         return err;
     phys_zero(*phys, size);
@@ -31,5 +36,18 @@ int page_alloc_zeroed(uint64_t *phys)
 void phys_free(uint64_t phys, uint64_t size)
 {
     size = (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-    pmm_free(&kernel_pmm, phys, size);
+    spin_lock(&pmm_lock);
+    int err = pmm_free(&kernel_pmm, phys, size);
+    spin_unlock(&pmm_lock);
+    if (err) /* a double free or a foreign range: a hypervisor bug, worth a line */
+        kprintf("tessera: internal error: freeing 0x%llx+0x%llx failed (%d)\n",
+                (unsigned long long)phys, (unsigned long long)size, err);
+}
+
+int phys_alloc(uint64_t size, uint64_t align, uint64_t *phys)
+{
+    spin_lock(&pmm_lock);
+    int err = pmm_alloc(&kernel_pmm, size, align, phys);
+    spin_unlock(&pmm_lock);
+    return err;
 }

@@ -121,7 +121,7 @@ expect "$log" "^tessera: vm ok_hello: image=hello64\\.elf format=ELF64 size=[0-9
     "ok_hello: accepted with its matching sha256"
 expect "$log" '^tessera: vm ok_rm: owns ports 0x60-0x64' "ok_rm owns its ports"
 expect "$log" '^tessera: vm ports_a: owns ports 0x80-0x8f' "ports_a keeps its ports against e_portother"
-expect "$log" '^tessera: running 3 VMs on CPU 0 ' "the three good VMs run"
+expect "$log" '^tessera: running 3 VMs \(3 on CPU 0;' "the three good VMs run"
 expect_clean_lines "$log" ok_hello=hello64 ok_rm=bootsector ports_a=bootsector
 expect "$log" '^\[ok_hello\] hello64: start info mem_size=0x1000000 modules=0 cmdline="greeting=hello # not a comment"' \
     "ok_hello gets its quoted cmdline, # included"

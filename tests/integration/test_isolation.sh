@@ -38,7 +38,7 @@ H='[0-9a-f]{16}'
 GUEST_RIP='RIP=00000000001[0-9a-f]{5}' # inside the attacker's image, loaded at 1 MiB
 
 expect "$log" '^tessera: config: 16 VMs accepted, 0 errors' "config parsed"
-expect "$log" '^tessera: running 16 VMs on CPU 0 ' "all 16 VMs created and run"
+expect "$log" '^tessera: running 16 VMs \(16 on CPU 0;' "all 16 VMs created and run"
 expect_not "$log" '^tessera: vm [a-z0-9_]+ .*refused' "no VM refused"
 expect_not "$log" 'ESCAPED|ACCEPTED|nobody stopped us' "no attack succeeded"
 expect_disjoint_ranges "$log" $ALL

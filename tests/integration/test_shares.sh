@@ -44,7 +44,7 @@ boot() { # boot NAME CONFIG VM...: boots CONFIG with three spinners; checks they
     start=$(date +%s)
     run_bochs_iso "$T/$name.iso" "$log" 300 >/dev/null
     note "$name: Bochs run took $(($(date +%s) - start)) s"
-    expect "$log" "^tessera: running $# VMs on CPU 0 " "$name: $# VMs run"
+    expect "$log" "^tessera: running $# VMs \\($# on CPU 0;" "$name: $# VMs run"
     local pairs=""
     for vm in "$@"; do
         pairs="$pairs $vm=spinner"

@@ -44,7 +44,7 @@ expect "$log" '^tessera: vmx: usable ' "VT-x judged usable"
 expect_count "$log" '^tessera: vmx: ' 3 "three VT-x summary lines"
 expect "$log" '^tessera: config: 6 VMs accepted, 0 errors' "default config parsed"
 expect "$log" '^tessera: VT-x enabled on CPU 0' "VT-x enabled"
-expect "$log" '^tessera: running 6 VMs on CPU 0 ' "six VMs run"
+expect "$log" '^tessera: running 6 VMs \(6 on CPU 0;' "six VMs run"
 expect_not "$log" 'refused|config error|FATAL|ESCAPED| failed' "nothing refused or failed"
 
 # ---- per-VM start lines -----------------------------------------------------------------------------

@@ -126,5 +126,7 @@ unsigned vmx_vcpu_mode_bits(struct vcpu *v);
 void vmx_vcpu_dump(struct vcpu *v, const char *prefix);
 void vmx_vcpu_destroy(struct vcpu *v);
 void vmx_vcpu_test_corrupt_state(struct vcpu *v);
+void vmx_vcpu_unload(struct vcpu *v);
+int vmx_vcpu_adopt(struct vcpu *v, char *why, size_t why_len);
 
 #endif

@@ -7,6 +7,8 @@
 #include <tessera/printf.h>
 #include <tessera/string.h>
 #include <x86/cpu.h>
+#include <x86/desc.h>
+#include <x86/percpu.h>
 
 #include "vmcs.h"
 #include "vmx.h"
@@ -86,7 +88,9 @@
 /* Guest-physical PDPTE fields for PAE paging without long mode (SDM 25.4.2). */
 #define VMCS_GUEST_PDPTE0 ((enum vmcs_field)0x280a)
 
-static struct vcpu *loaded_vcpu; /* whose VMCS and MSRs are on this CPU now */
+/* Whose VMCS and MSRs are on each CPU now. */
+static struct vcpu *loaded[X86_MAX_CPUS];
+#define loaded_vcpu (loaded[x86_cpu_index()])
 
 static inline struct vmx_vcpu *vmx_of(struct vcpu *v) { return v->backend; }
 
@@ -221,7 +225,7 @@ static void host_state_write(void)
     vmcs_write16(VMCS_HOST_GS_SEL, 0);
     vmcs_write16(VMCS_HOST_TR_SEL, tr); /* must be non-zero (SDM 26.2.3) */
     vmcs_writenat(VMCS_HOST_FS_BASE, 0);
-    vmcs_writenat(VMCS_HOST_GS_BASE, 0);
+    vmcs_writenat(VMCS_HOST_GS_BASE, rdmsr(MSR_IA32_GS_BASE)); /* this CPU's per-CPU block */
     vmcs_writenat(VMCS_HOST_TR_BASE, tss_base);
     vmcs_writenat(VMCS_HOST_GDTR_BASE, gdtr.base);
     vmcs_writenat(VMCS_HOST_IDTR_BASE, idtr.base);
@@ -983,6 +987,34 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit)
     }
 }
 
+
+/* Moving a VMCS to another CPU: VMCLEAR where it was loaded, VMPTRLD and fresh host state on
+ * the new one (SDM Vol. 3C 25.11.1). */
+void vmx_vcpu_unload(struct vcpu *v)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    if (loaded_vcpu == v) {
+        msrs_save(&x->msrs);
+        loaded_vcpu = NULL;
+    }
+    vmclear(x->vmcs_phys);
+    x->launched = false;
+}
+
+int vmx_vcpu_adopt(struct vcpu *v, char *why, size_t why_len)
+{
+    if (!vcpu_load(v)) {
+        ksnprintf(why, why_len, "VMPTRLD on CPU %u failed", x86_cpu_index());
+        return -EIO;
+    }
+    vmcs_first_failed_write = 0;
+    host_state_write();
+    if (vmcs_first_failed_write) {
+        ksnprintf(why, why_len, "VMWRITE to field 0x%x failed", vmcs_first_failed_write);
+        return -EIO;
+    }
+    return 0;
+}
 
 void vmx_vcpu_test_corrupt_state(struct vcpu *v)
 {

@@ -36,6 +36,15 @@ void arch_set_poweroff_info(bool exit_qemu, const struct acpi_info *acpi);
 bool arch_poweroff_exit_qemu(void);
 /* arch_poweroff with the recorded exit mode and ACPI info. */
 void arch_end_run(bool ok) __attribute__((noreturn));
+/* Other CPUs. ARCH_MAX_CPUS bounds the CPU indices; index 0 is the boot CPU. arch_start_cpus
+ * sets up per-CPU data on the boot CPU, starts every other enabled CPU of the MADT and calls
+ * ap_main(index) on each; returns how many CPUs are online. */
+#define ARCH_MAX_CPUS 16
+unsigned arch_start_cpus(const struct acpi_info *acpi, const struct boot_info *bi,
+                         void (*ap_main)(unsigned cpu));
+bool arch_cpu_online(unsigned cpu);
+unsigned arch_cpu_index(void);
+
 /* Deliberately faults inside the hypervisor (test switch): "ud", "pf", "gp", "de", or "df" (a
  * double fault: #UD on an unmapped stack). Returns only for an unknown kind. */
 void arch_trigger_fault(const char *kind);

@@ -19,6 +19,8 @@ void phys_zero(uint64_t phys, uint64_t size);
 /* Contiguous, aligned, zeroed; -ENOMEM when no free range is large enough. */
 int phys_alloc_zeroed(uint64_t size, uint64_t align, uint64_t *phys);
 int page_alloc_zeroed(uint64_t *phys);
+/* Contiguous and aligned, not cleared (the caller clears it itself). */
+int phys_alloc(uint64_t size, uint64_t align, uint64_t *phys);
 void phys_free(uint64_t phys, uint64_t size);
 
 #endif

@@ -97,6 +97,10 @@ unsigned vcpu_mode_bits(struct vcpu *v);
 /* Prints the full register state, each line starting with prefix. */
 void vcpu_dump(struct vcpu *v, const char *prefix);
 void vcpu_destroy(struct vcpu *v);
+/* Hands a vCPU to another physical CPU: vcpu_unload on the CPU that set it up, then
+ * vcpu_adopt on the one that will run it (and only there from then on). */
+void vcpu_unload(struct vcpu *v);
+int vcpu_adopt(struct vcpu *v, char *why, size_t why_len);
 /* Test hook (command line test_corrupt_vm=NAME): breaks the guest state so that the next VM entry
  * fails its checks, to show that such a VM ends alone. */
 void vcpu_test_corrupt_state(struct vcpu *v);

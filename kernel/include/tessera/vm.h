@@ -68,6 +68,8 @@ void vm_output_byte(struct vm *vm, uint8_t byte);
 /* Ends a VM: status from its own exit, or a failure (which may restart it, per config). */
 void vm_exit(struct vm *vm, uint32_t status);
 void vm_fail(struct vm *vm, const char *reason);
+/* Like vm_fail, but never restarts it (it cannot run at all). */
+void vm_fail_permanently(struct vm *vm, const char *reason);
 
 /* The scheduler side of ending and restarting a VM (kernel/vmm.c). */
 void sched_finish_vm(struct vm *vm);
@@ -75,6 +77,8 @@ void sched_restart_vm(struct vm *vm);
 
 /* TSC value at hypervisor start: the TIME hypercall's nanoseconds count from it. */
 void vmm_set_boot_time(uint64_t tsc);
+/* What every other CPU runs once started: waits for the VMs, then runs its own. */
+void vmm_ap_main(unsigned cpu);
 /* Runs every VM to its end, then prints the summary. Returns true if all ended with status 0. */
 bool vmm_run(uint64_t quantum_ticks);
 

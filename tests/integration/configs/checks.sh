@@ -8,7 +8,7 @@ vm_lines() {
 
 # after_start LOG: the log from the "running N VMs" line on (CR removed).
 after_start() {
-    tr -d '\r' <"$1" | sed -n '/^tessera: running [0-9]* VMs on CPU/,$p'
+    tr -d '\r' <"$1" | sed -n '/^tessera: running [0-9]* VMs (/,$p'
 }
 
 # expect_vm_output LOG NAME REGEX...: VM NAME printed exactly one line per REGEX, in this order,
@@ -91,7 +91,7 @@ expect_disjoint_ranges() {
 # expect_summary_row LOG NAME RESULT: the summary table has one row for NAME with RESULT
 # ("exit 0", "exit 3", "FAILED").
 expect_summary_row() {
-    expect_count "$1" "^tessera:   $2 +$3 +[0-9]+ +[0-9]+\\.[0-9]% +[0-9]+ +[0-9]+  " 1 \
+    expect_count "$1" "^tessera:   $2 +$3 +[0-9]+ +[0-9]+\\.[0-9]% +[0-9]+ +[0-9]+ +[0-9]+  " 1 \
         "summary row of $2 says '$3'"
 }
 
