@@ -35,6 +35,8 @@ common_checks "$log" smp2
 expect "$log" '^tessera: memory: usable=25[0-9] MiB in 2 regions, free for the hypervisor and guests 2[0-9]{2} MiB \(largest block 2[0-9]{2} MiB\)' \
     "smp2: memory summary for -m 256"
 expect "$log" '^tessera: cpus=2 \(APIC ids: 0,1\)' "smp2: two CPUs found through the MADT"
+expect_count "$log" '^tessera: cpu 1 \(APIC id 1\) started' 1 "smp2: the second CPU is started (INIT-SIPI-SIPI)"
+expect "$log" '^tessera: cpus online: 2 of 2' "smp2: both CPUs online"
 expect "$log" '^tessera: vmx: not available: this CPU does not offer VT-x \(CPUID\.1:ECX\.VMX = 0\), so no guest can run' \
     "smp2: the no-VT-x sentence"
 expect_count "$log" '^tessera: vmx: ' 1 "smp2: only the one VT-x line (no capability lines without VT-x)"
