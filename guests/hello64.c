@@ -24,6 +24,24 @@ int guest_main(const struct tessera_start_info *info)
     text[12] = '\0';
     guest_printf("hello64: cpuid signature=%s max_leaf=0x%x abi=%u\n", text, max_leaf, abi);
 
+    /* what a guest must see: no VMX, a hypervisor present */
+    uint32_t a1, b1, c1, d1;
+    cpuid(1, &a1, &b1, &c1, &d1);
+    guest_printf("hello64: cpuid.1 vmx=%u hypervisor=%u\n", (c1 >> 5) & 1, (c1 >> 31) & 1);
+
+    /* the virtual UART behaves like a 16550 for drivers: scratch, divisor latch, line status */
+    outb(COM1_BASE + UART_SCR, 0xa5);
+    uint8_t scratch = inb(COM1_BASE + UART_SCR);
+    outb(COM1_BASE + UART_LCR, UART_LCR_DLAB | UART_LCR_8N1);
+    outb(COM1_BASE + UART_DATA, 0x0c); /* 9600 baud */
+    outb(COM1_BASE + UART_IER, 0x00);
+    uint8_t dll = inb(COM1_BASE + UART_DATA), dlm = inb(COM1_BASE + UART_IER);
+    outb(COM1_BASE + UART_DATA, 0x01); /* back to 115200 */
+    outb(COM1_BASE + UART_LCR, UART_LCR_8N1);
+    uint8_t lcr = inb(COM1_BASE + UART_LCR), lsr = inb(COM1_BASE + UART_LSR);
+    guest_printf("hello64: uart scratch=0x%02x divisor=0x%02x%02x lcr=0x%02x lsr=0x%02x\n", scratch,
+                 dlm, dll, lcr, lsr);
+
     long id = tessera_vm_id();
     guest_printf("hello64: vm_id=%ld\n", id);
 

@@ -5,7 +5,7 @@
 #  2. no config module, one CPU: cpus=1 and the built-in default (one VM per guest image);
 #  3. a config whose image and module name files that were not loaded: a message naming each
 #     file, and the boot goes on to its normal end;
-#  3b. 17 VMs: the 17th is refused by the parser (at most 16), 16 accepted;
+#  3b. 33 VMs: the 33rd is refused by the parser (at most 32), 32 accepted;
 #  4. -m 8 (6 MiB free): "not enough memory" saying how much is needed, a clean failure end
 #     (status 35), no exception and no hang.
 . "$(dirname "$0")/../tools/lib.sh"
@@ -84,16 +84,16 @@ expect "$log" "^tessera: .*no-such-image\\.elf.*not (found|loaded)" "missing: me
 expect "$log" "^tessera: .*no-such-module\\.bin.*not (found|loaded)" "missing: message naming the missing module"
 expect "$log" '^tessera: end status=ok' "missing: end status line"
 
-# ---- 3b: 17 VMs: the config parser (which runs without VT-x too) keeps 16 ----------------------------
+# ---- 3b: 33 VMs: the config parser (which runs without VT-x too) keeps 32 ----------------------------
 log=$T/toomany.log
 mkdir -p "$T/many"
-for i in $(seq 1 17); do printf '[vm v%d]\nimage = hello64.elf\nmemory = 2M\n\n' "$i"; done >"$T/many/tessera.cfg"
+for i in $(seq 1 33); do printf '[vm v%d]\nimage = hello64.elf\nmemory = 2M\n\n' "$i"; done >"$T/many/tessera.cfg"
 make_iso "$T/toomany.iso" "exit=qemu" "$T/many/tessera.cfg" "$G/hello64.elf"
 st=$(run_qemu_iso "$T/toomany.iso" "$log" 60)
 expect_status "$st" 33 "toomany: success status"
-expect_count "$log" "^tessera: config error: tessera\\.cfg:65: too many VMs \\(at most 16\\): VM 'v17' skipped" 1 \
-    "toomany: the 17th VM is refused on its header line"
-expect "$log" '^tessera: config: 16 VMs accepted, 1 errors' "toomany: 16 VMs accepted"
+expect_count "$log" "^tessera: config error: tessera\\.cfg:129: too many VMs \\(at most 32\\): VM 'v33' skipped" 1 \
+    "toomany: the 33rd VM is refused on its header line"
+expect "$log" '^tessera: config: 32 VMs accepted, 1 errors' "toomany: 32 VMs accepted"
 
 # ---- 4: too little memory ------------------------------------------------------------------------
 log=$T/smallmem.log

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Isolation and crash containment under Bochs (VT-x + EPT), one boot of
-# tests/integration/configs/isolation.cfg: 16 VMs on CPU 0.
+# tests/integration/configs/isolation.cfg: 17 VMs on CPU 0.
 #  - hello64 and compute run next to the attackers and print exactly their normal output
 #    (compute's bare-metal checksum), exit 0;
 #  - each attacker is stopped with its own report: EPT violation with the guest-physical address
@@ -31,14 +31,14 @@ start=$(date +%s)
 run_bochs_iso "$T/isolation.iso" "$log" 360 >/dev/null
 note "Bochs run took $(($(date +%s) - start)) s"
 
-ATTACKERS="a_rdout a_rd4g a_wrout a_hv a_mmio a_vmxon a_vmptrld a_vmcall a_triple a_storm a_ud a_restart a_cli"
+ATTACKERS="a_rdout a_rd4g a_wrout a_hv a_mmio a_vmxon a_vmptrld a_xsetbv a_vmcall a_triple a_storm a_ud a_restart a_cli"
 ALL="hello compute ${ATTACKERS% a_cli} corrupt a_cli" # config order
 N='[0-9]+'
 H='[0-9a-f]{16}'
 GUEST_RIP='RIP=00000000001[0-9a-f]{5}' # inside the attacker's image, loaded at 1 MiB
 
-expect "$log" '^tessera: config: 16 VMs accepted, 0 errors' "config parsed"
-expect "$log" '^tessera: running 16 VMs \(16 on CPU 0;' "all 16 VMs created and run"
+expect "$log" '^tessera: config: 17 VMs accepted, 0 errors' "config parsed"
+expect "$log" '^tessera: running 17 VMs \(17 on CPU 0;' "all 17 VMs created and run"
 expect_not "$log" '^tessera: vm [a-z0-9_]+ .*refused' "no VM refused"
 expect_not "$log" 'ESCAPED|ACCEPTED|nobody stopped us' "no attack succeeded"
 expect_disjoint_ranges "$log" $ALL
@@ -51,6 +51,8 @@ expect_vm_output "$log" hello \
     'hello64: hello from a 64-bit guest' \
     'hello64: start info mem_size=0x1000000 modules=0 cmdline="greeting=hello"' \
     'hello64: cpuid signature=TesseraVisor max_leaf=0x40000001 abi=1' \
+    'hello64: cpuid.1 vmx=0 hypervisor=1' \
+    'hello64: uart scratch=0xa5 divisor=0x000c lcr=0x03 lsr=0x60' \
     'hello64: vm_id=0' \
     "hello64: time rc=0 tsc_hz=$N ticks=$N ns=$N" \
     'hello64: this line came through CONSOLE_WRITE' \
@@ -121,6 +123,13 @@ expect_count "$log" '^tessera: vm a_vmptrld failed: the guest executed VMPTRLD \
     "a_vmptrld: a VMX instruction stops the VM"
 expect_register_dump "$log" a_vmptrld
 expect_summary_row "$log" a_vmptrld FAILED
+expect_vm_output "$log" a_xsetbv \
+    'attacker: attack=xsetbv starting' \
+    'attacker: executing XSETBV \(XCR0 = x87 only\)'
+expect_count "$log" '^tessera: vm a_xsetbv failed: unexpected VM exit: reason 55 \(XSETBV\)' 1 \
+    "a_xsetbv: an exit Tessera does not handle stops only that VM"
+expect_register_dump "$log" a_xsetbv
+expect_summary_row "$log" a_xsetbv FAILED
 
 # ---- malformed hypercalls -------------------------------------------------------------------------------
 expect_vm_output "$log" a_vmcall \
@@ -181,12 +190,12 @@ expect_count "$log" '^\[corrupt\] ' 0 "corrupt: never ran a guest instruction th
 expect_summary_row "$log" corrupt FAILED
 
 # ---- the end -----------------------------------------------------------------------------------------------------
-expect "$log" '^tessera: summary \(16 VMs, ' "summary header"
-expect_count "$log" '^tessera:   [a-z0-9_]+ +(exit [0-9]+|FAILED) ' 16 "one summary row per VM"
+expect "$log" '^tessera: summary \(17 VMs, ' "summary header"
+expect_count "$log" '^tessera:   [a-z0-9_]+ +(exit [0-9]+|FAILED) ' 17 "one summary row per VM"
 shares_re='^tessera: shares while all VMs ran:'
 for vm in $ALL; do shares_re="$shares_re $vm=[0-9]+\\.[0-9]%\\(weight [0-9]+\\.[0-9]%\\)"; done
 expect "$log" "$shares_re"$'\r?$' "shares line complete: every VM, in order, nothing cut"
-expect_count "$log" '^tessera: +reason: ' 12 "a reason line under each of the 12 failed rows"
+expect_count "$log" '^tessera: +reason: ' 13 "a reason line under each of the 13 failed rows"
 expect "$log" '^tessera: all VMs ended \(some VMs failed or exited non-zero\)' "run ends after every VM"
 expect "$log" '^tessera: end status=ok' "end status=ok"
 expect_not "$log" 'FATAL' "the hypervisor itself never faulted"

@@ -35,7 +35,18 @@ expect "$L" '^tessera: cpus=1\b' "CPU count"
 expect "$L" '^tessera: vmx: .*EPT=yes' "VT-x with EPT"
 expect "$L" '^tessera: vmx: .*VPID=yes' "VT-x with VPID"
 expect "$L" '^tessera: vmx: .*unrestricted-guest=yes' "VT-x with unrestricted guest"
-# The guests run after a UEFI boot: the default config's hello VM prints through its virtual UART.
-expect "$L" '^\[hello\] ' "hello guest output"
+expect "$L" '^tessera: vmx: .*preemption-timer=yes' "VT-x with the preemption timer"
+expect "$L" '^tessera: vmx: present, IA32_FEATURE_CONTROL=0x[0-9a-f]+ \(' "FEATURE_CONTROL reported"
+expect "$L" '^tessera: VT-x enabled on CPU 0' "VT-x enabled"
+# The guests run after a UEFI boot: every VM of the default config runs to its end.
+expect "$L" '^tessera: config: 6 VMs accepted, 0 errors' "default config parsed"
+for vm in hello realmode multiboot compute halter spinner; do
+    expect_count "$L" "^tessera: vm $vm exited with status 0" 1 "$vm ran to its end"
+done
+expect "$L" '^\[hello\] hello64: cpuid signature=TesseraVisor ' "hello sees the CPUID signature"
+expect "$L" '^\[realmode\] bootsector: hello from real mode' "real-mode guest ran"
+expect "$L" '^\[compute\] compute: iterations=200 checksum=0x198abcc2 ' "compute checksum as on bare metal"
+expect "$L" '^\[multiboot\] mb32: module\[0\] name="mb32-module.txt"' "multiboot guest got its module"
+expect "$L" '^tessera: summary \(6 VMs, ' "summary table"
 expect "$L" '^tessera: end status=ok$' "clean end"
 finish

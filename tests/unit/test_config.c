@@ -490,14 +490,14 @@ static void test_too_many_vms(void **state)
     (void)state;
     char text[4096];
     size_t pos = 0;
-    for (int i = 0; i < 18; i++)
+    for (int i = 0; i < CONFIG_MAX_VMS + 2; i++)
         pos += (size_t)snprintf(text + pos, sizeof(text) - pos, "[vm v%d]\nimage = i%d\n", i, i);
     parse(text);
-    assert_int_equal(cfg.vm_count, 16);
+    assert_int_equal(cfg.vm_count, CONFIG_MAX_VMS);
     assert_int_equal(errs.count, 2);
-    assert_error(0, 33, "too many VMs (at most 16): VM 'v16' skipped");
-    assert_error(1, 35, "VM 'v17' skipped");
-    assert_string_equal(cfg.vms[15].name, "v15");
+    assert_error(0, 2 * CONFIG_MAX_VMS + 1, "too many VMs (at most 32): VM 'v32' skipped");
+    assert_error(1, 2 * CONFIG_MAX_VMS + 3, "VM 'v33' skipped");
+    assert_string_equal(cfg.vms[CONFIG_MAX_VMS - 1].name, "v31");
 }
 
 static void test_bad_on_fail(void **state)

@@ -76,6 +76,23 @@
 #define RFLAGS_RESERVED1 (1ull << 1)
 #define PAT_POWER_ON 0x0007040600070406ull
 
+#define CPUID1_ECX_MONITOR (1u << 3)
+#define CPUID1_ECX_VMX (1u << 5)
+#define CPUID1_ECX_SMX (1u << 6)
+#define CPUID1_ECX_FMA (1u << 12)
+#define CPUID1_ECX_X2APIC (1u << 21)
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID1_ECX_XSAVE (1u << 26)
+#define CPUID1_ECX_OSXSAVE (1u << 27)
+#define CPUID1_ECX_AVX (1u << 28)
+#define CPUID1_ECX_F16C (1u << 29)
+#define CPUID1_ECX_HYPERVISOR (1u << 31)
+#define CPUID1_EDX_APIC (1u << 9)
+/* AVX2 and AVX-512 (leaf 7): they need XCR0 state we do not give guests. */
+#define CPUID7_EBX_AVX_FAMILY ((1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) | (1u << 26) |   \
+                               (1u << 27) | (1u << 28) | (1u << 30) | (1u << 31))
+#define CPUID7_ECX_AVX_FAMILY ((1u << 1) | (1u << 6) | (1u << 11) | (1u << 12) | (1u << 14))
+
 /* Segment access rights in the VMCS format (SDM 25.4.1, table 25-2). */
 #define AR_UNUSABLE (1u << 16)
 #define AR_CODE_REAL 0x009b
@@ -630,8 +647,19 @@ static void handle_cpuid(struct vmx_vcpu *x)
     } else {
         r = cpuid(leaf, sub);
         if (leaf == 1) {
-            r.ecx &= ~((1u << 5) | (1u << 6) | (1u << 3)); /* no VMX, SMX, MONITOR/MWAIT */
-            r.ecx |= 1u << 31;                             /* a hypervisor is present */
+            /* What a guest does not get: VMX, SMX, MONITOR/MWAIT (intercepted), XSAVE and the
+             * AVX family (XSETBV is not emulated, so XCR0 stays x87-only), and a local APIC
+             * (none is virtualised yet: its page is not mapped). */
+            r.ecx &= ~(CPUID1_ECX_MONITOR | CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_FMA |
+                       CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE | CPUID1_ECX_XSAVE |
+                       CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX | CPUID1_ECX_F16C);
+            r.ecx |= CPUID1_ECX_HYPERVISOR;
+            r.edx &= ~CPUID1_EDX_APIC;
+        } else if (leaf == 7 && sub == 0) {
+            r.ebx &= ~CPUID7_EBX_AVX_FAMILY;
+            r.ecx &= ~CPUID7_ECX_AVX_FAMILY;
+        } else if (leaf == 0xd) {
+            r.eax = r.ebx = r.ecx = r.edx = 0; /* no XSAVE state components */
         }
     }
     x->regs.rax = r.eax;

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_MAX_VMS 16
+#define CONFIG_MAX_VMS 32
 #define CONFIG_MAX_PORT_RANGES 8
 #define CONFIG_MAX_MODULES 4
 #define CONFIG_MAX_LINE 1024 /* characters per line, not counting the line end */

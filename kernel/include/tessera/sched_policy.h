@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SCHED_MAX_ENTITIES 16
+#define SCHED_MAX_ENTITIES 32
 #define SCHED_WEIGHT_MAX 1000u
 /* vruntime advances by ticks * SCHED_VRUNTIME_SCALE / weight. */
 #define SCHED_VRUNTIME_SCALE (1ull << 16)
