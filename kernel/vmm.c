@@ -20,6 +20,7 @@ struct cpu_run {
     bool shares_taken;
     uint64_t share_ticks[VM_MAX]; /* ticks_run of its VMs when the first of them ended */
     unsigned vm_total;
+    struct vm *vm_at[SCHED_MAX_ENTITIES]; /* by scheduler index */
     int done;                     /* set (release) when its last VM has ended */
 };
 
@@ -103,14 +104,13 @@ enum hypercall_result { HC_CONTINUE, HC_END_SLICE, HC_VM_ENDED };
 static enum hypercall_result hypercall(struct vm *vm)
 {
     struct vcpu *v = &vm->vcpu;
-    uint64_t mask = vcpu_mode_bits(v) == 64 ? ~0ull : 0xffffffffull;
-    uint64_t nr = vcpu_get_reg(v, VCPU_REG_RAX) & mask;
-    uint64_t a1 = vcpu_get_reg(v, VCPU_REG_RBX) & mask;
-    uint64_t a2 = vcpu_get_reg(v, VCPU_REG_RCX) & mask;
+    struct vcpu_hypercall hc;
+    vcpu_hypercall_args(v, &hc);
+    uint64_t mask = hc.width_mask, a1 = hc.arg1, a2 = hc.arg2;
     int64_t ret = 0;
     enum hypercall_result result = HC_CONTINUE;
 
-    switch (nr) {
+    switch (hc.nr) {
     case TESSERA_HC_CONSOLE_WRITE:
         if (a2 > TESSERA_HC_CONSOLE_MAX) {
             ret = -TESSERA_EINVAL;
@@ -146,8 +146,7 @@ static enum hypercall_result hypercall(struct vm *vm)
         ret = -TESSERA_ENOSYS;
         break;
     }
-    vcpu_set_reg(v, VCPU_REG_RAX, (uint64_t)ret & mask);
-    vcpu_skip_instruction(v);
+    vcpu_hypercall_return(v, &hc, (uint64_t)ret);
     return result;
 }
 
@@ -174,12 +173,11 @@ static void run_slice(struct vm *vm, uint64_t slice)
 {
     struct vcpu *v = &vm->vcpu;
     struct vcpu_exit exit;
-    uint64_t start = arch_now();
+    uint64_t start = arch_now(), deadline = start + slice;
     for (;;) {
-        uint64_t used = arch_now() - start;
-        if (used >= slice)
+        if (arch_now() >= deadline)
             break;
-        vcpu_run(v, slice - used, &exit);
+        vcpu_run(v, deadline, &exit);
         if (exit.kind == VCPU_EXIT_IO) {
             if (exit.io.write) {
                 if (!port_write(vm, exit.io.port, exit.io.size, exit.io.value))
@@ -303,10 +301,7 @@ static void run_cpu(unsigned cpu)
                 __builtin_ia32_pause();
             continue;
         }
-        struct vm *vm = NULL;
-        for (unsigned i = 0; i < vm_count(); i++)
-            if (vm_get(i)->cfg.cpu == cpu && vm_get(i)->sched_index == index)
-                vm = vm_get(i);
+        struct vm *vm = run->vm_at[index];
         if (!vm || vm->state != VM_RUNNING) {
             sched_finish(&run->sched, (unsigned)index);
             continue;
@@ -331,6 +326,7 @@ static unsigned cpu_add_vms(unsigned cpu)
             str_copy(vm->fail_reason, "scheduler is full", sizeof(vm->fail_reason));
             continue;
         }
+        run->vm_at[vm->sched_index] = vm;
         run->vm_total++;
     }
     return run->vm_total;

@@ -37,16 +37,20 @@ int vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, size
     return vmx_vcpu_reset(v, s, why, why_len);
 }
 
-void vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit)
+void vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
 {
-    vmx_vcpu_run(v, slice_ticks, exit);
+    vmx_vcpu_run(v, deadline, exit);
 }
 
 void vcpu_complete_io(struct vcpu *v, uint32_t value) { vmx_vcpu_complete_io(v, value); }
 void vcpu_skip_instruction(struct vcpu *v) { vmx_vcpu_skip_instruction(v); }
 uint64_t vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg) { return vmx_vcpu_get_reg(v, reg); }
 void vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value) { vmx_vcpu_set_reg(v, reg, value); }
-unsigned vcpu_mode_bits(struct vcpu *v) { return vmx_vcpu_mode_bits(v); }
+void vcpu_hypercall_args(struct vcpu *v, struct vcpu_hypercall *hc) { vmx_vcpu_hypercall_args(v, hc); }
+void vcpu_hypercall_return(struct vcpu *v, const struct vcpu_hypercall *hc, uint64_t ret)
+{
+    vmx_vcpu_hypercall_return(v, hc, ret);
+}
 void vcpu_dump(struct vcpu *v, const char *prefix) { vmx_vcpu_dump(v, prefix); }
 void vcpu_destroy(struct vcpu *v) { vmx_vcpu_destroy(v); }
 void vcpu_test_corrupt_state(struct vcpu *v) { vmx_vcpu_test_corrupt_state(v); }

@@ -117,12 +117,13 @@ int vmx_vcpu_create(struct vcpu *v, const struct vcpu_memory *mem,
                     const struct vcpu_port_range *ports, unsigned port_count, char *why,
                     size_t why_len);
 int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, size_t why_len);
-void vmx_vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit);
+void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
 void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value);
 void vmx_vcpu_skip_instruction(struct vcpu *v);
 uint64_t vmx_vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg);
 void vmx_vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value);
-unsigned vmx_vcpu_mode_bits(struct vcpu *v);
+void vmx_vcpu_hypercall_args(struct vcpu *v, struct vcpu_hypercall *hc);
+void vmx_vcpu_hypercall_return(struct vcpu *v, const struct vcpu_hypercall *hc, uint64_t ret);
 void vmx_vcpu_dump(struct vcpu *v, const char *prefix);
 void vmx_vcpu_destroy(struct vcpu *v);
 void vmx_vcpu_test_corrupt_state(struct vcpu *v);

@@ -548,7 +548,7 @@ void vmx_vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value)
     }
 }
 
-unsigned vmx_vcpu_mode_bits(struct vcpu *v)
+static unsigned vmx_vcpu_mode_bits(struct vcpu *v)
 {
     vcpu_load(v);
     if (!(vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE))
@@ -566,6 +566,27 @@ static void skip_instruction(struct vmx_vcpu *x)
     uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
     if (intr & 3)
         vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3u);
+}
+
+/* Only the register width matters: 64-bit code (IA-32e mode and CS.L) passes 64-bit arguments,
+ * everything else 32-bit ones. */
+void vmx_vcpu_hypercall_args(struct vcpu *v, struct vcpu_hypercall *hc)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    bool wide = (vmcs_read32(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST) &&
+                (vmcs_read32(VMCS_GUEST_CS_AR) & (1u << 13));
+    hc->width_mask = wide ? ~0ull : 0xffffffffull;
+    hc->nr = x->regs.rax & hc->width_mask;
+    hc->arg1 = x->regs.rbx & hc->width_mask;
+    hc->arg2 = x->regs.rcx & hc->width_mask;
+    hc->arg3 = x->regs.rdx & hc->width_mask;
+}
+
+void vmx_vcpu_hypercall_return(struct vcpu *v, const struct vcpu_hypercall *hc, uint64_t ret)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    x->regs.rax = ret & hc->width_mask;
+    skip_instruction(x);
 }
 
 void vmx_vcpu_skip_instruction(struct vcpu *v)
@@ -895,15 +916,15 @@ static void set_preemption_timer(uint64_t ticks)
 
 /* ---- the run loop --------------------------------------------------------------------- */
 
-void vmx_vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit)
+void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
 {
     struct vmx_vcpu *x = vmx_of(v);
     if (!vcpu_load(v)) {
         fault(exit, "VMPTRLD failed");
         return;
     }
-    uint64_t deadline = rdtsc() + slice_ticks;
-    set_preemption_timer(slice_ticks);
+    uint64_t now = rdtsc();
+    set_preemption_timer(deadline > now ? deadline - now : 1);
 
     for (;;) {
         if (vmx_enter(&x->regs, x->launched)) {
@@ -1002,16 +1023,15 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit)
                   vmx_exit_reason_name(reason & 0xffff), (unsigned long long)x->exit_qualification);
             return;
         }
-        /* Exits handled here re-enter directly: the time they took counts against the slice,
-         * so a guest cannot stretch its slice by exiting often (SDM 26.5.1: the timer only
-         * counts in VMX non-root operation). */
-        uint64_t now = rdtsc();
-        if (now >= deadline) {
+        /* Exits handled here re-enter directly. The preemption timer only counts in VMX
+         * non-root operation and resumes from its saved value (SDM 26.5.1, 27.2), so it measures
+         * guest time; the deadline adds the time spent here, so a guest cannot stretch its
+         * slice by exiting often. */
+        if (rdtsc() >= deadline) {
             v->stats[VCPU_STAT_PREEMPT]++;
             exit->kind = VCPU_EXIT_PREEMPTED;
             return;
         }
-        set_preemption_timer(deadline - now);
     }
 }
 

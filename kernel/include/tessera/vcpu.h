@@ -84,16 +84,22 @@ int vcpu_create(struct vcpu *v, struct vm *vm, unsigned id, const struct vcpu_me
                 const struct vcpu_port_range *ports, unsigned port_count, char *why, size_t why_len);
 /* (Re)sets the register state to an image's start state. */
 int vcpu_reset(struct vcpu *v, const struct guest_boot_state *state, char *why, size_t why_len);
-/* Runs the guest for at most slice_ticks TSC ticks or until an exit generic code must see. */
-void vcpu_run(struct vcpu *v, uint64_t slice_ticks, struct vcpu_exit *exit);
+/* Runs the guest until the TSC reaches deadline or until an exit generic code must see. */
+void vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
 /* Completes the I/O of the last VCPU_EXIT_IO (value is ignored for writes) and steps past it. */
 void vcpu_complete_io(struct vcpu *v, uint32_t value);
 /* Steps past the instruction of the last exit (hypercall, HLT). */
 void vcpu_skip_instruction(struct vcpu *v);
 uint64_t vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg);
 void vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value);
-/* Guest mode: 16, 32 or 64 (for hypercall argument widths). */
-unsigned vcpu_mode_bits(struct vcpu *v);
+/* The call after VCPU_EXIT_HYPERCALL: RAX, RBX, RCX, RDX cut to the guest's register width. */
+struct vcpu_hypercall {
+    uint64_t nr, arg1, arg2, arg3;
+    uint64_t width_mask; /* all ones in 64-bit mode, else 0xffffffff */
+};
+void vcpu_hypercall_args(struct vcpu *v, struct vcpu_hypercall *hc);
+/* Puts ret (cut to the guest's width) in RAX and steps past the call. */
+void vcpu_hypercall_return(struct vcpu *v, const struct vcpu_hypercall *hc, uint64_t ret);
 /* Prints the full register state, each line starting with prefix. */
 void vcpu_dump(struct vcpu *v, const char *prefix);
 void vcpu_destroy(struct vcpu *v);
