@@ -12,6 +12,17 @@ extern kernel_main
 extern __kernel_start
 extern __kernel_end
 
+; Flat data segments from boot_gdt; FS and GS null.
+%macro LOAD_DATA_SEGMENTS 0
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    xor ax, ax
+    mov fs, ax
+    mov gs, ax
+%endmacro
+
 section .multiboot2
 align 8
 mb2_header:
@@ -123,13 +134,7 @@ mb2_entry32:
 
 bits 64
 .long_mode:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    xor ax, ax
-    mov fs, ax
-    mov gs, ax
+    LOAD_DATA_SEGMENTS
     mov rsp, kernel_stack_top
     xor ebp, ebp
     mov edi, edi                    ; magic (zero-extended)
@@ -155,13 +160,7 @@ kernel_entry64:
     push rax
     retfq
 .reload_cs:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    xor ax, ax
-    mov fs, ax
-    mov gs, ax
+    LOAD_DATA_SEGMENTS
     pop rdi
     xor ebp, ebp
     call kernel_main

@@ -47,17 +47,7 @@ for a in $ATTACKERS; do pairs="$pairs $a=attacker"; done
 expect_clean_lines "$log" $pairs
 
 # ---- the well-behaved VMs: exactly their normal output ----------------------------------------------
-expect_vm_output "$log" hello \
-    'hello64: hello from a 64-bit guest' \
-    'hello64: start info mem_size=0x1000000 modules=0 cmdline="greeting=hello"' \
-    'hello64: cpuid signature=TesseraVisor max_leaf=0x40000001 abi=1' \
-    'hello64: cpuid.1 vmx=0 hypervisor=1' \
-    'hello64: uart scratch=0xa5 divisor=0x000c lcr=0x03 lsr=0x60' \
-    'hello64: vm_id=0' \
-    "hello64: time rc=0 tsc_hz=$N ticks=$N ns=$N" \
-    'hello64: this line came through CONSOLE_WRITE' \
-    'hello64: console_write rc=46' \
-    'hello64: done status=0'
+expect_hello_output "$log" hello "greeting=hello" 0
 expect_vm_output "$log" compute \
     'compute: start mode=tessera boot=multiboot' \
     "compute: iterations=200 checksum=0x198abcc2 tsc=$N" \

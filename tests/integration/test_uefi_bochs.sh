@@ -6,13 +6,9 @@
 
 img=$T/usb.img
 log=$T/serial.log
-files=()
-for f in "$BUILD"/guests/*; do
-    [ -f "$f" ] && files+=("$f")
-done
-[ -f "$BUILD/guests/tessera.cfg" ] || files+=("$ROOT/guests/tessera.cfg")
+uefi_default_files
 
-uefi_make_image "$img" "${files[@]}" || { fail "cannot build the USB image"; finish; }
+uefi_make_image "$img" "${UEFI_FILES[@]}" || { fail "cannot build the USB image"; finish; }
 
 status=0
 # Stop as soon as the run has ended (or the firmware gave up and started its shell).

@@ -7,13 +7,9 @@
 img=$T/usb.img
 log=$T/serial.log
 # The default set `make usb` ships: config + every in-tree guest (build/guests/).
-files=()
-for f in "$BUILD"/guests/*; do
-    [ -f "$f" ] && files+=("$f")
-done
-[ -f "$BUILD/guests/tessera.cfg" ] || files+=("$ROOT/guests/tessera.cfg")
+uefi_default_files
 
-uefi_make_image "$img" -c "exit=qemu" "${files[@]}" || { fail "cannot build the USB image"; finish; }
+uefi_make_image "$img" -c "exit=qemu" "${UEFI_FILES[@]}" || { fail "cannot build the USB image"; finish; }
 
 # Layout: one EF00 partition at sector 2048 holding the loader, the hypervisor, config and guests.
 sgdisk -p "$img" >"$T/gpt.txt" 2>&1

@@ -70,17 +70,7 @@ N='[0-9]+'
 X='0x[0-9a-f]+'
 expect_clean_lines "$log" hello=hello64 realmode=bootsector multiboot=mb32 compute=compute \
     halter=halter spinner=spinner
-expect_vm_output "$log" hello \
-    'hello64: hello from a 64-bit guest' \
-    'hello64: start info mem_size=0x1000000 modules=0 cmdline="greeting=hello"' \
-    'hello64: cpuid signature=TesseraVisor max_leaf=0x40000001 abi=1' \
-    'hello64: cpuid.1 vmx=0 hypervisor=1' \
-    'hello64: uart scratch=0xa5 divisor=0x000c lcr=0x03 lsr=0x60' \
-    'hello64: vm_id=0' \
-    "hello64: time rc=0 tsc_hz=$N ticks=$N ns=$N" \
-    'hello64: this line came through CONSOLE_WRITE' \
-    'hello64: console_write rc=46' \
-    'hello64: done status=0'
+expect_hello_output "$log" hello "greeting=hello" 0
 expect_vm_output "$log" realmode \
     'bootsector: hello from real mode, CS=0000 IP=7C00 DL=80' \
     'bootsector: done'

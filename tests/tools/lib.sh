@@ -70,7 +70,7 @@ run_bochs_iso() {
     local iso=$1 log=$2 secs=$3 model=${4:-corei7_skylake_x} megs=${5:-128} cpus=${6:-1}
     local dir
     dir=$(mktemp -d "$T/bochs.XXXXXX")
-    bochs_config "$dir/bochsrc" "$iso" "$log" "$dir/bochs.log" "$megs" "$model" "$cpus"
+    bochs_config "$dir/bochsrc" "cdrom:$iso" "$log" "$dir/bochs.log" "$megs" "$model" "$cpus"
     printf 'c\nr\nquit\n' >"$dir/dbg.rc"
     local st=0
     (cd "$dir" && timeout "$secs" bochs -q -f bochsrc -rc dbg.rc </dev/null >"$dir/stdout" 2>&1) || st=$?

@@ -123,30 +123,9 @@ uefi_boot_bochs() {
     local img=$1 log=$2 timeout_s=$3 stop=${4:-}
     local dir
     dir=$(mktemp -d) || return 1
-    # ignore_bad_msrs=1: OVMF's PEI reads IA32_PLATFORM_ID (MSR 0x17), which Bochs does not
-    # implement; with 0 the firmware takes a #GP before it reaches the boot manager.
-    cat >"$dir/bochsrc" <<EOF
-megs: 256
-romimage: file=$UEFI_OVMF_CODE_2M
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-display_library: rfb, options="timeout=0"
-vga: extension=vbe, update_freq=5, realtime=0
-pci: enabled=1, chipset=i440fx
-ata0-master: type=disk, path=$img, mode=flat
-boot: disk
-cpu: model=corei7_skylake_x, count=1, ips=5000000, reset_on_triple_fault=0, ignore_bad_msrs=${UEFI_BOCHS_IGNORE_BAD_MSRS:-1}
-clock: sync=none, time0=946681200
-com1: enabled=1, mode=file, dev=$log
-speaker: enabled=0
-sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
-magic_break: enabled=1
-log: $log.bochs
-panic: action=fatal
-error: action=report
-info: action=report
-debug: action=ignore
-mouse: enabled=0
-EOF
+    [ -n "${BOCHS_OVMF_CODE:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/bochsrc.sh"
+    BOCHS_IGNORE_BAD_MSRS=${UEFI_BOCHS_IGNORE_BAD_MSRS:-1} \
+        bochs_config "$dir/bochsrc" "uefi:$img" "$log" "$log.bochs" 256 || return 1
     printf 'c\nr\nquit\n' >"$dir/dbg.rc"
     : >"$log"
     _uefi_run_watched "$timeout_s" "$log" "$stop" \
@@ -155,4 +134,15 @@ EOF
     # A killed Bochs leaves its image lock behind; the next run would refuse the image.
     rm -rf "$dir" "$img.lock"
     return "$status"
+}
+
+# uefi_default_files: sets the array UEFI_FILES to what `make usb` ships: the config and every
+# in-tree guest (build/guests/).
+uefi_default_files() {
+    UEFI_FILES=()
+    local f
+    for f in "$BUILD"/guests/*; do
+        [ -f "$f" ] && UEFI_FILES+=("$f")
+    done
+    [ -f "$BUILD/guests/tessera.cfg" ] || UEFI_FILES+=("$ROOT/guests/tessera.cfg")
 }

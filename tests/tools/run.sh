@@ -25,7 +25,7 @@ echo "tessera: this takes a few seconds per guest; Ctrl-C stops it"
 dir=$(mktemp -d)
 trap 'kill $bochs_pid 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
 . "$ROOT/tests/tools/bochsrc.sh"
-bochs_config "$dir/bochsrc" "$iso" "$dir/serial.log" "$dir/bochs.log" 256
+bochs_config "$dir/bochsrc" "cdrom:$iso" "$dir/serial.log" "$dir/bochs.log" 256
 printf 'c\nquit\n' >"$dir/dbg.rc"
 touch "$dir/serial.log"
 (cd "$dir" && bochs -q -f bochsrc -rc dbg.rc </dev/null >"$dir/bochs.out" 2>&1) &

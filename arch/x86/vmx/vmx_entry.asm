@@ -59,15 +59,9 @@ vmx_enter:
 .resume:
     vmresume
 .failed:                            ; VMfailInvalid (CF) or VMfailValid (ZF): still the host
-    pop rdi
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbx
-    pop rbp
+    add rsp, 8                      ; the regs pointer
     mov eax, 1
-    ret
+    jmp restore_host
 
 global vmx_exit_landing
 vmx_exit_landing:
@@ -90,11 +84,12 @@ vmx_exit_landing:
     pop rax
     mov [rdi + R_RDI], rax
     add rsp, 8                      ; the regs pointer
+    xor eax, eax
+restore_host:                       ; the callee-saved registers vmx_enter pushed
     pop r15
     pop r14
     pop r13
     pop r12
     pop rbx
     pop rbp
-    xor eax, eax
     ret

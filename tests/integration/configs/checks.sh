@@ -104,3 +104,19 @@ expect_register_dump() {
     expect "$1" "^tessera: vm $2:   CR0=$h .*CR3=$h CR4=$h" "$2: control registers dump"
     expect "$1" "^tessera: vm $2:   last exit: reason [0-9]+ " "$2: last exit reason"
 }
+
+# expect_hello_output LOG NAME CMDLINE VM_ID: the whole normal output of a hello64.elf VM.
+expect_hello_output() {
+    local n='[0-9]+'
+    expect_vm_output "$1" "$2" \
+        'hello64: hello from a 64-bit guest' \
+        "hello64: start info mem_size=0x1000000 modules=0 cmdline=\"$3\"" \
+        'hello64: cpuid signature=TesseraVisor max_leaf=0x40000001 abi=1' \
+        'hello64: cpuid.1 vmx=0 hypervisor=1' \
+        'hello64: uart scratch=0xa5 divisor=0x000c lcr=0x03 lsr=0x60' \
+        "hello64: vm_id=$4" \
+        "hello64: time rc=0 tsc_hz=$n ticks=$n ns=$n" \
+        'hello64: this line came through CONSOLE_WRITE' \
+        'hello64: console_write rc=46' \
+        'hello64: done status=0'
+}
