@@ -117,9 +117,12 @@ int vmx_probe(void)
     if ((c->proc2 & PROC2_VPID) && !(c->ept_vpid & VPID_CAP_INVVPID))
         c->proc2 &= ~PROC2_VPID; /* VPID without INVVPID: run untagged instead */
 
-    uint32_t exit_want = EXIT_HOST_64BIT | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
+    /* Acknowledging a host interrupt on exit takes it out of the interrupt controller, so a
+     * stray one cannot make every VM entry exit again at once (SDM 27.2.2). */
+    uint32_t exit_need = EXIT_HOST_64BIT | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
                          EXIT_LOAD_EFER | EXIT_SAVE_PREEMPTION_TIMER;
-    if (!pick_controls(c->exit_allowed0, c->exit_allowed1, exit_want, exit_want, &c->exit))
+    if (!pick_controls(c->exit_allowed0, c->exit_allowed1, exit_need | EXIT_ACK_INTERRUPT,
+                       exit_need, &c->exit))
         refuse("64-bit host exits with PAT/EFER switching and a saved preemption timer");
     uint32_t entry_want = ENTRY_LOAD_PAT | ENTRY_LOAD_EFER;
     if (!pick_controls(c->entry_allowed0 & ~ENTRY_IA32E_GUEST, c->entry_allowed1, entry_want,

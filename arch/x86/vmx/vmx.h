@@ -48,6 +48,7 @@
 #define PROC2_INVPCID (1u << 12)
 /* VM-exit controls (SDM 25.7.1) */
 #define EXIT_HOST_64BIT (1u << 9)
+#define EXIT_ACK_INTERRUPT (1u << 15)
 #define EXIT_SAVE_PAT (1u << 18)
 #define EXIT_LOAD_PAT (1u << 19)
 #define EXIT_SAVE_EFER (1u << 20)

@@ -8,6 +8,7 @@
 #include <tessera/string.h>
 #include <x86/cpu.h>
 #include <x86/desc.h>
+#include <x86/lapic.h>
 #include <x86/percpu.h>
 
 #include "vmcs.h"
@@ -479,10 +480,12 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
     }
     /* A restarted VM must not see stale translations of its previous life. */
     if (vmx_caps.proc2 & PROC2_VPID) {
+        /* single-context INVVPID when offered (IA32_VMX_EPT_VPID_CAP bit 41), else all */
+        uint64_t type = (vmx_caps.ept_vpid & (1ull << 41)) ? 1 : 2;
         struct {
             uint64_t vpid, addr;
         } desc = { v->id, 0 };
-        __asm__ volatile("invvpid %0, %1" : : "m"(desc), "r"(1ull) : "cc", "memory");
+        __asm__ volatile("invvpid %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
     }
     return 0;
 }
@@ -964,7 +967,12 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
                 return;
             break;
         case EXIT_REASON_EXTERNAL_INTERRUPT:
+            /* The host runs with every interrupt source masked: whatever arrived was acked on
+             * exit; the local APIC gets its EOI and the interrupt is dropped. */
             v->stats[VCPU_STAT_INTR]++;
+            if ((vmx_caps.exit & EXIT_ACK_INTERRUPT) &&
+                (vmcs_read32(VMCS_EXIT_INTR_INFO) & INTR_INFO_VALID) && lapic_present())
+                lapic_eoi();
             reinject_interrupted_event();
             break;
         case EXIT_REASON_MWAIT:
