@@ -13,6 +13,7 @@ pattern=${1:-}
 
 passed=0
 failed=0
+skipped=0
 failures=""
 
 # Unit tests: one line per test program.
@@ -42,6 +43,9 @@ for t in $tests; do
     if [ "$rc" -eq 0 ]; then
         passed=$((passed + 1))
         echo "PASS $n (${secs} s)"
+    elif [ "$rc" -eq 77 ]; then
+        skipped=$((skipped + 1))
+        echo "SKIP $n: $(grep -m1 'SKIP:' "$OUT/$n.out" | sed 's/.*SKIP: //')"
     else
         failed=$((failed + 1))
         failures="$failures $n"
@@ -51,5 +55,9 @@ for t in $tests; do
 done
 echo "integration tests took $(( $(date +%s) - start )) s"
 [ -n "$failures" ] && echo "failed:$failures"
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]
