@@ -146,10 +146,24 @@ cpu = 1
 [vm on_cpu2]
 image = hello64.elf
 cpu = 2
+
+[vm restart_cpu1]
+image = attacker.elf
+memory = 4M
+cpu = 1
+on_fail = restart
+cmdline = "attack=write_outside marker=1"
+
+[vm spin_cpu1]
+image = attacker.elf
+memory = 4M
+cpu = 1
+time_limit = 200ms
+cmdline = "attack=cli_spin"
 EOF
 cp "$T/smp.cfg" "$T/tessera.cfg"
 log=$T/smp.log
-make_iso "$T/smp.iso" "" "$T/tessera.cfg" "$G/hello64.elf"
+make_iso "$T/smp.iso" "" "$T/tessera.cfg" "$G/hello64.elf" "$G/attacker.elf"
 start=$(date +%s)
 run_bochs_iso "$T/smp.iso" "$log" 300 corei7_skylake_x 128 2 >/dev/null
 note "two-CPU Bochs run took $(($(date +%s) - start)) s"
@@ -159,6 +173,21 @@ expect_count "$log" '^tessera: vm on_cpu2 \(config line 8\): refused: CPU 2 does
 expect_count "$log" '^tessera: vm on_cpu0 exited with status 0' 1 "smp: the CPU 0 VM runs"
 expect_not "$log" '^tessera: vm on_cpu1 .*refused' "smp: cpu = 1 exists on this machine: not refused"
 expect_count "$log" '^tessera: vm on_cpu1 exited with status 0' 1 "smp: the CPU 1 VM runs to its end"
+expect "$log" '^tessera: cpu 1 \(APIC id 1\) started' "smp: the second CPU started"
+expect "$log" '^tessera: cpu 1: VT-x enabled, running 3 VMs' "smp: CPU 1 runs its three VMs"
+expect "$log" '^tessera: running 4 VMs \(1 on CPU 0;' "smp: 4 VMs, one of them on CPU 0"
+# failures and restarts are handled on the CPU the VM runs on
+expect_count "$log" '^\[restart_cpu1\] attacker: marker from an earlier life: absent' 4 \
+    "smp: a VM on CPU 1 restarts 3 times, each life from zeroed RAM"
+expect_count "$log" '^tessera: vm restart_cpu1 failed: EPT violation: write at guest-physical 0x500000' 4 \
+    "smp: each life of the CPU 1 VM ends with its EPT violation"
+expect_count "$log" '^tessera: vm restart_cpu1: not restarting again \(3 restarts\)' 1 "smp: then it stays failed"
+expect_count "$log" '^tessera: vm spin_cpu1 failed: used up its time_limit of 200 ms' 1 \
+    "smp: a spinning VM on CPU 1 is stopped by its time limit"
+expect_count "$log" '^tessera:   (on_cpu0|on_cpu1|restart_cpu1|spin_cpu1) +(exit 0|FAILED) +[0-9]+ +[0-9.]+% +1 +[01] ' 4 \
+    "smp: the summary lists every VM with its CPU"
+expect "$log" '^tessera:   on_cpu1 +exit 0 +[0-9]+ +[0-9.]+% +1 +1 ' "smp: on_cpu1's row says CPU 1"
+expect "$log" '^tessera: shares on cpu 1 while all its VMs ran: on_cpu1=' "smp: CPU 1's own shares line"
 expect "$log" '^tessera: end status=ok' "smp: end status=ok"
 
 finish
