@@ -289,6 +289,127 @@ static int attack_vmxon(void)
     return 0;
 }
 
+/* plant / snoop: state the VMCS does not switch (x87/SSE registers, CR2, DR0-DR3, the SYSCALL
+ * and KERNEL_GS_BASE MSRs) must follow each VM. "plant" fills it with a marker and checks, across
+ * many yields, that it keeps its own values; "snoop" runs next to it and must never see the
+ * marker. */
+#define LEAK_MARKER 0x00005eed5eed5000ull /* canonical, so the MSRs accept it */
+#define LEAK_ROUNDS 50 /* default for rounds= */
+#define MSR_STAR 0xc0000081u
+#define MSR_LSTAR 0xc0000082u
+#define MSR_KERNEL_GS_BASE 0xc0000102u
+
+static void enable_sse(void)
+{
+    uint64_t cr0, cr4;
+    __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+    __asm__ volatile("mov %0, %%cr0" : : "r"((cr0 & ~(1ull << 2)) | (1ull << 1)) : "memory");
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | (1ull << 9) | (1ull << 10)) : "memory");
+}
+
+static uint64_t rdmsr64(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return (uint64_t)hi << 32 | lo;
+}
+
+static void wrmsr64(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+struct leak_view {
+    uint64_t xmm0, xmm15, cr2, dr0, dr3, star, lstar, kernel_gs;
+};
+
+static void leak_read(struct leak_view *v)
+{
+    __asm__ volatile("movq %%xmm0, %0" : "=r"(v->xmm0));
+    __asm__ volatile("movq %%xmm15, %0" : "=r"(v->xmm15));
+    __asm__ volatile("mov %%cr2, %0" : "=r"(v->cr2));
+    __asm__ volatile("mov %%dr0, %0" : "=r"(v->dr0));
+    __asm__ volatile("mov %%dr3, %0" : "=r"(v->dr3));
+    v->star = rdmsr64(MSR_STAR);
+    v->lstar = rdmsr64(MSR_LSTAR);
+    v->kernel_gs = rdmsr64(MSR_KERNEL_GS_BASE);
+}
+
+/* Names the first register holding the marker (want_marker) or not holding it (!want_marker). */
+static const char *leak_check(const struct leak_view *v, bool want_marker)
+{
+    const struct {
+        const char *name;
+        uint64_t value;
+    } regs[] = {
+        { "xmm0", v->xmm0 }, { "xmm15", v->xmm15 }, { "cr2", v->cr2 }, { "dr0", v->dr0 },
+        { "dr3", v->dr3 },   { "star", v->star },   { "lstar", v->lstar },
+        { "kernel_gs_base", v->kernel_gs },
+    };
+    for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+        if ((regs[i].value == LEAK_MARKER) != want_marker)
+            return regs[i].name;
+    return NULL;
+}
+
+static uint64_t leak_rounds(void)
+{
+    uint64_t rounds = LEAK_ROUNDS;
+    if (cmdline_u64_option("attacker", guest_cmdline, "rounds", LEAK_ROUNDS, 1, 1000000, &rounds) < 0)
+        return 0;
+    return rounds;
+}
+
+static int attack_plant(void)
+{
+    uint64_t rounds = leak_rounds();
+    if (!rounds)
+        return BAD_CMDLINE;
+    enable_sse();
+    uint64_t m = LEAK_MARKER;
+    __asm__ volatile("movq %0, %%xmm0\n\tmovq %0, %%xmm15" : : "r"(m));
+    __asm__ volatile("mov %0, %%cr2" : : "r"(m));
+    __asm__ volatile("mov %0, %%dr0\n\tmov %0, %%dr3" : : "r"(m));
+    wrmsr64(MSR_STAR, m);
+    wrmsr64(MSR_LSTAR, m);
+    wrmsr64(MSR_KERNEL_GS_BASE, m);
+    guest_printf("attacker: planted 0x%llx in xmm0, xmm15, cr2, dr0, dr3, star, lstar, "
+                 "kernel_gs_base\n", (unsigned long long)m);
+    for (unsigned round = 0; round < rounds; round++) {
+        tessera_yield();
+        struct leak_view v;
+        leak_read(&v);
+        const char *lost = leak_check(&v, true);
+        if (lost) {
+            guest_printf("attacker: own %s lost after %u yields\n", lost, round + 1);
+            return 1;
+        }
+    }
+    guest_printf("attacker: own state kept across %llu yields\n", (unsigned long long)rounds);
+    return 0;
+}
+
+static int attack_snoop(void)
+{
+    uint64_t rounds = leak_rounds();
+    if (!rounds)
+        return BAD_CMDLINE;
+    enable_sse();
+    for (unsigned round = 0; round < rounds; round++) {
+        tessera_yield();
+        struct leak_view v;
+        leak_read(&v);
+        const char *seen = leak_check(&v, false);
+        if (seen) {
+            guest_printf("attacker: ESCAPED saw another VM's %s after %u yields\n", seen, round + 1);
+            return ESCAPED;
+        }
+    }
+    guest_printf("attacker: no other VM's state seen in %llu rounds\n", (unsigned long long)rounds);
+    return 0;
+}
+
 /* VMPTRLD without touching CR4: in VMX non-root operation it always exits (SDM Vol. 3C 25.1.3),
  * so the hypervisor must stop the VM; returning here at all is an escape. */
 static int attack_vmptrld(void)
@@ -445,6 +566,8 @@ static const struct attack attacks[] = {
     { "vmxon", attack_vmxon, false, true },
     { "vmptrld", attack_vmptrld, false, true },
     { "xsetbv", attack_xsetbv, false, true },
+    { "plant", attack_plant, false, true },
+    { "snoop", attack_snoop, false, true },
     { "vmcall_bad", attack_vmcall_bad, false, true },
     { "triple_fault", attack_triple_fault, false, false },
     { "exception_storm", attack_exception_storm, false, true },

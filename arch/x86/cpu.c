@@ -104,11 +104,19 @@ void x86_cpu_tables_init(unsigned cpu)
                      : "rax", "memory");
 }
 
+void x86_cpu_control_init(void)
+{
+    /* OSFXSR: FXSAVE/FXRSTOR, which switch the guests' x87/SSE state, must include the XMM
+     * registers (SDM Vol. 1 10.5.1: without it that part is implementation-specific). */
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+}
+
 void arch_cpu_init(void)
 {
     /* NE: native x87 error reporting, required by VMXON (CR0_FIXED0); WP: honour read-only pages
      * in ring 0. Neither changes anything for code running now. */
     write_cr0(read_cr0() | CR0_NE | CR0_WP);
+    x86_cpu_control_init();
     x86_cpu_tables_init(0);
 }
 

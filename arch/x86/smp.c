@@ -46,6 +46,7 @@ static void ap_entry(unsigned cpu) __attribute__((noreturn));
 static void ap_entry(unsigned cpu)
 {
     x86_cpu_tables_init(cpu);
+    x86_cpu_control_init();
     lapic_init(lapic_base());
     x86_percpu_init(cpu, lapic_id());
     __atomic_store_n(&cpu_online[cpu], 1, __ATOMIC_RELEASE);

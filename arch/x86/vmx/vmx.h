@@ -83,9 +83,18 @@ struct vmx_regs {
     uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
-/* Guest MSRs the VMCS does not switch: we swap them when another vCPU runs. */
+/* Guest state the VMCS does not switch and the host never uses: left in the CPU while the vCPU
+ * runs and across its exits, swapped only when another vCPU takes the CPU. */
 struct vmx_msrs {
     uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+};
+
+struct vmx_lazy_state {
+    uint8_t fxsave[512] __attribute__((aligned(16))); /* x87, MMX, SSE, MXCSR (FXSAVE64 image) */
+    uint64_t cr2;
+    uint64_t dr[4];
+    uint64_t dr6;
+    struct vmx_msrs msrs;
 };
 
 struct vmx_vcpu {
@@ -94,7 +103,7 @@ struct vmx_vcpu {
     uint64_t io_bitmap_phys;        /* two pages: A (0-0x7fff), B */
     uint64_t msr_bitmap_phys;
     struct ept ept;
-    struct vmx_msrs msrs;
+    struct vmx_lazy_state lazy;
     bool launched;
     uint32_t exit_reason;           /* of the last exit */
     uint64_t exit_qualification;

@@ -136,24 +136,53 @@ static void vmclear(uint64_t phys)
     __asm__ volatile("vmclear %0" : : "m"(phys) : "cc", "memory");
 }
 
-/* MSRs the VMCS does not switch and guests may use directly: swapped only when another vCPU
- * takes the CPU, so no guest ever reads another's values. */
-static void msrs_save(struct vmx_msrs *m)
+/* Registers the VMCS does not switch and guests use directly: MSRs, CR2, the debug address and
+ * status registers, the x87/SSE state. The host never touches them, so they stay in the CPU
+ * across exits and are swapped only when another vCPU takes the CPU: no guest ever sees another's
+ * values. (DR7 is in the VMCS; XSAVE is hidden, so FXSAVE covers all extended state.) */
+static void lazy_save(struct vmx_lazy_state *l)
 {
+    struct vmx_msrs *m = &l->msrs;
     m->star = rdmsr(MSR_STAR);
     m->lstar = rdmsr(MSR_LSTAR);
     m->cstar = rdmsr(MSR_CSTAR);
     m->sfmask = rdmsr(MSR_SFMASK);
     m->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+    l->cr2 = read_cr2();
+    __asm__ volatile("mov %%dr0, %0" : "=r"(l->dr[0]));
+    __asm__ volatile("mov %%dr1, %0" : "=r"(l->dr[1]));
+    __asm__ volatile("mov %%dr2, %0" : "=r"(l->dr[2]));
+    __asm__ volatile("mov %%dr3, %0" : "=r"(l->dr[3]));
+    __asm__ volatile("mov %%dr6, %0" : "=r"(l->dr6));
+    __asm__ volatile("fxsave64 %0" : "=m"(l->fxsave));
 }
 
-static void msrs_load(const struct vmx_msrs *m)
+static void lazy_load(const struct vmx_lazy_state *l)
 {
+    const struct vmx_msrs *m = &l->msrs;
     wrmsr(MSR_STAR, m->star);
     wrmsr(MSR_LSTAR, m->lstar);
     wrmsr(MSR_CSTAR, m->cstar);
     wrmsr(MSR_SFMASK, m->sfmask);
     wrmsr(MSR_KERNEL_GS_BASE, m->kernel_gs_base);
+    write_cr2(l->cr2);
+    __asm__ volatile("mov %0, %%dr0" : : "r"(l->dr[0]));
+    __asm__ volatile("mov %0, %%dr1" : : "r"(l->dr[1]));
+    __asm__ volatile("mov %0, %%dr2" : : "r"(l->dr[2]));
+    __asm__ volatile("mov %0, %%dr3" : : "r"(l->dr[3]));
+    __asm__ volatile("mov %0, %%dr6" : : "r"(l->dr6));
+    __asm__ volatile("fxrstor64 %0" : : "m"(l->fxsave));
+}
+
+/* The state of these registers after RESET/INIT (SDM Vol. 3A 9.1.1, table 9-1). */
+static void lazy_reset(struct vmx_lazy_state *l)
+{
+    memset(l, 0, sizeof(*l));
+    l->dr6 = 0xffff0ff0;
+    uint16_t fcw = 0x037f;
+    uint32_t mxcsr = 0x1f80;
+    memcpy(&l->fxsave[0], &fcw, sizeof(fcw)); /* FCW: all exceptions masked, 64-bit precision */
+    memcpy(&l->fxsave[24], &mxcsr, sizeof(mxcsr));
 }
 
 static bool vcpu_load(struct vcpu *v)
@@ -161,10 +190,10 @@ static bool vcpu_load(struct vcpu *v)
     if (loaded_vcpu == v)
         return true;
     if (loaded_vcpu)
-        msrs_save(&vmx_of(loaded_vcpu)->msrs);
+        lazy_save(&vmx_of(loaded_vcpu)->lazy);
     if (!vmptrld(vmx_of(v)->vmcs_phys))
         return false;
-    msrs_load(&vmx_of(v)->msrs);
+    lazy_load(&vmx_of(v)->lazy);
     loaded_vcpu = v;
     return true;
 }
@@ -345,7 +374,7 @@ int vmx_vcpu_create(struct vcpu *v, const struct vcpu_memory *mem,
     *(uint32_t *)phys_to_virt(x->vmcs_phys) = vmx_caps.revision;
     vmclear(x->vmcs_phys);
     if (loaded_vcpu)
-        msrs_save(&vmx_of(loaded_vcpu)->msrs);
+        lazy_save(&vmx_of(loaded_vcpu)->lazy);
     loaded_vcpu = NULL;
     if (!vmcs_load_check(v, why, why_len)) {
         vmx_vcpu_destroy(v);
@@ -383,10 +412,10 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
         return -EIO;
     }
     memset(&x->regs, 0, sizeof(x->regs));
-    memset(&x->msrs, 0, sizeof(x->msrs));
+    lazy_reset(&x->lazy);
+    lazy_load(&x->lazy); /* the vCPU is loaded here: its registers are live */
     x->storm_count = 0;
     x->storm_vector = ~0u;
-    msrs_load(&x->msrs);
     x->regs.rax = s->rax;
     x->regs.rbx = s->rbx;
     x->regs.rcx = s->rcx;
@@ -1050,7 +1079,7 @@ void vmx_vcpu_unload(struct vcpu *v)
 {
     struct vmx_vcpu *x = vmx_of(v);
     if (loaded_vcpu == v) {
-        msrs_save(&x->msrs);
+        lazy_save(&x->lazy);
         loaded_vcpu = NULL;
     }
     vmclear(x->vmcs_phys);

@@ -17,6 +17,8 @@
 #define CR0_PG (1ULL << 31)
 #define CR4_PAE (1ULL << 5)
 #define CR4_PGE (1ULL << 7)
+#define CR4_OSFXSR (1ULL << 9)     /* FXSAVE/FXRSTOR cover the SSE state */
+#define CR4_OSXMMEXCPT (1ULL << 10)
 #define CR4_VMXE (1ULL << 13)
 #define EFER_LME (1ULL << 8)
 #define EFER_NXE (1ULL << 11)

@@ -44,6 +44,9 @@ uint64_t x86_gdt_base(unsigned cpu);
 uint64_t x86_tss_base(unsigned cpu);
 uint64_t x86_idt_base(void);
 
+/* CR4 bits every CPU of the hypervisor runs with (OSFXSR for switching guest SSE state). */
+void x86_cpu_control_init(void);
+
 /* The C side of every vector (arch/x86/trap.c). */
 void x86_trap_handler(struct x86_trap_frame *f);
 
