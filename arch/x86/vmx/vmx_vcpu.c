@@ -92,6 +92,9 @@
 /* AVX2 and AVX-512 (leaf 7): they need XCR0 state we do not give guests. */
 #define CPUID7_EBX_AVX_FAMILY ((1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) | (1u << 26) |   \
                                (1u << 27) | (1u << 28) | (1u << 30) | (1u << 31))
+/* Leaf 7 EDX features whose MSRs guests may not touch (they raise #GP): IBRS/IBPB (SPEC_CTRL,
+ * PRED_CMD), STIBP, L1D_FLUSH, ARCH_CAPABILITIES, SSBD. */
+#define CPUID7_EDX_HIDDEN_MSRS ((1u << 26) | (1u << 27) | (1u << 28) | (1u << 29) | (1u << 31))
 #define CPUID7_ECX_AVX_FAMILY ((1u << 1) | (1u << 6) | (1u << 11) | (1u << 12) | (1u << 14))
 
 /* Segment access rights in the VMCS format (SDM 25.4.1, table 25-2). */
@@ -711,8 +714,11 @@ static void handle_cpuid(struct vmx_vcpu *x)
         } else if (leaf == 7 && sub == 0) {
             r.ebx &= ~CPUID7_EBX_AVX_FAMILY;
             r.ecx &= ~CPUID7_ECX_AVX_FAMILY;
-        } else if (leaf == 0xd) {
-            r.eax = r.ebx = r.ecx = r.edx = 0; /* no XSAVE state components */
+            r.edx &= ~CPUID7_EDX_HIDDEN_MSRS;
+        } else if (leaf == 0xa || leaf == 0xd) {
+            /* no architectural performance monitoring (RDPMC and its MSRs are refused), no
+             * XSAVE state components */
+            r.eax = r.ebx = r.ecx = r.edx = 0;
         }
     }
     x->regs.rax = r.eax;
