@@ -153,6 +153,35 @@ kernel_entry64:
     cld
     mov rsp, kernel_stack_top
     push rdi
+    ; Leave the firmware's page tables at once: they sit in boot-services memory, which the
+    ; allocator hands out and clears. Same identity map of 0..4 GiB as the 32-bit path.
+    mov eax, boot_pdpt
+    or eax, 0x3
+    mov [boot_pml4], rax
+    xor ecx, ecx
+.pdpt_loop64:
+    mov rax, rcx
+    shl rax, 12
+    add rax, boot_pd
+    or rax, 0x3
+    mov [boot_pdpt + rcx * 8], rax
+    inc ecx
+    cmp ecx, 4
+    jb .pdpt_loop64
+    xor ecx, ecx
+.pd_loop64:
+    mov rax, rcx
+    shl rax, 21
+    or rax, 0x83                    ; present, writable, 2 MiB page
+    mov [boot_pd + rcx * 8], rax
+    inc ecx
+    cmp ecx, 2048
+    jb .pd_loop64
+    mov rax, cr4
+    and rax, ~(1 << 7)              ; PGE off: also drops the firmware's global TLB entries
+    mov cr4, rax
+    mov rax, boot_pml4
+    mov cr3, rax
     lgdt [boot_gdt_ptr]
     ; reload CS through a far return, then the data segments
     lea rax, [rel .reload_cs]

@@ -488,6 +488,8 @@ static int attack_vmcall_bad(void)
         { "write_lapic_mmio", TESSERA_HC_CONSOLE_WRITE, 0xfee00000ul, 16 },
         { "write_too_long", TESSERA_HC_CONSOLE_WRITE, buf, TESSERA_HC_CONSOLE_MAX + 1 },
         { "write_huge_length", TESSERA_HC_CONSOLE_WRITE, buf, ~0ul },
+        /* a timer so far ahead that HLT would sleep past any time_limit */
+        { "timer_too_far", TESSERA_HC_SET_TIMER, ~0ul >> 1, 0 },
     };
     int accepted = 0;
     for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {

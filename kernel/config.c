@@ -38,6 +38,9 @@ static const struct {
     const char *owner;
 } reserved_ports[] = {
     {0x20, 0x21, "master PIC"},
+    {0x64, 0x64, "keyboard controller command port (CPU reset)"},
+    {0x70, 0x71, "CMOS/RTC index (NMI mask)"},
+    {0x92, 0x92, "system control port A (fast reset)"},
     {0xa0, 0xa1, "slave PIC"},
     {0xf4, 0xf7, "debug exit"},
     {0x3f8, 0x3ff, "virtual COM1 UART"},

@@ -27,6 +27,36 @@ static struct console_sink serial_sink = { .name = "serial", .write = serial_sin
 
 static struct acpi_info acpi;
 static struct config config;
+static struct port_reservation acpi_ports[5];
+
+/* The ACPI power-management ports: a VM owning one could power off or reset the machine. */
+static unsigned acpi_port_reservations(void)
+{
+    const struct {
+        const struct acpi_gas *gas;
+        unsigned bytes;
+        const char *owner;
+    } regs[] = {
+        { &acpi.pm1a_cnt, 2, "ACPI PM1a control block (power-off)" },
+        { &acpi.pm1b_cnt, 2, "ACPI PM1b control block (power-off)" },
+        { &acpi.pm_timer, 4, "ACPI PM timer" },
+        { &acpi.reset_reg, 1, "ACPI reset register" },
+    };
+    unsigned n = 0;
+    for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+        const struct acpi_gas *g = regs[i].gas;
+        if (g->space_id != ACPI_GAS_IO || !g->address || g->address > 0xffff - 3)
+            continue;
+        acpi_ports[n++] = (struct port_reservation){ (uint16_t)g->address,
+                                                     (uint16_t)(g->address + regs[i].bytes - 1),
+                                                     regs[i].owner };
+    }
+    if (acpi.smi_cmd && acpi.smi_cmd <= 0xffff)
+        acpi_ports[n++] = (struct port_reservation){ (uint16_t)acpi.smi_cmd,
+                                                     (uint16_t)acpi.smi_cmd,
+                                                     "ACPI SMI command port" };
+    return n;
+}
 
 static const char *mem_type_name(uint32_t type)
 {
@@ -236,6 +266,7 @@ void kernel_main(struct boot_info *bi)
         end_run(true);
     }
     kprintf("tessera: %s enabled on CPU 0\n", virt_name());
+    vm_reserve_ports(acpi_ports, acpi_port_reservations());
     vm_create_all(&config, bi, cpus);
     if (cmdline_get(bi->cmdline, "test_corrupt_vm", value, sizeof(value)) >= 0) {
         for (unsigned i = 0; i < vm_count(); i++)

@@ -10,6 +10,23 @@
 
 static struct vm vms[VM_MAX];
 static unsigned nr_vms;
+static const struct port_reservation *machine_ports;
+static unsigned machine_port_count;
+
+void vm_reserve_ports(const struct port_reservation *list, unsigned count)
+{
+    machine_ports = list;
+    machine_port_count = count;
+}
+
+/* A port range the machine needs for itself (found at run time, e.g. in the FADT). */
+static const struct port_reservation *port_conflict(uint16_t first, uint16_t last)
+{
+    for (unsigned i = 0; i < machine_port_count; i++)
+        if (first <= machine_ports[i].last && machine_ports[i].first <= last)
+            return &machine_ports[i];
+    return NULL;
+}
 
 unsigned vm_count(void) { return nr_vms; }
 struct vm *vm_get(unsigned index) { return index < nr_vms ? &vms[index] : NULL; }
@@ -125,6 +142,15 @@ static bool vm_create(struct vm *vm, const struct vm_config *c, const struct boo
                (unsigned long long)(pmm_largest_free(&kernel_pmm) >> 20),
                (unsigned long long)(pmm_free_bytes(&kernel_pmm) >> 20));
         return false;
+    }
+    for (unsigned i = 0; i < c->port_count; i++) {
+        const struct port_reservation *r = port_conflict(c->ports[i].first, c->ports[i].last);
+        if (r) {
+            refuse(c, "ports 0x%x-0x%x: port 0x%x belongs to the %s", c->ports[i].first,
+                   c->ports[i].last, r->first, r->owner);
+            phys_free(vm->ram_host, vm->ram_size);
+            return false;
+        }
     }
     struct vcpu_memory mem = { vm->ram_host, vm->ram_size };
     struct vcpu_port_range ports[CONFIG_MAX_PORT_RANGES];

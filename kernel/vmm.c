@@ -140,7 +140,11 @@ static enum hypercall_result hypercall(struct vm *vm)
         vm_exit(vm, (uint32_t)a1);
         return HC_VM_ENDED;
     case TESSERA_HC_SET_TIMER:
-        vm->timer_deadline = a1 ? arch_now() + a1 : VM_NO_TIMER;
+        /* at most an hour ahead: a VM asleep forever could never be ended by its time_limit */
+        if (a1 > arch_tsc_hz() * 3600)
+            ret = -TESSERA_EINVAL;
+        else
+            vm->timer_deadline = a1 ? arch_now() + a1 : VM_NO_TIMER;
         break;
     default:
         ret = -TESSERA_ENOSYS;

@@ -109,6 +109,12 @@ void x86_cpu_control_init(void)
     /* OSFXSR: FXSAVE/FXRSTOR, which switch the guests' x87/SSE state, must include the XMM
      * registers (SDM Vol. 1 10.5.1: without it that part is implementation-specific). */
     write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+    /* XCR0 is not switched between guests: pin it to x87|SSE, exactly what FXSAVE covers, so no
+     * guest can enable state (AVX, PKRU, ...) that would leak to the next one (SDM Vol. 1 13.3). */
+    if (cpuid(1, 0).ecx & (1u << 26)) {
+        write_cr4(read_cr4() | CR4_OSXSAVE);
+        __asm__ volatile("xsetbv" : : "c"(0u), "a"(3u), "d"(0u));
+    }
 }
 
 void arch_cpu_init(void)

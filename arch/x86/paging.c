@@ -141,6 +141,13 @@ static int map_range(uint64_t base, uint64_t size, enum x86_cache cache)
     return rc;
 }
 
+/* Every CPU must use the same PAT (SDM Vol. 3A 12.12.4): APs call this once started. */
+void x86_pat_init_this_cpu(void)
+{
+    if (pat_programmed)
+        wrmsr(MSR_IA32_PAT, PAT_VALUE);
+}
+
 int x86_map_identity(uint64_t base, uint64_t size, enum x86_cache cache)
 {
     if (!pml4_phys || !paging_pmm)

@@ -8,6 +8,7 @@
 #include <x86/cpu.h>
 #include <x86/desc.h>
 #include <x86/lapic.h>
+#include <x86/paging.h>
 #include <x86/percpu.h>
 
 #define AP_STACK_SIZE (32 * 1024)
@@ -47,6 +48,7 @@ static void ap_entry(unsigned cpu)
 {
     x86_cpu_tables_init(cpu);
     x86_cpu_control_init();
+    x86_pat_init_this_cpu();
     lapic_init(lapic_base());
     x86_percpu_init(cpu, lapic_id());
     __atomic_store_n(&cpu_online[cpu], 1, __ATOMIC_RELEASE);

@@ -93,7 +93,7 @@ n=$(grep -an '^weight = 1' "$cfg" | tail -n1 | cut -d: -f1)
 expect_count "$log" "^tessera: config error: tessera\\.cfg:$n: NUL byte in the line" 1 "NUL byte"
 errors=$((errors + 1))
 expect_count "$log" '^tessera: config error: ' "$errors" "exactly one report per error, none more"
-expect "$log" "^tessera: config: 12 VMs accepted, $errors errors" "12 VMs accepted, every error counted"
+expect "$log" "^tessera: config: 12 VMs accepted, $errors errors" "13 VMs accepted, every error counted"
 for vm in bad!name trailing noimage e_unknown e_dupkey e_novalue e_quote e_after e_weightnum \
     e_weight0 e_cpu e_memsuffix e_memalign e_memsmall e_memhuge e_portbad e_portorder e_porthv \
     e_portself e_portother e_portmany e_modules e_onfail e_sha e_timelimit e_garbage e_cmdlong \
@@ -115,11 +115,12 @@ refused arm "image 'arm\\.elf': ELF64 machine 40 is not x86-64 \\(62\\)"
 refused junk "image 'junk\\.bin': .*(format|recogni[sz]ed|unknown)"
 refused bigmem 'needs 3072 MiB of RAM, but the largest free block is [0-9]+ MiB \([0-9]+ MiB free\)'
 refused cpu1 'CPU 1 does not exist \(this machine has 1\)'
+refused acpi_ports 'ports 0xb000-0xb03f: port 0xb[0-9a-f]+ belongs to the ACPI (PM1a control block|PM timer|SMI command)'
 
 # ---- the good VMs still run ------------------------------------------------------------------------------
 expect "$log" "^tessera: vm ok_hello: image=hello64\\.elf format=ELF64 size=[0-9]+ sha256=$hello_sha" \
     "ok_hello: accepted with its matching sha256"
-expect "$log" '^tessera: vm ok_rm: owns ports 0x60-0x64' "ok_rm owns its ports"
+expect "$log" '^tessera: vm ok_rm: owns ports 0x2f8-0x2ff' "ok_rm owns its ports"
 expect "$log" '^tessera: vm ports_a: owns ports 0x80-0x8f' "ports_a keeps its ports against e_portother"
 expect "$log" '^tessera: running 3 VMs \(3 on CPU 0;' "the three good VMs run"
 expect_clean_lines "$log" ok_hello=hello64 ok_rm=bootsector ports_a=bootsector

@@ -150,6 +150,7 @@ expect_vm_output "$log" a_vmcall \
     'attacker: vmcall write_lapic_mmio nr=0x1 a1=0xfee00000 a2=0x10 rc=-14 refused' \
     'attacker: vmcall write_too_long nr=0x1 a1=0x[0-9a-f]+ a2=0x1001 rc=-22 refused' \
     'attacker: vmcall write_huge_length nr=0x1 a1=0x[0-9a-f]+ a2=0xffffffffffffffff rc=-22 refused' \
+    'attacker: vmcall timer_too_far nr=0x6 a1=0x7fffffffffffffff a2=0x0 rc=-22 refused' \
     'attacker: console_write still works' \
     'attacker: vmcall valid_write rc=36' \
     'attacker: all malformed hypercalls refused' \

@@ -58,9 +58,9 @@ static void assert_error(unsigned index, unsigned line, const char *needle)
 }
 
 /* The case text sits between two good VMs; lines in `line` count from the case's first line. */
-#define PRE "[vm good1]\nimage = a.elf\nports = 0x60-0x64\n"
+#define PRE "[vm good1]\nimage = a.elf\nports = 0x2f8-0x2fc\n"
 #define PRE_LINES 3
-#define POST "\n[vm good2]\nimage = b.elf\nports = 0x70\n"
+#define POST "\n[vm good2]\nimage = b.elf\nports = 0x72\n"
 
 static void check_case_len(const char *body, size_t body_len, unsigned line, const char *needle)
 {
@@ -108,7 +108,7 @@ static void test_happy_path(void **state)
         "\tmemory = 32M\r\n"
         "cpu = 1\r\n"
         "weight = 2   \r\n"
-        "ports = 0x60-0x64, 0x80\r\n"
+        "ports = 0x60-0x63, 0x80\r\n"
         "ports=0x2f8 - 0x2ff,1000\r\n"
         "on_fail = restart\r\n"
         "cmdline = \"console=ttyS0 # not a comment\"  # but this is\r\n"
@@ -141,7 +141,7 @@ static void test_happy_path(void **state)
     assert_int_equal(v->weight, 2);
     assert_int_equal(v->port_count, 4);
     assert_int_equal(v->ports[0].first, 0x60);
-    assert_int_equal(v->ports[0].last, 0x64);
+    assert_int_equal(v->ports[0].last, 0x63);
     assert_int_equal(v->ports[1].first, 0x80);
     assert_int_equal(v->ports[1].last, 0x80);
     assert_int_equal(v->ports[2].first, 0x2f8);
@@ -242,10 +242,13 @@ static void test_limits_accepted(void **state)
     assert_int_equal(cfg.vms[0].port_count, 8);
     assert_int_equal(cfg.vms[0].ports[7].last, 0xffff);
     /* Ports next to the reserved ones are fine. */
-    parse("[vm p]\nimage = p\nports = 0x1f-0x1f, 0x22-0x9f, 0xa2-0xf3, 0xf8, 0x3f7, 0x400, 0xcf7, "
-          "0xd00\n");
+    parse("[vm p]\nimage = p\nports = 0x1f-0x1f, 0x22-0x63, 0x65-0x6f, 0x72-0x91, 0x93-0x9f, 0xa2-0xf3, "
+          "0xf8, 0x3f7\n");
     assert_int_equal(errs.count, 0);
     assert_int_equal(cfg.vms[0].port_count, 8);
+    parse("[vm p]\nimage = p\nports = 0x400, 0xcf7, 0xd00\n");
+    assert_int_equal(errs.count, 0);
+    assert_int_equal(cfg.vms[0].port_count, 3);
 }
 
 static void test_empty_and_comment_only(void **state)
@@ -429,10 +432,10 @@ static void test_malformed_ports(void **state)
 static void test_port_overlap_between_vms(void **state)
 {
     (void)state;
-    /* good1 (line 1) owns 0x60-0x64: the later VM is refused, naming good1 and its line. */
-    check_case("[vm x]\nimage = x\nports = 0x200\nports = 0x50-0x60", 4,
-               "overlap ports 0x60-0x64 of VM 'good1' (line 1)");
-    check_case("[vm x]\nimage = x\nports = 0x64", 3, "of VM 'good1' (line 1)");
+    /* good1 (line 1) owns 0x2f8-0x2fc: the later VM is refused, naming good1 and its line. */
+    check_case("[vm x]\nimage = x\nports = 0x200\nports = 0x2f0-0x2f8", 4,
+               "overlap ports 0x2f8-0x2fc of VM 'good1' (line 1)");
+    check_case("[vm x]\nimage = x\nports = 0x2fc", 3, "of VM 'good1' (line 1)");
     /* Overlap with a VM that comes later is charged to the later one. */
     parse("[vm a]\nimage = a\nports = 0x300-0x310\n[vm b]\nimage = b\nports = 0x310-0x320\n");
     assert_int_equal(errs.count, 1);
@@ -461,12 +464,16 @@ static void test_reserved_ports(void **state)
     check_case("[vm x]\nimage = x\nports = 0x21", 3, "master PIC");
     check_case("[vm x]\nimage = x\nports = 0xa0", 3, "slave PIC");
     check_case("[vm x]\nimage = x\nports = 0xa1-0xa5", 3, "slave PIC");
+    check_case("[vm x]\nimage = x\nports = 0x60-0x64", 3, "keyboard controller command port");
+    check_case("[vm x]\nimage = x\nports = 0x71", 3, "CMOS/RTC index");
+    check_case("[vm x]\nimage = x\nports = 0x90-0x97", 3, "fast reset");
     check_case("[vm x]\nimage = x\nports = 0-0xffff", 3, "hypervisor keeps");
 
     const char *owner = NULL;
     assert_true(config_port_reserved(0x3fc, 0x3fc, &owner));
     assert_string_equal(owner, "virtual COM1 UART");
-    assert_false(config_port_reserved(0x22, 0x9f, &owner));
+    assert_false(config_port_reserved(0x22, 0x63, &owner));
+    assert_true(config_port_reserved(0x22, 0x9f, &owner)); /* 0x64: keyboard controller */
     assert_true(config_port_reserved(0, 0xffff, NULL));
 }
 

@@ -5,6 +5,7 @@
 #define ARCH_X86_VMX_VMCS_H
 
 #include <stdint.h>
+#include <x86/percpu.h>
 
 enum vmcs_field {
     /* 16-bit */
@@ -81,7 +82,9 @@ static inline uint64_t vmcs_read_raw(enum vmcs_field f)
     return v;
 }
 
-extern enum vmcs_field vmcs_first_failed_write;
+/* The first failed VMWRITE on each CPU since it was last cleared (vmcs_first_failed_write). */
+extern enum vmcs_field vmcs_failed_write[];
+#define vmcs_first_failed_write (vmcs_failed_write[x86_cpu_index()])
 
 static inline void vmcs_write_raw(enum vmcs_field f, uint64_t v)
 {

@@ -4,12 +4,15 @@
 #include <tessera/printf.h>
 #include <tessera/string.h>
 #include <x86/cpu.h>
+#include <x86/desc.h>
+#include <x86/percpu.h>
 
 #include "vmcs.h"
 #include "vmx.h"
 
 struct vmx_caps vmx_caps;
-enum vmcs_field vmcs_first_failed_write;
+enum vmcs_field vmcs_failed_write[X86_MAX_CPUS];
+bool vmx_on[X86_MAX_CPUS];
 
 #define FEATURE_CONTROL_LOCK (1ull << 0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
@@ -98,13 +101,16 @@ int vmx_probe(void)
     /* Primary: HLT, MWAIT/MONITOR and RDPMC exit. CR3 accesses need not (EPT): we leave CR3
      * exiting off unless the CPU forces it (only the TRUE controls let it be cleared); the exit
      * handler emulates MOV CR3 for CPUs that force it. I/O and MSR bitmaps decide the rest. */
+    /* CR8 exits keep a guest's MOV CR8 off the host's real APIC TPR (SDM 25.3). */
     uint32_t proc_want = PROC_HLT_EXITING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
-                         PROC_RDPMC_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
-                         PROC_SECONDARY;
+                         PROC_RDPMC_EXITING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING |
+                         PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY;
     if (!pick_controls(c->proc_allowed0, c->proc_allowed1, proc_want, proc_want, &c->proc))
         refuse("I/O bitmaps, MSR bitmaps, HLT exiting or secondary controls");
+    /* WBINVD exits: a guest must not flush caches every other guest shares (it has no device
+     * that would need it). */
     uint32_t proc2_want = PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED_GUEST | PROC2_RDTSCP |
-                          PROC2_INVPCID;
+                          PROC2_INVPCID | PROC2_WBINVD_EXITING;
     c->proc2 = proc2_want & c->proc2_allowed1;
     if (!(c->proc2 & PROC2_EPT))
         refuse("EPT (extended page tables)");
@@ -168,7 +174,14 @@ int vmx_cpu_enable(char *why, size_t why_len)
         ksnprintf(why, why_len, "%s", vmx_refusal[0] ? vmx_refusal : "VT-x not probed");
         return -ENODEV;
     }
+    /* Firmware sets this MSR per CPU, and some lock it differently on different CPUs: VMXON
+     * would #GP where VMX is locked off, so check it here, on this CPU. */
     uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+    if ((fc & FEATURE_CONTROL_LOCK) && !(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+        ksnprintf(why, why_len, "VT-x is disabled by the firmware on this CPU "
+                  "(IA32_FEATURE_CONTROL=0x%llx, locked)", (unsigned long long)fc);
+        return -EPERM;
+    }
     if (!(fc & FEATURE_CONTROL_LOCK)) {
         /* Firmware left it open (OVMF does): allow VMX outside SMX and lock it (SDM 24.7). */
         wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX);
@@ -202,6 +215,7 @@ int vmx_cpu_enable(char *why, size_t why_len)
     } desc = { 0, 0 };
     if (c->ept_vpid & EPT_CAP_INVEPT_ALL)
         __asm__ volatile("invept %0, %1" : : "m"(desc), "r"(2ull) : "cc", "memory");
+    vmx_on[x86_cpu_index()] = true;
     return 0;
 }
 

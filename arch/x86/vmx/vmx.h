@@ -36,6 +36,8 @@
 #define PROC_RDPMC_EXITING (1u << 11)
 #define PROC_CR3_LOAD_EXITING (1u << 15)
 #define PROC_CR3_STORE_EXITING (1u << 16)
+#define PROC_CR8_LOAD_EXITING (1u << 19)
+#define PROC_CR8_STORE_EXITING (1u << 20)
 #define PROC_USE_IO_BITMAPS (1u << 25)
 #define PROC_USE_MSR_BITMAPS (1u << 28)
 #define PROC_MONITOR_EXITING (1u << 29)
@@ -44,6 +46,7 @@
 #define PROC2_EPT (1u << 1)
 #define PROC2_RDTSCP (1u << 3)
 #define PROC2_VPID (1u << 5)
+#define PROC2_WBINVD_EXITING (1u << 6)
 #define PROC2_UNRESTRICTED_GUEST (1u << 7)
 #define PROC2_INVPCID (1u << 12)
 /* VM-exit controls (SDM 25.7.1) */
@@ -76,6 +79,8 @@ struct vmx_caps {
 };
 
 extern struct vmx_caps vmx_caps;
+/* VMXON done on that CPU: VMX instructions may run there (they #UD otherwise). */
+extern bool vmx_on[];
 
 /* Guest general registers the entry stub saves and loads (RSP and RIP live in the VMCS). */
 struct vmx_regs {
@@ -87,6 +92,7 @@ struct vmx_regs {
  * runs and across its exits, swapped only when another vCPU takes the CPU. */
 struct vmx_msrs {
     uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+    uint64_t tsc_aux; /* only with RDTSCP (vmx_caps.proc2) */
 };
 
 struct vmx_lazy_state {
@@ -105,6 +111,7 @@ struct vmx_vcpu {
     struct ept ept;
     struct vmx_lazy_state lazy;
     bool launched;
+    uint8_t tpr;                    /* the guest's CR8, kept virtual */
     uint32_t exit_reason;           /* of the last exit */
     uint64_t exit_qualification;
     uint32_t exit_instruction_len;

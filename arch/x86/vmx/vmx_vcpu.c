@@ -47,15 +47,18 @@
 #define EXIT_REASON_EPT_VIOLATION 48
 #define EXIT_REASON_EPT_MISCONFIG 49
 #define EXIT_REASON_PREEMPTION_TIMER 52
+#define EXIT_REASON_WBINVD 54
 #define EXIT_REASON_ENTRY_FAILURE (1u << 31)
 
 #define INTR_INFO_VALID (1u << 31)
 #define INTR_INFO_ERROR_CODE (1u << 11)
 #define INTR_TYPE_NMI (2u << 8)
 #define INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define INTR_TYPE_PRIV_SW_EXCEPTION (5u << 8) /* ICEBP (INT1) */
 #define INTR_TYPE_MASK (7u << 8)
 
 #define VECTOR_DE 0
+#define VECTOR_DB 1
 #define VECTOR_UD 6
 #define VECTOR_DF 8
 #define VECTOR_TS 10
@@ -65,13 +68,17 @@
 #define VECTOR_PF 14
 #define VECTOR_AC 17
 
-/* Guest exceptions we watch (to catch storms and double faults); all are re-injected. */
+/* Guest exceptions we watch (to catch storms and double faults); all are re-injected. #DB and
+ * #AC must be among them: a guest can otherwise make the CPU deliver them to itself forever
+ * without reaching an instruction boundary (CVE-2015-5307, CVE-2015-8104). */
 #define WATCHED_EXCEPTIONS                                                                        \
-    ((1u << VECTOR_DE) | (1u << VECTOR_UD) | (1u << VECTOR_DF) | (1u << VECTOR_TS) |              \
+    ((1u << VECTOR_DE) | (1u << VECTOR_DB) | (1u << VECTOR_UD) | (1u << VECTOR_DF) | (1u << VECTOR_TS) |              \
      (1u << VECTOR_NP) | (1u << VECTOR_SS) | (1u << VECTOR_GP) | (1u << VECTOR_AC))
 #define EXCEPTION_STORM_LIMIT 1000 /* identical guest exceptions in a row */
 
 #define CR0_ET (1ull << 4)
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
 #define CR0_NE (1ull << 5)
 #define EFER_LMA (1ull << 10)
 #define RFLAGS_RESERVED1 (1ull << 1)
@@ -96,6 +103,10 @@
  * PRED_CMD), STIBP, L1D_FLUSH, ARCH_CAPABILITIES, SSBD. */
 #define CPUID7_EDX_HIDDEN_MSRS ((1u << 26) | (1u << 27) | (1u << 28) | (1u << 29) | (1u << 31))
 #define CPUID7_ECX_AVX_FAMILY ((1u << 1) | (1u << 6) | (1u << 11) | (1u << 12) | (1u << 14))
+#define CPUID7_ECX_PKU ((1u << 3) | (1u << 4)) /* PKU, OSPKE: PKRU is not switched */
+#define CR4_PSE (1ull << 4)
+#define CR4_PCIDE (1ull << 17)
+#define CR4_PKE (1ull << 22)
 
 /* Segment access rights in the VMCS format (SDM 25.4.1, table 25-2). */
 #define AR_UNUSABLE (1u << 16)
@@ -151,6 +162,8 @@ static void lazy_save(struct vmx_lazy_state *l)
     m->cstar = rdmsr(MSR_CSTAR);
     m->sfmask = rdmsr(MSR_SFMASK);
     m->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+    if (vmx_caps.proc2 & PROC2_RDTSCP)
+        m->tsc_aux = rdmsr(MSR_TSC_AUX);
     l->cr2 = read_cr2();
     __asm__ volatile("mov %%dr0, %0" : "=r"(l->dr[0]));
     __asm__ volatile("mov %%dr1, %0" : "=r"(l->dr[1]));
@@ -168,6 +181,8 @@ static void lazy_load(const struct vmx_lazy_state *l)
     wrmsr(MSR_CSTAR, m->cstar);
     wrmsr(MSR_SFMASK, m->sfmask);
     wrmsr(MSR_KERNEL_GS_BASE, m->kernel_gs_base);
+    if (vmx_caps.proc2 & PROC2_RDTSCP)
+        wrmsr(MSR_TSC_AUX, m->tsc_aux);
     write_cr2(l->cr2);
     __asm__ volatile("mov %0, %%dr0" : : "r"(l->dr[0]));
     __asm__ volatile("mov %0, %%dr1" : : "r"(l->dr[1]));
@@ -192,6 +207,8 @@ static bool vcpu_load(struct vcpu *v)
 {
     if (loaded_vcpu == v)
         return true;
+    if (!vmx_on[x86_cpu_index()])
+        return false; /* e.g. reporting a VM whose CPU could not enable VMX */
     if (loaded_vcpu)
         lazy_save(&vmx_of(loaded_vcpu)->lazy);
     if (!vmptrld(vmx_of(v)->vmcs_phys))
@@ -294,14 +311,31 @@ static uint64_t cr0_fixed0(void)
     return rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
 }
 
+/* CD and NW too: VM entries and exits leave them as they are (SDM 26.3.2.1, 28.5.1), so a guest
+ * that set them in the real CR0 would slow the host and every other guest on this CPU. The guest
+ * sees its own values in the shadow; the CPU keeps caching on (EPT makes RAM write-back). */
 static uint64_t cr0_host_owned(void)
 {
-    return cr0_fixed0() | ~rdmsr(MSR_VMX_CR0_FIXED1);
+    return cr0_fixed0() | ~rdmsr(MSR_VMX_CR0_FIXED1) | CR0_CD | CR0_NW;
+}
+
+/* A change the CPU would have flushed the TLB for happened by emulation: flush this vCPU's
+ * linear translations ourselves (SDM 29.4.3.3). */
+static void flush_guest_tlb(struct vcpu *v)
+{
+    if (!(vmx_caps.proc2 & PROC2_VPID))
+        return; /* without VPID every VM entry and exit flushes */
+    /* single-context INVVPID when offered (IA32_VMX_EPT_VPID_CAP bit 41), else all contexts */
+    uint64_t type = (vmx_caps.ept_vpid & (1ull << 41)) ? 1 : 2;
+    struct {
+        uint64_t vpid, addr;
+    } desc = { v->id, 0 };
+    __asm__ volatile("invvpid %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
 }
 
 static uint64_t cr4_host_owned(void)
 {
-    return rdmsr(MSR_VMX_CR4_FIXED0) | ~rdmsr(MSR_VMX_CR4_FIXED1);
+    return rdmsr(MSR_VMX_CR4_FIXED0) | ~rdmsr(MSR_VMX_CR4_FIXED1) | CR4_PKE;
 }
 
 static void controls_write(struct vcpu *v)
@@ -372,6 +406,8 @@ int vmx_vcpu_create(struct vcpu *v, const struct vcpu_memory *mem,
     };
     for (unsigned i = 0; i < sizeof(direct_msrs) / sizeof(direct_msrs[0]); i++)
         msr_bitmap_allow(msr, direct_msrs[i]);
+    if (vmx_caps.proc2 & PROC2_RDTSCP)
+        msr_bitmap_allow(msr, MSR_TSC_AUX); /* RDTSCP reads it: the guest's own, swapped */
 
     /* A fresh VMCS: revision id, VMCLEAR (launch state "clear"), then load and fill it. */
     *(uint32_t *)phys_to_virt(x->vmcs_phys) = vmx_caps.revision;
@@ -415,6 +451,7 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
         return -EIO;
     }
     memset(&x->regs, 0, sizeof(x->regs));
+    x->tpr = 0;
     lazy_reset(&x->lazy);
     lazy_load(&x->lazy); /* the vCPU is loaded here: its registers are live */
     x->storm_count = 0;
@@ -433,7 +470,7 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
     switch (s->mode) {
     case GUEST_MODE_REAL16:
         cr0 = CR0_ET | cr0_fixed0();
-        cr0_shadow = CR0_ET; /* what a CPU shows after reset: NE clear */
+        cr0_shadow = CR0_ET | CR0_CD | CR0_NW; /* 0x60000010, the CPU's state after reset */
         code_ar = AR_CODE_REAL;
         data_ar = AR_DATA_REAL;
         seg_limit = 0xffff;
@@ -511,14 +548,7 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
         return -EIO;
     }
     /* A restarted VM must not see stale translations of its previous life. */
-    if (vmx_caps.proc2 & PROC2_VPID) {
-        /* single-context INVVPID when offered (IA32_VMX_EPT_VPID_CAP bit 41), else all */
-        uint64_t type = (vmx_caps.ept_vpid & (1ull << 41)) ? 1 : 2;
-        struct {
-            uint64_t vpid, addr;
-        } desc = { v->id, 0 };
-        __asm__ volatile("invvpid %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
-    }
+    flush_guest_tlb(v);
     return 0;
 }
 
@@ -655,9 +685,11 @@ static bool exception_has_error_code(unsigned vector)
            vector == VECTOR_AC;
 }
 
-static void inject_exception(unsigned vector, uint32_t error_code)
+static void inject_event(unsigned vector, uint32_t type, uint32_t error_code)
 {
-    uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
+    uint32_t info = INTR_INFO_VALID | type | vector;
+    if (type == INTR_TYPE_PRIV_SW_EXCEPTION) /* ICEBP: delivered past the instruction */
+        vmcs_write32(VMCS_ENTRY_INSTRUCTION_LEN, vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
     /* Real mode delivers no error code; with unrestricted guest, asking for one is an invalid
      * entry (SDM 26.2.1.3). */
     if (exception_has_error_code(vector) && (vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE)) {
@@ -665,6 +697,11 @@ static void inject_exception(unsigned vector, uint32_t error_code)
         vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR, error_code);
     }
     vmcs_write32(VMCS_ENTRY_INTR_INFO, info);
+}
+
+static void inject_exception(unsigned vector, uint32_t error_code)
+{
+    inject_event(vector, INTR_TYPE_HW_EXCEPTION, error_code);
 }
 
 /* An exit that interrupted the delivery of an event must hand that event back (SDM 28.2.4). */
@@ -713,7 +750,7 @@ static void handle_cpuid(struct vmx_vcpu *x)
             r.edx &= ~CPUID1_EDX_APIC;
         } else if (leaf == 7 && sub == 0) {
             r.ebx &= ~CPUID7_EBX_AVX_FAMILY;
-            r.ecx &= ~CPUID7_ECX_AVX_FAMILY;
+            r.ecx &= ~(CPUID7_ECX_AVX_FAMILY | CPUID7_ECX_PKU);
             r.edx &= ~CPUID7_EDX_HIDDEN_MSRS;
         } else if (leaf == 0xa || leaf == 0xd) {
             /* no architectural performance monitoring (RDPMC and its MSRs are refused), no
@@ -730,16 +767,33 @@ static void handle_cpuid(struct vmx_vcpu *x)
 
 /* PAE paging without long mode: the CPU takes PDPTEs from the VMCS, so a CR0/CR3 write we
  * emulate must load them the way the instruction would (SDM 26.3.2.4, 4.4.1). */
-static bool load_pdptes(struct vcpu *v, uint64_t cr3)
+static int load_pdptes(struct vcpu *v, uint64_t cr3)
 {
     uint64_t gpa = cr3 & 0xffffffe0ull;
     uint64_t host;
     uint32_t perms;
     if (ept_translate(&vmx_of(v)->ept, gpa, &host, &perms) != 0)
-        return false;
+        return -EFAULT;
     const uint64_t *pdpte = phys_to_virt(host + (gpa & 0xfff));
+    for (unsigned i = 0; i < 4; i++) /* present with reserved bits 2:1 or 8:5 set: #GP */
+        if ((pdpte[i] & 1) && (pdpte[i] & 0x1e6))
+            return -EINVAL;
     for (unsigned i = 0; i < 4; i++)
         vmcs_write64((enum vmcs_field)(VMCS_GUEST_PDPTE0 + 2 * i), pdpte[i]);
+    return 0;
+}
+
+/* Loads the PDPTEs for cr3 when PAE paging without long mode needs them. Returns false (and
+ * fills exit) only when the VM must stop; a bad PDPTE is a #GP for the guest. */
+static bool reload_pdptes(struct vcpu *v, uint64_t cr3, struct vcpu_exit *exit, bool *gp)
+{
+    int err = load_pdptes(v, cr3);
+    *gp = err == -EINVAL;
+    if (err == -EFAULT) {
+        fault(exit, "PAE page-directory pointers outside guest RAM (CR3=0x%llx)",
+              (unsigned long long)cr3);
+        return false;
+    }
     return true;
 }
 
@@ -753,16 +807,18 @@ static bool pae_without_long_mode(uint64_t cr0, uint64_t cr4, uint64_t efer)
  * paging change: EFER.LMA and the IA-32e entry control, PDPTEs for PAE. */
 static bool emulate_cr0_write(struct vcpu *v, uint64_t value, struct vcpu_exit *exit)
 {
-    if ((value & CR0_PG) && !(value & CR0_PE)) {
-        inject_exception(VECTOR_GP, 0);
+    if ((value >> 32) || ((value & CR0_PG) && !(value & CR0_PE)) ||
+        ((value & CR0_NW) && !(value & CR0_CD))) {
+        inject_exception(VECTOR_GP, 0); /* reserved bits or an invalid combination */
         return true;
     }
     uint64_t old = vmcs_readnat(VMCS_GUEST_CR0);
-    uint64_t real = (value | cr0_fixed0()) & rdmsr(MSR_VMX_CR0_FIXED1);
+    uint64_t real = ((value & ~(CR0_CD | CR0_NW)) | cr0_fixed0()) & rdmsr(MSR_VMX_CR0_FIXED1);
     uint64_t efer = vmcs_read64(VMCS_GUEST_EFER);
     uint64_t cr4 = vmcs_readnat(VMCS_GUEST_CR4);
-    if ((value & CR0_PG) != (old & CR0_PG) && (efer & EFER_LME)) {
-        uint32_t entry = vmcs_read32(VMCS_ENTRY_CONTROLS);
+    uint32_t entry = vmcs_read32(VMCS_ENTRY_CONTROLS);
+    bool paging_changed = (value & CR0_PG) != (old & CR0_PG);
+    if (paging_changed && (efer & EFER_LME)) {
         if (value & CR0_PG) {
             if (!(cr4 & CR4_PAE)) {
                 inject_exception(VECTOR_GP, 0);
@@ -774,16 +830,67 @@ static bool emulate_cr0_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
             efer &= ~EFER_LMA;
             entry &= ~ENTRY_IA32E_GUEST;
         }
-        vmcs_write64(VMCS_GUEST_EFER, efer);
-        vmcs_write32(VMCS_ENTRY_CONTROLS, entry);
     }
-    if (pae_without_long_mode(real, cr4, efer) && !load_pdptes(v, vmcs_readnat(VMCS_GUEST_CR3))) {
-        fault(exit, "PAE page-directory pointers outside guest RAM (CR3=0x%llx)",
-              (unsigned long long)vmcs_readnat(VMCS_GUEST_CR3));
+    bool gp = false;
+    if (pae_without_long_mode(real, cr4, efer) &&
+        !reload_pdptes(v, vmcs_readnat(VMCS_GUEST_CR3), exit, &gp))
         return false;
+    if (gp) {
+        inject_exception(VECTOR_GP, 0);
+        return true;
     }
+    vmcs_write64(VMCS_GUEST_EFER, efer);
+    vmcs_write32(VMCS_ENTRY_CONTROLS, entry);
     vmcs_writenat(VMCS_GUEST_CR0, real);
     vmcs_writenat(VMCS_CR0_SHADOW, value);
+    if (paging_changed)
+        flush_guest_tlb(v);
+    return true;
+}
+
+/* CR4 bits a guest may own: what VMX allows, minus VMXE (no nested VMX) and PKE (PKRU is not
+ * switched between guests: protection keys are hidden in CPUID). */
+static uint64_t cr4_guest_allowed(void)
+{
+    return rdmsr(MSR_VMX_CR4_FIXED1) & ~(CR4_VMXE | CR4_PKE);
+}
+
+static bool emulate_cr4_write(struct vcpu *v, uint64_t value, struct vcpu_exit *exit)
+{
+    if (value & ~cr4_guest_allowed()) {
+        inject_exception(VECTOR_GP, 0); /* reserved for this guest */
+        return true;
+    }
+    uint64_t real = value | rdmsr(MSR_VMX_CR4_FIXED0);
+    uint64_t old = vmcs_readnat(VMCS_GUEST_CR4);
+    bool gp = false;
+    if (pae_without_long_mode(vmcs_readnat(VMCS_GUEST_CR0), real, vmcs_read64(VMCS_GUEST_EFER)) &&
+        !reload_pdptes(v, vmcs_readnat(VMCS_GUEST_CR3), exit, &gp))
+        return false;
+    if (gp) {
+        inject_exception(VECTOR_GP, 0);
+        return true;
+    }
+    vmcs_writenat(VMCS_GUEST_CR4, real);
+    vmcs_writenat(VMCS_CR4_SHADOW, value);
+    if ((old ^ real) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_PCIDE))
+        flush_guest_tlb(v);
+    return true;
+}
+
+static bool emulate_cr3_write(struct vcpu *v, uint64_t value, struct vcpu_exit *exit)
+{
+    bool gp = false;
+    if (pae_without_long_mode(vmcs_readnat(VMCS_GUEST_CR0), vmcs_readnat(VMCS_GUEST_CR4),
+                              vmcs_read64(VMCS_GUEST_EFER)) &&
+        !reload_pdptes(v, value, exit, &gp))
+        return false;
+    if (gp) {
+        inject_exception(VECTOR_GP, 0);
+        return true;
+    }
+    vmcs_writenat(VMCS_GUEST_CR3, value);
+    flush_guest_tlb(v);
     return true;
 }
 
@@ -792,48 +899,47 @@ static bool handle_cr_access(struct vcpu *v, struct vcpu_exit *exit)
     struct vmx_vcpu *x = vmx_of(v);
     uint64_t q = x->exit_qualification;
     unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+    bool ok = true;
     if (type == 0) { /* MOV to CR */
         uint64_t value = gpr_read(x, reg);
         if (vmx_vcpu_mode_bits(v) != 64)
             value &= 0xffffffffull;
         if (cr == 0) {
-            if (!emulate_cr0_write(v, value, exit))
-                return false;
+            ok = emulate_cr0_write(v, value, exit);
         } else if (cr == 4) {
-            if (value & CR4_VMXE) { /* CPUID says no VMX: the bit is reserved for the guest */
-                inject_exception(VECTOR_GP, 0);
-                return true;
-            }
-            uint64_t real = (value | rdmsr(MSR_VMX_CR4_FIXED0)) & rdmsr(MSR_VMX_CR4_FIXED1);
-            vmcs_writenat(VMCS_GUEST_CR4, real);
-            vmcs_writenat(VMCS_CR4_SHADOW, value);
+            ok = emulate_cr4_write(v, value, exit);
         } else if (cr == 3) {
-            vmcs_writenat(VMCS_GUEST_CR3, value);
-            if (pae_without_long_mode(vmcs_readnat(VMCS_GUEST_CR0), vmcs_readnat(VMCS_GUEST_CR4),
-                                      vmcs_read64(VMCS_GUEST_EFER)) &&
-                !load_pdptes(v, value)) {
-                fault(exit, "PAE page-directory pointers outside guest RAM (CR3=0x%llx)",
-                      (unsigned long long)value);
-                return false;
-            }
+            ok = emulate_cr3_write(v, value, exit);
+        } else if (cr == 8) {
+            /* The task-priority register stays virtual: the real one is the host's APIC. */
+            if (value > 15)
+                inject_exception(VECTOR_GP, 0);
+            else
+                x->tpr = (uint8_t)value;
         } else {
             fault(exit, "unexpected MOV to CR%u", cr);
             return false;
         }
     } else if (type == 1 && cr == 3) { /* MOV from CR3 (only when the CPU forces CR3 exits) */
         gpr_write(x, reg, vmcs_readnat(VMCS_GUEST_CR3));
+    } else if (type == 1 && cr == 8) {
+        gpr_write(x, reg, x->tpr);
     } else {
         fault(exit, "unexpected control-register access (qualification 0x%llx)",
               (unsigned long long)q);
         return false;
     }
+    if (!ok)
+        return false;
     if (!(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID))
         skip_instruction(x);
     return true;
 }
 
-/* MSRs that are not passed through: a few read-only facts; everything else is #GP, as on a
- * CPU without that MSR. */
+/* MSRs that are not passed through: a few emulated facts; everything else is #GP, as on a CPU
+ * without that MSR. Nothing is read from the host on a guest's behalf but MISC_ENABLE, which
+ * every CPU with VMX has: a guest must never make the host touch an MSR that may not exist. */
+#define MTRR_DEF_TYPE_ENABLED_WB 0x806ull /* E = 1, default type write-back */
 static void handle_msr(struct vmx_vcpu *x, bool write)
 {
     uint32_t msr = (uint32_t)x->regs.rcx;
@@ -841,9 +947,7 @@ static void handle_msr(struct vmx_vcpu *x, bool write)
     bool ok = true;
     if (write) {
         switch (msr) {
-        case MSR_IA32_MTRR_DEF_TYPE: /* memory types are the host's: accept and ignore */
-        case 0x200 ... 0x21f:        /* variable-range MTRRs */
-        case 0x250: case 0x258: case 0x259: case 0x268 ... 0x26f: /* fixed-range MTRRs */
+        case MSR_IA32_MTRR_DEF_TYPE: /* memory types are the host's (EPT says WB): ignored */
             break;
         default:
             ok = false;
@@ -857,11 +961,13 @@ static void handle_msr(struct vmx_vcpu *x, bool write)
             value = 1; /* locked, VMX off: matches CPUID */
             break;
         case MSR_IA32_MISC_ENABLE:
-        case MSR_IA32_MTRRCAP:
-        case MSR_IA32_MTRR_DEF_TYPE:
-        case 0x200 ... 0x21f:
-        case 0x250: case 0x258: case 0x259: case 0x268 ... 0x26f:
             value = rdmsr(msr);
+            break;
+        case MSR_IA32_MTRRCAP:
+            value = 0; /* no variable or fixed ranges, no WC: nothing for the guest to set */
+            break;
+        case MSR_IA32_MTRR_DEF_TYPE:
+            value = MTRR_DEF_TYPE_ENABLED_WB;
             break;
         case 0x8b: /* microcode revision */
             value = 0;
@@ -889,10 +995,20 @@ static bool handle_exception(struct vcpu *v, struct vcpu_exit *exit)
     unsigned vector = info & 0xff;
     if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
         v->stats[VCPU_STAT_INTR]++;
-        return true; /* a host NMI: nothing for the guest */
+        reinject_interrupted_event(); /* a host NMI: nothing for the guest, but what it cut */
+        return true;
     }
     v->stats[VCPU_STAT_EXCEPTION]++;
     uint32_t error = (info & INTR_INFO_ERROR_CODE) ? vmcs_read32(VMCS_EXIT_INTR_ERROR) : 0;
+    uint32_t type = info & INTR_TYPE_MASK;
+    if (vector == VECTOR_DB) {
+        /* A #DB exit leaves DR6 alone; its news is in the qualification (SDM 27.1, 28.2.1):
+         * B0-B3, BD, BS. The guest's DR6 is live in the CPU while its vCPU is loaded. */
+        uint64_t dr6;
+        __asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+        dr6 = (dr6 & ~0xfull) | (vmx_of(v)->exit_qualification & 0x600f);
+        __asm__ volatile("mov %0, %%dr6" : : "r"(dr6));
+    }
     /* A storm: the same exception at the same instruction, over and over, with no other
      * exception in between. Guests that probe with #GP or #UD fault at many places. */
     struct vmx_vcpu *x = vmx_of(v);
@@ -921,7 +1037,8 @@ static bool handle_exception(struct vcpu *v, struct vcpu_exit *exit)
             return true;
         }
     }
-    inject_exception(vector, error);
+    inject_event(vector, type == INTR_TYPE_PRIV_SW_EXCEPTION ? type : INTR_TYPE_HW_EXCEPTION,
+                 error);
     return true;
 }
 
@@ -1017,6 +1134,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
             inject_exception(VECTOR_UD, 0); /* hidden in CPUID */
             break;
         case EXIT_REASON_INVD:
+        case EXIT_REASON_WBINVD:
             v->stats[VCPU_STAT_OTHER]++;
             skip_instruction(x); /* caches stay coherent; dropping them would hurt others */
             break;
@@ -1120,8 +1238,10 @@ void vmx_vcpu_test_corrupt_state(struct vcpu *v)
 void vmx_vcpu_dump(struct vcpu *v, const char *prefix)
 {
     struct vmx_vcpu *x = vmx_of(v);
-    if (!vcpu_load(v))
+    if (!vcpu_load(v)) {
+        kprintf("%sregisters unavailable: its VMCS cannot be loaded on this CPU\n", prefix);
         return;
+    }
     struct vmx_regs *r = &x->regs;
     kprintf("%sRIP=%016llx RSP=%016llx RFLAGS=%016llx mode=%u-bit\n", prefix,
             (unsigned long long)vmcs_readnat(VMCS_GUEST_RIP),

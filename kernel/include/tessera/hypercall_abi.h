@@ -22,7 +22,7 @@ enum tessera_hypercall {
     TESSERA_HC_VM_ID = 3,         /* -> VM id (0-based, config order) */
     TESSERA_HC_TIME = 4,          /* -> 0; RBX = TSC Hz, RCX = monotonic TSC ticks, RDX = ns since boot */
     TESSERA_HC_EXIT = 5,          /* RBX = status: the VM ends; does not return */
-    TESSERA_HC_SET_TIMER = 6,     /* RBX = ticks from now (0 = cancel): next HLT wakes by then -> 0 */
+    TESSERA_HC_SET_TIMER = 6,     /* RBX = ticks from now (0 = cancel, at most 1 h): next HLT wakes by then */
 };
 
 #define TESSERA_EINVAL 22 /* returned as -TESSERA_EINVAL */

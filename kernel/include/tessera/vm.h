@@ -56,6 +56,13 @@ struct vm {
     unsigned ignored_ports_reported;
 };
 
+/* I/O ports of this machine no VM may own, beyond the fixed ones the config parser refuses. */
+struct port_reservation {
+    uint16_t first, last;
+    const char *owner;
+};
+void vm_reserve_ports(const struct port_reservation *list, unsigned count);
+
 /* Drops (and reports) every configured VM whose image or modules were not loaded. */
 void vm_config_check_files(struct config *cfg, const struct boot_info *bi);
 /* Creates every VM the config describes; a VM that cannot be created is reported and skipped. */

@@ -34,4 +34,7 @@ struct x86_paging_stats {
 };
 void x86_paging_stats(struct x86_paging_stats *out);
 
+/* Loads the hypervisor's PAT on this CPU (application processors). */
+void x86_pat_init_this_cpu(void);
+
 #endif
