@@ -410,6 +410,16 @@ static int attack_snoop(void)
     return 0;
 }
 
+/* ICEBP (INT1): a #DB that is a privileged software exception; the guest's own handler must get
+ * it, past the instruction. */
+static int attack_icebp(void)
+{
+    guest_printf("attacker: executing ICEBP (INT1)\n");
+    __asm__ volatile(".byte 0xf1" : : : "memory");
+    guest_printf("attacker: ICEBP returned without a #DB\n");
+    return 1;
+}
+
 /* VMPTRLD without touching CR4: in VMX non-root operation it always exits (SDM Vol. 3C 25.1.3),
  * so the hypervisor must stop the VM; returning here at all is an escape. */
 static int attack_vmptrld(void)
@@ -568,6 +578,7 @@ static const struct attack attacks[] = {
     { "vmxon", attack_vmxon, false, true },
     { "vmptrld", attack_vmptrld, false, true },
     { "xsetbv", attack_xsetbv, false, true },
+    { "icebp", attack_icebp, false, true },
     { "plant", attack_plant, false, true },
     { "snoop", attack_snoop, false, true },
     { "vmcall_bad", attack_vmcall_bad, false, true },

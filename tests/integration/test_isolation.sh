@@ -1,6 +1,6 @@
 #!/bin/bash
 # Isolation and crash containment under Bochs (VT-x + EPT), one boot of
-# tests/integration/configs/isolation.cfg: 19 VMs on CPU 0.
+# tests/integration/configs/isolation.cfg: 20 VMs on CPU 0.
 #  - hello64 and compute run next to the attackers and print exactly their normal output
 #    (compute's bare-metal checksum), exit 0;
 #  - each attacker is stopped with its own report: EPT violation with the guest-physical address
@@ -31,14 +31,14 @@ start=$(date +%s)
 run_bochs_iso "$T/isolation.iso" "$log" 360 >/dev/null
 note "Bochs run took $(($(date +%s) - start)) s"
 
-ATTACKERS="a_rdout a_rd4g a_wrout a_hv a_mmio a_vmxon a_vmptrld a_xsetbv a_plant a_snoop a_vmcall a_triple a_storm a_ud a_restart a_cli"
+ATTACKERS="a_rdout a_rd4g a_wrout a_hv a_mmio a_vmxon a_vmptrld a_xsetbv a_icebp a_plant a_snoop a_vmcall a_triple a_storm a_ud a_restart a_cli"
 ALL="hello compute ${ATTACKERS% a_cli} corrupt a_cli" # config order
 N='[0-9]+'
 H='[0-9a-f]{16}'
 GUEST_RIP='RIP=00000000001[0-9a-f]{5}' # inside the attacker's image, loaded at 1 MiB
 
-expect "$log" '^tessera: config: 19 VMs accepted, 0 errors' "config parsed"
-expect "$log" '^tessera: running 19 VMs \(19 on CPU 0;' "all 19 VMs created and run"
+expect "$log" '^tessera: config: 20 VMs accepted, 0 errors' "config parsed"
+expect "$log" '^tessera: running 20 VMs \(20 on CPU 0;' "all 20 VMs created and run"
 expect_not "$log" '^tessera: vm [a-z0-9_]+ .*refused' "no VM refused"
 expect_not "$log" 'ESCAPED|ACCEPTED|nobody stopped us' "no attack succeeded"
 expect_disjoint_ranges "$log" $ALL
@@ -120,6 +120,14 @@ expect_count "$log" '^tessera: vm a_xsetbv failed: unexpected VM exit: reason 55
     "a_xsetbv: an exit Tessera does not handle stops only that VM"
 expect_register_dump "$log" a_xsetbv
 expect_summary_row "$log" a_xsetbv FAILED
+# #DB is intercepted (so a guest cannot loop in #DB delivery) and still reaches the guest: ICEBP
+expect_vm_output "$log" a_icebp \
+    'attacker: attack=icebp starting' \
+    'attacker: executing ICEBP \(INT1\)' \
+    'attacker: exception vector=1 error=0x0 rip=0x[0-9a-f]+ cr2=0x0' \
+    'attacker: blocked by an exception'
+expect_count "$log" '^tessera: vm a_icebp exited with status 3' 1 "a_icebp: its own #DB handler ran"
+expect "$log" '^tessera:   a_icebp +exit 3 .* exception=1 ' "a_icebp: the #DB went through the hypervisor"
 # registers the VMCS does not switch (x87/SSE, CR2, DR0-3, SYSCALL MSRs) follow each VM
 expect_vm_output "$log" a_plant \
     'attacker: attack=plant starting' \
@@ -195,8 +203,8 @@ expect_count "$log" '^\[corrupt\] ' 0 "corrupt: never ran a guest instruction th
 expect_summary_row "$log" corrupt FAILED
 
 # ---- the end -----------------------------------------------------------------------------------------------------
-expect "$log" '^tessera: summary \(19 VMs, ' "summary header"
-expect_count "$log" '^tessera:   [a-z0-9_]+ +(exit [0-9]+|FAILED) ' 19 "one summary row per VM"
+expect "$log" '^tessera: summary \(20 VMs, ' "summary header"
+expect_count "$log" '^tessera:   [a-z0-9_]+ +(exit [0-9]+|FAILED) ' 20 "one summary row per VM"
 shares_re='^tessera: shares while all VMs ran:'
 for vm in $ALL; do shares_re="$shares_re $vm=[0-9]+\\.[0-9]%\\(weight [0-9]+\\.[0-9]%\\)"; done
 expect "$log" "$shares_re"$'\r?$' "shares line complete: every VM, in order, nothing cut"
