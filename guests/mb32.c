@@ -63,6 +63,40 @@ static int print_modules(const struct multiboot_info *mbi)
     return status;
 }
 
+/* paging=pae or paging=32: turn paging on the way a 32-bit kernel does, with an identity map of
+ * the first 16 MiB, and prove that memory still reads the same through it. Writing CR0 with NE
+ * clear (as many hobby kernels do) makes the hypervisor emulate the write: the paging switch,
+ * the PAE PDPTE loads and the TLB flush are then its job. */
+static uint64_t pae_pdpt[4] __attribute__((aligned(32)));
+static uint64_t pae_pd[512] __attribute__((aligned(4096)));
+static uint32_t pd32[1024] __attribute__((aligned(4096)));
+static volatile uint32_t paging_probe = 0x600df00d;
+
+static int enable_paging(const char *mode)
+{
+    uint32_t cr3, cr4;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    if (mode[0] == 'p') { /* PAE: 2 MiB pages */
+        for (unsigned i = 0; i < 8; i++)
+            pae_pd[i] = ((uint64_t)i << 21) | 0x83; /* present, writable, 2 MiB */
+        pae_pdpt[0] = (uint32_t)(uintptr_t)pae_pd | 1;
+        cr3 = (uint32_t)(uintptr_t)pae_pdpt;
+        cr4 |= 1u << 5; /* PAE */
+    } else { /* classic 32-bit: 4 MiB pages */
+        for (unsigned i = 0; i < 4; i++)
+            pd32[i] = (i << 22) | 0x83; /* present, writable, 4 MiB (PSE) */
+        cr3 = (uint32_t)(uintptr_t)pd32;
+        cr4 |= 1u << 4; /* PSE */
+    }
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+    __asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
+    uint32_t cr0 = 0x80000011u; /* PG | ET | PE: NE left clear on purpose */
+    __asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+    __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+    guest_printf("mb32: paging=%s on, cr0=0x%x, probe=0x%x\n", mode, cr0, paging_probe);
+    return (cr0 & 0x80000000u) && paging_probe == 0x600df00d ? 0 : -1;
+}
+
 int multiboot_main(uint32_t magic, const struct multiboot_info *mbi)
 {
     guest_printf("mb32: hello from a 32-bit Multiboot guest\n");
@@ -84,6 +118,10 @@ int multiboot_main(uint32_t magic, const struct multiboot_info *mbi)
     if (print_mmap(mbi) < 0)
         status = 1;
     if (print_modules(mbi) < 0)
+        status = 1;
+    char paging[8];
+    if (cmdline_get(guest_cmdline, "paging", paging, sizeof(paging)) >= 0 &&
+        enable_paging(paging) < 0)
         status = 1;
     guest_printf("mb32: done status=%d\n", status);
     return status;

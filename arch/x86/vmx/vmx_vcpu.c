@@ -783,23 +783,40 @@ static int load_pdptes(struct vcpu *v, uint64_t cr3)
     return 0;
 }
 
-/* Loads the PDPTEs for cr3 when PAE paging without long mode needs them. Returns false (and
- * fills exit) only when the VM must stop; a bad PDPTE is a #GP for the guest. */
-static bool reload_pdptes(struct vcpu *v, uint64_t cr3, struct vcpu_exit *exit, bool *gp)
-{
-    int err = load_pdptes(v, cr3);
-    *gp = err == -EINVAL;
-    if (err == -EFAULT) {
-        fault(exit, "PAE page-directory pointers outside guest RAM (CR3=0x%llx)",
-              (unsigned long long)cr3);
-        return false;
-    }
-    return true;
-}
+enum pdpte_result { PDPTE_OK, PDPTE_GP, PDPTE_FAULT };
+
+/* Loads the PDPTEs for cr3 when the new paging state is PAE without long mode, as the
+ * instruction being emulated would. PDPTE_GP: a reserved bit is set (the guest gets #GP);
+ * PDPTE_FAULT: they lie outside its RAM (exit says why, the VM stops). */
+static enum pdpte_result pdptes_for(struct vcpu *v, uint64_t cr0, uint64_t cr4, uint64_t efer,
+                                    uint64_t cr3, struct vcpu_exit *exit);
 
 static bool pae_without_long_mode(uint64_t cr0, uint64_t cr4, uint64_t efer)
 {
     return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LME);
+}
+
+static enum pdpte_result pdptes_for(struct vcpu *v, uint64_t cr0, uint64_t cr4, uint64_t efer,
+                                    uint64_t cr3, struct vcpu_exit *exit)
+{
+    if (!pae_without_long_mode(cr0, cr4, efer))
+        return PDPTE_OK;
+    int err = load_pdptes(v, cr3);
+    if (err == -EFAULT) {
+        fault(exit, "PAE page-directory pointers outside guest RAM (CR3=0x%llx)",
+              (unsigned long long)cr3);
+        return PDPTE_FAULT;
+    }
+    return err ? PDPTE_GP : PDPTE_OK;
+}
+
+/* What an emulated control-register write returns when its PDPTEs were refused. */
+static bool pdpte_failure(enum pdpte_result r)
+{
+    if (r == PDPTE_FAULT)
+        return false;
+    inject_exception(VECTOR_GP, 0);
+    return true;
 }
 
 /* MOV to CR0 whose host-owned bits differ from the shadow (SDM 25.3): keep the fixed bits set
@@ -831,14 +848,9 @@ static bool emulate_cr0_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
             entry &= ~ENTRY_IA32E_GUEST;
         }
     }
-    bool gp = false;
-    if (pae_without_long_mode(real, cr4, efer) &&
-        !reload_pdptes(v, vmcs_readnat(VMCS_GUEST_CR3), exit, &gp))
-        return false;
-    if (gp) {
-        inject_exception(VECTOR_GP, 0);
-        return true;
-    }
+    enum pdpte_result pdpte = pdptes_for(v, real, cr4, efer, vmcs_readnat(VMCS_GUEST_CR3), exit);
+    if (pdpte != PDPTE_OK)
+        return pdpte_failure(pdpte);
     vmcs_write64(VMCS_GUEST_EFER, efer);
     vmcs_write32(VMCS_ENTRY_CONTROLS, entry);
     vmcs_writenat(VMCS_GUEST_CR0, real);
@@ -863,14 +875,11 @@ static bool emulate_cr4_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
     }
     uint64_t real = value | rdmsr(MSR_VMX_CR4_FIXED0);
     uint64_t old = vmcs_readnat(VMCS_GUEST_CR4);
-    bool gp = false;
-    if (pae_without_long_mode(vmcs_readnat(VMCS_GUEST_CR0), real, vmcs_read64(VMCS_GUEST_EFER)) &&
-        !reload_pdptes(v, vmcs_readnat(VMCS_GUEST_CR3), exit, &gp))
-        return false;
-    if (gp) {
-        inject_exception(VECTOR_GP, 0);
-        return true;
-    }
+    enum pdpte_result pdpte = pdptes_for(v, vmcs_readnat(VMCS_GUEST_CR0), real,
+                                         vmcs_read64(VMCS_GUEST_EFER),
+                                         vmcs_readnat(VMCS_GUEST_CR3), exit);
+    if (pdpte != PDPTE_OK)
+        return pdpte_failure(pdpte);
     vmcs_writenat(VMCS_GUEST_CR4, real);
     vmcs_writenat(VMCS_CR4_SHADOW, value);
     if ((old ^ real) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_PCIDE))
@@ -880,15 +889,11 @@ static bool emulate_cr4_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
 
 static bool emulate_cr3_write(struct vcpu *v, uint64_t value, struct vcpu_exit *exit)
 {
-    bool gp = false;
-    if (pae_without_long_mode(vmcs_readnat(VMCS_GUEST_CR0), vmcs_readnat(VMCS_GUEST_CR4),
-                              vmcs_read64(VMCS_GUEST_EFER)) &&
-        !reload_pdptes(v, value, exit, &gp))
-        return false;
-    if (gp) {
-        inject_exception(VECTOR_GP, 0);
-        return true;
-    }
+    enum pdpte_result pdpte = pdptes_for(v, vmcs_readnat(VMCS_GUEST_CR0),
+                                         vmcs_readnat(VMCS_GUEST_CR4),
+                                         vmcs_read64(VMCS_GUEST_EFER), value, exit);
+    if (pdpte != PDPTE_OK)
+        return pdpte_failure(pdpte);
     vmcs_writenat(VMCS_GUEST_CR3, value);
     flush_guest_tlb(v);
     return true;
