@@ -156,20 +156,32 @@ static enum hypercall_result hypercall(struct vm *vm)
 
 /* ---- the loop ----------------------------------------------------------------------------- */
 
-/* A VM with a time_limit is stopped once its current life has used that much CPU time: the only
- * way to end a guest that spins forever without giving anything back. */
-static void check_time_limit(struct vm *vm)
+/* A VM with a time_limit is stopped once that much time has passed since its current life
+ * began, whether it spent it running, spinning or asleep: the way to end a guest that never ends
+ * itself. Returns the earliest limit still ahead on this CPU (SCHED_NO_TIMER: none). */
+static uint64_t enforce_time_limits(unsigned cpu)
 {
-    uint64_t limit_ms = vm->cfg.time_limit_ms;
-    if (!limit_ms || vm->state != VM_RUNNING)
-        return;
-    uint64_t used = vm->sched.ticks_run - vm->ticks_at_load;
-    if (used / (arch_tsc_hz() / 1000 ? arch_tsc_hz() / 1000 : 1) < limit_ms)
-        return;
-    char reason[96];
-    ksnprintf(reason, sizeof(reason), "used up its time_limit of %llu ms of CPU time",
-              (unsigned long long)limit_ms);
-    vm_fail(vm, reason);
+    uint64_t now = arch_now(), next = SCHED_NO_TIMER;
+    uint64_t ticks_per_ms = arch_tsc_hz() / 1000 ? arch_tsc_hz() / 1000 : 1;
+    for (unsigned i = 0; i < vm_count(); i++) {
+        struct vm *vm = vm_get(i);
+        uint64_t limit_ms = vm->cfg.time_limit_ms;
+        if (vm->cfg.cpu != cpu || !limit_ms || vm->state != VM_RUNNING)
+            continue;
+        uint64_t end = vm->started_at + limit_ms * ticks_per_ms;
+        if (now < end) {
+            if (end < next)
+                next = end;
+            continue;
+        }
+        char reason[96];
+        ksnprintf(reason, sizeof(reason), "ran past its time_limit of %llu ms",
+                  (unsigned long long)limit_ms);
+        vm_fail(vm, reason);
+        if (vm->state == VM_RUNNING) /* restarted: its new life has a new limit */
+            next = now;
+    }
+    return next;
 }
 
 /* Runs vm for one slice. */
@@ -218,7 +230,6 @@ static void run_slice(struct vm *vm, uint64_t slice)
         return;
     }
     sched_charge(&run_of(vm)->sched, (unsigned)vm->sched_index, arch_now() - start);
-    check_time_limit(vm);
 }
 
 static void print_shares(unsigned cpu)
@@ -297,10 +308,13 @@ static void run_cpu(unsigned cpu)
     struct cpu_run *run = &cpu_runs[cpu];
     for (;;) {
         uint64_t slice, idle_until;
+        uint64_t next_limit = enforce_time_limits(cpu);
         int index = sched_pick(&run->sched, arch_now(), &slice, &idle_until);
         if (index < 0) {
-            if (idle_until == SCHED_NO_TIMER)
+            if (idle_until == SCHED_NO_TIMER && next_limit == SCHED_NO_TIMER)
                 break; /* every VM of this CPU has ended */
+            if (next_limit < idle_until)
+                idle_until = next_limit; /* a sleeping VM may have to be stopped first */
             while (arch_now() < idle_until)
                 __builtin_ia32_pause();
             continue;

@@ -183,7 +183,7 @@ expect_count "$log" '^\[restart_cpu1\] attacker: marker from an earlier life: ab
 expect_count "$log" '^tessera: vm restart_cpu1 failed: EPT violation: write at guest-physical 0x500000' 4 \
     "smp: each life of the CPU 1 VM ends with its EPT violation"
 expect_count "$log" '^tessera: vm restart_cpu1: not restarting again \(3 restarts\)' 1 "smp: then it stays failed"
-expect_count "$log" '^tessera: vm spin_cpu1 failed: used up its time_limit of 200 ms' 1 \
+expect_count "$log" '^tessera: vm spin_cpu1 failed: ran past its time_limit of 200 ms' 1 \
     "smp: a spinning VM on CPU 1 is stopped by its time limit"
 expect_count "$log" '^tessera:   (on_cpu0|on_cpu1|restart_cpu1|spin_cpu1) +(exit 0|FAILED) +[0-9]+ +[0-9.]+% +1 +[01] ' 4 \
     "smp: the summary lists every VM with its CPU"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Isolation and crash containment under Bochs (VT-x + EPT), one boot of
-# tests/integration/configs/isolation.cfg: 20 VMs on CPU 0.
+# tests/integration/configs/isolation.cfg: 21 VMs on CPU 0.
 #  - hello64 and compute run next to the attackers and print exactly their normal output
 #    (compute's bare-metal checksum), exit 0;
 #  - each attacker is stopped with its own report: EPT violation with the guest-physical address
@@ -26,23 +26,23 @@ HELLO_BASE=0x400000
 sed "s/@HELLO_BASE@/$HELLO_BASE/" "$ROOT/tests/integration/configs/isolation.cfg" >"$T/tessera.cfg"
 log=$T/serial.log
 make_iso "$T/isolation.iso" "test_corrupt_vm=corrupt" "$T/tessera.cfg" "$G/hello64.elf" \
-    "$G/compute.elf" "$G/attacker.elf"
+    "$G/compute.elf" "$G/attacker.elf" "$G/halter.elf"
 start=$(date +%s)
 run_bochs_iso "$T/isolation.iso" "$log" 360 >/dev/null
 note "Bochs run took $(($(date +%s) - start)) s"
 
 ATTACKERS="a_rdout a_rd4g a_wrout a_hv a_mmio a_vmxon a_vmptrld a_xsetbv a_icebp a_plant a_snoop a_vmcall a_triple a_storm a_ud a_restart a_cli"
-ALL="hello compute ${ATTACKERS% a_cli} corrupt a_cli" # config order
+ALL="hello compute ${ATTACKERS% a_cli} corrupt a_cli sleeper" # config order
 N='[0-9]+'
 H='[0-9a-f]{16}'
 GUEST_RIP='RIP=00000000001[0-9a-f]{5}' # inside the attacker's image, loaded at 1 MiB
 
-expect "$log" '^tessera: config: 20 VMs accepted, 0 errors' "config parsed"
-expect "$log" '^tessera: running 20 VMs \(20 on CPU 0;' "all 20 VMs created and run"
+expect "$log" '^tessera: config: 21 VMs accepted, 0 errors' "config parsed"
+expect "$log" '^tessera: running 21 VMs \(21 on CPU 0;' "all 21 VMs created and run"
 expect_not "$log" '^tessera: vm [a-z0-9_]+ .*refused' "no VM refused"
 expect_not "$log" 'ESCAPED|ACCEPTED|nobody stopped us' "no attack succeeded"
 expect_disjoint_ranges "$log" $ALL
-pairs="hello=hello64 compute=compute corrupt=hello64"
+pairs="hello=hello64 compute=compute corrupt=hello64 sleeper=halter"
 for a in $ATTACKERS; do pairs="$pairs $a=attacker"; done
 expect_clean_lines "$log" $pairs
 
@@ -170,7 +170,10 @@ expect_summary_row "$log" a_vmcall "exit 0"
 expect_vm_output "$log" a_cli \
     'attacker: attack=cli_spin starting' \
     'attacker: interrupts off, spinning forever'
-expect_count "$log" '^tessera: vm a_cli failed: used up its time_limit of 300 ms' 1 \
+expect_count "$log" '^tessera: vm sleeper failed: ran past its time_limit of 1000 ms' 1 \
+    "sleeper: a VM asleep on its timer is stopped by its time_limit too"
+expect_not "$log" '^\[sleeper\] halter: wake' "sleeper: never woke up (5 s timer, 1 s limit)"
+expect_count "$log" '^tessera: vm a_cli failed: ran past its time_limit of 3000 ms' 1 \
     "a_cli: stopped by its time_limit"
 expect_register_dump "$log" a_cli
 expect "$log" '^tessera:   a_cli +FAILED .* preempt=([3-9]|[1-9][0-9]+) ' "a_cli: preempted by the timer many times"
@@ -203,12 +206,12 @@ expect_count "$log" '^\[corrupt\] ' 0 "corrupt: never ran a guest instruction th
 expect_summary_row "$log" corrupt FAILED
 
 # ---- the end -----------------------------------------------------------------------------------------------------
-expect "$log" '^tessera: summary \(20 VMs, ' "summary header"
-expect_count "$log" '^tessera:   [a-z0-9_]+ +(exit [0-9]+|FAILED) ' 20 "one summary row per VM"
+expect "$log" '^tessera: summary \(21 VMs, ' "summary header"
+expect_count "$log" '^tessera:   [a-z0-9_]+ +(exit [0-9]+|FAILED) ' 21 "one summary row per VM"
 shares_re='^tessera: shares while all VMs ran:'
 for vm in $ALL; do shares_re="$shares_re $vm=[0-9]+\\.[0-9]%\\(weight [0-9]+\\.[0-9]%\\)"; done
 expect "$log" "$shares_re"$'\r?$' "shares line complete: every VM, in order, nothing cut"
-expect_count "$log" '^tessera: +reason: ' 13 "a reason line under each of the 13 failed rows"
+expect_count "$log" '^tessera: +reason: ' 14 "a reason line under each of the 14 failed rows"
 expect "$log" '^tessera: all VMs ended \(some VMs failed or exited non-zero\)' "run ends after every VM"
 expect "$log" '^tessera: end status=ok' "end status=ok"
 expect_not "$log" 'FATAL' "the hypervisor itself never faulted"

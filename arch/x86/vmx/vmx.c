@@ -125,12 +125,15 @@ int vmx_probe(void)
 
     /* Acknowledging a host interrupt on exit takes it out of the interrupt controller, so a
      * stray one cannot make every VM entry exit again at once (SDM 27.2.2). */
-    uint32_t exit_need = EXIT_HOST_64BIT | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
-                         EXIT_LOAD_EFER | EXIT_SAVE_PREEMPTION_TIMER;
+    /* Saving the debug controls keeps a guest's DR7 and DEBUGCTL across exits (an exit sets
+     * DR7 to 0x400, SDM 28.5.1); the TRUE controls let both bits be 0, so ask. */
+    uint32_t exit_need = EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_64BIT | EXIT_SAVE_PAT |
+                         EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
+                         EXIT_SAVE_PREEMPTION_TIMER;
     if (!pick_controls(c->exit_allowed0, c->exit_allowed1, exit_need | EXIT_ACK_INTERRUPT,
                        exit_need, &c->exit))
         refuse("64-bit host exits with PAT/EFER switching and a saved preemption timer");
-    uint32_t entry_want = ENTRY_LOAD_PAT | ENTRY_LOAD_EFER;
+    uint32_t entry_want = ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER;
     if (!pick_controls(c->entry_allowed0 & ~ENTRY_IA32E_GUEST, c->entry_allowed1, entry_want,
                        entry_want, &c->entry))
         refuse("PAT/EFER loading on VM entry");

@@ -50,6 +50,7 @@
 #define PROC2_UNRESTRICTED_GUEST (1u << 7)
 #define PROC2_INVPCID (1u << 12)
 /* VM-exit controls (SDM 25.7.1) */
+#define EXIT_SAVE_DEBUG_CONTROLS (1u << 2)
 #define EXIT_HOST_64BIT (1u << 9)
 #define EXIT_ACK_INTERRUPT (1u << 15)
 #define EXIT_SAVE_PAT (1u << 18)
@@ -58,6 +59,7 @@
 #define EXIT_LOAD_EFER (1u << 21)
 #define EXIT_SAVE_PREEMPTION_TIMER (1u << 22)
 /* VM-entry controls (SDM 25.8.1) */
+#define ENTRY_LOAD_DEBUG_CONTROLS (1u << 2)
 #define ENTRY_IA32E_GUEST (1u << 9)
 #define ENTRY_LOAD_PAT (1u << 14)
 #define ENTRY_LOAD_EFER (1u << 15)

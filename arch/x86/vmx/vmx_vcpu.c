@@ -153,7 +153,8 @@ static void vmclear(uint64_t phys)
 /* Registers the VMCS does not switch and guests use directly: MSRs, CR2, the debug address and
  * status registers, the x87/SSE state. The host never touches them, so they stay in the CPU
  * across exits and are swapped only when another vCPU takes the CPU: no guest ever sees another's
- * values. (DR7 is in the VMCS; XSAVE is hidden, so FXSAVE covers all extended state.) */
+ * values. (DR7 and DEBUGCTL are loaded and saved through the VMCS, the debug-controls entry and
+ * exit controls; XCR0 is pinned to x87|SSE, so FXSAVE covers all extended state.) */
 static void lazy_save(struct vmx_lazy_state *l)
 {
     struct vmx_msrs *m = &l->msrs;
@@ -767,6 +768,14 @@ static void handle_cpuid(struct vmx_vcpu *x)
 
 /* PAE paging without long mode: the CPU takes PDPTEs from the VMCS, so a CR0/CR3 write we
  * emulate must load them the way the instruction would (SDM 26.3.2.4, 4.4.1). */
+static unsigned cpu_maxphyaddr(void)
+{
+    static unsigned bits;
+    if (!bits)
+        bits = cpuid_max_ext_leaf() >= 0x80000008u ? (cpuid(0x80000008u, 0).eax & 0xff) : 36;
+    return bits;
+}
+
 static int load_pdptes(struct vcpu *v, uint64_t cr3)
 {
     uint64_t gpa = cr3 & 0xffffffe0ull;
@@ -775,8 +784,10 @@ static int load_pdptes(struct vcpu *v, uint64_t cr3)
     if (ept_translate(&vmx_of(v)->ept, gpa, &host, &perms) != 0)
         return -EFAULT;
     const uint64_t *pdpte = phys_to_virt(host + (gpa & 0xfff));
-    for (unsigned i = 0; i < 4; i++) /* present with reserved bits 2:1 or 8:5 set: #GP */
-        if ((pdpte[i] & 1) && (pdpte[i] & 0x1e6))
+    /* present with reserved bits set (2:1, 8:5, and MAXPHYADDR and above): #GP (SDM 4.4.1) */
+    uint64_t reserved = 0x1e6 | ~((1ull << cpu_maxphyaddr()) - 1);
+    for (unsigned i = 0; i < 4; i++)
+        if ((pdpte[i] & 1) && (pdpte[i] & reserved))
             return -EINVAL;
     for (unsigned i = 0; i < 4; i++)
         vmcs_write64((enum vmcs_field)(VMCS_GUEST_PDPTE0 + 2 * i), pdpte[i]);
@@ -835,6 +846,11 @@ static bool emulate_cr0_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
     uint64_t cr4 = vmcs_readnat(VMCS_GUEST_CR4);
     uint32_t entry = vmcs_read32(VMCS_ENTRY_CONTROLS);
     bool paging_changed = (value & CR0_PG) != (old & CR0_PG);
+    if (paging_changed && !(value & CR0_PG) &&
+        ((cr4 & CR4_PCIDE) || (vmx_vcpu_mode_bits(v) == 64))) {
+        inject_exception(VECTOR_GP, 0); /* paging off from 64-bit code or with PCIDE (SDM MOV CR) */
+        return true;
+    }
     if (paging_changed && (efer & EFER_LME)) {
         if (value & CR0_PG) {
             if (!(cr4 & CR4_PAE)) {
@@ -889,6 +905,8 @@ static bool emulate_cr4_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
 
 static bool emulate_cr3_write(struct vcpu *v, uint64_t value, struct vcpu_exit *exit)
 {
+    if (vmcs_readnat(VMCS_GUEST_CR4) & CR4_PCIDE)
+        value &= ~(1ull << 63); /* "do not flush" hint, never part of CR3 (SDM 4.10.4.1) */
     enum pdpte_result pdpte = pdptes_for(v, vmcs_readnat(VMCS_GUEST_CR0),
                                          vmcs_readnat(VMCS_GUEST_CR4),
                                          vmcs_read64(VMCS_GUEST_EFER), value, exit);
@@ -942,9 +960,11 @@ static bool handle_cr_access(struct vcpu *v, struct vcpu_exit *exit)
 }
 
 /* MSRs that are not passed through: a few emulated facts; everything else is #GP, as on a CPU
- * without that MSR. Nothing is read from the host on a guest's behalf but MISC_ENABLE, which
- * every CPU with VMX has: a guest must never make the host touch an MSR that may not exist. */
+ * without that MSR. Nothing is read from the host on a guest's behalf: a guest must never make
+ * the host touch an MSR that may not exist (emulators and nested hypervisors lack some). */
 #define MTRR_DEF_TYPE_ENABLED_WB 0x806ull /* E = 1, default type write-back */
+/* fast strings on; BTS and PEBS unavailable (no performance monitoring for guests) */
+#define MISC_ENABLE_GUEST 0x1801ull
 static void handle_msr(struct vmx_vcpu *x, bool write)
 {
     uint32_t msr = (uint32_t)x->regs.rcx;
@@ -966,7 +986,7 @@ static void handle_msr(struct vmx_vcpu *x, bool write)
             value = 1; /* locked, VMX off: matches CPUID */
             break;
         case MSR_IA32_MISC_ENABLE:
-            value = rdmsr(msr);
+            value = MISC_ENABLE_GUEST;
             break;
         case MSR_IA32_MTRRCAP:
             value = 0; /* no variable or fixed ranges, no WC: nothing for the guest to set */
@@ -1007,18 +1027,26 @@ static bool handle_exception(struct vcpu *v, struct vcpu_exit *exit)
     uint32_t error = (info & INTR_INFO_ERROR_CODE) ? vmcs_read32(VMCS_EXIT_INTR_ERROR) : 0;
     uint32_t type = info & INTR_TYPE_MASK;
     if (vector == VECTOR_DB) {
-        /* A #DB exit leaves DR6 alone; its news is in the qualification (SDM 27.1, 28.2.1):
-         * B0-B3, BD, BS. The guest's DR6 is live in the CPU while its vCPU is loaded. */
+        /* A #DB exit leaves DR6 and DR7 alone; its news is in the qualification (SDM 28.2.1):
+         * B0-B3, BD, BS, RTM. Delivering the #DB would have updated DR6 and cleared DR7.GD
+         * (SDM 18.2.3, 18.2.4); injection does neither (27.6.1.2), so do it here. The guest's
+         * DR6 is live in the CPU while its vCPU is loaded; RTM is active-low. */
+        uint64_t q = vmx_of(v)->exit_qualification;
         uint64_t dr6;
         __asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
-        dr6 = (dr6 & ~0xfull) | (vmx_of(v)->exit_qualification & 0x600f);
+        dr6 = ((dr6 & ~0xfull) | (1ull << 16) | (q & 0x600f)) & ~(q & (1ull << 16));
         __asm__ volatile("mov %0, %%dr6" : : "r"(dr6));
+        if (q & (1ull << 13))
+            vmcs_writenat(VMCS_GUEST_DR7, vmcs_readnat(VMCS_GUEST_DR7) & ~(1ull << 13));
     }
     /* A storm: the same exception at the same instruction, over and over, with no other
      * exception in between. Guests that probe with #GP or #UD fault at many places. */
     struct vmx_vcpu *x = vmx_of(v);
     uint64_t rip = vmcs_readnat(VMCS_GUEST_RIP);
-    if (vector == x->storm_vector && rip == x->storm_rip) {
+    if (vector == VECTOR_DB) {
+        /* not counted: single-stepping a loop repeats #DB at one RIP legitimately; a #DB
+         * delivery loop now exits every time, so the slice deadline still ends it */
+    } else if (vector == x->storm_vector && rip == x->storm_rip) {
         if (++x->storm_count >= EXCEPTION_STORM_LIMIT) {
             fault(exit, "exception storm: vector %u (error 0x%x) raised %u times in a row at "
                   "RIP 0x%llx", vector, error, x->storm_count, (unsigned long long)rip);
@@ -1127,9 +1155,12 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
             /* The host runs with every interrupt source masked: whatever arrived was acked on
              * exit; the local APIC gets its EOI and the interrupt is dropped. */
             v->stats[VCPU_STAT_INTR]++;
-            if ((vmx_caps.exit & EXIT_ACK_INTERRUPT) &&
-                (vmcs_read32(VMCS_EXIT_INTR_INFO) & INTR_INFO_VALID) && lapic_present())
-                lapic_eoi();
+            if (vmx_caps.exit & EXIT_ACK_INTERRUPT) {
+                uint32_t intr = vmcs_read32(VMCS_EXIT_INTR_INFO);
+                if ((intr & INTR_INFO_VALID) && (intr & 0xff) != LAPIC_SPURIOUS_VECTOR &&
+                    lapic_present())
+                    lapic_eoi(); /* a spurious interrupt takes no EOI (SDM 11.9) */
+            }
             reinject_interrupted_event();
             break;
         case EXIT_REASON_MWAIT:
