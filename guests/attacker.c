@@ -295,6 +295,7 @@ static int attack_vmxon(void)
  * marker. */
 #define LEAK_MARKER 0x00005eed5eed5000ull /* canonical, so the MSRs accept it */
 #define LEAK_ROUNDS 50 /* default for rounds= */
+#define PLANT_DR7 0x401u /* L0: execution breakpoint on DR0 */
 #define MSR_STAR 0xc0000081u
 #define MSR_LSTAR 0xc0000082u
 #define MSR_KERNEL_GS_BASE 0xc0000102u
@@ -374,13 +375,20 @@ static int attack_plant(void)
     wrmsr64(MSR_STAR, m);
     wrmsr64(MSR_LSTAR, m);
     wrmsr64(MSR_KERNEL_GS_BASE, m);
+    /* DR7 lives in the VMCS: a breakpoint armed on DR0 (an address never executed) must stay
+     * armed across exits */
+    __asm__ volatile("mov %0, %%dr7" : : "r"((uint64_t)PLANT_DR7));
     guest_printf("attacker: planted 0x%llx in xmm0, xmm15, cr2, dr0, dr3, star, lstar, "
-                 "kernel_gs_base\n", (unsigned long long)m);
+                 "kernel_gs_base; dr7=0x%x\n", (unsigned long long)m, PLANT_DR7);
     for (unsigned round = 0; round < rounds; round++) {
         tessera_yield();
         struct leak_view v;
         leak_read(&v);
         const char *lost = leak_check(&v, true);
+        uint64_t dr7;
+        __asm__ volatile("mov %%dr7, %0" : "=r"(dr7));
+        if (!lost && dr7 != PLANT_DR7)
+            lost = "dr7";
         if (lost) {
             guest_printf("attacker: own %s lost after %u yields\n", lost, round + 1);
             return 1;

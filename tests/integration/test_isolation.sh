@@ -131,7 +131,7 @@ expect "$log" '^tessera:   a_icebp +exit 3 .* exception=1 ' "a_icebp: the #DB we
 # registers the VMCS does not switch (x87/SSE, CR2, DR0-3, SYSCALL MSRs) follow each VM
 expect_vm_output "$log" a_plant \
     'attacker: attack=plant starting' \
-    'attacker: planted 0x5eed5eed5000 in xmm0, xmm15, cr2, dr0, dr3, star, lstar, kernel_gs_base' \
+    'attacker: planted 0x5eed5eed5000 in xmm0, xmm15, cr2, dr0, dr3, star, lstar, kernel_gs_base; dr7=0x401' \
     'attacker: own state kept across 1000 yields' \
     'attacker: attack=plant finished status=0'
 expect_vm_output "$log" a_snoop \
