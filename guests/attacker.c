@@ -309,18 +309,6 @@ static void enable_sse(void)
     __asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | (1ull << 9) | (1ull << 10)) : "memory");
 }
 
-static uint64_t rdmsr64(uint32_t msr)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-    return (uint64_t)hi << 32 | lo;
-}
-
-static void wrmsr64(uint32_t msr, uint64_t v)
-{
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
-}
-
 struct leak_view {
     uint64_t xmm0, xmm15, cr2, dr0, dr3, star, lstar, kernel_gs;
 };
@@ -332,9 +320,9 @@ static void leak_read(struct leak_view *v)
     __asm__ volatile("mov %%cr2, %0" : "=r"(v->cr2));
     __asm__ volatile("mov %%dr0, %0" : "=r"(v->dr0));
     __asm__ volatile("mov %%dr3, %0" : "=r"(v->dr3));
-    v->star = rdmsr64(MSR_STAR);
-    v->lstar = rdmsr64(MSR_LSTAR);
-    v->kernel_gs = rdmsr64(MSR_KERNEL_GS_BASE);
+    v->star = rdmsr(MSR_STAR);
+    v->lstar = rdmsr(MSR_LSTAR);
+    v->kernel_gs = rdmsr(MSR_KERNEL_GS_BASE);
 }
 
 /* Names the first register holding the marker (want_marker) or not holding it (!want_marker). */
@@ -372,9 +360,9 @@ static int attack_plant(void)
     __asm__ volatile("movq %0, %%xmm0\n\tmovq %0, %%xmm15" : : "r"(m));
     __asm__ volatile("mov %0, %%cr2" : : "r"(m));
     __asm__ volatile("mov %0, %%dr0\n\tmov %0, %%dr3" : : "r"(m));
-    wrmsr64(MSR_STAR, m);
-    wrmsr64(MSR_LSTAR, m);
-    wrmsr64(MSR_KERNEL_GS_BASE, m);
+    wrmsr(MSR_STAR, m);
+    wrmsr(MSR_LSTAR, m);
+    wrmsr(MSR_KERNEL_GS_BASE, m);
     /* DR7 lives in the VMCS: a breakpoint armed on DR0 (an address never executed) must stay
      * armed across exits */
     __asm__ volatile("mov %0, %%dr7" : : "r"((uint64_t)PLANT_DR7));

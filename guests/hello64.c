@@ -42,6 +42,12 @@ int guest_main(const struct tessera_start_info *info)
     guest_printf("hello64: uart scratch=0x%02x divisor=0x%02x%02x lcr=0x%02x lsr=0x%02x\n", scratch,
                  dlm, dll, lcr, lsr);
 
+    /* MSRs the hypervisor emulates: facts a kernel reads early */
+    uint64_t misc = rdmsr(0x1a0), mtrrcap = rdmsr(0xfe), deftype = rdmsr(0x2ff);
+    guest_printf("hello64: msr misc_enable=0x%llx mtrrcap=0x%llx mtrr_def_type=0x%llx\n",
+                 (unsigned long long)misc, (unsigned long long)mtrrcap,
+                 (unsigned long long)deftype);
+
     long id = tessera_vm_id();
     guest_printf("hello64: vm_id=%ld\n", id);
 

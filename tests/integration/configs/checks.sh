@@ -114,6 +114,7 @@ expect_hello_output() {
         'hello64: cpuid signature=TesseraVisor max_leaf=0x40000001 abi=1' \
         'hello64: cpuid.1 vmx=0 hypervisor=1' \
         'hello64: uart scratch=0xa5 divisor=0x000c lcr=0x03 lsr=0x60' \
+        'hello64: msr misc_enable=0x1801 mtrrcap=0x0 mtrr_def_type=0x806' \
         "hello64: vm_id=$4" \
         "hello64: time rc=0 tsc_hz=$n ticks=$n ns=$n" \
         'hello64: this line came through CONSOLE_WRITE' \
