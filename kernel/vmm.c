@@ -20,6 +20,7 @@ struct cpu_run {
     bool shares_taken;
     uint64_t share_ticks[VM_MAX]; /* ticks_run of its VMs when the first of them ended */
     unsigned vm_total;
+    unsigned vm_limited;          /* how many of them have a time_limit */
     struct vm *vm_at[SCHED_MAX_ENTITIES]; /* by scheduler index */
     int done;                     /* set (release) when its last VM has ended */
 };
@@ -161,6 +162,8 @@ static enum hypercall_result hypercall(struct vm *vm)
  * itself. Returns the earliest limit still ahead on this CPU (SCHED_NO_TIMER: none). */
 static uint64_t enforce_time_limits(unsigned cpu)
 {
+    if (!cpu_runs[cpu].vm_limited)
+        return SCHED_NO_TIMER; /* the common case costs one compare per pick */
     uint64_t now = arch_now(), next = SCHED_NO_TIMER;
     uint64_t ticks_per_ms = arch_tsc_hz() / 1000 ? arch_tsc_hz() / 1000 : 1;
     for (unsigned i = 0; i < vm_count(); i++) {
@@ -345,6 +348,8 @@ static unsigned cpu_add_vms(unsigned cpu)
             continue;
         }
         run->vm_at[vm->sched_index] = vm;
+        if (vm->cfg.time_limit_ms)
+            run->vm_limited++;
         run->vm_total++;
     }
     return run->vm_total;
