@@ -180,8 +180,15 @@ kernel_entry64:
     mov rax, cr4
     and rax, ~(1 << 7)              ; PGE off: also drops the firmware's global TLB entries
     mov cr4, rax
-    mov rax, boot_pml4
-    mov cr3, rax
+    mov rdx, boot_pml4
+    test eax, 1 << 12               ; LA57: the firmware runs 5-level paging, which cannot be
+    jz .four_level                  ; turned off in long mode: put our PML4 under a PML5
+    mov rax, rdx
+    or rax, 0x3
+    mov [boot_pml5], rax
+    mov rdx, boot_pml5
+.four_level:
+    mov cr3, rdx
     lgdt [boot_gdt_ptr]
     ; reload CS through a far return, then the data segments
     lea rax, [rel .reload_cs]
@@ -216,6 +223,7 @@ boot_gdt_ptr:
 section .bss
 align 4096
 boot_pml4:  resb 4096
+boot_pml5:  resb 4096
 boot_pdpt:  resb 4096
 boot_pd:    resb 4096 * 4
 boot_stack: resb 4096

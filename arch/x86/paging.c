@@ -22,6 +22,7 @@ static uint64_t mapped_top;
 static uint64_t phys_limit; /* 1 << MAXPHYADDR */
 static int use_1g_pages;
 static int pat_programmed;
+static uint64_t cr3_root; /* what CR3 holds: the PML4, or a PML5 above it */
 
 static uint64_t cache_bits(enum x86_cache c)
 {
@@ -208,13 +209,25 @@ int arch_paging_init(const struct boot_info *bi, struct pmm *pmm)
     if (rc)
         return rc;
 
-    write_cr3(pml4_phys);
+    uint64_t cr3 = pml4_phys;
+    if (read_cr4() & CR4_LA57) {
+        /* 5-level paging (left on by the firmware; it cannot be switched off in long mode):
+         * the same tables under one PML5 entry (SDM Vol. 3A 4.5). */
+        uint64_t pml5;
+        rc = table_alloc(&pml5);
+        if (rc)
+            return rc;
+        *(uint64_t *)(uintptr_t)pml5 = pml4_phys | PTE_PRESENT | PTE_WRITE;
+        cr3 = pml5;
+    }
+    cr3_root = cr3;
+    write_cr3(cr3);
     return 0;
 }
 
 void x86_paging_stats(struct x86_paging_stats *out)
 {
-    out->root = pml4_phys;
+    out->root = cr3_root;
     out->table_pages = table_pages;
     out->mapped_top = mapped_top;
     out->huge_pages = use_1g_pages;

@@ -129,7 +129,7 @@ unsigned arch_start_cpus(const struct acpi_info *acpi, const struct boot_info *b
         phys_to_virt(page + (uint64_t)(ap_trampoline_params - ap_trampoline));
     params->cr3 = cr3;
     params->cr0 = (uint32_t)read_cr0();
-    params->cr4 = (uint32_t)(read_cr4() & (CR4_PAE | CR4_PGE));
+    params->cr4 = (uint32_t)(read_cr4() & (CR4_PAE | CR4_PGE | CR4_LA57)); /* LA57 before paging */
     params->efer = (uint32_t)(rdmsr(MSR_IA32_EFER) & (EFER_LME | EFER_NXE));
     params->entry = (uint64_t)(uintptr_t)ap_entry;
     ap_main_fn = ap_main;

@@ -19,6 +19,7 @@
 #define CR4_PGE (1ULL << 7)
 #define CR4_OSFXSR (1ULL << 9)     /* FXSAVE/FXRSTOR cover the SSE state */
 #define CR4_OSXMMEXCPT (1ULL << 10)
+#define CR4_LA57 (1ULL << 12)
 #define CR4_VMXE (1ULL << 13)
 #define CR4_OSXSAVE (1ULL << 18)
 #define EFER_LME (1ULL << 8)
