@@ -27,28 +27,33 @@ static struct console_sink serial_sink = { .name = "serial", .write = serial_sin
 
 static struct acpi_info acpi;
 static struct config config;
-static struct port_reservation acpi_ports[5];
+static struct port_reservation acpi_ports[10];
 
-/* The ACPI power-management ports: a VM owning one could power off or reset the machine. */
+/* The ACPI power-management ports: a VM owning one could power off, reset or hang the machine. */
 static unsigned acpi_port_reservations(void)
 {
     const struct {
         const struct acpi_gas *gas;
-        unsigned bytes;
         const char *owner;
     } regs[] = {
-        { &acpi.pm1a_cnt, 2, "ACPI PM1a control block (power-off)" },
-        { &acpi.pm1b_cnt, 2, "ACPI PM1b control block (power-off)" },
-        { &acpi.pm_timer, 4, "ACPI PM timer" },
-        { &acpi.reset_reg, 1, "ACPI reset register" },
+        { &acpi.pm1a_cnt, "ACPI PM1a control block (power-off)" },
+        { &acpi.pm1b_cnt, "ACPI PM1b control block (power-off)" },
+        { &acpi.pm1a_evt, "ACPI PM1a event block" },
+        { &acpi.pm1b_evt, "ACPI PM1b event block" },
+        { &acpi.pm2_cnt, "ACPI PM2 control block (arbiter)" },
+        { &acpi.pm_timer, "ACPI PM timer" },
+        { &acpi.gpe0, "ACPI GPE0 block" },
+        { &acpi.gpe1, "ACPI GPE1 block" },
+        { &acpi.reset_reg, "ACPI reset register" },
     };
     unsigned n = 0;
     for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
         const struct acpi_gas *g = regs[i].gas;
-        if (g->space_id != ACPI_GAS_IO || !g->address || g->address > 0xffff - 3)
+        unsigned bytes = g->bit_width ? (g->bit_width + 7) / 8 : 1;
+        if (g->space_id != ACPI_GAS_IO || !g->address || g->address + bytes - 1 > 0xffff)
             continue;
         acpi_ports[n++] = (struct port_reservation){ (uint16_t)g->address,
-                                                     (uint16_t)(g->address + regs[i].bytes - 1),
+                                                     (uint16_t)(g->address + bytes - 1),
                                                      regs[i].owner };
     }
     if (acpi.smi_cmd && acpi.smi_cmd <= 0xffff)

@@ -29,7 +29,9 @@ static struct acpi_gas rd_gas(const uint8_t *p)
 
 static struct acpi_gas io_gas(uint32_t port, uint8_t bytes)
 {
-    struct acpi_gas g = { ACPI_GAS_IO, (uint8_t)(bytes * 8), 0, 0, port };
+    /* bit_width is 8 bits wide: blocks over 31 bytes (GPE blocks can be) saturate at 255 */
+    unsigned bits = bytes * 8u;
+    struct acpi_gas g = { ACPI_GAS_IO, (uint8_t)(bits > 255 ? 255 : bits), 0, 0, port };
     return g;
 }
 
@@ -217,6 +219,11 @@ static int parse_fadt(struct parser *ps, uint64_t phys)
     out->pm1a_cnt = io_gas(rd32(t + 64), t[89]);
     out->pm1b_cnt = io_gas(rd32(t + 68), t[89]);
     out->pm_timer = io_gas(rd32(t + 76), t[91]);
+    out->pm1a_evt = io_gas(rd32(t + 56), t[88]);
+    out->pm1b_evt = io_gas(rd32(t + 60), t[88]);
+    out->pm2_cnt = io_gas(rd32(t + 72), t[90]);
+    out->gpe0 = io_gas(rd32(t + 80), t[92]);
+    out->gpe1 = io_gas(rd32(t + 84), t[93]);
     out->iapc_boot_arch = rd16(t + 109);
     out->fadt_flags = rd32(t + 112);
     out->dsdt_phys = rd32(t + 40);
@@ -232,12 +239,22 @@ static int parse_fadt(struct parser *ps, uint64_t phys)
     }
     if (len >= 148 && rd64(t + 140))
         out->dsdt_phys = rd64(t + 140);
+    if (len >= 160 && rd64(t + 152))
+        out->pm1a_evt = rd_gas(t + 148);
+    if (len >= 172 && rd64(t + 164))
+        out->pm1b_evt = rd_gas(t + 160);
     if (len >= 184 && rd64(t + 176))
         out->pm1a_cnt = rd_gas(t + 172);
     if (len >= 196 && rd64(t + 188))
         out->pm1b_cnt = rd_gas(t + 184);
+    if (len >= 208 && rd64(t + 200))
+        out->pm2_cnt = rd_gas(t + 196);
     if (len >= 220 && rd64(t + 212))
         out->pm_timer = rd_gas(t + 208);
+    if (len >= 232 && rd64(t + 224))
+        out->gpe0 = rd_gas(t + 220);
+    if (len >= 244 && rd64(t + 236))
+        out->gpe1 = rd_gas(t + 232);
     if (len >= 256)
         out->sleep_control = rd_gas(t + 244);
     if (len >= 268)

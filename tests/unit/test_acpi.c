@@ -264,6 +264,8 @@ static uint8_t *fadt_new(void)
     wr32(t + 56, 0x600);   /* PM1a_EVT */
     wr32(t + 64, 0x604);   /* PM1a_CNT */
     wr32(t + 76, 0x608);   /* PM_TMR */
+    wr32(t + 80, 0x620);   /* GPE0_BLK */
+    t[92] = 16;            /* GPE0_BLK_LEN */
     t[88] = 4;
     t[89] = 2;             /* PM1_CNT_LEN */
     t[91] = 4;             /* PM_TMR_LEN */
@@ -456,6 +458,14 @@ static void test_synthetic_full(void **state)
     assert_int_equal(info.iapc_boot_arch, 2);
     assert_int_equal(info.pm1a_cnt.address, 0x604);
     assert_int_equal(info.pm1a_cnt.bit_width, 16);
+    assert_int_equal(info.pm1a_evt.address, 0x600);
+    assert_int_equal(info.pm1a_evt.bit_width, 32); /* PM1_EVT_LEN 4 */
+    assert_int_equal(info.pm1b_evt.address, 0);
+    assert_int_equal(info.pm2_cnt.address, 0);
+    assert_int_equal(info.gpe0.space_id, ACPI_GAS_IO);
+    assert_int_equal(info.gpe0.address, 0x620);
+    assert_int_equal(info.gpe0.bit_width, 128); /* GPE0_BLK_LEN 16 */
+    assert_int_equal(info.gpe1.address, 0);
     assert_true(info.reset_supported);
     assert_int_equal(info.reset_reg.space_id, ACPI_GAS_IO);
     assert_int_equal(info.reset_reg.address, 0xcf9);

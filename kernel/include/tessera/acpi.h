@@ -77,6 +77,11 @@ struct acpi_info {
     uint8_t acpi_enable;     /* value to write to smi_cmd to enter ACPI mode */
     struct acpi_gas pm1a_cnt; /* X_ field when present, else the 32-bit I/O port */
     struct acpi_gas pm1b_cnt; /* address 0: none */
+    struct acpi_gas pm1a_evt; /* event blocks, PM2 control, general-purpose events: the rest of */
+    struct acpi_gas pm1b_evt; /* the power-management hardware (no VM may own these ports) */
+    struct acpi_gas pm2_cnt;
+    struct acpi_gas gpe0;
+    struct acpi_gas gpe1;
     struct acpi_gas pm_timer; /* 3.579545 MHz, 24 bits (32 with ACPI_FADT_TMR_VAL_EXT) */
     uint8_t reset_supported;  /* FADT flag set and a reset register present */
     struct acpi_gas reset_reg;
