@@ -21,7 +21,7 @@ expect "$T/files.txt" '^::/tessera/tessera.cfg$' "ESP has tessera/tessera.cfg"
 expect "$T/files.txt" '^::/tessera/cmdline.txt$' "ESP has tessera/cmdline.txt"
 
 status=0
-uefi_boot_qemu_usb "$img" "$log" 120 || status=$?
+UEFI_QEMU_EXTRA="-smp 4" uefi_boot_qemu_usb "$img" "$log" 120 || status=$?
 uefi_clean_log "$log" >"$log.clean"
 expect_status "$status" 33 "QEMU ends through isa-debug-exit with success (0x10)"
 L=$log.clean
@@ -47,7 +47,8 @@ expect_order "$L" '^exiting boot services' '^tessera: ' "loader hands over befor
 # The hypervisor's boot summary (QEMU TCG: one CPU, no VT-x, said clearly).
 expect "$L" '^tessera: boot path=UEFI firmware=UEFI loader="Tessera BOOTX64.EFI"' "boot path line"
 expect "$L" '^tessera: memory:? usable=[0-9]+ MiB in [0-9]+ regions' "memory summary"
-expect "$L" '^tessera: cpus=1\b' "CPU count"
+expect "$L" '^tessera: cpus=4 \(APIC ids: 0,1,2,3\)' "CPU count (-smp 4)"
+expect "$L" '^tessera: cpus online: 4 of 4' "every CPU started after a UEFI boot"
 expect "$L" '^tessera: vmx: not available' "VT-x absence reported"
 expect "$L" '^tessera: end status=ok$' "clean end"
 finish
