@@ -177,6 +177,20 @@ static void put_table(struct mem *m, uint64_t phys, uint8_t *t)
 
 /* ---- captured tables ----------------------------------------------------------------------- */
 
+/* Checks that t is exactly one whole table and hands back a copy of its bytes. */
+static uint8_t *whole_table(const uint8_t *t, size_t got, uint32_t *len)
+{
+    assert_true(got >= 36);
+    assert_int_equal(rd32(t + 4), got);
+    assert_int_equal(checksum_of(t, (uint32_t)got), 0);
+    uint8_t *copy = malloc(got);
+    assert_non_null(copy);
+    memcpy(copy, t, got);
+    *len = (uint32_t)got;
+    return copy;
+}
+
+/* A captured table kept as text (tests/unit/data/NAME.hex: hex bytes, '#' comment lines). */
 static uint8_t *load_capture(const char *name, uint32_t *len)
 {
     char path[4096], exe[4096];
@@ -184,28 +198,49 @@ static uint8_t *load_capture(const char *name, uint32_t *len)
     ssize_t n;
 
     /* from the repository root (how make runs us), else relative to this binary in build/unit */
-    snprintf(path, sizeof(path), "tests/unit/data/%s", name);
-    f = fopen(path, "rb");
+    snprintf(path, sizeof(path), "tests/unit/data/%s.hex", name);
+    f = fopen(path, "r");
     if (!f && (n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
         exe[n] = 0;
-        snprintf(path, sizeof(path), "%s/../../tests/unit/data/%s", dirname(exe), name);
-        f = fopen(path, "rb");
+        snprintf(path, sizeof(path), "%s/../../tests/unit/data/%s.hex", dirname(exe), name);
+        f = fopen(path, "r");
     }
     if (!f)
         fail_msg("cannot open captured table %s", name);
-    uint8_t *buf = malloc(1 << 20);
-    assert_non_null(buf);
-    size_t got = fread(buf, 1, 1 << 20, f);
+    static uint8_t buf[1 << 16];
+    size_t got = 0;
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        if (line[0] == '#')
+            continue;
+        char *p = line, *end;
+        for (unsigned long b; (b = strtoul(p, &end, 16)), end != p; p = end) {
+            assert_true(b <= 0xff && got < sizeof(buf));
+            buf[got++] = (uint8_t)b;
+        }
+    }
     fclose(f);
-    assert_true(got >= 36);
-    assert_int_equal(rd32(buf + 4), got); /* the file is exactly one table */
-    assert_int_equal(checksum_of(buf, (uint32_t)got), 0);
-    uint8_t *t = malloc(got);
-    assert_non_null(t);
-    memcpy(t, buf, got);
-    free(buf);
-    *len = (uint32_t)got;
-    return t;
+    return whole_table(buf, got, len);
+}
+
+/* The DSDT the Bochs test platform really uses, read from the installed Bochs BIOS image (Debian
+ * package bochsbios): the first "DSDT" header there whose length and checksum hold. */
+static uint8_t *load_bochs_dsdt(uint32_t *len)
+{
+    FILE *f = fopen("/usr/share/bochs/BIOS-bochs-latest", "rb");
+    if (!f)
+        fail_msg("cannot open /usr/share/bochs/BIOS-bochs-latest (package bochsbios)");
+    static uint8_t rom[1 << 20];
+    size_t size = fread(rom, 1, sizeof(rom), f);
+    fclose(f);
+    for (size_t i = 0; i + 36 <= size; i++) {
+        uint32_t l = rd32(rom + i + 4);
+        if (memcmp(rom + i, "DSDT", 4) == 0 && l >= 36 && l <= size - i &&
+            checksum_of(rom + i, l) == 0)
+            return whole_table(rom + i, l, len);
+    }
+    fail_msg("no valid DSDT in the Bochs BIOS image");
+    return NULL;
 }
 
 static void put_capture(struct mem *m, uint64_t phys, const char *name)
@@ -335,10 +370,10 @@ static void check_firecracker(int xsdt)
     const uint64_t e[] = { 0x80000, 0x81000, 0x82000 };
 
     assert_non_null(m);
-    put_capture(m, 0x80000, "fc-FACP.bin");
-    put_capture(m, 0x81000, "fc-APIC.bin");
-    put_capture(m, 0x82000, "fc-MCFG.bin");
-    put_capture(m, 0x9fd44, "fc-DSDT.bin");
+    put_capture(m, 0x80000, "fc-FACP");
+    put_capture(m, 0x81000, "fc-APIC");
+    put_capture(m, 0x82000, "fc-MCFG");
+    put_capture(m, 0x9fd44, "fc-DSDT");
     put_root(m, 0x83000, xsdt, e, 3);
     put_rsdp(m, RSDP_AT, xsdt ? 2 : 0, xsdt ? 0 : 0x83000, xsdt ? 0x83000 : 0);
 
@@ -412,7 +447,9 @@ static void test_captured_bochs_dsdt_s5(void **state)
     f[91] = 4;
     table_fix(f);
     put_table(m, FADT_AT, f);
-    put_capture(m, DSDT_AT, "bochs-DSDT.bin");
+    uint32_t dsdt_len;
+    uint8_t *dsdt = load_bochs_dsdt(&dsdt_len);
+    mem_put(m, DSDT_AT, dsdt, dsdt_len);
 
     assert_int_equal(parse(m, &info), 0);
     assert_string_equal(info.warning, "");
@@ -854,7 +891,7 @@ static void test_unmappable_listed_table_is_skipped(void **state)
 
     mem_remove(m, XSDT_AT);
     put_root(m, XSDT_AT, 1, x, 5);
-    put_capture(m, OTHER_AT, "fc-MCFG.bin"); /* a table we do not use */
+    put_capture(m, OTHER_AT, "fc-MCFG"); /* a table we do not use */
     assert_int_equal(parse(m, &info), 0);
     assert_contains(info.warning, "XSDT: cannot map the table at 0xdead0000");
     assert_false(info.has_hpet);
