@@ -78,6 +78,10 @@ int vmx_probe(void)
     if (c->proc2_allowed1 & (PROC2_EPT | PROC2_VPID))
         c->ept_vpid = rdmsr(MSR_VMX_EPT_VPID_CAP);
     c->preemption_rate = rdmsr(MSR_VMX_MISC) & 0x1f;
+    c->cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
+    c->cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
+    c->cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
+    c->cr4_fixed1 = rdmsr(MSR_VMX_CR4_FIXED1);
 
     if ((c->feature_control & FEATURE_CONTROL_LOCK) &&
         !(c->feature_control & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
@@ -191,10 +195,10 @@ int vmx_cpu_enable(char *why, size_t why_len)
     }
     /* CR0/CR4 must respect the VMX fixed bits in VMX operation (SDM 24.8, A.7, A.8). */
     uint64_t cr0 = read_cr0();
-    cr0 = (cr0 | rdmsr(MSR_VMX_CR0_FIXED0)) & rdmsr(MSR_VMX_CR0_FIXED1);
+    cr0 = (cr0 | c->cr0_fixed0) & c->cr0_fixed1;
     write_cr0(cr0);
     uint64_t cr4 = read_cr4() | CR4_VMXE;
-    cr4 = (cr4 | rdmsr(MSR_VMX_CR4_FIXED0)) & rdmsr(MSR_VMX_CR4_FIXED1);
+    cr4 = (cr4 | c->cr4_fixed0) & c->cr4_fixed1;
     write_cr4(cr4);
 
     uint64_t region;

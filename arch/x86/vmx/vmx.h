@@ -72,6 +72,7 @@ struct vmx_caps {
     uint32_t revision;
     uint64_t ept_vpid;
     unsigned preemption_rate; /* timer counts down every 2^rate TSC ticks */
+    uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1; /* SDM A.7, A.8 */
     uint32_t pin_allowed0, pin_allowed1;
     uint32_t proc_allowed0, proc_allowed1;
     uint32_t proc2_allowed1;

@@ -309,7 +309,7 @@ static void host_state_write(void)
  * guest, CR0.PE and CR0.PG are the guest's own (SDM 26.3.1.1). */
 static uint64_t cr0_fixed0(void)
 {
-    return rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
+    return vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);
 }
 
 /* CD and NW too: VM entries and exits leave them as they are (SDM 26.3.2.1, 28.5.1), so a guest
@@ -317,7 +317,7 @@ static uint64_t cr0_fixed0(void)
  * sees its own values in the shadow; the CPU keeps caching on (EPT makes RAM write-back). */
 static uint64_t cr0_host_owned(void)
 {
-    return cr0_fixed0() | ~rdmsr(MSR_VMX_CR0_FIXED1) | CR0_CD | CR0_NW;
+    return cr0_fixed0() | ~vmx_caps.cr0_fixed1 | CR0_CD | CR0_NW;
 }
 
 /* A change the CPU would have flushed the TLB for happened by emulation: flush this vCPU's
@@ -336,7 +336,7 @@ static void flush_guest_tlb(struct vcpu *v)
 
 static uint64_t cr4_host_owned(void)
 {
-    return rdmsr(MSR_VMX_CR4_FIXED0) | ~rdmsr(MSR_VMX_CR4_FIXED1) | CR4_PKE;
+    return vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1 | CR4_PKE;
 }
 
 static void controls_write(struct vcpu *v)
@@ -464,7 +464,7 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
     x->regs.rsi = s->rsi;
     x->regs.rdi = s->rdi;
 
-    uint64_t cr4_fixed = rdmsr(MSR_VMX_CR4_FIXED0);
+    uint64_t cr4_fixed = vmx_caps.cr4_fixed0;
     uint64_t cr0, cr0_shadow, cr4 = cr4_fixed, cr4_shadow = 0, efer = 0;
     uint32_t entry = vmx_caps.entry & ~ENTRY_IA32E_GUEST;
     uint32_t code_ar, data_ar, seg_limit;
@@ -841,7 +841,7 @@ static bool emulate_cr0_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
         return true;
     }
     uint64_t old = vmcs_readnat(VMCS_GUEST_CR0);
-    uint64_t real = ((value & ~(CR0_CD | CR0_NW)) | cr0_fixed0()) & rdmsr(MSR_VMX_CR0_FIXED1);
+    uint64_t real = ((value & ~(CR0_CD | CR0_NW)) | cr0_fixed0()) & vmx_caps.cr0_fixed1;
     uint64_t efer = vmcs_read64(VMCS_GUEST_EFER);
     uint64_t cr4 = vmcs_readnat(VMCS_GUEST_CR4);
     uint32_t entry = vmcs_read32(VMCS_ENTRY_CONTROLS);
@@ -880,7 +880,7 @@ static bool emulate_cr0_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
  * switched between guests: protection keys are hidden in CPUID). */
 static uint64_t cr4_guest_allowed(void)
 {
-    return rdmsr(MSR_VMX_CR4_FIXED1) & ~(CR4_VMXE | CR4_PKE);
+    return vmx_caps.cr4_fixed1 & ~(CR4_VMXE | CR4_PKE);
 }
 
 static bool emulate_cr4_write(struct vcpu *v, uint64_t value, struct vcpu_exit *exit)
@@ -889,7 +889,7 @@ static bool emulate_cr4_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
         inject_exception(VECTOR_GP, 0); /* reserved for this guest */
         return true;
     }
-    uint64_t real = value | rdmsr(MSR_VMX_CR4_FIXED0);
+    uint64_t real = value | vmx_caps.cr4_fixed0;
     uint64_t old = vmcs_readnat(VMCS_GUEST_CR4);
     enum pdpte_result pdpte = pdptes_for(v, vmcs_readnat(VMCS_GUEST_CR0), real,
                                          vmcs_read64(VMCS_GUEST_EFER),
