@@ -16,7 +16,7 @@
 struct fbcon {
     int text_mode; /* VGA text memory (BOOT_FB_EGA_TEXT): 2 bytes per cell, no pixels */
     uint8_t *base;
-    uint32_t width, height, pitch;
+    uint32_t pitch;
     unsigned cols, rows;
     unsigned x, y; /* cursor cell; x == cols means "wrap before the next character" */
     unsigned scroll_step;
@@ -95,8 +95,6 @@ int fbcon_init(const struct boot_framebuffer *fb)
         !channel_ok(fb->blue_pos, fb->blue_size))
         return -EINVAL;
     con.base = (uint8_t *)(uintptr_t)fb->addr;
-    con.width = fb->width;
-    con.height = fb->height;
     con.pitch = fb->pitch;
     con.cols = fb->width / FONT_CELL_WIDTH;
     con.rows = fb->height / FONT_CELL_HEIGHT;
@@ -105,7 +103,7 @@ int fbcon_init(const struct boot_framebuffer *fb)
     con.bg = pack_colour(fb, 0x00, 0x00, 0x00);
     con.scroll_step = con.rows / 4 ? con.rows / 4 : 1;
     void *dst = con.base;
-    uint64_t dwords = (uint64_t)con.pitch * con.height / 4;
+    uint64_t dwords = (uint64_t)con.pitch * fb->height / 4;
     __asm__ volatile("rep stosl" : "+D"(dst), "+c"(dwords) : "a"(con.bg) : "memory");
     con.ready = 1;
     return 0;

@@ -2,6 +2,7 @@
  * the end of the text, then is accepted or, if any of its lines had an error, dropped. Every error
  * is reported with file, line and reason; the format is described in docs/config.md. */
 #include <stdarg.h>
+#include <tessera/cmdline.h>
 #include <tessera/config.h>
 #include <tessera/errno.h>
 #include <tessera/printf.h>
@@ -98,7 +99,7 @@ static const char *skip_space(const char *p)
     return p;
 }
 
-static bool is_name_char(char c)
+bool config_is_name_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '_' || c == '-';
@@ -141,16 +142,6 @@ static int parse_u64(const char *s, size_t n, uint64_t *value, size_t *used)
     *value = v;
     *used = i;
     return 0;
-}
-
-/* A whole value that must be one number. */
-static int parse_number(const char *s, size_t n, uint64_t *value)
-{
-    size_t used;
-    int err = parse_u64(s, n, value, &used);
-    if (err)
-        return err;
-    return used == n ? 0 : -EINVAL;
 }
 
 bool config_port_reserved(uint16_t first, uint16_t last, const char **owner)
@@ -254,7 +245,7 @@ static void parse_header(struct parse_state *st, const char *p, unsigned line)
         return;
     }
     for (size_t i = 0; i < name_len; i++) {
-        if (!is_name_char(name[i])) {
+        if (!config_is_name_char(name[i])) {
             vm_error(st, line, "bad VM name '%.*s': use only letters, digits, '_' and '-'",
                      (int)(name_len > 40 ? 40 : name_len), name);
             return;
@@ -368,7 +359,7 @@ static void set_ranged(struct parse_state *st, unsigned line, const char *key, u
                        uint64_t min, uint64_t max, const char *v, size_t n)
 {
     uint64_t value;
-    int err = parse_number(v, n, &value);
+    int err = cmdline_parse_u64(v, n, &value); /* one whole number */
     if (err) {
         vm_error(st, line, "bad number '%.*s' for '%s'", (int)(n > 40 ? 40 : n), v, key);
         return;
@@ -477,7 +468,7 @@ static void set_sha256(struct parse_state *st, unsigned line, const char *v, siz
 static void parse_key_value(struct parse_state *st, const char *p, unsigned line)
 {
     const char *key = p;
-    while (*p && (is_name_char(*p)))
+    while (*p && (config_is_name_char(*p)))
         p++;
     size_t key_len = (size_t)(p - key);
     p = skip_space(p);

@@ -176,12 +176,8 @@ static void default_config(const struct boot_info *bi)
         config_default_vm(c);
         str_copy(c->image, m->name, sizeof(c->image));
         unsigned j = 0;
-        for (; m->name[j] && m->name[j] != '.' && j < sizeof(c->name) - 1; j++) {
-            char ch = m->name[j];
-            bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
-            c->name[j] = ok ? ch : '_';
-        }
+        for (; m->name[j] && m->name[j] != '.' && j < sizeof(c->name) - 1; j++)
+            c->name[j] = config_is_name_char(m->name[j]) ? m->name[j] : '_';
         c->name[j] = '\0';
         c->line = 0;
     }

@@ -43,6 +43,12 @@ void vm_output_byte(struct vm *vm, uint8_t byte)
     linebuf_putc(&vm->line, (char)byte, vm_emit_line, vm);
 }
 
+void vm_output(struct vm *vm, const uint8_t *bytes, size_t n)
+{
+    ring_write(&vm->output, bytes, n);
+    linebuf_write(&vm->line, (const char *)bytes, n, vm_emit_line, vm);
+}
+
 static void vuart_out(void *ctx, uint8_t byte)
 {
     vm_output_byte(ctx, byte);
@@ -80,8 +86,9 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
     if (err)
         return err;
     vm->timer_deadline = VM_NO_TIMER;
-    vm->started_at = arch_now();
-    vm->ticks_at_load = vm->sched.ticks_run;
+    /* time_limit counts from the start of each life */
+    uint64_t ticks_per_ms = arch_tsc_hz() / 1000 ? arch_tsc_hz() / 1000 : 1;
+    vm->time_limit_end = arch_now() + vm->cfg.time_limit_ms * ticks_per_ms;
     linebuf_init(&vm->line);
     vuart_init(&vm->uart, vuart_out, vm);
     return vcpu_reset(&vm->vcpu, &state, why, why_len);
@@ -105,26 +112,20 @@ static bool vm_create(struct vm *vm, const struct vm_config *c, const struct boo
                c->cpu >= ARCH_MAX_CPUS ? "beyond the CPUs Tessera supports" : "it did not start");
         return false;
     }
+    /* vm_config_check_files has dropped every VM whose files are missing */
     vm->image_file = find_file(bi, c->image);
-    if (!vm->image_file) {
-        refuse(c, "image '%s' was not found among the loaded files", c->image);
-        return false;
-    }
     for (unsigned i = 0; i < c->module_count; i++) {
         const struct boot_module *m = find_file(bi, c->modules[i]);
-        if (!m) {
-            refuse(c, "module '%s' was not found among the loaded files", c->modules[i]);
-            return false;
-        }
         vm->modules[i].data = phys_to_virt(m->addr);
         vm->modules[i].size = m->size;
         vm->modules[i].name = m->name;
     }
     const void *data = phys_to_virt(vm->image_file->addr);
-    sha256(data, vm->image_file->size, vm->image_sha256);
+    uint8_t digest[32];
+    sha256(data, vm->image_file->size, digest);
     char hex[65];
-    sha256_hex(vm->image_sha256, hex);
-    if (c->has_sha256 && memcmp(c->sha256, vm->image_sha256, 32) != 0) {
+    sha256_hex(digest, hex);
+    if (c->has_sha256 && memcmp(c->sha256, digest, 32) != 0) {
         char want[65];
         sha256_hex(c->sha256, want);
         refuse(c, "image '%s' has SHA-256 %s, the config expects %s", c->image, hex, want);

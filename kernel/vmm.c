@@ -118,9 +118,7 @@ static enum hypercall_result hypercall(struct vm *vm)
         } else if (a1 >= vm->ram_size || a2 > vm->ram_size - a1) {
             ret = -TESSERA_EFAULT; /* checked without overflow: a1 + a2 could wrap */
         } else {
-            const uint8_t *buf = phys_to_virt(vm->ram_host + a1);
-            for (uint64_t i = 0; i < a2; i++)
-                vm_output_byte(vm, buf[i]);
+            vm_output(vm, phys_to_virt(vm->ram_host + a1), a2);
             ret = (int64_t)a2;
         }
         break;
@@ -165,13 +163,12 @@ static uint64_t enforce_time_limits(unsigned cpu)
     if (!cpu_runs[cpu].vm_limited)
         return SCHED_NO_TIMER; /* the common case costs one compare per pick */
     uint64_t now = arch_now(), next = SCHED_NO_TIMER;
-    uint64_t ticks_per_ms = arch_tsc_hz() / 1000 ? arch_tsc_hz() / 1000 : 1;
     for (unsigned i = 0; i < vm_count(); i++) {
         struct vm *vm = vm_get(i);
         uint64_t limit_ms = vm->cfg.time_limit_ms;
         if (vm->cfg.cpu != cpu || !limit_ms || vm->state != VM_RUNNING)
             continue;
-        uint64_t end = vm->started_at + limit_ms * ticks_per_ms;
+        uint64_t end = vm->time_limit_end;
         if (now < end) {
             if (end < next)
                 next = end;
@@ -193,9 +190,9 @@ static void run_slice(struct vm *vm, uint64_t slice)
     struct vcpu *v = &vm->vcpu;
     struct vcpu_exit exit;
     uint64_t start = arch_now(), deadline = start + slice;
-    for (;;) {
-        if (arch_now() >= deadline)
-            break;
+    uint64_t wake = VM_NO_TIMER; /* HLT with an armed timer: block until then */
+    const char *failure = NULL;
+    while (arch_now() < deadline) {
         vcpu_run(v, deadline, &exit);
         if (exit.kind == VCPU_EXIT_IO) {
             if (exit.io.write) {
@@ -208,31 +205,28 @@ static void run_slice(struct vm *vm, uint64_t slice)
             continue;
         }
         if (exit.kind == VCPU_EXIT_HYPERCALL) {
-            enum hypercall_result r = hypercall(vm);
-            if (r == HC_CONTINUE)
+            if (hypercall(vm) == HC_CONTINUE)
                 continue;
             break;
         }
         if (exit.kind == VCPU_EXIT_HLT) {
             /* HLT waits for the armed timer; without one it simply gives up the slice. */
             vcpu_skip_instruction(v);
-            if (vm->timer_deadline != VM_NO_TIMER) {
-                uint64_t wake = vm->timer_deadline;
-                vm->timer_deadline = VM_NO_TIMER;
-                sched_charge(&run_of(vm)->sched, (unsigned)vm->sched_index, arch_now() - start);
-                sched_block(&run_of(vm)->sched, (unsigned)vm->sched_index, wake);
-                return;
-            }
+            wake = vm->timer_deadline;
+            vm->timer_deadline = VM_NO_TIMER;
             break;
         }
-        if (exit.kind == VCPU_EXIT_PREEMPTED)
-            break;
-        /* VCPU_EXIT_FAULT: charge the guest's time, not the time the report takes */
-        sched_charge(&run_of(vm)->sched, (unsigned)vm->sched_index, arch_now() - start);
-        vm_fail(vm, exit.reason);
-        return;
+        if (exit.kind == VCPU_EXIT_FAULT)
+            failure = exit.reason;
+        break; /* the fault, or VCPU_EXIT_PREEMPTED */
     }
-    sched_charge(&run_of(vm)->sched, (unsigned)vm->sched_index, arch_now() - start);
+    /* charge the guest's time before a failure report: not the time the report takes */
+    struct sched_policy *sched = &run_of(vm)->sched;
+    sched_charge(sched, (unsigned)vm->sched_index, arch_now() - start);
+    if (failure)
+        vm_fail(vm, failure);
+    else if (wake != VM_NO_TIMER)
+        sched_block(sched, (unsigned)vm->sched_index, wake);
 }
 
 static void print_shares(unsigned cpu)

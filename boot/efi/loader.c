@@ -24,9 +24,11 @@
 #define READ_CHUNK (1024 * 1024) /* some USB stacks dislike huge single reads */
 #define EXIT_RETRIES 8
 
+/* Pages to hold bytes; at least one, so an empty file still gets its own allocation. */
 static UINT64 pages_for(UINT64 bytes)
 {
-    return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+    UINT64 pages = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+    return pages ? pages : 1;
 }
 
 /* ---- small helpers ------------------------------------------------------------------------- */
@@ -82,10 +84,9 @@ static UINTN ascii_len(const char *s)
 
 static EFI_STATUS allocate_below_4g(UINT64 bytes, EFI_PHYSICAL_ADDRESS *addr)
 {
-    UINT64 pages = pages_for(bytes);
     *addr = BELOW_4G;
     return uefi_call_wrapper(BS->AllocatePages, 4, AllocateMaxAddress, EfiLoaderData,
-                             pages ? pages : 1, addr);
+                             pages_for(bytes), addr);
 }
 
 /* ---- files --------------------------------------------------------------------------------- */
@@ -168,8 +169,7 @@ static EFI_STATUS read_file(EFI_FILE_HANDLE dir, const CHAR16 *name, EFI_PHYSICA
     if (!EFI_ERROR(st)) {
         st = read_exact(fh, (void *)(UINTN)*addr, *size);
         if (EFI_ERROR(st)) {
-            UINT64 pages = pages_for(*size);
-            uefi_call_wrapper(BS->FreePages, 2, *addr, pages ? pages : 1);
+            uefi_call_wrapper(BS->FreePages, 2, *addr, pages_for(*size));
         }
     }
     uefi_call_wrapper(fh->Close, 1, fh);
@@ -502,7 +502,7 @@ static BOOLEAN cmdline_from_file(EFI_FILE_HANDLE dir, struct boot_info *bi)
     if (truncated)
         Print(L"\\tessera\\cmdline.txt: first line longer than %d characters: truncated\n",
               BOOT_CMDLINE_MAX - 1);
-    uefi_call_wrapper(BS->FreePages, 2, addr, pages_for(size) ? pages_for(size) : 1);
+    uefi_call_wrapper(BS->FreePages, 2, addr, pages_for(size));
     return TRUE;
 }
 

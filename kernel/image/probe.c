@@ -250,10 +250,10 @@ static int load_multiboot1_addresses(const uint8_t *d, uint64_t size, uint64_t h
     return check_entry(out, reason, reason_len);
 }
 
-static int probe_multiboot1(const uint8_t *d, uint64_t size, bool is_elf32, struct image_info *out,
-                            char *reason, size_t reason_len)
+/* hdr: find_multiboot1's answer for this image (the caller has it already). */
+static int probe_multiboot1(const uint8_t *d, uint64_t size, int64_t hdr, bool is_elf32,
+                            struct image_info *out, char *reason, size_t reason_len)
 {
-    int64_t hdr = find_multiboot1(d, size);
     if (hdr == -EINVAL)
         return refuse(reason, reason_len, "Multiboot 1 header checksum is wrong");
     if (hdr < 0)
@@ -310,7 +310,7 @@ static int probe_elf(const uint8_t *d, uint64_t size, struct image_info *out, ch
         return refuse(reason, reason_len, "ELF32 machine %u is not i386 (3)", machine);
     if (type != ELF_TYPE_EXEC)
         return refuse(reason, reason_len, "ELF type %u is not an executable (ET_EXEC)", type);
-    return probe_multiboot1(d, size, true, out, reason, reason_len);
+    return probe_multiboot1(d, size, find_multiboot1(d, size), true, out, reason, reason_len);
 }
 
 int image_probe(const void *data, uint64_t size, struct image_info *out, char *reason,
@@ -337,7 +337,7 @@ int image_probe(const void *data, uint64_t size, struct image_info *out, char *r
     /* Not ELF: a Multiboot header with address fields, else a boot sector. */
     int64_t hdr = find_multiboot1(d, size);
     if (hdr >= 0) {
-        int err = probe_multiboot1(d, size, false, out, reason, reason_len);
+        int err = probe_multiboot1(d, size, hdr, false, out, reason, reason_len);
         if (err)
             memset(out, 0, sizeof(*out));
         return err;

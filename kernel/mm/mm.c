@@ -19,9 +19,7 @@ void phys_zero(uint64_t phys, uint64_t size)
 int phys_alloc_zeroed(uint64_t size, uint64_t align, uint64_t *phys)
 {
     size = (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-    spin_lock(&pmm_lock);
-    int err = pmm_alloc(&kernel_pmm, size, align, phys);
-    spin_unlock(&pmm_lock);
+    int err = phys_alloc(size, align, phys);
     if (err)
         return err;
     phys_zero(*phys, size);
@@ -46,6 +44,7 @@ void phys_free(uint64_t phys, uint64_t size)
 
 int phys_alloc(uint64_t size, uint64_t align, uint64_t *phys)
 {
+    size = (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
     spin_lock(&pmm_lock);
     int err = pmm_alloc(&kernel_pmm, size, align, phys);
     spin_unlock(&pmm_lock);

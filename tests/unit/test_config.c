@@ -1,5 +1,5 @@
 /* Config parser: the happy path, the defaults, and every error path (each skips only its VM).
- * UNIT-SOURCES: kernel/config.c kernel/lib/printf.c kernel/lib/string.c */
+ * UNIT-SOURCES: kernel/config.c kernel/lib/cmdline.c kernel/lib/printf.c kernel/lib/string.c */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -65,6 +65,8 @@ int config_parse(const char *text, size_t len, const char *file, struct config *
 
 /* Defaults for a VM: memory 16M, cpu 0, weight 1, on_fail stop, everything else empty. */
 void config_default_vm(struct vm_config *vm);
+/* A character allowed in a VM name: A-Z a-z 0-9 _ - */
+bool config_is_name_char(char c);
 
 /* True when [first, last] touches a port the hypervisor keeps for itself (virtual COM1 UART, debug
  * exit, PCI configuration, the PICs); *owner (if owner is not NULL) then names what uses it. */

@@ -32,7 +32,6 @@ struct vm {
     const struct boot_module *image_file;
     struct image_info image;
     struct image_module modules[CONFIG_MAX_MODULES];
-    uint8_t image_sha256[32];
 
     uint64_t ram_host; /* guest-physical 0 lives here */
     uint64_t ram_size;
@@ -46,8 +45,7 @@ struct vm {
     int sched_index;
     struct sched_entity sched;
     uint64_t timer_deadline; /* armed by SET_TIMER, VM_NO_TIMER when none */
-    uint64_t started_at;
-    uint64_t ticks_at_load; /* sched.ticks_run when this life of the VM began */
+    uint64_t time_limit_end; /* TSC at which this life ends, with a time_limit */
 
     uint32_t state;
     uint32_t exit_status;
@@ -70,8 +68,9 @@ void vm_create_all(const struct config *cfg, const struct boot_info *bi, unsigne
 unsigned vm_count(void);
 struct vm *vm_get(unsigned index);
 
-/* Console output of a VM: one byte through its line buffer to the consoles and its ring. */
+/* Console output of a VM: through its line buffer to the consoles, and into its ring. */
 void vm_output_byte(struct vm *vm, uint8_t byte);
+void vm_output(struct vm *vm, const uint8_t *bytes, size_t n);
 /* Ends a VM: status from its own exit, or a failure (which may restart it, per config). */
 void vm_exit(struct vm *vm, uint32_t status);
 void vm_fail(struct vm *vm, const char *reason);
