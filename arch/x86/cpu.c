@@ -6,7 +6,6 @@
 #include <x86/desc.h>
 
 #define GDT_ENTRIES 5 /* null, code, data, TSS (two slots) */
-#define CR0_NE (1ULL << 5)
 
 struct descriptor_pointer {
     uint16_t limit;

@@ -5,7 +5,6 @@
 #include <x86/io.h>
 #include <x86/lapic.h>
 
-#define APIC_BASE_BSP (1ULL << 8)
 #define APIC_BASE_X2APIC (1ULL << 10)
 #define APIC_BASE_ENABLE (1ULL << 11)
 #define APIC_BASE_ADDR_MASK 0x000ffffffffff000ULL
@@ -17,7 +16,6 @@ static bool apic_x2;
 static bool apic_ok;
 
 bool lapic_present(void) { return apic_ok; }
-bool lapic_is_x2apic(void) { return apic_x2; }
 uint64_t lapic_base(void) { return apic_mmio; }
 
 uint32_t lapic_read(uint32_t reg)
@@ -59,9 +57,16 @@ void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low)
         cpu_relax();
 }
 
+uint64_t lapic_msr_base(void)
+{
+    if (!(cpuid(1, 0).edx & CPUID1_EDX_APIC))
+        return 0; /* no local APIC */
+    return rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_ADDR_MASK;
+}
+
 bool lapic_init(uint64_t mmio_base)
 {
-    if (!(cpuid(1, 0).edx & (1u << 9)))
+    if (!(cpuid(1, 0).edx & CPUID1_EDX_APIC))
         return false;
     uint64_t msr = rdmsr(MSR_IA32_APIC_BASE);
     apic_x2 = (msr & APIC_BASE_X2APIC) != 0;

@@ -5,12 +5,12 @@
  * nothing depends on the firmware's or GRUB's tables once CR3 is loaded. */
 #include <tessera/arch.h>
 #include <tessera/errno.h>
-#include <tessera/pmm.h>
+#include <tessera/mm.h>
 #include <x86/cpu.h>
+#include <x86/lapic.h>
 #include <x86/paging.h>
 
 #define FOUR_GIB 0x100000000ULL
-#define PAGE_SIZE 0x1000ULL
 #define MAX_TABLE_PAGES 8192 /* 32 MiB of tables: more means a nonsense memory map */
 /* PAT entries: 0 WB, 1 WC, 2 UC-, 3 UC, repeated for 4..7 (SDM Vol. 3A 12.12.2). */
 #define PAT_VALUE 0x0007010600070106ULL
@@ -18,11 +18,9 @@
 static struct pmm *paging_pmm;
 static uint64_t pml4_phys;
 static unsigned table_pages;
-static uint64_t mapped_top;
 static uint64_t phys_limit; /* 1 << MAXPHYADDR */
 static int use_1g_pages;
 static int pat_programmed;
-static uint64_t cr3_root; /* what CR3 holds: the PML4, or a PML5 above it */
 
 static uint64_t cache_bits(enum x86_cache c)
 {
@@ -37,13 +35,6 @@ static uint64_t cache_bits(enum x86_cache c)
     }
 }
 
-static void zero_page(uint64_t phys)
-{
-    void *p = (void *)(uintptr_t)phys;
-    uint64_t n = PAGE_SIZE / 8;
-    __asm__ volatile("rep stosq" : "+D"(p), "+c"(n) : "a"(0ULL) : "memory");
-}
-
 static int table_alloc(uint64_t *phys)
 {
     if (table_pages >= MAX_TABLE_PAGES)
@@ -51,12 +42,10 @@ static int table_alloc(uint64_t *phys)
     int rc = pmm_alloc(paging_pmm, PAGE_SIZE, PAGE_SIZE, phys);
     if (rc)
         return rc;
-    /* Before our CR3 is live only the boot map (at least the first 4 GiB) is reachable. */
-    if (pml4_phys == 0 || read_cr3() != pml4_phys) {
-        if (*phys >= FOUR_GIB)
-            return -ENOMEM;
-    }
-    zero_page(*phys);
+    /* Tables are built before our CR3 is live: only the boot map (the first 4 GiB) reaches them */
+    if (*phys >= FOUR_GIB)
+        return -ENOMEM;
+    phys_zero(*phys, PAGE_SIZE);
     table_pages++;
     return 0;
 }
@@ -136,10 +125,7 @@ static int map_range(uint64_t base, uint64_t size, enum x86_cache cache)
         end = phys_limit;
     if (base >= end)
         return 0;
-    int rc = map_level(pml4_phys, 4, base, end, cache_bits(cache));
-    if (rc == 0 && end > mapped_top)
-        mapped_top = end;
-    return rc;
+    return map_level(pml4_phys, 4, base, end, cache_bits(cache));
 }
 
 /* Every CPU must use the same PAT (SDM Vol. 3A 12.12.4): APs call this once started. */
@@ -149,33 +135,12 @@ void x86_pat_init_this_cpu(void)
         wrmsr(MSR_IA32_PAT, PAT_VALUE);
 }
 
-int x86_map_identity(uint64_t base, uint64_t size, enum x86_cache cache)
-{
-    if (!pml4_phys || !paging_pmm)
-        return -EINVAL;
-    int rc = map_range(base, size, cache);
-    write_cr3(read_cr3()); /* no global pages: this flushes every translation */
-    return rc;
-}
-
-static uint64_t lapic_base_phys(void)
-{
-    if (!(cpuid(1, 0).edx & (1u << 9))) /* no local APIC */
-        return 0;
-    return rdmsr(MSR_IA32_APIC_BASE) & PTE_ADDR_MASK;
-}
-
 int arch_paging_init(const struct boot_info *bi, struct pmm *pmm)
 {
     if (!bi || !pmm)
         return -EINVAL;
     paging_pmm = pmm;
-    unsigned maxphys = 36;
-    if (cpuid_max_ext_leaf() >= 0x80000008u)
-        maxphys = cpuid(0x80000008u, 0).eax & 0xff;
-    if (maxphys < 32 || maxphys > 52)
-        maxphys = 36;
-    phys_limit = 1ULL << maxphys;
+    phys_limit = 1ULL << cpu_maxphyaddr();
     use_1g_pages = cpuid_max_ext_leaf() >= 0x80000001u &&
                    (cpuid(0x80000001u, 0).edx & (1u << 26)) != 0;
 
@@ -203,7 +168,7 @@ int arch_paging_init(const struct boot_info *bi, struct pmm *pmm)
     const struct boot_framebuffer *fb = &bi->fb;
     if (rc == 0 && fb->type == BOOT_FB_RGB && fb->addr)
         rc = map_range(fb->addr, (uint64_t)fb->pitch * fb->height, X86_CACHE_WC);
-    uint64_t lapic = lapic_base_phys();
+    uint64_t lapic = lapic_msr_base();
     if (rc == 0 && lapic)
         rc = map_range(lapic, PAGE_SIZE, X86_CACHE_UC);
     if (rc)
@@ -220,16 +185,7 @@ int arch_paging_init(const struct boot_info *bi, struct pmm *pmm)
         *(uint64_t *)(uintptr_t)pml5 = pml4_phys | PTE_PRESENT | PTE_WRITE;
         cr3 = pml5;
     }
-    cr3_root = cr3;
     write_cr3(cr3);
     return 0;
 }
 
-void x86_paging_stats(struct x86_paging_stats *out)
-{
-    out->root = cr3_root;
-    out->table_pages = table_pages;
-    out->mapped_top = mapped_top;
-    out->huge_pages = use_1g_pages;
-    out->wc_framebuffer = pat_programmed;
-}

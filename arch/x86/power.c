@@ -5,6 +5,7 @@
 #include <tessera/arch.h>
 #include <tessera/printf.h>
 #include <x86/io.h>
+#include <x86/timer.h>
 
 #define PM1_SCI_EN (1u << 0)
 #define PM1_SLP_TYP_SHIFT 10
@@ -30,20 +31,6 @@ bool arch_poweroff_exit_qemu(void)
 void arch_end_run(bool ok)
 {
     arch_poweroff(ok, end_exit_qemu, end_acpi);
-}
-
-/* Busy wait. Before the TSC is calibrated, port 0x80 reads (about 1 us each on a PC) pace it. */
-static void delay_us(uint64_t us)
-{
-    uint64_t hz = arch_tsc_hz();
-    if (hz) {
-        uint64_t end = arch_now() + hz / 1000000 * us;
-        while (arch_now() < end)
-            __builtin_ia32_pause();
-    } else {
-        for (uint64_t i = 0; i < us; i++)
-            (void)inb(0x80);
-    }
 }
 
 static unsigned gas_width(const struct acpi_gas *g, unsigned fallback)
@@ -138,7 +125,7 @@ static void acpi_enable_mode(const struct acpi_info *a)
     for (unsigned i = 0; i < 3000; i++) {
         if (gas_read(&a->pm1a_cnt, 16, &v) && (v & PM1_SCI_EN))
             return;
-        delay_us(1000);
+        x86_delay_us(1000);
     }
 }
 
@@ -147,7 +134,7 @@ static void acpi_power_off(const struct acpi_info *a)
     if (a->fadt_flags & ACPI_FADT_HW_REDUCED) {
         if (a->has_s5 && gas_write(&a->sleep_control, 8,
                                    (uint64_t)(a->s5_slp_typ_a & 7) << 2 | SLEEP_CONTROL_SLP_EN))
-            delay_us(100000);
+            x86_delay_us(100000);
         return;
     }
     if (!a->has_s5) {
@@ -171,7 +158,7 @@ static void acpi_power_off(const struct acpi_info *a)
     if (have_b)
         gas_write(&a->pm1b_cnt, 16, vb | PM1_SLP_EN);
     gas_write(&a->pm1a_cnt, 16, v | PM1_SLP_EN);
-    delay_us(100000);
+    x86_delay_us(100000);
 }
 
 static void acpi_reset(const struct acpi_info *a)
@@ -179,7 +166,7 @@ static void acpi_reset(const struct acpi_info *a)
     if (!a->reset_supported)
         return;
     if (gas_write(&a->reset_reg, 8, a->reset_value))
-        delay_us(100000);
+        x86_delay_us(100000);
 }
 
 void arch_poweroff(bool ok, bool exit_qemu, const struct acpi_info *acpi)
@@ -201,9 +188,9 @@ void arch_poweroff(bool ok, bool exit_qemu, const struct acpi_info *acpi)
     }
     uart_drain();
     outb(0xcf9, 0x02); /* PCI reset control: hard reset (bit 1) asserted by the 0->1 of bit 2 */
-    delay_us(10);
+    x86_delay_us(10);
     outb(0xcf9, 0x06);
-    delay_us(100000);
+    x86_delay_us(100000);
     kprintf("tessera: could not power off or reset: halted, the machine can be switched off\n");
     uart_drain();
     arch_halt_forever();

@@ -8,6 +8,7 @@
 #include <x86/cpu.h>
 #include <x86/desc.h>
 #include <x86/lapic.h>
+#include <x86/timer.h>
 #include <x86/paging.h>
 #include <x86/percpu.h>
 
@@ -56,13 +57,6 @@ static void ap_entry(unsigned cpu)
     arch_halt_forever();
 }
 
-static void delay_us(uint64_t us)
-{
-    uint64_t end = arch_now() + arch_tsc_hz() / 1000000 * us;
-    while (arch_now() < end)
-        cpu_relax();
-}
-
 /* A usable page below 1 MiB (the SIPI vector is a page number) that holds none of our files. */
 static uint64_t find_trampoline_page(const struct boot_info *bi)
 {
@@ -99,13 +93,13 @@ static bool start_one(uint32_t apic_id, unsigned index, uint64_t page, struct ap
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     lapic_write(LAPIC_REG_ESR, 0);
     lapic_send_ipi(apic_id, ICR_INIT);
-    delay_us(10000);
+    x86_delay_us(10000);
     for (unsigned attempt = 0; attempt < 2 && !arch_cpu_online(index); attempt++) {
         lapic_send_ipi(apic_id, ICR_STARTUP | (uint32_t)(page >> 12));
-        delay_us(attempt == 0 ? 200 : 100000);
+        x86_delay_us(attempt == 0 ? 200 : 100000);
     }
     for (unsigned i = 0; i < 100 && !arch_cpu_online(index); i++)
-        delay_us(1000);
+        x86_delay_us(1000);
     return arch_cpu_online(index);
 }
 

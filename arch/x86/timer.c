@@ -7,13 +7,13 @@
 #include <tessera/arch.h>
 #include <x86/cpu.h>
 #include <x86/lapic.h>
+#include <x86/io.h>
 #include <x86/timer.h>
 
 #define CALIBRATION_ROUNDS 5
 #define CALIBRATION_MS 10
 
 static uint64_t tsc_hz;
-static uint64_t tsc_cpuid_hz, tsc_pit_hz;
 static const char *tsc_source = "unknown";
 
 /* CPUID 0x15: TSC = crystal * EBX / EAX (SDM Vol. 3B 18.7.3). When ECX (crystal Hz) is 0, the
@@ -70,27 +70,16 @@ void arch_timer_init(const struct acpi_info *acpi)
     const char *source = "unknown";
     uint64_t hz = tsc_hz_from_cpuid(&source);
     uint64_t measured = tsc_hz_from_pit();
-    tsc_cpuid_hz = hz;
-    tsc_pit_hz = measured;
+    uint64_t claimed = hz;
     /* Trust CPUID unless the PIT disagrees by more than 5 %: an emulator may report a model's
      * nominal frequency while its TSC runs at another rate (Bochs: one tick per instruction). */
     if (hz == 0 || (measured && (measured > hz + hz / 20 || measured < hz - hz / 20))) {
         hz = measured;
-        source = !measured ? "unknown" : tsc_cpuid_hz ? "PIT calibration (CPUID disagrees)"
+        source = !measured ? "unknown" : claimed ? "PIT calibration (CPUID disagrees)"
                                                       : "PIT calibration";
     }
     tsc_hz = hz;
     tsc_source = source;
-}
-
-uint64_t x86_tsc_hz_cpuid(void)
-{
-    return tsc_cpuid_hz;
-}
-
-uint64_t x86_tsc_hz_pit(void)
-{
-    return tsc_pit_hz;
 }
 
 uint64_t arch_tsc_hz(void)
@@ -101,4 +90,18 @@ uint64_t arch_tsc_hz(void)
 const char *arch_tsc_source(void)
 {
     return tsc_source;
+}
+
+/* Busy wait. Before the TSC is calibrated, port 0x80 reads (about 1 us each on a PC) pace it. */
+void x86_delay_us(uint64_t us)
+{
+    uint64_t hz = arch_tsc_hz();
+    if (hz) {
+        uint64_t end = arch_now() + hz / 1000000 * us;
+        while (arch_now() < end)
+            __builtin_ia32_pause();
+    } else {
+        for (uint64_t i = 0; i < us; i++)
+            (void)inb(0x80);
+    }
 }

@@ -6,10 +6,10 @@
 #include <tessera/printf.h>
 #include <x86/cpu.h>
 #include <x86/desc.h>
+#include <x86/lapic.h>
 #include <x86/io.h>
 
 #define STACK_TRACE_MAX 16
-#define SPURIOUS_VECTOR 0xff
 
 extern char kernel_stack_bottom[], kernel_stack_top[];
 
@@ -127,7 +127,7 @@ static void dump(const struct x86_trap_frame *f)
 
 void x86_trap_handler(struct x86_trap_frame *f)
 {
-    if (f->vector == SPURIOUS_VECTOR)
+    if (f->vector == LAPIC_SPURIOUS_VECTOR)
         return; /* local APIC spurious interrupt: no EOI, nothing to do (SDM Vol. 3A 11.9) */
     if (__atomic_exchange_n(&trap_active, 1, __ATOMIC_ACQUIRE))
         nested_fault();

@@ -17,13 +17,11 @@ bool vmx_on[X86_MAX_CPUS];
 #define FEATURE_CONTROL_LOCK (1ull << 0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
 
-#define EPT_CAP_EXEC_ONLY (1ull << 0)
 #define EPT_CAP_WALK4 (1ull << 6)
 #define EPT_CAP_WB (1ull << 14)
 #define EPT_CAP_2M (1ull << 16)
 #define EPT_CAP_1G (1ull << 17)
 #define EPT_CAP_INVEPT (1ull << 20)
-#define EPT_CAP_INVEPT_SINGLE (1ull << 25)
 #define EPT_CAP_INVEPT_ALL (1ull << 26)
 #define VPID_CAP_INVVPID (1ull << 32)
 
@@ -51,7 +49,7 @@ static void refuse(const char *what)
         ksnprintf(vmx_refusal, sizeof(vmx_refusal), "this CPU's VT-x lacks %s", what);
 }
 
-int vmx_probe(void)
+static int vmx_probe(void)
 {
     struct vmx_caps *c = &vmx_caps;
     memset(c, 0, sizeof(*c));

@@ -34,8 +34,6 @@
 #define PROC_HLT_EXITING (1u << 7)
 #define PROC_MWAIT_EXITING (1u << 10)
 #define PROC_RDPMC_EXITING (1u << 11)
-#define PROC_CR3_LOAD_EXITING (1u << 15)
-#define PROC_CR3_STORE_EXITING (1u << 16)
 #define PROC_CR8_LOAD_EXITING (1u << 19)
 #define PROC_CR8_STORE_EXITING (1u << 20)
 #define PROC_USE_IO_BITMAPS (1u << 25)
@@ -128,7 +126,6 @@ struct vmx_vcpu {
  * Returns 0 after a VM exit; 1 when the instruction failed (VMfailValid/VMfailInvalid). */
 int vmx_enter(struct vmx_regs *regs, int launched);
 
-int vmx_probe(void);
 int vmx_cpu_enable(char *why, size_t why_len);
 bool vmx_report(void);
 const char *vmx_exit_reason_name(uint32_t reason);

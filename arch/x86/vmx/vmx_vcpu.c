@@ -1,6 +1,7 @@
 /* VMX vCPUs: VMCS set-up, guest start states, and the exits the backend handles itself
  * (CPUID, control registers, MSRs, exceptions). Everything a generic layer must decide (I/O,
  * hypercalls, HLT, time slices, faults) goes back to kernel/ as a struct vcpu_exit. */
+#include <tessera/arch.h>
 #include <tessera/errno.h>
 #include <tessera/hypercall_abi.h>
 #include <tessera/mm.h>
@@ -31,8 +32,6 @@
 #define EXIT_REASON_EXCEPTION_NMI 0
 #define EXIT_REASON_EXTERNAL_INTERRUPT 1
 #define EXIT_REASON_TRIPLE_FAULT 2
-#define EXIT_REASON_INIT 3
-#define EXIT_REASON_SIPI 4
 #define EXIT_REASON_CPUID 10
 #define EXIT_REASON_HLT 12
 #define EXIT_REASON_INVD 13
@@ -45,7 +44,6 @@
 #define EXIT_REASON_MWAIT 36
 #define EXIT_REASON_MONITOR 39
 #define EXIT_REASON_EPT_VIOLATION 48
-#define EXIT_REASON_EPT_MISCONFIG 49
 #define EXIT_REASON_PREEMPTION_TIMER 52
 #define EXIT_REASON_WBINVD 54
 #define EXIT_REASON_ENTRY_FAILURE (1u << 31)
@@ -76,11 +74,6 @@
      (1u << VECTOR_NP) | (1u << VECTOR_SS) | (1u << VECTOR_GP) | (1u << VECTOR_AC))
 #define EXCEPTION_STORM_LIMIT 1000 /* identical guest exceptions in a row */
 
-#define CR0_ET (1ull << 4)
-#define CR0_NW (1ull << 29)
-#define CR0_CD (1ull << 30)
-#define CR0_NE (1ull << 5)
-#define EFER_LMA (1ull << 10)
 #define RFLAGS_RESERVED1 (1ull << 1)
 #define PAT_POWER_ON 0x0007040600070406ull
 
@@ -95,7 +88,6 @@
 #define CPUID1_ECX_AVX (1u << 28)
 #define CPUID1_ECX_F16C (1u << 29)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
-#define CPUID1_EDX_APIC (1u << 9)
 /* AVX2 and AVX-512 (leaf 7): they need XCR0 state we do not give guests. */
 #define CPUID7_EBX_AVX_FAMILY ((1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) | (1u << 26) |   \
                                (1u << 27) | (1u << 28) | (1u << 30) | (1u << 31))
@@ -104,9 +96,6 @@
 #define CPUID7_EDX_HIDDEN_MSRS ((1u << 26) | (1u << 27) | (1u << 28) | (1u << 29) | (1u << 31))
 #define CPUID7_ECX_AVX_FAMILY ((1u << 1) | (1u << 6) | (1u << 11) | (1u << 12) | (1u << 14))
 #define CPUID7_ECX_PKU ((1u << 3) | (1u << 4)) /* PKU, OSPKE: PKRU is not switched */
-#define CR4_PSE (1ull << 4)
-#define CR4_PCIDE (1ull << 17)
-#define CR4_PKE (1ull << 22)
 
 /* Segment access rights in the VMCS format (SDM 25.4.1, table 25-2). */
 #define AR_UNUSABLE (1u << 16)
@@ -117,8 +106,6 @@
 #define AR_CODE_64 0xa09b
 #define AR_TSS_BUSY_32 0x008b /* also the 64-bit busy TSS type */
 
-/* Guest-physical PDPTE fields for PAE paging without long mode (SDM 25.4.2). */
-#define VMCS_GUEST_PDPTE0 ((enum vmcs_field)0x280a)
 
 /* Whose VMCS and MSRs are on each CPU now. */
 static struct vcpu *loaded[X86_MAX_CPUS];
@@ -219,14 +206,6 @@ static bool vcpu_load(struct vcpu *v)
     return true;
 }
 
-static bool vmcs_load_check(struct vcpu *v, char *why, size_t why_len)
-{
-    if (vcpu_load(v))
-        return true;
-    ksnprintf(why, why_len, "VMPTRLD of the new VMCS failed");
-    return false;
-}
-
 /* ---- creation ------------------------------------------------------------------------- */
 
 static int ept_page_alloc(void *ctx, uint64_t *phys)
@@ -262,41 +241,27 @@ static void io_bitmap_allow(uint8_t *bitmaps, uint16_t first, uint16_t last)
         bitmaps[port / 8] &= ~(1u << (port % 8)); /* A and B are adjacent pages */
 }
 
+/* The host state a VM exit loads (SDM 28.5): this CPU's own tables from x86/desc.h. */
 static void host_state_write(void)
 {
-    struct {
-        uint16_t limit;
-        uint64_t base;
-    } __attribute__((packed)) gdtr, idtr;
-    uint16_t tr;
-    __asm__ volatile("sgdt %0" : "=m"(gdtr));
-    __asm__ volatile("sidt %0" : "=m"(idtr));
-    __asm__ volatile("str %0" : "=r"(tr));
-    /* The TSS base is split across the 16-byte system descriptor (SDM Vol. 3A 8.2.3). */
-    const uint8_t *d = (const uint8_t *)(uintptr_t)gdtr.base + (tr & ~7u);
-    uint64_t tss_base = (uint64_t)d[2] | (uint64_t)d[3] << 8 | (uint64_t)d[4] << 16 |
-                        (uint64_t)d[7] << 24 | (uint64_t)d[8] << 32 | (uint64_t)d[9] << 40 |
-                        (uint64_t)d[10] << 48 | (uint64_t)d[11] << 56;
+    unsigned cpu = x86_cpu_index();
     extern char vmx_exit_landing[];
 
     vmcs_writenat(VMCS_HOST_CR0, read_cr0());
     vmcs_writenat(VMCS_HOST_CR3, read_cr3());
     vmcs_writenat(VMCS_HOST_CR4, read_cr4());
-    uint16_t cs, ss;
-    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
-    __asm__ volatile("mov %%ss, %0" : "=r"(ss));
-    vmcs_write16(VMCS_HOST_CS_SEL, cs);
-    vmcs_write16(VMCS_HOST_SS_SEL, ss);
-    vmcs_write16(VMCS_HOST_DS_SEL, ss);
-    vmcs_write16(VMCS_HOST_ES_SEL, ss);
+    vmcs_write16(VMCS_HOST_CS_SEL, GDT_SEL_KERNEL_CODE);
+    vmcs_write16(VMCS_HOST_SS_SEL, GDT_SEL_KERNEL_DATA);
+    vmcs_write16(VMCS_HOST_DS_SEL, GDT_SEL_KERNEL_DATA);
+    vmcs_write16(VMCS_HOST_ES_SEL, GDT_SEL_KERNEL_DATA);
     vmcs_write16(VMCS_HOST_FS_SEL, 0);
     vmcs_write16(VMCS_HOST_GS_SEL, 0);
-    vmcs_write16(VMCS_HOST_TR_SEL, tr); /* must be non-zero (SDM 26.2.3) */
+    vmcs_write16(VMCS_HOST_TR_SEL, GDT_SEL_TSS); /* must be non-zero (SDM 26.2.3) */
     vmcs_writenat(VMCS_HOST_FS_BASE, 0);
     vmcs_writenat(VMCS_HOST_GS_BASE, rdmsr(MSR_IA32_GS_BASE)); /* this CPU's per-CPU block */
-    vmcs_writenat(VMCS_HOST_TR_BASE, tss_base);
-    vmcs_writenat(VMCS_HOST_GDTR_BASE, gdtr.base);
-    vmcs_writenat(VMCS_HOST_IDTR_BASE, idtr.base);
+    vmcs_writenat(VMCS_HOST_TR_BASE, x86_tss_base(cpu));
+    vmcs_writenat(VMCS_HOST_GDTR_BASE, x86_gdt_base(cpu));
+    vmcs_writenat(VMCS_HOST_IDTR_BASE, x86_idt_base());
     vmcs_write32(VMCS_HOST_SYSENTER_CS, 0);
     vmcs_writenat(VMCS_HOST_SYSENTER_ESP, 0);
     vmcs_writenat(VMCS_HOST_SYSENTER_EIP, 0);
@@ -413,10 +378,8 @@ int vmx_vcpu_create(struct vcpu *v, const struct vcpu_memory *mem,
     /* A fresh VMCS: revision id, VMCLEAR (launch state "clear"), then load and fill it. */
     *(uint32_t *)phys_to_virt(x->vmcs_phys) = vmx_caps.revision;
     vmclear(x->vmcs_phys);
-    if (loaded_vcpu)
-        lazy_save(&vmx_of(loaded_vcpu)->lazy);
-    loaded_vcpu = NULL;
-    if (!vmcs_load_check(v, why, why_len)) {
+    if (!vcpu_load(v)) {
+        ksnprintf(why, why_len, "VMPTRLD of the new VMCS failed");
         vmx_vcpu_destroy(v);
         return -EIO;
     }
@@ -614,15 +577,22 @@ void vmx_vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value)
     }
 }
 
-static unsigned vmx_vcpu_mode_bits(struct vcpu *v)
+/* 64-bit code: IA-32e mode (the CPU keeps the entry control equal to EFER.LMA on every exit,
+ * SDM 28.2) and CS.L. Reads the loaded VMCS. */
+static bool guest_64bit(void)
 {
-    vcpu_load(v);
+    return (vmcs_read32(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST) &&
+           (vmcs_read32(VMCS_GUEST_CS_AR) & (1u << 13));
+}
+
+/* Operand width of the guest's current code: 16, 32 or 64. Reads the loaded VMCS. */
+static unsigned guest_mode_bits(void)
+{
     if (!(vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE))
         return 16;
-    uint32_t cs_ar = vmcs_read32(VMCS_GUEST_CS_AR);
-    if ((vmcs_read32(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST) && (cs_ar & (1u << 13)))
+    if (guest_64bit())
         return 64;
-    return (cs_ar & (1u << 14)) ? 32 : 16;
+    return (vmcs_read32(VMCS_GUEST_CS_AR) & (1u << 14)) ? 32 : 16;
 }
 
 static void skip_instruction(struct vmx_vcpu *x)
@@ -639,9 +609,7 @@ static void skip_instruction(struct vmx_vcpu *x)
 void vmx_vcpu_hypercall_args(struct vcpu *v, struct vcpu_hypercall *hc)
 {
     struct vmx_vcpu *x = vmx_of(v);
-    bool wide = (vmcs_read32(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST) &&
-                (vmcs_read32(VMCS_GUEST_CS_AR) & (1u << 13));
-    hc->width_mask = wide ? ~0ull : 0xffffffffull;
+    hc->width_mask = guest_64bit() ? ~0ull : 0xffffffffull;
     hc->nr = x->regs.rax & hc->width_mask;
     hc->arg1 = x->regs.rbx & hc->width_mask;
     hc->arg2 = x->regs.rcx & hc->width_mask;
@@ -768,14 +736,6 @@ static void handle_cpuid(struct vmx_vcpu *x)
 
 /* PAE paging without long mode: the CPU takes PDPTEs from the VMCS, so a CR0/CR3 write we
  * emulate must load them the way the instruction would (SDM 26.3.2.4, 4.4.1). */
-static unsigned cpu_maxphyaddr(void)
-{
-    static unsigned bits;
-    if (!bits)
-        bits = cpuid_max_ext_leaf() >= 0x80000008u ? (cpuid(0x80000008u, 0).eax & 0xff) : 36;
-    return bits;
-}
-
 static int load_pdptes(struct vcpu *v, uint64_t cr3)
 {
     uint64_t gpa = cr3 & 0xffffffe0ull;
@@ -796,17 +756,14 @@ static int load_pdptes(struct vcpu *v, uint64_t cr3)
 
 enum pdpte_result { PDPTE_OK, PDPTE_GP, PDPTE_FAULT };
 
-/* Loads the PDPTEs for cr3 when the new paging state is PAE without long mode, as the
- * instruction being emulated would. PDPTE_GP: a reserved bit is set (the guest gets #GP);
- * PDPTE_FAULT: they lie outside its RAM (exit says why, the VM stops). */
-static enum pdpte_result pdptes_for(struct vcpu *v, uint64_t cr0, uint64_t cr4, uint64_t efer,
-                                    uint64_t cr3, struct vcpu_exit *exit);
-
 static bool pae_without_long_mode(uint64_t cr0, uint64_t cr4, uint64_t efer)
 {
     return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LME);
 }
 
+/* Loads the PDPTEs for cr3 when the new paging state is PAE without long mode, as the
+ * instruction being emulated would. PDPTE_GP: a reserved bit is set (the guest gets #GP);
+ * PDPTE_FAULT: they lie outside its RAM (exit says why, the VM stops). */
 static enum pdpte_result pdptes_for(struct vcpu *v, uint64_t cr0, uint64_t cr4, uint64_t efer,
                                     uint64_t cr3, struct vcpu_exit *exit)
 {
@@ -847,7 +804,7 @@ static bool emulate_cr0_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
     uint32_t entry = vmcs_read32(VMCS_ENTRY_CONTROLS);
     bool paging_changed = (value & CR0_PG) != (old & CR0_PG);
     if (paging_changed && !(value & CR0_PG) &&
-        ((cr4 & CR4_PCIDE) || (vmx_vcpu_mode_bits(v) == 64))) {
+        ((cr4 & CR4_PCIDE) || guest_64bit())) {
         inject_exception(VECTOR_GP, 0); /* paging off from 64-bit code or with PCIDE (SDM MOV CR) */
         return true;
     }
@@ -925,7 +882,7 @@ static bool handle_cr_access(struct vcpu *v, struct vcpu_exit *exit)
     bool ok = true;
     if (type == 0) { /* MOV to CR */
         uint64_t value = gpr_read(x, reg);
-        if (vmx_vcpu_mode_bits(v) != 64)
+        if (!guest_64bit())
             value &= 0xffffffffull;
         if (cr == 0) {
             ok = emulate_cr0_write(v, value, exit);
@@ -980,7 +937,7 @@ static void handle_msr(struct vmx_vcpu *x, bool write)
     } else {
         switch (msr) {
         case MSR_IA32_TSC:
-            __asm__ volatile("rdtsc; shl $32, %%rdx; or %%rdx, %%rax" : "=a"(value) : : "rdx");
+            value = arch_now();
             break;
         case MSR_IA32_FEATURE_CONTROL:
             value = 1; /* locked, VMX off: matches CPUID */
@@ -1089,13 +1046,6 @@ static void describe_ept_violation(struct vmx_vcpu *x, struct vcpu_exit *exit)
               (unsigned long long)gpa);
 }
 
-static inline uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
-}
-
 static void set_preemption_timer(uint64_t ticks)
 {
     uint64_t timer = ticks >> vmx_caps.preemption_rate;
@@ -1111,7 +1061,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
         fault(exit, "VMPTRLD failed");
         return;
     }
-    uint64_t now = rdtsc();
+    uint64_t now = arch_now();
     set_preemption_timer(deadline > now ? deadline - now : 1);
 
     for (;;) {
@@ -1155,12 +1105,10 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
             /* The host runs with every interrupt source masked: whatever arrived was acked on
              * exit; the local APIC gets its EOI and the interrupt is dropped. */
             v->stats[VCPU_STAT_INTR]++;
-            if (vmx_caps.exit & EXIT_ACK_INTERRUPT) {
-                uint32_t intr = vmcs_read32(VMCS_EXIT_INTR_INFO);
-                if ((intr & INTR_INFO_VALID) && (intr & 0xff) != LAPIC_SPURIOUS_VECTOR &&
-                    lapic_present())
-                    lapic_eoi(); /* a spurious interrupt takes no EOI (SDM 11.9) */
-            }
+            uint32_t intr = vmcs_read32(VMCS_EXIT_INTR_INFO); /* valid only if acked */
+            if ((intr & INTR_INFO_VALID) && (intr & 0xff) != LAPIC_SPURIOUS_VECTOR &&
+                lapic_present())
+                lapic_eoi(); /* a spurious interrupt takes no EOI (SDM 11.9) */
             reinject_interrupted_event();
             break;
         case EXIT_REASON_MWAIT:
@@ -1224,7 +1172,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
          * non-root operation and resumes from its saved value (SDM 26.5.1, 27.2), so it measures
          * guest time; the deadline adds the time spent here, so a guest cannot stretch its
          * slice by exiting often. */
-        if (rdtsc() >= deadline) {
+        if (arch_now() >= deadline) {
             v->stats[VCPU_STAT_PREEMPT]++;
             exit->kind = VCPU_EXIT_PREEMPTED;
             return;
@@ -1282,7 +1230,7 @@ void vmx_vcpu_dump(struct vcpu *v, const char *prefix)
     kprintf("%sRIP=%016llx RSP=%016llx RFLAGS=%016llx mode=%u-bit\n", prefix,
             (unsigned long long)vmcs_readnat(VMCS_GUEST_RIP),
             (unsigned long long)vmcs_readnat(VMCS_GUEST_RSP),
-            (unsigned long long)vmcs_readnat(VMCS_GUEST_RFLAGS), vmx_vcpu_mode_bits(v));
+            (unsigned long long)vmcs_readnat(VMCS_GUEST_RFLAGS), guest_mode_bits());
     kprintf("%sRAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n", prefix,
             (unsigned long long)r->rax, (unsigned long long)r->rbx, (unsigned long long)r->rcx,
             (unsigned long long)r->rdx);

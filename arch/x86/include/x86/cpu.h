@@ -13,18 +13,25 @@
 #define MSR_IA32_GS_BASE 0xc0000101
 
 #define CR0_PE (1ULL << 0)
+#define CR0_ET (1ULL << 4)
+#define CR0_NE (1ULL << 5)
 #define CR0_WP (1ULL << 16)
+#define CR0_NW (1ULL << 29)
+#define CR0_CD (1ULL << 30)
 #define CR0_PG (1ULL << 31)
+#define CR4_PSE (1ULL << 4)
 #define CR4_PAE (1ULL << 5)
 #define CR4_PGE (1ULL << 7)
 #define CR4_OSFXSR (1ULL << 9)     /* FXSAVE/FXRSTOR cover the SSE state */
 #define CR4_OSXMMEXCPT (1ULL << 10)
 #define CR4_LA57 (1ULL << 12)
 #define CR4_VMXE (1ULL << 13)
+#define CR4_PCIDE (1ULL << 17)
 #define CR4_OSXSAVE (1ULL << 18)
+#define CR4_PKE (1ULL << 22)
 #define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
 #define EFER_NXE (1ULL << 11)
-#define RFLAGS_IF (1ULL << 9)
 
 struct cpuid_regs {
     uint32_t eax, ebx, ecx, edx;
@@ -40,6 +47,15 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 
 static inline uint32_t cpuid_max_leaf(void) { return cpuid(0, 0).eax; }
 static inline uint32_t cpuid_max_ext_leaf(void) { return cpuid(0x80000000u, 0).eax; }
+
+#define CPUID1_EDX_APIC (1u << 9)
+
+/* Physical-address width (CPUID 0x80000008 EAX[7:0]); 36 when absent or implausible. */
+static inline unsigned cpu_maxphyaddr(void)
+{
+    unsigned bits = cpuid_max_ext_leaf() >= 0x80000008u ? (cpuid(0x80000008u, 0).eax & 0xff) : 36;
+    return bits < 32 || bits > 52 ? 36 : bits;
+}
 
 static inline uint64_t rdmsr(uint32_t msr)
 {
@@ -69,13 +85,6 @@ X86_DEFINE_CR(2)
 X86_DEFINE_CR(3)
 X86_DEFINE_CR(4)
 #undef X86_DEFINE_CR
-
-static inline uint64_t read_rflags(void)
-{
-    uint64_t v;
-    __asm__ volatile("pushfq; popq %0" : "=r"(v));
-    return v;
-}
 
 static inline void cpu_relax(void) { __builtin_ia32_pause(); }
 

@@ -4,12 +4,13 @@
 #define X86_DESC_H
 
 #include <stdint.h>
+#include <tessera/arch.h>
 
 #define GDT_SEL_KERNEL_CODE 0x08 /* 64-bit code, DPL 0 */
 #define GDT_SEL_KERNEL_DATA 0x10 /* flat data, DPL 0 */
 #define GDT_SEL_TSS 0x18         /* 64-bit available TSS (16-byte descriptor) */
 
-#define X86_MAX_CPUS 16
+#define X86_MAX_CPUS ARCH_MAX_CPUS
 #define X86_IST_STACK_SIZE 8192
 
 /* Interrupt-stack-table slots (1-based as in the IDT gate). */

@@ -26,8 +26,9 @@
 /* Enables this CPU's local APIC (software enable, spurious vector 0xff), masks every LVT entry.
  * mmio_base: from the MADT (0 = take it from IA32_APIC_BASE). false when there is no APIC. */
 bool lapic_init(uint64_t mmio_base);
+/* Where this CPU's APIC answers, from IA32_APIC_BASE (0: no local APIC). Works before lapic_init. */
+uint64_t lapic_msr_base(void);
 bool lapic_present(void);
-bool lapic_is_x2apic(void);
 uint64_t lapic_base(void);
 uint32_t lapic_read(uint32_t reg);
 void lapic_write(uint32_t reg, uint32_t v);

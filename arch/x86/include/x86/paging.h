@@ -21,18 +21,6 @@ enum x86_cache {
     X86_CACHE_UC,
 };
 
-/* Identity-maps [base, base + size) with the given memory type into the live tables, splitting
- * large pages where needed (arch_paging_init must have run). 0 or -ENOMEM / -EINVAL. */
-int x86_map_identity(uint64_t base, uint64_t size, enum x86_cache cache);
-
-struct x86_paging_stats {
-    uint64_t root;        /* physical address of the PML4 (CR3) */
-    unsigned table_pages; /* page-table pages taken from the allocator */
-    uint64_t mapped_top;  /* highest mapped address + 1 */
-    int huge_pages;       /* 1 GiB pages used */
-    int wc_framebuffer;   /* the framebuffer is write-combining (else uncached) */
-};
-void x86_paging_stats(struct x86_paging_stats *out);
 
 /* Loads the hypervisor's PAT on this CPU (application processors). */
 void x86_pat_init_this_cpu(void);

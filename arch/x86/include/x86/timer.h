@@ -1,11 +1,10 @@
-/* TSC frequency details behind arch_tsc_hz() (arch/x86/timer.c). */
+/* Time helpers of the x86 layer (arch/x86/timer.c); the TSC rate itself is arch_tsc_hz(). */
 #ifndef X86_TIMER_H
 #define X86_TIMER_H
 
 #include <stdint.h>
 
-/* What CPUID 0x15/0x16 claims (0: not reported) and what PIT channel 2 measured (0: no PIT). */
-uint64_t x86_tsc_hz_cpuid(void);
-uint64_t x86_tsc_hz_pit(void);
+/* Busy-waits us microseconds (TSC once calibrated, port 0x80 reads before). */
+void x86_delay_us(uint64_t us);
 
 #endif
