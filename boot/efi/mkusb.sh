@@ -7,7 +7,8 @@
 #   Every FILE goes to \tessera\ under its base name (config, guest images, guest modules);
 #   a later FILE with the same base name replaces an earlier one.
 #   -c CMDLINE writes \tessera\cmdline.txt holding CMDLINE (the loader's default command line).
-#   A FILE named "-" is ignored, so callers can pass optional files through unchanged.
+#   A FILE (or tessera.elf) named "-" is left out, so callers can pass optional files through
+#   unchanged and tests can build an image without a hypervisor.
 # Layout: partition 1 (type EF00, FAT32) starts at 1 MiB; EFI/BOOT/BOOTX64.EFI,
 # tessera/tessera.elf, tessera/<files>.
 set -eu
@@ -65,7 +66,7 @@ export MTOOLS_SKIP_CHECK=1
 img="$tmp@@$offset"
 mmd -i "$img" ::/EFI ::/EFI/BOOT ::/tessera
 mcopy -i "$img" "$efi" ::/EFI/BOOT/BOOTX64.EFI
-mcopy -i "$img" "$kernel" ::/tessera/tessera.elf
+[ "$kernel" = "-" ] || mcopy -i "$img" "$kernel" ::/tessera/tessera.elf
 for f in "$@"; do
     [ "$f" = "-" ] && continue
     mcopy -o -i "$img" "$f" "::/tessera/$(basename "$f")"

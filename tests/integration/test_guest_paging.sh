@@ -8,7 +8,7 @@ G=$BUILD/guests
 cp "$ROOT/tests/integration/configs/paging.cfg" "$T/tessera.cfg"
 make_iso "$T/paging.iso" "" "$T/tessera.cfg" "$G/mb32.elf" || { fail "cannot build the ISO"; finish; }
 log=$T/serial.log
-run_bochs_iso "$T/paging.iso" "$log" 300 >/dev/null
+run_bochs_iso "$T/paging.iso" "$log" 300
 for vm in pae p32; do
     mode=$([ $vm = pae ] && echo pae || echo 32)
     expect_count "$log" "^\\[$vm\\] mb32: paging=$mode on, cr0=0x80000011, probe=0x600df00d" 1 \

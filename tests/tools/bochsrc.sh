@@ -6,7 +6,7 @@
 # stays in text mode. OVMF reads MSR 0x17 (IA32_PLATFORM_ID), which Bochs does not implement: its
 # runs accept unknown MSRs (BOCHS_IGNORE_BAD_MSRS=0 overrides). Magic breakpoints are off so a
 # guest's `xchg bx,bx` cannot stop the emulator.
-BOCHS_OVMF_CODE=${UEFI_OVMF_CODE_2M:-/usr/share/OVMF/OVMF_CODE.fd}
+BOCHS_OVMF_CODE=${BOCHS_OVMF_CODE:-/usr/share/OVMF/OVMF_CODE.fd}
 
 bochs_config() {
     local file=$1 medium=$2 serial=$3 log=$4 megs=${5:-128} model=${6:-corei7_skylake_x} cpus=${7:-1}

@@ -70,20 +70,17 @@ run_qemu_iso() {
     echo "$st"
 }
 
-# run_bochs_iso ISO LOG SECONDS [CPU MODEL] [MEGS] [CPUS]: Bochs BIOS boot from CD. Bochs cannot
-# report a status of ours: judge by the serial log. Prints the status of the bochs process.
+# run_bochs_iso ISO LOG SECONDS [CPU MODEL] [MEGS] [CPUS]: Bochs BIOS boot from CD, its own log in
+# LOG.bochs. Bochs cannot report a status of ours: judge by the serial log. Notes how long it took.
 run_bochs_iso() {
     local iso=$1 log=$2 secs=$3 model=${4:-corei7_skylake_x} megs=${5:-128} cpus=${6:-1}
-    local dir
+    local dir start=$SECONDS
     dir=$(mktemp -d "$T/bochs.XXXXXX")
-    bochs_config "$dir/bochsrc" "cdrom:$iso" "$log" "$dir/bochs.log" "$megs" "$model" "$cpus"
+    bochs_config "$dir/bochsrc" "cdrom:$iso" "$log" "$log.bochs" "$megs" "$model" "$cpus"
     printf 'c\nr\nquit\n' >"$dir/dbg.rc"
-    local st=0
-    (cd "$dir" && timeout "$secs" bochs -q -f bochsrc -rc dbg.rc </dev/null >"$dir/stdout" 2>&1) || st=$?
-    cp "$dir/bochs.log" "$log.bochs" 2>/dev/null || true
-    echo "$st"
+    (cd "$dir" && timeout "$secs" bochs -q -f bochsrc -rc dbg.rc </dev/null >"$dir/stdout" 2>&1)
+    note "Bochs run ($(basename "$iso"), $cpus CPU) took $((SECONDS - start)) s"
 }
 
 . "$ROOT/tests/tools/bochsrc.sh"
-[ -f "$ROOT/tests/tools/lib_uefi.sh" ] && . "$ROOT/tests/tools/lib_uefi.sh"
-true
+. "$ROOT/tests/tools/lib_uefi.sh"

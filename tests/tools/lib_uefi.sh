@@ -1,5 +1,5 @@
 # UEFI test harness: build ESP/USB images and boot them under QEMU + OVMF or Bochs + OVMF.
-# Sourced (bash). Self-contained: needs only coreutils, the emulators and the image tools.
+# Sourced by lib.sh (uses its ROOT and BUILD, and bochsrc.sh).
 #
 #   uefi_make_image OUT.img [-e BOOTX64.EFI] [-k tessera.elf] [-c CMDLINE] [FILE...]
 #       GPT disk, FAT32 ESP at 1 MiB: EFI/BOOT/BOOTX64.EFI, tessera/tessera.elf, tessera/<FILE>.
@@ -17,15 +17,13 @@
 #   uefi_log_has LOG REGEX   -> 0 when LOG (with CRs and ANSI escapes removed) matches REGEX
 #   uefi_clean_log LOG       -> LOG on stdout without CRs and ANSI escape sequences
 
-UEFI_REPO=${UEFI_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 UEFI_OVMF_CODE_4M=${UEFI_OVMF_CODE_4M:-/usr/share/OVMF/OVMF_CODE_4M.fd}
 UEFI_OVMF_VARS_4M=${UEFI_OVMF_VARS_4M:-/usr/share/OVMF/OVMF_VARS_4M.fd}
-UEFI_OVMF_CODE_2M=${UEFI_OVMF_CODE_2M:-/usr/share/OVMF/OVMF_CODE.fd}
 
 # Parses uefi_make_image's options into _uefi_* variables.
 _uefi_image_args() {
-    _uefi_efi=$UEFI_REPO/build/BOOTX64.EFI
-    _uefi_kernel=$UEFI_REPO/build/tessera.elf
+    _uefi_efi=$BUILD/BOOTX64.EFI
+    _uefi_kernel=$BUILD/tessera.elf
     _uefi_cmdline=
     _uefi_has_cmdline=0
     _uefi_files=()
@@ -43,19 +41,9 @@ uefi_make_image() {
     local out=$1
     shift
     _uefi_image_args "$@"
-    local kernel=$_uefi_kernel
     local args=()
     [ "$_uefi_has_cmdline" = 1 ] && args=(-c "$_uefi_cmdline")
-    if [ "$kernel" = "-" ]; then
-        # mkusb.sh always installs a hypervisor: give it an empty placeholder, then delete it.
-        kernel=$(mktemp)
-        "$UEFI_REPO/boot/efi/mkusb.sh" "$out" "$_uefi_efi" "$kernel" "${args[@]}" \
-            "${_uefi_files[@]}" || { rm -f "$kernel"; return 1; }
-        rm -f "$kernel"
-        MTOOLS_SKIP_CHECK=1 mdel -i "$out@@1048576" ::/tessera/tessera.elf
-        return
-    fi
-    "$UEFI_REPO/boot/efi/mkusb.sh" "$out" "$_uefi_efi" "$kernel" "${args[@]}" "${_uefi_files[@]}"
+    "$ROOT/boot/efi/mkusb.sh" "$out" "$_uefi_efi" "$_uefi_kernel" "${args[@]}" "${_uefi_files[@]}"
 }
 
 uefi_clean_log() {
@@ -123,9 +111,7 @@ uefi_boot_bochs() {
     local img=$1 log=$2 timeout_s=$3 stop=${4:-}
     local dir
     dir=$(mktemp -d) || return 1
-    [ -n "${BOCHS_OVMF_CODE:-}" ] || . "$(dirname "${BASH_SOURCE[0]}")/bochsrc.sh"
-    BOCHS_IGNORE_BAD_MSRS=${UEFI_BOCHS_IGNORE_BAD_MSRS:-1} \
-        bochs_config "$dir/bochsrc" "uefi:$img" "$log" "$log.bochs" 256 || return 1
+    bochs_config "$dir/bochsrc" "uefi:$img" "$log" "$log.bochs" 256 || return 1
     printf 'c\nr\nquit\n' >"$dir/dbg.rc"
     : >"$log"
     _uefi_run_watched "$timeout_s" "$log" "$stop" \
@@ -134,15 +120,4 @@ uefi_boot_bochs() {
     # A killed Bochs leaves its image lock behind; the next run would refuse the image.
     rm -rf "$dir" "$img.lock"
     return "$status"
-}
-
-# uefi_default_files: sets the array UEFI_FILES to what `make usb` ships: the config and every
-# in-tree guest (build/guests/).
-uefi_default_files() {
-    UEFI_FILES=()
-    local f
-    for f in "$BUILD"/guests/*; do
-        [ -f "$f" ] && UEFI_FILES+=("$f")
-    done
-    [ -f "$BUILD/guests/tessera.cfg" ] || UEFI_FILES+=("$ROOT/guests/tessera.cfg")
 }
