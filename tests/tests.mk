@@ -24,7 +24,7 @@ unit: $(UNIT_BINS)
 deps:
 	@tests/tools/deps.sh
 
-check-build: all iso usb $(UNIT_BINS) $(BUILD)/guests/elf64-shim.elf
+check-build: all iso usb $(UNIT_BINS) $(BUILD)/guests/elf64-shim.elf $(EFI_TEST_TARGETS)
 
 test: deps
 	@$(MAKE) --no-print-directory check-build

@@ -12,37 +12,31 @@ $(BUILD)/efi/%.o: boot/efi/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -c $< -o $@
 
-$(BUILD)/efi/BOOTX64.so: $(BUILD)/efi/loader.o
+# One link and conversion for both builds of the loader: efi/ (BOOTX64.EFI) and efi/test/.
+$(BUILD)/efi/BOOTX64.so $(BUILD)/efi/test/BOOTX64.so: %/BOOTX64.so: %/loader.o
 	$(LD) $(EFI_LDFLAGS) $(EFI_LIB)/crt0-efi-x86_64.o $^ -o $@ -L$(EFI_LIB) -lefi -lgnuefi
 
 $(BUILD)/BOOTX64.EFI: $(BUILD)/efi/BOOTX64.so
 	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
 
-# Test-only variant: makes the first ExitBootServices fail on a stale map key (retry path).
+# Test-only variant (built by `make test`): makes the first ExitBootServices fail on a stale map
+# key, so the retry path runs.
 $(BUILD)/efi/test/loader.o: boot/efi/loader.c
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -DLOADER_TEST_STALE_KEY -c $< -o $@
 
-$(BUILD)/efi/test/BOOTX64.so: $(BUILD)/efi/test/loader.o
-	$(LD) $(EFI_LDFLAGS) $(EFI_LIB)/crt0-efi-x86_64.o $^ -o $@ -L$(EFI_LIB) -lefi -lgnuefi
-
 $(BUILD)/efi/BOOTX64-stalekey.EFI: $(BUILD)/efi/test/BOOTX64.so
 	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
 
-EFI_TARGETS += $(BUILD)/BOOTX64.EFI $(BUILD)/efi/BOOTX64-stalekey.EFI
+EFI_TARGETS += $(BUILD)/BOOTX64.EFI
+EFI_TEST_TARGETS := $(BUILD)/efi/BOOTX64-stalekey.EFI
 
 # ---- make usb: GPT disk with an EFI System Partition, ready to dd onto a stick ----------------
-# $(call efi_usb_image,OUT,FILES[,CMDLINE]): boot/efi/mkusb.sh puts FILES into \tessera\ and,
-# with CMDLINE, writes \tessera\cmdline.txt. tests/tools/lib_uefi.sh calls the same script.
-USB_CONFIG := $(wildcard guests/tessera.cfg)
-# guests.mk may already ship a (processed) tessera.cfg: then that one is used.
-USB_FILES = $(if $(filter %/tessera.cfg,$(GUEST_TARGETS)),,$(USB_CONFIG)) $(GUEST_TARGETS)
-efi_usb_image = boot/efi/mkusb.sh $(1) $(BUILD)/BOOTX64.EFI $(BUILD)/tessera.elf \
-	$(if $(3),-c '$(3)') $(2)
-
+# boot/efi/mkusb.sh puts the guests and the config (GUEST_TARGETS) into \tessera\; the tests
+# call the same script through tests/tools/lib_uefi.sh.
 .SECONDEXPANSION:
-$(BUILD)/tessera-usb.img: $(BUILD)/BOOTX64.EFI $(BUILD)/tessera.elf $$(USB_FILES) boot/efi/mkusb.sh
-	$(call efi_usb_image,$@,$(USB_FILES))
+$(BUILD)/tessera-usb.img: $(BUILD)/BOOTX64.EFI $(BUILD)/tessera.elf $$(GUEST_TARGETS) boot/efi/mkusb.sh
+	boot/efi/mkusb.sh $@ $(BUILD)/BOOTX64.EFI $(BUILD)/tessera.elf $(GUEST_TARGETS)
 
 .PHONY: usb
 usb: $(BUILD)/tessera-usb.img

@@ -14,7 +14,9 @@ __asm__(".section .multiboot, \"a\"\n"
         ".long 3\n"
         ".long -(0x1badb002 + 3)\n"
         ".previous\n");
-_Static_assert(MB_FLAGS == 3, "keep the header flags above in step");
+/* top-level asm takes no operands: the literals above must match the header constants */
+_Static_assert(MULTIBOOT_HEADER_MAGIC == 0x1badb002u && MB_FLAGS == 3,
+               "keep the header above in step with multiboot.h");
 
 __asm__(".section .text.entry, \"ax\"\n"
         ".global _start\n"

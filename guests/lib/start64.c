@@ -28,7 +28,7 @@ static uint8_t guest_stack[GUEST_STACK_SIZE] __attribute__((aligned(16), used));
 __asm__(".set guest_stack_top, guest_stack + 16384\n");
 _Static_assert(GUEST_STACK_SIZE == 16384, "keep guest_stack_top in step");
 
-const struct tessera_start_info *guest_start_info;
+static const struct tessera_start_info *guest_start_info;
 uint64_t guest_mem_size;
 
 void guest_start64(const struct tessera_start_info *info);

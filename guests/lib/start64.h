@@ -9,7 +9,6 @@
  * value is written to port 0xf4 as the exit status. */
 int guest_main(const struct tessera_start_info *info);
 
-extern const struct tessera_start_info *guest_start_info;
 extern uint64_t guest_mem_size; /* 0 when unknown */
 
 #endif

@@ -14,32 +14,13 @@
 
 #include <tessera/errno.h>
 #include <tessera/hypercall_abi.h>
+#include <tessera/bytes.h>
 #include <tessera/image.h>
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
-/* ---- little-endian helpers and image builders ------------------------------------------------ */
-
-static void put_le(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static void put16(uint8_t *p, uint16_t v) { put_le(p, v, 2); }
-static void put32(uint8_t *p, uint32_t v) { put_le(p, v, 4); }
-static void put64(uint8_t *p, uint64_t v) { put_le(p, v, 8); }
-static uint32_t get32(const uint8_t *p) { return (uint32_t)get_le(p, 4); }
-static uint64_t get64(const uint8_t *p) { return get_le(p, 8); }
+/* ---- image builders (little-endian stores: tessera/bytes.h) ------------------------------------------------ */
 
 struct seg {
     uint32_t type;
@@ -69,25 +50,25 @@ static size_t make_elf64(uint64_t entry, const struct seg *s, unsigned n)
 {
     memset(img, 0, sizeof(img));
     elf_ident(img, 2);
-    put16(img + 16, 2);  /* ET_EXEC */
-    put16(img + 18, 62); /* x86-64 */
-    put32(img + 20, 1);
-    put64(img + 24, entry);
-    put64(img + 32, 64); /* phoff */
-    put16(img + 52, 64);
-    put16(img + 54, 56);
-    put16(img + 56, (uint16_t)n);
+    wr16(img + 16, 2);  /* ET_EXEC */
+    wr16(img + 18, 62); /* x86-64 */
+    wr32(img + 20, 1);
+    wr64(img + 24, entry);
+    wr64(img + 32, 64); /* phoff */
+    wr16(img + 52, 64);
+    wr16(img + 54, 56);
+    wr16(img + 56, (uint16_t)n);
     size_t size = 64 + 56 * (size_t)n;
     for (unsigned i = 0; i < n; i++) {
         uint8_t *ph = img + 64 + 56 * i;
-        put32(ph, s[i].type);
-        put32(ph + 4, 5);
-        put64(ph + 8, s[i].offset);
-        put64(ph + 16, s[i].paddr); /* vaddr = paddr */
-        put64(ph + 24, s[i].paddr);
-        put64(ph + 32, s[i].filesz);
-        put64(ph + 40, s[i].memsz);
-        put64(ph + 48, 0x1000);
+        wr32(ph, s[i].type);
+        wr32(ph + 4, 5);
+        wr64(ph + 8, s[i].offset);
+        wr64(ph + 16, s[i].paddr); /* vaddr = paddr */
+        wr64(ph + 24, s[i].paddr);
+        wr64(ph + 32, s[i].filesz);
+        wr64(ph + 40, s[i].memsz);
+        wr64(ph + 48, 0x1000);
         if (s[i].offset + s[i].filesz <= IMG_CAP) {
             fill_pattern(img + s[i].offset, s[i].filesz, (uint8_t)(0x40 + i));
             if (s[i].offset + s[i].filesz > size)
@@ -102,23 +83,23 @@ static size_t make_elf32(uint32_t entry, const struct seg *s, unsigned n)
 {
     memset(img, 0, sizeof(img));
     elf_ident(img, 1);
-    put16(img + 16, 2);
-    put16(img + 18, 3);
-    put32(img + 20, 1);
-    put32(img + 24, entry);
-    put32(img + 28, 52);
-    put16(img + 40, 52);
-    put16(img + 42, 32);
-    put16(img + 44, (uint16_t)n);
+    wr16(img + 16, 2);
+    wr16(img + 18, 3);
+    wr32(img + 20, 1);
+    wr32(img + 24, entry);
+    wr32(img + 28, 52);
+    wr16(img + 40, 52);
+    wr16(img + 42, 32);
+    wr16(img + 44, (uint16_t)n);
     size_t size = 52 + 32 * (size_t)n;
     for (unsigned i = 0; i < n; i++) {
         uint8_t *ph = img + 52 + 32 * i;
-        put32(ph, s[i].type);
-        put32(ph + 4, (uint32_t)s[i].offset);
-        put32(ph + 8, (uint32_t)s[i].paddr);
-        put32(ph + 12, (uint32_t)s[i].paddr);
-        put32(ph + 16, (uint32_t)s[i].filesz);
-        put32(ph + 20, (uint32_t)s[i].memsz);
+        wr32(ph, s[i].type);
+        wr32(ph + 4, (uint32_t)s[i].offset);
+        wr32(ph + 8, (uint32_t)s[i].paddr);
+        wr32(ph + 12, (uint32_t)s[i].paddr);
+        wr32(ph + 16, (uint32_t)s[i].filesz);
+        wr32(ph + 20, (uint32_t)s[i].memsz);
         if (s[i].offset + s[i].filesz <= IMG_CAP) {
             fill_pattern(img + s[i].offset, s[i].filesz, (uint8_t)(0x60 + i));
             if (s[i].offset + s[i].filesz > size)
@@ -131,12 +112,12 @@ static size_t make_elf32(uint32_t entry, const struct seg *s, unsigned n)
 /* Multiboot 1 header at off; with addresses, the five a.out-kludge fields follow. */
 static void put_mb1(size_t off, uint32_t flags, const uint32_t *addresses)
 {
-    put32(img + off, 0x1BADB002);
-    put32(img + off + 4, flags);
-    put32(img + off + 8, (uint32_t)(0u - 0x1BADB002u - flags));
+    wr32(img + off, 0x1BADB002);
+    wr32(img + off + 4, flags);
+    wr32(img + off + 8, (uint32_t)(0u - 0x1BADB002u - flags));
     if (addresses)
         for (int i = 0; i < 5; i++)
-            put32(img + off + 12 + 4 * i, addresses[i]);
+            wr32(img + off + 12 + 4 * i, addresses[i]);
 }
 
 static char reason[256];
@@ -179,9 +160,9 @@ static void expect_load_refused(int expected, size_t size, uint8_t *ram, uint64_
 
 static void check_gdt(const uint8_t *ram, uint64_t code)
 {
-    assert_int_equal(get64(ram + 0x7000), 0);
-    assert_int_equal(get64(ram + 0x7008), code);
-    assert_int_equal(get64(ram + 0x7010), 0x00cf92000000ffffULL);
+    assert_int_equal(rd64(ram + 0x7000), 0);
+    assert_int_equal(rd64(ram + 0x7008), code);
+    assert_int_equal(rd64(ram + 0x7010), 0x00cf92000000ffffULL);
 }
 
 /* ---- ELF64 ----------------------------------------------------------------------------------- */
@@ -230,34 +211,34 @@ static void test_elf64_load(void **state)
     assert_memory_equal(ram + 0x205000, mod2, 3);
 
     /* Page tables: 16 MiB = 8 large pages. */
-    assert_int_equal(get64(ram + 0x1000), 0x2003);
-    assert_int_equal(get64(ram + 0x1008), 0);
-    assert_int_equal(get64(ram + 0x2000), 0x3003);
-    assert_int_equal(get64(ram + 0x2008), 0);
+    assert_int_equal(rd64(ram + 0x1000), 0x2003);
+    assert_int_equal(rd64(ram + 0x1008), 0);
+    assert_int_equal(rd64(ram + 0x2000), 0x3003);
+    assert_int_equal(rd64(ram + 0x2008), 0);
     for (uint64_t i = 0; i < 8; i++)
-        assert_int_equal(get64(ram + 0x3000 + 8 * i), i * 0x200000 | 0x83);
-    assert_int_equal(get64(ram + 0x3000 + 8 * 8), 0);
-    assert_int_equal(get64(ram + 0x4000), 0);
+        assert_int_equal(rd64(ram + 0x3000 + 8 * i), i * 0x200000 | 0x83);
+    assert_int_equal(rd64(ram + 0x3000 + 8 * 8), 0);
+    assert_int_equal(rd64(ram + 0x4000), 0);
 
     check_gdt(ram, 0x00af9a000000ffffULL);
 
     /* Start info. */
     const uint8_t *si = ram + 0x8000;
-    assert_int_equal(get32(si + offsetof(struct tessera_start_info, magic)), TESSERA_START_MAGIC);
-    assert_int_equal(get32(si + offsetof(struct tessera_start_info, version)), 1);
-    assert_int_equal(get64(si + offsetof(struct tessera_start_info, mem_size)), ram_size);
-    uint64_t cmd = get64(si + offsetof(struct tessera_start_info, cmdline));
+    assert_int_equal(rd32(si + offsetof(struct tessera_start_info, magic)), TESSERA_START_MAGIC);
+    assert_int_equal(rd32(si + offsetof(struct tessera_start_info, version)), 1);
+    assert_int_equal(rd64(si + offsetof(struct tessera_start_info, mem_size)), ram_size);
+    uint64_t cmd = rd64(si + offsetof(struct tessera_start_info, cmdline));
     assert_true(cmd >= 0x8000 && cmd < 0xa000);
     assert_string_equal((const char *)ram + cmd, "hello world");
-    assert_int_equal(get32(si + offsetof(struct tessera_start_info, module_count)), 2);
-    uint64_t mt = get64(si + offsetof(struct tessera_start_info, modules));
+    assert_int_equal(rd32(si + offsetof(struct tessera_start_info, module_count)), 2);
+    uint64_t mt = rd64(si + offsetof(struct tessera_start_info, modules));
     assert_true(mt > 0x8000 && mt + 2 * sizeof(struct tessera_start_module) <= 0xa000);
     const uint8_t *m0 = ram + mt, *m1 = ram + mt + sizeof(struct tessera_start_module);
-    assert_int_equal(get64(m0 + offsetof(struct tessera_start_module, addr)), 0x203000);
-    assert_int_equal(get64(m0 + offsetof(struct tessera_start_module, size)), 5000);
+    assert_int_equal(rd64(m0 + offsetof(struct tessera_start_module, addr)), 0x203000);
+    assert_int_equal(rd64(m0 + offsetof(struct tessera_start_module, size)), 5000);
     assert_string_equal((const char *)m0 + offsetof(struct tessera_start_module, name), "mod1.bin");
-    assert_int_equal(get64(m1 + offsetof(struct tessera_start_module, addr)), 0x205000);
-    assert_int_equal(get64(m1 + offsetof(struct tessera_start_module, size)), 3);
+    assert_int_equal(rd64(m1 + offsetof(struct tessera_start_module, addr)), 0x205000);
+    assert_int_equal(rd64(m1 + offsetof(struct tessera_start_module, size)), 3);
     assert_string_equal((const char *)m1 + offsetof(struct tessera_start_module, name), "m2");
 
     /* Boot state per the conventions. */
@@ -285,16 +266,16 @@ static void test_elf64_no_cmdline_no_modules(void **state)
     uint8_t *ram = calloc(1, ram_size);
     assert_non_null(ram);
     assert_int_equal(load(size, ram, ram_size, NULL, NULL, 0), 0);
-    assert_int_equal(get64(ram + 0x8000 + offsetof(struct tessera_start_info, cmdline)), 0);
-    assert_int_equal(get32(ram + 0x8000 + offsetof(struct tessera_start_info, module_count)), 0);
-    assert_int_equal(get64(ram + 0x8000 + offsetof(struct tessera_start_info, modules)), 0);
-    assert_int_equal(get64(ram + 0x8000 + offsetof(struct tessera_start_info, mem_size)), ram_size);
-    assert_int_equal(get64(ram + 0x3000), 0x83);
-    assert_int_equal(get64(ram + 0x3008), 0x200083);
-    assert_int_equal(get64(ram + 0x3010), 0);
+    assert_int_equal(rd64(ram + 0x8000 + offsetof(struct tessera_start_info, cmdline)), 0);
+    assert_int_equal(rd32(ram + 0x8000 + offsetof(struct tessera_start_info, module_count)), 0);
+    assert_int_equal(rd64(ram + 0x8000 + offsetof(struct tessera_start_info, modules)), 0);
+    assert_int_equal(rd64(ram + 0x8000 + offsetof(struct tessera_start_info, mem_size)), ram_size);
+    assert_int_equal(rd64(ram + 0x3000), 0x83);
+    assert_int_equal(rd64(ram + 0x3008), 0x200083);
+    assert_int_equal(rd64(ram + 0x3010), 0);
     /* An empty command line is no command line. */
     assert_int_equal(load(size, ram, ram_size, "", NULL, 0), 0);
-    assert_int_equal(get64(ram + 0x8000 + offsetof(struct tessera_start_info, cmdline)), 0);
+    assert_int_equal(rd64(ram + 0x8000 + offsetof(struct tessera_start_info, cmdline)), 0);
     free(ram);
 }
 
@@ -311,12 +292,12 @@ static void test_elf64_page_tables_4g(void **state)
     assert_int_equal(probe(size), 0);
     assert_int_equal(load(size, ram, ram_size, NULL, NULL, 0), 0);
     for (uint64_t i = 0; i < 4; i++)
-        assert_int_equal(get64(ram + 0x2000 + 8 * i), (0x3000 + i * 0x1000) | 3);
-    assert_int_equal(get64(ram + 0x2000 + 8 * 4), 0);
+        assert_int_equal(rd64(ram + 0x2000 + 8 * i), (0x3000 + i * 0x1000) | 3);
+    assert_int_equal(rd64(ram + 0x2000 + 8 * 4), 0);
     for (uint64_t i = 0; i < 2048; i++)
-        assert_int_equal(get64(ram + 0x3000 + 8 * i), i * 0x200000 | 0x83);
-    assert_int_equal(get64(ram + 0x7000), 0); /* the GDT right after the last PD */
-    assert_int_equal(get64(ram + 0x7008), 0x00af9a000000ffffULL);
+        assert_int_equal(rd64(ram + 0x3000 + 8 * i), i * 0x200000 | 0x83);
+    assert_int_equal(rd64(ram + 0x7000), 0); /* the GDT right after the last PD */
+    assert_int_equal(rd64(ram + 0x7008), 0x00af9a000000ffffULL);
     munmap(ram, ram_size);
 }
 
@@ -326,29 +307,29 @@ static void check_mb1_info(const uint8_t *ram, uint64_t ram_size, const char *cm
                            unsigned mods)
 {
     const uint8_t *mi = ram + 0x8000;
-    assert_int_equal(get32(mi + 0), 0x24d); /* mem, cmdline, mods, mmap, loader name */
-    assert_int_equal(get32(mi + 4), 640);
-    assert_int_equal(get32(mi + 8), (ram_size - MiB) / 1024);
-    uint32_t cmd = get32(mi + 16);
+    assert_int_equal(rd32(mi + 0), 0x24d); /* mem, cmdline, mods, mmap, loader name */
+    assert_int_equal(rd32(mi + 4), 640);
+    assert_int_equal(rd32(mi + 8), (ram_size - MiB) / 1024);
+    uint32_t cmd = rd32(mi + 16);
     assert_true(cmd > 0x8000 && cmd < 0xa000);
     assert_string_equal((const char *)ram + cmd, cmdline);
-    assert_int_equal(get32(mi + 20), mods);
-    uint32_t name = get32(mi + 64);
+    assert_int_equal(rd32(mi + 20), mods);
+    uint32_t name = rd32(mi + 64);
     assert_true(name > 0x8000 && name < 0xa000);
     assert_string_equal((const char *)ram + name, "Tessera");
 
     /* Memory map: three entries with their size fields. */
-    assert_int_equal(get32(mi + 44), 72);
-    uint32_t mm = get32(mi + 48);
+    assert_int_equal(rd32(mi + 44), 72);
+    uint32_t mm = rd32(mi + 48);
     assert_true(mm > 0x8000 && mm + 72 <= 0xa000);
     const uint64_t expect[3][3] = {{0, 0xa0000, 1}, {0xa0000, 0x60000, 2},
                                    {0x100000, ram_size - MiB, 1}};
     for (int i = 0; i < 3; i++) {
         const uint8_t *e = ram + mm + 24 * i;
-        assert_int_equal(get32(e), 20);
-        assert_int_equal(get64(e + 4), expect[i][0]);
-        assert_int_equal(get64(e + 12), expect[i][1]);
-        assert_int_equal(get32(e + 20), expect[i][2]);
+        assert_int_equal(rd32(e), 20);
+        assert_int_equal(rd64(e + 4), expect[i][0]);
+        assert_int_equal(rd64(e + 12), expect[i][1]);
+        assert_int_equal(rd32(e + 20), expect[i][2]);
     }
 }
 
@@ -399,24 +380,24 @@ static void test_multiboot_elf_load(void **state)
     assert_int_equal(load(size, ram, ram_size, "mb args", mods, 2), 0);
 
     assert_memory_equal(ram + 0x100000, img + 0x1000, 0x200);
-    assert_int_equal(get32(ram + 0x100000), 0x1BADB002);
+    assert_int_equal(rd32(ram + 0x100000), 0x1BADB002);
     assert_memory_equal(ram + 0x101000, img + 0x1200, 0x100);
     assert_memory_equal(ram + 0x102000, mod, sizeof(mod));
 
     check_mb1_info(ram, ram_size, "mb args", 2);
-    uint32_t mt = get32(ram + 0x8000 + 24);
+    uint32_t mt = rd32(ram + 0x8000 + 24);
     assert_true(mt > 0x8000 && mt + 32 <= 0xa000);
-    assert_int_equal(get32(ram + mt), 0x102000);
-    assert_int_equal(get32(ram + mt + 4), 0x102000 + 100);
-    assert_string_equal((const char *)ram + get32(ram + mt + 8), "initrd");
-    assert_int_equal(get32(ram + mt + 16), 0x103000);
-    assert_int_equal(get32(ram + mt + 20), 0x103000);
-    assert_string_equal((const char *)ram + get32(ram + mt + 24), "empty");
+    assert_int_equal(rd32(ram + mt), 0x102000);
+    assert_int_equal(rd32(ram + mt + 4), 0x102000 + 100);
+    assert_string_equal((const char *)ram + rd32(ram + mt + 8), "initrd");
+    assert_int_equal(rd32(ram + mt + 16), 0x103000);
+    assert_int_equal(rd32(ram + mt + 20), 0x103000);
+    assert_string_equal((const char *)ram + rd32(ram + mt + 24), "empty");
 
     check_gdt(ram, 0x00cf9a000000ffffULL);
     check_mb1_state(0x10000c);
     /* No page tables for a 32-bit guest. */
-    assert_int_equal(get64(ram + 0x1000), 0);
+    assert_int_equal(rd64(ram + 0x1000), 0);
 
     /* Without a command line: an empty string, flag still set. */
     memset(ram, 0, ram_size);
@@ -525,9 +506,9 @@ static void test_bootsector_load(void **state)
     assert_int_equal(boot.gdt_limit, 0);
     assert_int_equal(boot.cr3, 0);
     /* Nothing else written: no GDT, no info block, no page tables. */
-    assert_int_equal(get64(ram + 0x7000), 0);
-    assert_int_equal(get64(ram + 0x1000), 0);
-    assert_int_equal(get64(ram + 0x8000 + 0x1000), 0);
+    assert_int_equal(rd64(ram + 0x7000), 0);
+    assert_int_equal(rd64(ram + 0x1000), 0);
+    assert_int_equal(rd64(ram + 0x8000 + 0x1000), 0);
 
     /* 64 KiB is the largest; an empty command line is accepted. */
     size = make_bootsector(0x10000);
@@ -579,22 +560,22 @@ static void test_probe_elf_header_errors(void **state)
     img[6] = 0;
     expect_probe_refused(size, "bad ELF version 0");
     img[6] = 1;
-    put16(img + 18, 3);
+    wr16(img + 18, 3);
     expect_probe_refused(size, "ELF64 machine 3 is not x86-64");
-    put16(img + 18, 62);
-    put16(img + 16, 3); /* ET_DYN */
+    wr16(img + 18, 62);
+    wr16(img + 16, 3); /* ET_DYN */
     expect_probe_refused(size, "ELF type 3 is not an executable");
-    put16(img + 16, 2);
+    wr16(img + 16, 2);
     assert_int_equal(probe(size), 0);
 
     size = make_mb1_elf(3);
     expect_probe_refused(50, "truncated ELF32 header (50 bytes, need 52)");
-    put16(img + 18, 62);
+    wr16(img + 18, 62);
     expect_probe_refused(size, "ELF32 machine 62 is not i386");
-    put16(img + 18, 3);
-    put16(img + 16, 1); /* ET_REL */
+    wr16(img + 18, 3);
+    wr16(img + 16, 1); /* ET_REL */
     expect_probe_refused(size, "ELF type 1 is not an executable");
-    put16(img + 16, 2);
+    wr16(img + 16, 2);
     assert_int_equal(probe(size), 0);
 }
 
@@ -605,18 +586,18 @@ static void test_probe_program_header_errors(void **state)
     expect_probe_refused(size, "no program headers");
 
     size = make_elf64(0x100000, elf64_segs, 3);
-    put16(img + 54, 64);
+    wr16(img + 54, 64);
     expect_probe_refused(size, "program header size 64, expected 56");
-    put16(img + 54, 56);
+    wr16(img + 54, 56);
     expect_probe_refused(64 + 56 * 3 - 1, "program headers (offset 0x40, 3 entries) run past");
-    put64(img + 32, UINT64_MAX - 8); /* phoff + table overflows */
+    wr64(img + 32, UINT64_MAX - 8); /* phoff + table overflows */
     expect_probe_refused(size, "run past the end of the file");
-    put64(img + 32, 64);
+    wr64(img + 32, 64);
     assert_int_equal(probe(size), 0);
 
     /* ELF32 phentsize checked too. */
     size = make_mb1_elf(3);
-    put16(img + 42, 56);
+    wr16(img + 42, 56);
     expect_probe_refused(size, "program header size 56, expected 32");
 }
 
@@ -635,17 +616,17 @@ static void test_probe_segment_errors(void **state)
     memcpy(s, elf64_segs, sizeof(struct seg));
     size = make_elf64(0x100000, s, 2);
     expect_probe_refused(0x1100, "segment 0: file data at offset 0x1000 + 0x180 runs past the end");
-    put64(img + 64 + 8, UINT64_MAX - 0x10); /* p_offset + p_filesz overflows */
+    wr64(img + 64 + 8, UINT64_MAX - 0x10); /* p_offset + p_filesz overflows */
     expect_probe_refused(size, "segment 0: file data");
 
     size = make_elf64(0x100000, s, 2);
-    put64(img + 64 + 56 + 24, UINT64_MAX - 0x100); /* p_paddr + p_memsz overflows */
+    wr64(img + 64 + 56 + 24, UINT64_MAX - 0x100); /* p_paddr + p_memsz overflows */
     expect_probe_refused(size, "segment 1: address");
-    put64(img + 64 + 56 + 24, 0xfffff000); /* ends above 4 GiB */
+    wr64(img + 64 + 56 + 24, 0xfffff000); /* ends above 4 GiB */
     expect_probe_refused(size, "beyond the addressable range");
-    put64(img + 64 + 56 + 24, 0xff000); /* below 1 MiB */
+    wr64(img + 64 + 56 + 24, 0xff000); /* below 1 MiB */
     expect_probe_refused(size, "segment 1 at 0xff000 overlaps the loader area below 1 MiB");
-    put64(img + 64 + 56 + 24, 0x100100); /* inside segment 0 */
+    wr64(img + 64 + 56 + 24, 0x100100); /* inside segment 0 */
     expect_probe_refused(size, "overlaps the segment at 0x100000-0x100180");
 
     /* Only non-loadable headers. */
@@ -690,7 +671,7 @@ static void test_probe_multiboot_errors(void **state)
     assert_int_equal(probe(size), 0);
 
     size = make_mb1_elf(3);
-    put32(img + 0x1008, 0x12345678);
+    wr32(img + 0x1008, 0x12345678);
     expect_probe_refused(size, "checksum is wrong");
 
     size = make_mb1_elf(0x7);
@@ -893,8 +874,8 @@ static void test_load_multiboot_module_above_4g(void **state)
     expect_load_refused(-ENOSPC, size, ram, ram_size, NULL, edge, 1, "does not fit");
     const struct image_module small[] = {{mod, 0xe000, "m"}};
     assert_int_equal(load(size, ram, ram_size, NULL, small, 1), 0);
-    assert_int_equal(get32(ram + get32(ram + 0x8000 + 24)), 0xffff1000);
-    assert_int_equal(get32(ram + get32(ram + 0x8000 + 24) + 4), 0xfffff000);
+    assert_int_equal(rd32(ram + rd32(ram + 0x8000 + 24)), 0xffff1000);
+    assert_int_equal(rd32(ram + rd32(ram + 0x8000 + 24) + 4), 0xfffff000);
     munmap(ram, ram_size);
 }
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "../../boot/multiboot2.h"
+#include <tessera/bytes.h>
 #include <tessera/errno.h>
 
 #define MB2_MAGIC 0x36d76289u
@@ -21,16 +22,6 @@ struct mb {
     uint8_t buf[1 << 16];
     uint32_t len;
 };
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    memcpy(p, &v, 8);
-}
 
 static struct mb *mb_new(void)
 {
@@ -45,8 +36,8 @@ static uint8_t *mb_tag(struct mb *m, uint32_t type, uint32_t body_len)
 {
     uint8_t *t = m->buf + m->len;
     assert_true(m->len + 8 + body_len + 8 <= sizeof(m->buf));
-    put32(t, type);
-    put32(t + 4, 8 + body_len);
+    wr32(t, type);
+    wr32(t + 4, 8 + body_len);
     m->len += (8 + body_len + 7) & ~7u;
     return t + 8;
 }
@@ -61,8 +52,8 @@ static void mb_module(struct mb *m, uint32_t start, uint32_t end, const char *na
 {
     uint32_t n = (uint32_t)strlen(name) + 1;
     uint8_t *b = mb_tag(m, 3, 8 + n);
-    put32(b, start);
-    put32(b + 4, end);
+    wr32(b, start);
+    wr32(b + 4, end);
     memcpy(b + 8, name, n);
 }
 
@@ -74,13 +65,13 @@ struct e820 {
 static void mb_mmap(struct mb *m, const struct e820 *e, unsigned n, uint32_t entry_size)
 {
     uint8_t *b = mb_tag(m, 6, 8 + n * entry_size);
-    put32(b, entry_size);
-    put32(b + 4, 0); /* entry_version */
+    wr32(b, entry_size);
+    wr32(b + 4, 0); /* entry_version */
     for (unsigned i = 0; i < n; i++) {
         uint8_t *x = b + 8 + i * entry_size;
-        put64(x, e[i].base);
-        put64(x + 8, e[i].len);
-        put32(x + 16, e[i].type);
+        wr64(x, e[i].base);
+        wr64(x + 8, e[i].len);
+        wr32(x + 16, e[i].type);
         memset(x + 20, 0xee, entry_size - 20); /* reserved bytes: must be ignored */
     }
 }
@@ -92,10 +83,10 @@ static uint8_t *mb_rsdp(struct mb *m, uint32_t type, uint8_t revision, const cha
     memcpy(b, "RSD PTR ", 8);
     memcpy(b + 9, oem, 6);
     b[15] = revision;
-    put32(b + 16, 0x7fe0000);
+    wr32(b + 16, 0x7fe0000);
     if (revision >= 2) {
-        put32(b + 20, 36);
-        put64(b + 24, 0x7fe1000);
+        wr32(b + 20, 36);
+        wr64(b + 24, 0x7fe1000);
     }
     return b;
 }
@@ -103,10 +94,10 @@ static uint8_t *mb_rsdp(struct mb *m, uint32_t type, uint8_t revision, const cha
 static void mb_fb(struct mb *m, uint8_t type, uint8_t bpp, uint32_t w, uint32_t h, uint32_t body)
 {
     uint8_t *b = mb_tag(m, 8, body);
-    put64(b, 0xfd000000);
-    put32(b + 8, w * (bpp / 8 ? bpp / 8 : 2));
-    put32(b + 12, w);
-    put32(b + 16, h);
+    wr64(b, 0xfd000000);
+    wr32(b + 8, w * (bpp / 8 ? bpp / 8 : 2));
+    wr32(b + 12, w);
+    wr32(b + 16, h);
     b[20] = bpp;
     b[21] = type;
     if (body >= 30) { /* direct RGB colour info after two reserved bytes */
@@ -118,7 +109,7 @@ static void mb_fb(struct mb *m, uint8_t type, uint8_t bpp, uint32_t w, uint32_t 
 static uint8_t *mb_finish(struct mb *m)
 {
     mb_tag(m, 0, 0);
-    put32(m->buf, m->len);
+    wr32(m->buf, m->len);
     uint8_t *out = aligned_alloc(8, m->len);
     assert_non_null(out);
     memcpy(out, m->buf, m->len);
@@ -163,8 +154,8 @@ static void test_grub_bios_boot(void **state)
     mb_string(m, 1, "exit=qemu log=debug");
     mb_string(m, 2, "GRUB 2.06-13+deb12u1");
     uint8_t *meminfo = mb_tag(m, 4, 8); /* basic meminfo: not used */
-    put32(meminfo, 639);
-    put32(meminfo + 4, 130048);
+    wr32(meminfo, 639);
+    wr32(meminfo + 4, 130048);
     mb_tag(m, 5, 12); /* boot device: not used */
     mb_module(m, 0x200000, 0x200180, "/boot/tessera.cfg");
     mb_module(m, 0x201000, 0x203456, "/boot/guests/hello64.elf some args");
@@ -221,7 +212,7 @@ static void test_grub_uefi_boot(void **state)
     mb_string(m, 1, "");
     mb_mmap(m, bios_map, 6, 24);
     uint8_t *efi = mb_tag(m, 12, 8); /* EFI 64-bit system table pointer */
-    put64(efi, 0x7f9e018);
+    wr64(efi, 0x7f9e018);
     mb_tag(m, 17, 16 + 48); /* EFI memory map: not used */
     mb_tag(m, 20, 8);       /* EFI 64-bit image handle: not used */
     uint8_t *v2 = mb_rsdp(m, 15, 2, "OVMF  ");
@@ -435,10 +426,10 @@ static void test_mmap_partial_trailing_entry_ignored(void **state)
     static struct result r;
 
     uint8_t *b = mb_tag(m, 6, 8 + 24 + 10);
-    put32(b, 24);
-    put64(b + 8, 0x100000);
-    put64(b + 16, 0x100000);
-    put32(b + 24, 1);
+    wr32(b, 24);
+    wr64(b + 8, 0x100000);
+    wr64(b + 16, 0x100000);
+    wr32(b + 24, 1);
     uint8_t *mbi = mb_finish(m);
 
     assert_int_equal(parse(mbi, &r), 0);
@@ -497,10 +488,10 @@ static void test_implausible_total_size(void **state)
     uint64_t block[4] = { 0 };
     uint8_t *b = (uint8_t *)block;
 
-    put32(b, 8);
+    wr32(b, 8);
     assert_int_equal(parse(b, &r), -EINVAL);
     assert_contains(r.err, "implausible size 8");
-    put32(b, 65u << 20);
+    wr32(b, 65u << 20);
     assert_int_equal(parse(b, &r), -EINVAL);
     assert_contains(r.err, "implausible size");
 }
@@ -514,13 +505,13 @@ static void test_bad_tag_sizes(void **state)
     mb_mmap(m, bios_map, 1, 24);
     uint8_t *t = m->buf + m->len;
     mb_string(m, 1, "abc");
-    put32(t + 4, 4); /* smaller than a tag header */
+    wr32(t + 4, 4); /* smaller than a tag header */
     uint8_t *mbi = mb_finish(m);
     assert_int_equal(parse(mbi, &r), -EINVAL);
     assert_contains(r.err, "tag 1 at offset 48 has bad size 4");
     free(mbi);
 
-    put32(t + 4, 0x1000); /* runs past total_size */
+    wr32(t + 4, 0x1000); /* runs past total_size */
     mbi = aligned_alloc(8, m->len);
     assert_non_null(mbi);
     memcpy(mbi, m->buf, m->len);
@@ -537,7 +528,7 @@ static void test_no_end_tag(void **state)
     struct mb *m = mb_new();
 
     mb_mmap(m, bios_map, 1, 24);
-    put32(m->buf, m->len); /* total covers the map only */
+    wr32(m->buf, m->len); /* total covers the map only */
     uint8_t *mbi = aligned_alloc(8, m->len);
     assert_non_null(mbi);
     memcpy(mbi, m->buf, m->len);
@@ -575,7 +566,7 @@ static void check_bad_entry_size(uint32_t entry_size)
     static struct result r;
     struct mb *m = mb_new();
     uint8_t *b = mb_tag(m, 6, 8 + 48);
-    put32(b, entry_size);
+    wr32(b, entry_size);
     uint8_t *mbi = mb_finish(m);
     char want[64];
     snprintf(want, sizeof(want), "entry size %u is invalid", entry_size);
@@ -671,7 +662,7 @@ static void test_every_truncation_is_safe(void **state)
         uint8_t *cut = aligned_alloc(8, (total + 7) & ~7u);
         assert_non_null(cut);
         memcpy(cut, m->buf, total);
-        put32(cut, total);
+        wr32(cut, total);
         assert_int_equal(parse(cut, &r), -EINVAL); /* the end tag is gone */
         assert_true(r.err[0] != 0);
         free(cut);
