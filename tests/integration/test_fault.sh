@@ -8,7 +8,7 @@
 [ -f "$BUILD/tessera.elf" ] || { fail "$BUILD/tessera.elf missing (run make first)"; finish; }
 
 HEX='[0-9a-f]{16}'
-EOL=$'\r'?'$' # the serial log ends lines with CR LF
+EOL='$'
 
 check_dump() { # check_dump KIND NAME VECTOR
     local kind=$1 name=$2 vector=$3 log=$T/$1.log st rip fn

@@ -208,7 +208,7 @@ expect "$log" '^tessera: summary \(21 VMs, ' "summary header"
 expect_count "$log" '^tessera:   [a-z0-9_]+ +(exit [0-9]+|FAILED) ' 21 "one summary row per VM"
 shares_re='^tessera: shares while all VMs ran:'
 for vm in $ALL; do shares_re="$shares_re $vm=[0-9]+\\.[0-9]%\\(weight [0-9]+\\.[0-9]%\\)"; done
-expect "$log" "$shares_re"$'\r?$' "shares line complete: every VM, in order, nothing cut"
+expect "$log" "$shares_re$" "shares line complete: every VM, in order, nothing cut"
 expect_count "$log" '^tessera: +reason: ' 14 "a reason line under each of the 14 failed rows"
 expect "$log" '^tessera: all VMs ended \(some VMs failed or exited non-zero\)' "run ends after every VM"
 expect "$log" '^tessera: end status=ok' "end status=ok"

@@ -16,7 +16,7 @@ done
 
 # share_of LOG VM: the "got" percentage of VM on the shares line, in tenths of a percent.
 share_of() {
-    tr -d '\r' <"$1" | grep -m1 '^tessera: shares while all VMs ran:' |
+    grep -m1 '^tessera: shares while all VMs ran:' "$1" |
         sed -n "s/.* $2=\\([0-9]*\\)\\.\\([0-9]\\)%(weight .*/\\1\\2/p"
 }
 
@@ -50,7 +50,7 @@ boot() { # boot NAME CONFIG VM...: boots CONFIG with three spinners; checks they
         expect_summary_row "$log" "$vm" "exit 0"
     done
     expect_clean_lines "$log" $pairs
-    sums=$(tr -d '\r' <"$log" | sed -n 's/^\[[a-z0-9]*\] spinner: done iterations=[0-9]* checksum=\(0x[0-9a-f]*\) .*/\1/p' |
+    sums=$(sed -n 's/^\[[a-z0-9]*\] spinner: done iterations=[0-9]* checksum=\(0x[0-9a-f]*\) .*/\1/p' "$log" |
         sort | uniq -c | awk '{print $1}')
     [ "$sums" = "$#" ] || fail "$name: the $# spinners should print one common checksum (counts: $sums)"
     expect "$log" '^tessera: end status=ok' "$name: end status=ok"

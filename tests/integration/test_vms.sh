@@ -50,7 +50,7 @@ check_image() { # check_image VM FILE FORMAT MEMORY WEIGHT
     local vm=$1 file=$2 fmt=$3 size sum
     size=$(stat -c %s "$G/$file")
     sum=$(sha256sum "$G/$file" | cut -d' ' -f1)
-    expect_count "$log" "^tessera: vm $vm: image=$file format=$fmt size=$size sha256=$sum"$'\r?$' 1 \
+    expect_count "$log" "^tessera: vm $vm: image=$file format=$fmt size=$size sha256=$sum$" 1 \
         "$vm: image line with format, size and the file's real SHA-256"
     expect_count "$log" "^tessera: vm $vm: guest-physical 0x0-$4 -> host-physical 0x[0-9a-f]+-0x[0-9a-f]+, cpu=0 weight=$5 on_fail=stop" 1 \
         "$vm: memory line (guest RAM $4, cpu 0, weight $5)"

@@ -61,12 +61,14 @@ finish() {
 make_iso() { "$ROOT/tests/tools/mkiso.sh" "$1" "$BUILD/tessera.elf" "$2" "${@:3}"; }
 
 # run_qemu_iso ISO LOG SECONDS [QEMU ARGS...]: BIOS (SeaBIOS) boot; prints QEMU's exit status.
+# Both runners leave LOG with plain line ends (no CR).
 run_qemu_iso() {
     local iso=$1 log=$2 secs=$3; shift 3
     local st=0
     timeout "$secs" qemu-system-x86_64 -machine pc -accel tcg -m 256 -display none -nodefaults \
         -no-reboot -cdrom "$iso" -serial "file:$log" \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@" </dev/null >"$log.qemu" 2>&1 || st=$?
+    sed -i 's/\r$//' "$log" 2>/dev/null # the UART sends CR LF: tests match plain lines
     echo "$st"
 }
 
@@ -79,6 +81,7 @@ run_bochs_iso() {
     bochs_config "$dir/bochsrc" "cdrom:$iso" "$log" "$log.bochs" "$megs" "$model" "$cpus"
     printf 'c\nr\nquit\n' >"$dir/dbg.rc"
     (cd "$dir" && timeout "$secs" bochs -q -f bochsrc -rc dbg.rc </dev/null >"$dir/stdout" 2>&1)
+    sed -i 's/\r$//' "$log" 2>/dev/null # the UART sends CR LF: tests match plain lines
     note "Bochs run ($(basename "$iso"), $cpus CPU) took $((SECONDS - start)) s"
 }
 

@@ -1,14 +1,14 @@
 # Checks shared by the VM integration tests (bash; source after tests/tools/lib.sh).
-# The serial log ends lines with CR LF: every helper here strips the CR first.
+# The runners in lib.sh leave logs with plain line ends, so the patterns here need no CR.
 
 # vm_lines LOG NAME: the lines VM NAME printed, without the "[NAME] " prefix, in log order.
 vm_lines() {
-    tr -d '\r' <"$1" | sed -n "s/^\\[$2\\] //p"
+    sed -n "s/^\\[$2\\] //p" "$1"
 }
 
-# after_start LOG: the log from the "running N VMs" line on (CR removed).
+# after_start LOG: the log from the "running N VMs" line on.
 after_start() {
-    tr -d '\r' <"$1" | sed -n '/^tessera: running [0-9]* VMs (/,$p'
+    sed -n '/^tessera: running [0-9]* VMs (/,$p' "$1"
 }
 
 # expect_vm_output LOG NAME REGEX...: VM NAME printed exactly one line per REGEX, in this order,
@@ -54,8 +54,7 @@ expect_clean_lines() {
 
 # vm_host_range LOG NAME: prints "BASE END" (hex, as printed) of VM NAME's host-physical RAM.
 vm_host_range() {
-    tr -d '\r' <"$1" |
-        sed -n "s/^tessera: vm $2: guest-physical 0x0-0x[0-9a-f]* -> host-physical \\(0x[0-9a-f]*\\)-\\(0x[0-9a-f]*\\),.*/\\1 \\2/p" |
+    sed -n "s/^tessera: vm $2: guest-physical 0x0-0x[0-9a-f]* -> host-physical \\(0x[0-9a-f]*\\)-\\(0x[0-9a-f]*\\),.*/\\1 \\2/p" "$1" |
         head -n 1
 }
 
@@ -73,7 +72,7 @@ expect_disjoint_ranges() {
         fi
         base+=($((${r% *})))
         end+=($((${r#* })))
-        gsize=$(tr -d '\r' <"$log" | sed -n "s/^tessera: vm $a: guest-physical 0x0-\\(0x[0-9a-f]*\\) .*/\\1/p" | head -n1)
+        gsize=$(sed -n "s/^tessera: vm $a: guest-physical 0x0-\\(0x[0-9a-f]*\\) .*/\\1/p" "$log" | head -n1)
         [ $((end[-1] - base[-1])) -eq $((gsize)) ] ||
             fail "VM $a: host range $r is not as large as its guest RAM $gsize"
         [ $((base[-1] % 0x200000)) -eq 0 ] || fail "VM $a: host base ${r% *} is not 2 MiB aligned"
