@@ -206,6 +206,16 @@ static bool vcpu_load(struct vcpu *v)
     return true;
 }
 
+/* After a run of VMWRITEs started with vmcs_first_failed_write = 0: names the first field that
+ * failed (a bug in our field table), if any. */
+static bool vmcs_writes_failed(char *why, size_t why_len)
+{
+    if (!vmcs_first_failed_write)
+        return false;
+    ksnprintf(why, why_len, "VMWRITE to field 0x%x failed", vmcs_first_failed_write);
+    return true;
+}
+
 /* ---- creation ------------------------------------------------------------------------- */
 
 static int ept_page_alloc(void *ctx, uint64_t *phys)
@@ -386,8 +396,7 @@ int vmx_vcpu_create(struct vcpu *v, const struct vcpu_memory *mem,
     vmcs_first_failed_write = 0;
     host_state_write();
     controls_write(v);
-    if (vmcs_first_failed_write) {
-        ksnprintf(why, why_len, "VMWRITE to field 0x%x failed", vmcs_first_failed_write);
+    if (vmcs_writes_failed(why, why_len)) {
         vmx_vcpu_destroy(v);
         return -EIO;
     }
@@ -473,26 +482,19 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
     vmcs_write64(VMCS_GUEST_DEBUGCTL, 0);
     vmcs_writenat(VMCS_GUEST_DR7, 0x400);
 
-    if (s->mode == GUEST_MODE_REAL16) {
-        uint16_t cs = s->cs_selector, ds = s->ds_selector;
-        segment_write(SEG_CS, cs, (uint64_t)cs << 4, seg_limit, code_ar);
-        for (unsigned seg = SEG_ES; seg <= SEG_GS; seg++)
-            if (seg != SEG_CS)
-                segment_write(seg, ds, (uint64_t)ds << 4, seg_limit, data_ar);
-        vmcs_writenat(VMCS_GUEST_GDTR_BASE, 0);
-        vmcs_write32(VMCS_GUEST_GDTR_LIMIT, 0xffff);
-        vmcs_writenat(VMCS_GUEST_IDTR_BASE, 0);
-        vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0x3ff); /* the real-mode interrupt vector table */
-    } else {
-        segment_write(SEG_CS, s->cs_selector, 0, seg_limit, code_ar);
-        for (unsigned seg = SEG_ES; seg <= SEG_GS; seg++)
-            if (seg != SEG_CS)
-                segment_write(seg, s->ds_selector, 0, seg_limit, data_ar);
-        vmcs_writenat(VMCS_GUEST_GDTR_BASE, s->gdt_base);
-        vmcs_write32(VMCS_GUEST_GDTR_LIMIT, s->gdt_limit);
-        vmcs_writenat(VMCS_GUEST_IDTR_BASE, 0);
-        vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0); /* no IDT yet: the guest installs its own */
-    }
+    /* Real mode: segment bases are selector * 16, the GDT is unused and the IDT is the
+     * interrupt vector table at 0. Otherwise flat segments from the loader's GDT, and no IDT
+     * until the guest installs its own. */
+    bool real = s->mode == GUEST_MODE_REAL16;
+    uint16_t cs = s->cs_selector, ds = s->ds_selector;
+    segment_write(SEG_CS, cs, real ? (uint64_t)cs << 4 : 0, seg_limit, code_ar);
+    for (unsigned seg = SEG_ES; seg <= SEG_GS; seg++)
+        if (seg != SEG_CS)
+            segment_write(seg, ds, real ? (uint64_t)ds << 4 : 0, seg_limit, data_ar);
+    vmcs_writenat(VMCS_GUEST_GDTR_BASE, real ? 0 : s->gdt_base);
+    vmcs_write32(VMCS_GUEST_GDTR_LIMIT, real ? 0xffff : s->gdt_limit);
+    vmcs_writenat(VMCS_GUEST_IDTR_BASE, 0);
+    vmcs_write32(VMCS_GUEST_IDTR_LIMIT, real ? 0x3ff : 0);
     segment_write(SEG_LDTR, 0, 0, 0, AR_UNUSABLE);
     /* TR must be a busy TSS even when the guest never uses it (SDM 26.3.1.2). */
     segment_write(SEG_TR, 0, 0, 0xffff, AR_TSS_BUSY_32);
@@ -507,10 +509,8 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
     vmcs_writenat(VMCS_GUEST_SYSENTER_ESP, 0);
     vmcs_writenat(VMCS_GUEST_SYSENTER_EIP, 0);
     vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
-    if (vmcs_first_failed_write) {
-        ksnprintf(why, why_len, "VMWRITE to field 0x%x failed", vmcs_first_failed_write);
+    if (vmcs_writes_failed(why, why_len))
         return -EIO;
-    }
     /* A restarted VM must not see stale translations of its previous life. */
     flush_guest_tlb(v);
     return 0;
@@ -1202,10 +1202,8 @@ int vmx_vcpu_adopt(struct vcpu *v, char *why, size_t why_len)
     }
     vmcs_first_failed_write = 0;
     host_state_write();
-    if (vmcs_first_failed_write) {
-        ksnprintf(why, why_len, "VMWRITE to field 0x%x failed", vmcs_first_failed_write);
+    if (vmcs_writes_failed(why, why_len))
         return -EIO;
-    }
     return 0;
 }
 
