@@ -42,6 +42,7 @@ $(BUILD)/tessera.elf: $(HV_OBJS) linker.ld
 include $(wildcard boot/efi/efi.mk)
 include $(wildcard guests/guests.mk)
 include $(wildcard tests/tests.mk)
+include $(sort $(wildcard tests/fuzz/*.mk))
 include boot/images.mk
 
 .PHONY: all clean
