@@ -137,7 +137,8 @@ static unsigned platform_init(const struct boot_info *bi)
     unsigned cpus = 1;
     if (!bi->rsdp) {
         kprintf("tessera: acpi: no RSDP from the boot loader; assuming 1 CPU\n");
-    } else if (acpi_parse(bi->rsdp, acpi_identity_map, NULL, &acpi) != 0 && !acpi.has_madt) {
+    } else if (acpi_parse(bi->rsdp, bi->rsdp_len, acpi_identity_map, NULL, &acpi) != 0 &&
+               !acpi.has_madt) {
         kprintf("tessera: acpi: %s; assuming 1 CPU\n", acpi.error);
     } else {
         if (acpi.error[0])

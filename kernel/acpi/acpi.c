@@ -416,12 +416,17 @@ static int parse_root(struct parser *ps, uint64_t phys, int xsdt, struct found_t
     return 0;
 }
 
-static int parse_rsdp(struct parser *ps, uint64_t phys, uint64_t *rsdt, uint64_t *xsdt)
+static int parse_rsdp(struct parser *ps, uint64_t phys, uint32_t avail, uint64_t *rsdt,
+                      uint64_t *xsdt)
 {
     struct acpi_info *out = ps->out;
-    const uint8_t *r = ps->map(ps->ctx, phys, RSDP_V1_LEN);
+    const uint8_t *r;
     uint32_t len;
 
+    if (avail && avail < RSDP_V1_LEN)
+        return report(out->error, -EINVAL, "RSDP at 0x%llx: only %u bytes of it were kept",
+                      (unsigned long long)phys, avail);
+    r = ps->map(ps->ctx, phys, RSDP_V1_LEN);
     if (!r)
         return report(out->error, -EFAULT, "RSDP at 0x%llx: cannot map it",
                       (unsigned long long)phys);
@@ -438,7 +443,15 @@ static int parse_rsdp(struct parser *ps, uint64_t phys, uint64_t *rsdt, uint64_t
     *xsdt = 0;
     if (r[15] < 2)
         return 0;
-    /* ACPI 2.0+: a length, the XSDT address and a checksum over the whole structure */
+    /* ACPI 2.0+: a length, the XSDT address and a checksum over the whole structure. A boot
+     * loader's copy may hold less than the length claims: the extended checksum cannot be
+     * checked then, so the XSDT address is not trusted and the RSDT (covered by the 20-byte
+     * checksum above) is used. */
+    if (avail && avail < RSDP_V2_LEN) {
+        report(out->warning, 0, "RSDP at 0x%llx: only %u bytes kept, using the RSDT",
+               (unsigned long long)phys, avail);
+        return 0;
+    }
     r = ps->map(ps->ctx, phys, RSDP_V2_LEN);
     if (!r)
         return report(out->error, -EFAULT, "RSDP at 0x%llx: cannot map 36 bytes",
@@ -447,6 +460,12 @@ static int parse_rsdp(struct parser *ps, uint64_t phys, uint64_t *rsdt, uint64_t
     if (len < RSDP_V2_LEN || len > 4096)
         return report(out->error, -EINVAL, "RSDP at 0x%llx: bad length %u",
                       (unsigned long long)phys, len);
+    if (avail && len > avail) {
+        report(out->warning, 0,
+               "RSDP at 0x%llx: length %u is more than the %u bytes kept, using the RSDT",
+               (unsigned long long)phys, len, avail);
+        return 0;
+    }
     r = ps->map(ps->ctx, phys, len);
     if (!r)
         return report(out->error, -EFAULT, "RSDP at 0x%llx: cannot map %u bytes",
@@ -458,7 +477,8 @@ static int parse_rsdp(struct parser *ps, uint64_t phys, uint64_t *rsdt, uint64_t
     return 0;
 }
 
-int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info *out)
+int acpi_parse(uint64_t rsdp_phys, uint32_t rsdp_len, acpi_map_fn map, void *ctx,
+               struct acpi_info *out)
 {
     struct parser ps = { map, ctx, out };
     struct found_tables found = { 0, 0, 0 };
@@ -472,7 +492,7 @@ int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info 
         return report(out->error, -EINVAL, "no mapping function");
     if (rsdp_phys == 0)
         return report(out->error, -ENOENT, "no RSDP: the boot loader found no ACPI tables");
-    err = parse_rsdp(&ps, rsdp_phys, &rsdt, &xsdt);
+    err = parse_rsdp(&ps, rsdp_phys, rsdp_len, &rsdt, &xsdt);
     if (err)
         return err;
 

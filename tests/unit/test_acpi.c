@@ -28,6 +28,7 @@ struct mem {
     unsigned n;
     struct block b[MAX_BLOCKS];
     unsigned maps; /* calls to the map function */
+    uint64_t unbounded; /* a block mapped like the kernel maps memory: len not checked */
 };
 
 static const void *map_mem(void *ctx, uint64_t phys, uint64_t len)
@@ -37,7 +38,8 @@ static const void *map_mem(void *ctx, uint64_t phys, uint64_t len)
     m->maps++;
     for (unsigned i = 0; i < m->n; i++) {
         struct block *b = &m->b[i];
-        if (phys >= b->phys && phys - b->phys <= b->len && len <= b->len - (phys - b->phys))
+        if (phys >= b->phys && phys - b->phys <= b->len &&
+            (len <= b->len - (phys - b->phys) || b->phys == m->unbounded))
             return b->data + (phys - b->phys);
     }
     return NULL;
@@ -356,7 +358,7 @@ static struct mem *std_system(void)
 
 static int parse(struct mem *m, struct acpi_info *info)
 {
-    return acpi_parse(RSDP_AT, map_mem, m, info);
+    return acpi_parse(RSDP_AT, 0, map_mem, m, info);
 }
 
 /* ---- tests: captured tables ------------------------------------------------------------------ */
@@ -766,12 +768,12 @@ static void test_no_rsdp(void **state)
     struct mem *m = std_system();
     struct acpi_info info;
 
-    assert_int_equal(acpi_parse(0, map_mem, m, &info), -ENOENT);
+    assert_int_equal(acpi_parse(0, 0, map_mem, m, &info), -ENOENT);
     assert_contains(info.error, "no RSDP");
-    assert_int_equal(acpi_parse(0x1000, map_mem, m, &info), -EFAULT); /* nothing mapped there */
+    assert_int_equal(acpi_parse(0x1000, 0, map_mem, m, &info), -EFAULT); /* nothing mapped there */
     assert_contains(info.error, "RSDP at 0x1000: cannot map");
-    assert_int_equal(acpi_parse(RSDP_AT, NULL, m, &info), -EINVAL);
-    assert_int_equal(acpi_parse(RSDP_AT, map_mem, m, NULL), -EINVAL);
+    assert_int_equal(acpi_parse(RSDP_AT, 0, NULL, m, &info), -EINVAL);
+    assert_int_equal(acpi_parse(RSDP_AT, 0, map_mem, m, NULL), -EINVAL);
     mem_free(m);
 }
 
@@ -818,6 +820,31 @@ static void test_rsdp_bad_length(void **state)
     expect_failure(m, -EINVAL, "RSDP at 0xe0000: bad length 20");
     wr32(r + 20, 64); /* longer than what is mapped */
     expect_failure(m, -EFAULT, "RSDP at 0xe0000: cannot map 64 bytes");
+    mem_free(m);
+}
+
+/* The Multiboot2 path keeps a 64-byte copy of the RSDP (boot_info.rsdp_copy) and the kernel maps
+ * it like any memory, whatever length is asked for. An RSDP claiming more than the copy holds must
+ * not be read past the copy: its extended checksum cannot be checked, so the RSDT (covered by the
+ * 20-byte checksum) is used. */
+static void test_rsdp_longer_than_boot_copy(void **state)
+{
+    (void)state;
+    struct mem *m = std_system();
+    struct acpi_info info;
+    uint8_t *copy = calloc(1, 64);
+
+    assert_non_null(copy);
+    memcpy(copy, mem_at(m, RSDP_AT), 36);
+    mem_remove(m, RSDP_AT);
+    wr32(copy + 20, 4096); /* the tag held 4096 bytes; the copy keeps 64 */
+    mem_put(m, RSDP_AT, copy, 64);
+    m->unbounded = RSDP_AT;
+    assert_int_equal(acpi_parse(RSDP_AT, 64, map_mem, m, &info), 0);
+    assert_true(info.has_madt && info.has_fadt);
+    assert_false(info.uses_xsdt);
+    assert_int_equal(info.root_phys, RSDT_AT);
+    assert_non_null(strstr(info.warning, "RSDP at 0xe0000: length 4096"));
     mem_free(m);
 }
 
@@ -1158,6 +1185,7 @@ int main(void)
         cmocka_unit_test(test_rsdp_bad_checksum),
         cmocka_unit_test(test_rsdp_bad_extended_checksum),
         cmocka_unit_test(test_rsdp_bad_length),
+        cmocka_unit_test(test_rsdp_longer_than_boot_copy),
         cmocka_unit_test(test_rsdp_without_root),
         cmocka_unit_test(test_xsdt_bad_checksum_no_rsdt),
         cmocka_unit_test(test_xsdt_bad_falls_back_to_rsdt),

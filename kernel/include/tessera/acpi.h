@@ -103,12 +103,16 @@ struct acpi_info {
     char warning[128]; /* last non-fatal problem (bad DSDT, HPET, ...), empty if none */
 };
 
-/* Fills *out from the tables reachable from the RSDP at rsdp_phys. Returns 0, or a negative errno
+/* Fills *out from the tables reachable from the RSDP at rsdp_phys, of which rsdp_len bytes are
+ * readable (a boot loader's copy; 0: the firmware's own RSDP, in place, as long as it says). The
+ * parser never reads past rsdp_len; when the RSDP claims more, its extended checksum cannot be
+ * checked and the RSDT is used instead of the XSDT (with a warning). Returns 0, or a negative errno
  * with out->error naming the table and the problem: -ENOENT (no RSDP address, no MADT, no FADT),
  * -EINVAL (bad signature, checksum, length or entry), -EFAULT (a table could not be mapped).
  * Required: RSDP, XSDT or RSDT, MADT and FADT. The DSDT's \_S5 and the HPET are optional: their
  * problems only set out->warning. On failure, the has_* flags still say which parts were parsed
  * completely. When the XSDT is invalid and an RSDT exists, the RSDT is used (with a warning). */
-int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info *out);
+int acpi_parse(uint64_t rsdp_phys, uint32_t rsdp_len, acpi_map_fn map, void *ctx,
+               struct acpi_info *out);
 
 #endif
