@@ -536,3 +536,37 @@ int acpi_parse(uint64_t rsdp_phys, uint32_t rsdp_len, acpi_map_fn map, void *ctx
         parse_hpet(&ps, found.hpet);
     return first;
 }
+
+unsigned acpi_pm_ports(const struct acpi_info *info, struct acpi_port_range *out, unsigned max)
+{
+    const struct {
+        const struct acpi_gas *gas;
+        const char *owner;
+    } regs[] = {
+        { &info->pm1a_cnt, "ACPI PM1a control block (power-off)" },
+        { &info->pm1b_cnt, "ACPI PM1b control block (power-off)" },
+        { &info->pm1a_evt, "ACPI PM1a event block" },
+        { &info->pm1b_evt, "ACPI PM1b event block" },
+        { &info->pm2_cnt, "ACPI PM2 control block (arbiter)" },
+        { &info->pm_timer, "ACPI PM timer" },
+        { &info->gpe0, "ACPI GPE0 block" },
+        { &info->gpe1, "ACPI GPE1 block" },
+        { &info->reset_reg, "ACPI reset register" },
+    };
+    unsigned n = 0;
+
+    if (!info->has_fadt)
+        return 0;
+    for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]) && n < max; i++) {
+        const struct acpi_gas *g = regs[i].gas;
+        unsigned bytes = g->bit_width ? (g->bit_width + 7) / 8 : 1;
+        if (g->space_id != ACPI_GAS_IO || !g->address || g->address + bytes - 1 > 0xffff)
+            continue;
+        out[n++] = (struct acpi_port_range){ (uint16_t)g->address,
+                                             (uint16_t)(g->address + bytes - 1), regs[i].owner };
+    }
+    if (info->smi_cmd && info->smi_cmd <= 0xffff && n < max)
+        out[n++] = (struct acpi_port_range){ (uint16_t)info->smi_cmd, (uint16_t)info->smi_cmd,
+                                             "ACPI SMI command port" };
+    return n;
+}

@@ -103,6 +103,18 @@ struct acpi_info {
     char warning[128]; /* last non-fatal problem (bad DSDT, HPET, ...), empty if none */
 };
 
+/* An I/O port range the power-management hardware decodes, and what it is. */
+struct acpi_port_range {
+    uint16_t first, last; /* inclusive */
+    const char *owner;
+};
+#define ACPI_MAX_PM_PORT_RANGES 20
+
+/* The I/O ports of the FADT's power-management hardware (PM1 event and control blocks, PM2, PM
+ * timer, GPE blocks, reset register, SMI command port): a VM owning one could power off, reset
+ * or hang the machine. Writes at most max ranges to out and returns how many. */
+unsigned acpi_pm_ports(const struct acpi_info *info, struct acpi_port_range *out, unsigned max);
+
 /* Fills *out from the tables reachable from the RSDP at rsdp_phys, of which rsdp_len bytes are
  * readable (a boot loader's copy; 0: the firmware's own RSDP, in place, as long as it says). The
  * parser never reads past rsdp_len; when the RSDP claims more, its extended checksum cannot be
