@@ -224,6 +224,13 @@ static int parse_fadt(struct parser *ps, uint64_t phys)
     out->pm2_cnt = io_gas(rd32(t + 72), t[90]);
     out->gpe0 = io_gas(rd32(t + 80), t[92]);
     out->gpe1 = io_gas(rd32(t + 84), t[93]);
+    for (unsigned i = 0; i < ACPI_PM_BLOCKS; i++) {
+        /* PM1a/b EVT, PM1a/b CNT, PM2 CNT, PM TMR, GPE0, GPE1: ports at 56..84, lengths at
+         * 88..93 (the a and b blocks of PM1 share one length) */
+        static const uint8_t len_at[ACPI_PM_BLOCKS] = { 88, 88, 89, 89, 90, 91, 92, 93 };
+        out->pm_block_port[i] = rd32(t + 56 + 4 * i);
+        out->pm_block_len[i] = t[len_at[i]];
+    }
     out->iapc_boot_arch = rd16(t + 109);
     out->fadt_flags = rd32(t + 112);
     out->dsdt_phys = rd32(t + 40);
@@ -537,36 +544,58 @@ int acpi_parse(uint64_t rsdp_phys, uint32_t rsdp_len, acpi_map_fn map, void *ctx
     return first;
 }
 
+/* Appends [port, port + bytes - 1], cut at 0xffff, unless there is no port or no room. */
+static unsigned add_ports(struct acpi_port_range *out, unsigned n, unsigned max, uint64_t port,
+                          unsigned bytes, const char *owner)
+{
+    if (!port || port > 0xffff || n >= max)
+        return n;
+    uint64_t last = port + (bytes ? bytes : 1) - 1;
+    out[n] = (struct acpi_port_range){ (uint16_t)port, (uint16_t)(last > 0xffff ? 0xffff : last),
+                                       owner };
+    return n + 1;
+}
+
+static unsigned gas_bytes(const struct acpi_gas *g)
+{
+    return ((unsigned)g->bit_offset + g->bit_width + 7) / 8;
+}
+
 unsigned acpi_pm_ports(const struct acpi_info *info, struct acpi_port_range *out, unsigned max)
 {
-    const struct {
-        const struct acpi_gas *gas;
-        const char *owner;
-    } regs[] = {
-        { &info->pm1a_cnt, "ACPI PM1a control block (power-off)" },
-        { &info->pm1b_cnt, "ACPI PM1b control block (power-off)" },
-        { &info->pm1a_evt, "ACPI PM1a event block" },
-        { &info->pm1b_evt, "ACPI PM1b event block" },
-        { &info->pm2_cnt, "ACPI PM2 control block (arbiter)" },
-        { &info->pm_timer, "ACPI PM timer" },
-        { &info->gpe0, "ACPI GPE0 block" },
-        { &info->gpe1, "ACPI GPE1 block" },
-        { &info->reset_reg, "ACPI reset register" },
+    static const char *const owners[ACPI_PM_BLOCKS] = {
+        [ACPI_PM1A_EVT] = "ACPI PM1a event block",
+        [ACPI_PM1B_EVT] = "ACPI PM1b event block",
+        [ACPI_PM1A_CNT] = "ACPI PM1a control block (power-off)",
+        [ACPI_PM1B_CNT] = "ACPI PM1b control block (power-off)",
+        [ACPI_PM2_CNT] = "ACPI PM2 control block (arbiter)",
+        [ACPI_PM_TMR] = "ACPI PM timer",
+        [ACPI_GPE0] = "ACPI GPE0 block",
+        [ACPI_GPE1] = "ACPI GPE1 block",
+    };
+    const struct acpi_gas *gas[ACPI_PM_BLOCKS] = {
+        &info->pm1a_evt, &info->pm1b_evt, &info->pm1a_cnt, &info->pm1b_cnt,
+        &info->pm2_cnt,  &info->pm_timer, &info->gpe0,     &info->gpe1,
     };
     unsigned n = 0;
 
     if (!info->has_fadt)
         return 0;
-    for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]) && n < max; i++) {
-        const struct acpi_gas *g = regs[i].gas;
-        unsigned bytes = g->bit_width ? (g->bit_width + 7) / 8 : 1;
-        if (g->space_id != ACPI_GAS_IO || !g->address || g->address + bytes - 1 > 0xffff)
-            continue;
-        out[n++] = (struct acpi_port_range){ (uint16_t)g->address,
-                                             (uint16_t)(g->address + bytes - 1), regs[i].owner };
+    for (unsigned i = 0; i < ACPI_PM_BLOCKS; i++) {
+        const struct acpi_gas *g = gas[i];
+        unsigned bytes = info->pm_block_len[i];
+        int gas_io = g->space_id == ACPI_GAS_IO && g->address;
+
+        if (gas_io && gas_bytes(g) > bytes)
+            bytes = gas_bytes(g);
+        if (gas_io)
+            n = add_ports(out, n, max, g->address, bytes, owners[i]);
+        if (!gas_io || g->address != info->pm_block_port[i])
+            n = add_ports(out, n, max, info->pm_block_port[i], bytes, owners[i]);
     }
-    if (info->smi_cmd && info->smi_cmd <= 0xffff && n < max)
-        out[n++] = (struct acpi_port_range){ (uint16_t)info->smi_cmd, (uint16_t)info->smi_cmd,
-                                             "ACPI SMI command port" };
+    if (info->reset_reg.space_id == ACPI_GAS_IO)
+        n = add_ports(out, n, max, info->reset_reg.address, gas_bytes(&info->reset_reg),
+                      "ACPI reset register");
+    n = add_ports(out, n, max, info->smi_cmd, 1, "ACPI SMI command port");
     return n;
 }

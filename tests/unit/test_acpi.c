@@ -543,6 +543,54 @@ static void test_fadt_x_fields_win(void **state)
     mem_free(m);
 }
 
+/* Whether one reserved range covers all of [first, last], and what it is called. */
+static const char *pm_ports_cover(const struct acpi_info *info, uint16_t first, uint16_t last)
+{
+    struct acpi_port_range r[ACPI_MAX_PM_PORT_RANGES];
+    unsigned n = acpi_pm_ports(info, r, ACPI_MAX_PM_PORT_RANGES);
+
+    for (unsigned i = 0; i < n; i++)
+        if (r[i].first <= first && r[i].last >= last)
+            return r[i].owner;
+    for (unsigned i = 0; i < n; i++)
+        print_message("  reserved 0x%x-0x%x %s\n", r[i].first, r[i].last, r[i].owner);
+    return NULL;
+}
+
+/* I/O blocks longer than 32 bytes (GPE0_BLK_LEN = 0x40 is common) are reserved whole: a GAS
+ * bit width (8 bits) cannot describe them, the FADT's byte-length fields can. */
+static void test_fadt_long_blocks_reserved_whole(void **state)
+{
+    (void)state;
+    struct mem *m = std_system();
+    struct acpi_info info;
+    uint8_t *f = mem_at(m, FADT_AT);
+    const char *owner;
+
+    wr32(f + 80, 0xafe0); /* GPE0_BLK */
+    f[92] = 0x40;         /* GPE0_BLK_LEN: 0xafe0-0xb01f */
+    wr32(f + 60, 0x1000); /* PM1b_EVT_BLK */
+    f[88] = 85;           /* PM1_EVT_LEN: 0x1000-0x1054 (and PM1a 0x600-0x654) */
+    table_fix(f);
+    assert_int_equal(parse(m, &info), 0);
+    owner = pm_ports_cover(&info, 0xafe0, 0xb01f);
+    assert_non_null(owner);
+    assert_string_equal(owner, "ACPI GPE0 block");
+    owner = pm_ports_cover(&info, 0x1000, 0x1054);
+    assert_non_null(owner);
+    assert_string_equal(owner, "ACPI PM1b event block");
+    assert_non_null(pm_ports_cover(&info, 0x600, 0x654));
+
+    /* an X_GPE0_BLK elsewhere: the byte length applies to it; the 32-bit port stays reserved */
+    wr_gas(f + 220, ACPI_GAS_IO, 8, 0xffe0); /* 0x40 bytes would pass 0xffff: cut there */
+    table_fix(f);
+    assert_int_equal(parse(m, &info), 0);
+    assert_int_equal(info.gpe0.address, 0xffe0);
+    assert_non_null(pm_ports_cover(&info, 0xffe0, 0xffff));
+    assert_non_null(pm_ports_cover(&info, 0xafe0, 0xb01f));
+    mem_free(m);
+}
+
 static void test_fadt_reset_not_supported(void **state)
 {
     (void)state;
@@ -1173,6 +1221,7 @@ int main(void)
         cmocka_unit_test(test_captured_bochs_dsdt_s5),
         cmocka_unit_test(test_synthetic_full),
         cmocka_unit_test(test_fadt_x_fields_win),
+        cmocka_unit_test(test_fadt_long_blocks_reserved_whole),
         cmocka_unit_test(test_fadt_reset_not_supported),
         cmocka_unit_test(test_fadt_without_pm1a_warns),
         cmocka_unit_test(test_madt_x2apic_and_flags),
