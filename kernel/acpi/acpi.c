@@ -577,11 +577,17 @@ unsigned acpi_pm_ports(const struct acpi_info *info, struct acpi_port_range *out
         &info->pm1a_evt, &info->pm1b_evt, &info->pm1a_cnt, &info->pm1b_cnt,
         &info->pm2_cnt,  &info->pm_timer, &info->gpe0,     &info->gpe1,
     };
+    /* the power-off blocks first: a refusal names the first range that overlaps */
+    static const uint8_t order[ACPI_PM_BLOCKS] = {
+        ACPI_PM1A_CNT, ACPI_PM1B_CNT, ACPI_PM1A_EVT, ACPI_PM1B_EVT,
+        ACPI_PM2_CNT,  ACPI_PM_TMR,   ACPI_GPE0,     ACPI_GPE1,
+    };
     unsigned n = 0;
 
     if (!info->has_fadt)
         return 0;
-    for (unsigned i = 0; i < ACPI_PM_BLOCKS; i++) {
+    for (unsigned k = 0; k < ACPI_PM_BLOCKS; k++) {
+        unsigned i = order[k];
         const struct acpi_gas *g = gas[i];
         unsigned bytes = info->pm_block_len[i];
         int gas_io = g->space_id == ACPI_GAS_IO && g->address;
