@@ -7,7 +7,8 @@
 #                                fresh copy of its corpus in build/fuzz/work/NAME/corpus (new inputs
 #                                stay there); prints executions, coverage, new inputs and crashes
 #                                per harness; a crash's reproducer is kept under
-#                                build/fuzz/work/NAME/crashes/. Exit status 1 on any crash.
+#                                build/fuzz/work/NAME/crashes/ until the next campaign (copy it
+#                                out to keep it). Exit status 1 on any crash.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -58,7 +59,7 @@ campaign() {
     name=$(name_of "$bin")
     work=$BUILD/fuzz/work/$name
     log=$work/fuzz.log
-    rm -rf "$work/corpus"
+    rm -rf "$work/corpus" "$work/crashes" # a reproducer stays until the next campaign
     mkdir -p "$work/corpus" "$work/crashes"
     cp -r "$ROOT/tests/fuzz/corpus/$name/." "$work/corpus/" 2>/dev/null
     "$bin" -max_total_time="$FUZZ_TIME" -timeout=10 -print_final_stats=1 \
