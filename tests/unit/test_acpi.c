@@ -893,6 +893,13 @@ static void test_rsdp_longer_than_boot_copy(void **state)
     assert_false(info.uses_xsdt);
     assert_int_equal(info.root_phys, RSDT_AT);
     assert_non_null(strstr(info.warning, "RSDP at 0xe0000: length 4096"));
+
+    /* a copy shorter than the 36-byte ACPI 2.0 part: the RSDT; shorter than 20 bytes: nothing */
+    assert_int_equal(acpi_parse(RSDP_AT, 30, map_mem, m, &info), 0);
+    assert_int_equal(info.root_phys, RSDT_AT);
+    assert_non_null(strstr(info.warning, "only 30 bytes kept, using the RSDT"));
+    assert_int_equal(acpi_parse(RSDP_AT, 19, map_mem, m, &info), -EINVAL);
+    assert_string_equal(info.error, "RSDP at 0xe0000: only 19 bytes of it were kept");
     mem_free(m);
 }
 
