@@ -224,6 +224,12 @@ static int attack_ring3(void)
         guest_printf("attacker32: refused, but not with -%d\n", TESSERA_EPERM);
         return 1;
     }
+    /* the same calls from ring 0 still work: the refusal is about the caller's CPL */
+    static const char ring0_line[] = "attacker32: CONSOLE_WRITE from ring 0 still works\n";
+    if (tessera_console_write(ring0_line, sizeof(ring0_line) - 1) != sizeof(ring0_line) - 1) {
+        guest_printf("attacker32: CONSOLE_WRITE from ring 0 failed\n");
+        return 1;
+    }
     guest_printf("attacker32: ring-3 hypercalls refused with -EPERM\n");
     return 0;
 }

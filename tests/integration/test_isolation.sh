@@ -1,6 +1,6 @@
 #!/bin/bash
 # Isolation and crash containment under Bochs (VT-x + EPT), one boot of
-# tests/integration/configs/isolation.cfg: 26 VMs on CPU 0.
+# tests/integration/configs/isolation.cfg: 26 VMs on CPU 0 (Bochs with 192 MiB).
 #  - hello64 and compute run next to the attackers and print exactly their normal output
 #    (compute's bare-metal checksum), exit 0;
 #  - each attacker is stopped with its own report: EPT violation with the guest-physical address
@@ -9,6 +9,12 @@
 #    detector (before the guest's own limit), VMXON refused (CR4.VMXE gives #GP), malformed
 #    hypercalls refused with their error codes (exit 0), a cli/spin loop preempted by the
 #    timer and stopped by its time_limit; every failure comes with a register dump;
+#  - hypercalls from ring 3 (a_ring3 64-bit, a_ring3_32 32-bit): CONSOLE_WRITE of kernel memory
+#    and EXIT both return -EPERM, nothing is printed, the VM goes on and exits 0;
+#  - PAE PDPTEs (attacker32): a_pdpte keeps its table at offset 0x800 of its last RAM page and
+#    forces an emulated CR0 write; a_pdpte_nb, whose RAM follows (checked), has planted a PDPTE at
+#    its guest-physical 0: a_pdpte must go on with its own PDPTEs (exit 0, no ESCAPED);
+#    a_pdpte_out's PDPTEs lie past its RAM: it is stopped with a report;
 #  - on_fail=restart: the VM restarts 3 times, then stays failed;
 #  - test_corrupt_vm=corrupt: that VM fails VM entry (invalid guest state), others finish;
 #  - no "ESCAPED" anywhere, no line cut or mixed, the summary table, end status=ok.
@@ -211,6 +217,7 @@ ring3() { # ring3 VM PREFIX
         "$2: attack=ring3 starting" \
         "$2: entering ring 3 for CONSOLE_WRITE of kernel memory and EXIT 77" \
         "$2: back in ring 0 \\(cs=0x8\\): console_write rc=-1 exit rc=-1" \
+        "$2: CONSOLE_WRITE from ring 0 still works" \
         "$2: ring-3 hypercalls refused with -EPERM" \
         "$2: attack=ring3 finished status=0"
     expect_count "$log" "^tessera: vm $1 exited with status 0" 1 "$1: exits 0 (not the 77 it asked for from ring 3)"

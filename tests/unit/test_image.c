@@ -1,7 +1,7 @@
 /* Image loaders: ELF64, Multiboot 1 (ELF32 program headers and the a.out kludge, in ELF and in a
  * raw file) and boot-sector images built here in memory, loaded into host RAM buffers; then every
  * refusal path of image_probe and image_load.
- * UNIT-SOURCES: kernel/image/probe.c kernel/image/load.c kernel/lib/printf.c kernel/lib/string.c */
+ * UNIT-SOURCES: kernel/image/probe.c kernel/image/load.c kernel/mm/guest_mem.c kernel/lib/printf.c kernel/lib/string.c */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,7 +144,8 @@ static int load(size_t size, uint8_t *ram, uint64_t ram_size, const char *cmdlin
                 const struct image_module *mods, unsigned count)
 {
     memset(reason, 0, sizeof(reason));
-    return image_load(&info, img, size, ram, ram_size, cmdline, mods, count, &boot, reason,
+    const struct vcpu_memory mem = { (uint64_t)(uintptr_t)ram, ram_size };
+    return image_load(&info, img, size, ram ? &mem : NULL, cmdline, mods, count, &boot, reason,
                       sizeof(reason));
 }
 
@@ -926,8 +927,8 @@ static void test_load_rechecks_info(void **state)
     expect_load_refused(-EINVAL, size, ram, ram_size, NULL, NULL, 0, "bad arguments");
     info = saved;
     expect_load_refused(-EINVAL, size, NULL, ram_size, NULL, NULL, 0, "bad arguments");
-    assert_int_equal(image_load(&info, img, size, ram, ram_size, NULL, NULL, 0, NULL, NULL, 0),
-                     -EINVAL);
+    const struct vcpu_memory mem = { (uint64_t)(uintptr_t)ram, ram_size };
+    assert_int_equal(image_load(&info, img, size, &mem, NULL, NULL, 0, NULL, NULL, 0), -EINVAL);
     assert_int_equal(load(size, ram, ram_size, NULL, NULL, 0), 0);
     free(ram);
 }
