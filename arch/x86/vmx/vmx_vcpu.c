@@ -608,14 +608,17 @@ static void skip_instruction(struct vmx_vcpu *x)
 }
 
 /* The guest's CPL: SS.DPL always equals it in protected and long mode (SDM Vol. 3C 25.4.1, guest
- * segment state); real mode runs at 0 and virtual-8086 mode at 3 (SDM Vol. 3A 20.2). */
+ * segment state); real mode runs at 0 and virtual-8086 mode at 3 (SDM Vol. 3A 20.2). VM entry
+ * already requires SS.DPL 0 in real mode and 3 in virtual-8086 mode, so SS.DPL 0 (every call
+ * from a guest kernel) needs no second read. */
 static unsigned guest_cpl(void)
 {
-    if (!(vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE))
+    unsigned dpl = (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3;
+    if (dpl == 0 || !(vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE))
         return 0;
     if (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_VM)
         return 3;
-    return (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3;
+    return dpl;
 }
 
 /* Only the register width matters: 64-bit code (IA-32e mode and CS.L) passes 64-bit arguments,
