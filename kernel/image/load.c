@@ -82,10 +82,10 @@ static int copy_segments(const struct image_info *info, const uint8_t *data, uin
             return refuse(reason, reason_len, -EINVAL,
                           "segment %u does not match the file (%llu bytes)", i,
                           (unsigned long long)size);
-        if (s->mem_size == 0)
-            continue; /* nothing to place */
-        uint8_t *dst = guest_mem_range(ram, s->guest_addr, s->mem_size);
-        if (!dst)
+        /* an empty segment is written nowhere; it only needs an address up to the end of RAM */
+        uint8_t *dst = s->mem_size > 0 ? guest_mem_range(ram, s->guest_addr, s->mem_size) : NULL;
+        bool fits = s->mem_size > 0 ? dst != NULL : s->guest_addr <= ram->size;
+        if (!fits)
             return refuse(reason, reason_len, -ENOSPC,
                           "segment %u at 0x%llx (0x%llx bytes) lies beyond guest RAM (0x%llx "
                           "bytes)",
@@ -96,8 +96,10 @@ static int copy_segments(const struct image_info *info, const uint8_t *data, uin
             return refuse(reason, reason_len, -ENOSPC,
                           "segment %u ends at 0x%llx, above the 0x%llx the guest can reach", i,
                           (unsigned long long)mem_end, (unsigned long long)addr_limit);
-        memcpy(dst, data + s->file_offset, s->file_size);
-        memset(dst + s->file_size, 0, s->mem_size - s->file_size);
+        if (s->mem_size > 0) {
+            memcpy(dst, data + s->file_offset, s->file_size);
+            memset(dst + s->file_size, 0, s->mem_size - s->file_size);
+        }
     }
     return 0;
 }
