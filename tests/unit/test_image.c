@@ -778,6 +778,16 @@ static void test_load_does_not_fit(void **state)
                         "segment 1 at 0x200000 (0x2800 bytes) lies beyond guest RAM");
     expect_load_refused(-ENOSPC, size, ram, MiB - 1, NULL, NULL, 0,
                         "smaller than the 1 MiB loader area");
+    /* Exact fits at the end of RAM: the last segment ends on its last byte (0x2027ff); a module
+     * fills the page after it. One byte less RAM refuses each. */
+    assert_int_equal(load(size, ram, 0x202800, NULL, NULL, 0), 0);
+    expect_load_refused(-ENOSPC, size, ram, 0x2027ff, NULL, NULL, 0,
+                        "segment 1 at 0x200000 (0x2800 bytes) lies beyond guest RAM");
+    static uint8_t page[0x1000];
+    const struct image_module one_page[] = {{page, sizeof(page), "page"}};
+    assert_int_equal(load(size, ram, 0x204000, NULL, one_page, 1), 0);
+    expect_load_refused(-ENOSPC, size, ram, 0x203fff, NULL, one_page, 1,
+                        "module 'page' (4096 bytes) does not fit in guest RAM");
 
     /* Module larger than what is left of RAM. */
     static uint8_t big[2 * MiB];
