@@ -110,6 +110,7 @@ struct vmx_vcpu {
     uint64_t io_bitmap_phys;        /* two pages: A (0-0x7fff), B */
     uint64_t msr_bitmap_phys;
     struct ept ept;
+    struct vcpu_memory mem;         /* the VM's RAM: what EPT maps, and all we read on its behalf */
     struct vmx_lazy_state lazy;
     bool launched;
     uint8_t tpr;                    /* the guest's CR8, kept virtual */

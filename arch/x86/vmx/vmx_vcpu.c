@@ -3,6 +3,7 @@
  * hypercalls, HLT, time slices, faults) goes back to kernel/ as a struct vcpu_exit. */
 #include <tessera/arch.h>
 #include <tessera/errno.h>
+#include <tessera/guest_mem.h>
 #include <tessera/hypercall_abi.h>
 #include <tessera/mm.h>
 #include <tessera/printf.h>
@@ -75,6 +76,7 @@
 #define EXCEPTION_STORM_LIMIT 1000 /* identical guest exceptions in a row */
 
 #define RFLAGS_RESERVED1 (1ull << 1)
+#define RFLAGS_VM (1ull << 17) /* virtual-8086 mode */
 #define PAT_POWER_ON 0x0007040600070406ull
 
 #define CPUID1_ECX_MONITOR (1u << 3)
@@ -354,6 +356,7 @@ int vmx_vcpu_create(struct vcpu *v, const struct vcpu_memory *mem,
     }
     struct vmx_vcpu *x = phys_to_virt(backend_phys);
     v->backend = x;
+    x->mem = *mem;
     int err = page_alloc_zeroed(&x->vmcs_phys);
     if (!err)
         err = phys_alloc_zeroed(2 * PAGE_SIZE, PAGE_SIZE, &x->io_bitmap_phys);
@@ -604,11 +607,26 @@ static void skip_instruction(struct vmx_vcpu *x)
         vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3u);
 }
 
+/* The guest's CPL: SS.DPL always equals it in protected and long mode (SDM Vol. 3C 25.4.1, guest
+ * segment state); real mode runs at 0 and virtual-8086 mode at 3 (SDM Vol. 3A 20.2). VM entry
+ * already requires SS.DPL 0 in real mode and 3 in virtual-8086 mode, so SS.DPL 0 (every call
+ * from a guest kernel) needs no second read. */
+static unsigned guest_cpl(void)
+{
+    unsigned dpl = (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3;
+    if (dpl == 0 || !(vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE))
+        return 0;
+    if (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_VM)
+        return 3;
+    return dpl;
+}
+
 /* Only the register width matters: 64-bit code (IA-32e mode and CS.L) passes 64-bit arguments,
  * everything else 32-bit ones. */
 void vmx_vcpu_hypercall_args(struct vcpu *v, struct vcpu_hypercall *hc)
 {
     struct vmx_vcpu *x = vmx_of(v);
+    hc->cpl = guest_cpl();
     hc->width_mask = guest_64bit() ? ~0ull : 0xffffffffull;
     hc->nr = x->regs.rax & hc->width_mask;
     hc->arg1 = x->regs.rbx & hc->width_mask;
@@ -734,16 +752,19 @@ static void handle_cpuid(struct vmx_vcpu *x)
     skip_instruction(x);
 }
 
-/* PAE paging without long mode: the CPU takes PDPTEs from the VMCS, so a CR0/CR3 write we
- * emulate must load them the way the instruction would (SDM 26.3.2.4, 4.4.1). */
+/* PAE paging without long mode: the CPU takes PDPTEs from the VMCS, so a CR0/CR3/CR4 write we
+ * emulate must load them the way the instruction would (SDM 26.3.2.4, 4.4.1): the 32 bytes at
+ * CR3[31:5]. They come from the VM's RAM only. Outside it, the load the CPU makes itself (through
+ * EPT, SDM Vol. 3C "Changes to Instruction Behavior in VMX Non-Root Operation", MOV to CR0) would
+ * be an EPT violation ("EPT-Induced VM Exits", 28.3.3 in the 2022 edition), which stops the VM:
+ * so -EFAULT here, and the caller stops it the same way. */
 static int load_pdptes(struct vcpu *v, uint64_t cr3)
 {
-    uint64_t gpa = cr3 & 0xffffffe0ull;
-    uint64_t host;
-    uint32_t perms;
-    if (ept_translate(&vmx_of(v)->ept, gpa, &host, &perms) != 0)
+    const uint64_t *table = guest_mem_range(&vmx_of(v)->mem, cr3 & 0xffffffe0ull, 4 * 8);
+    if (!table)
         return -EFAULT;
-    const uint64_t *pdpte = phys_to_virt(host + (gpa & 0xfff));
+    uint64_t pdpte[4];
+    memcpy(pdpte, table, sizeof(pdpte)); /* checked and loaded from one read */
     /* present with reserved bits set (2:1, 8:5, and MAXPHYADDR and above): #GP (SDM 4.4.1) */
     uint64_t reserved = 0x1e6 | ~((1ull << cpu_maxphyaddr()) - 1);
     for (unsigned i = 0; i < 4; i++)
