@@ -283,6 +283,33 @@ def vuart_seeds():
                                      (6, 0), (W | 4, 0x08), (6, 0), (2, 0), (W | 9, 1), (12, 0)]))
 
 
+def ops(triples):
+    return b"".join(bytes([a & 0xff, b & 0xff, c & 0xff]) for a, b, c in triples)
+
+
+def pic_seeds():
+    # (port index << 3 | 0, value, 0) writes; | 2 reads; (irq << 3 | 5) pulses; 4 = INTA
+    P = {0x20: 0, 0x21: 1, 0xa0: 2, 0xa1: 3, 0x4d0: 4, 0x4d1: 5}
+
+    def w(port, v):
+        return (P[port] << 3, v, 0)
+
+    def r(port):
+        return (P[port] << 3 | 2, 0, 0)
+
+    init = [w(0x21, 0xff), w(0xa1, 0xff), w(0x20, 0x11), w(0x21, 0x30), w(0x21, 4), w(0x21, 1),
+            w(0xa0, 0x11), w(0xa1, 0x38), w(0xa1, 2), w(0xa1, 1), w(0x21, 0xfa), w(0xa1, 0xee)]
+    put("pic", "linux-init-timer", ops(init + [(0 << 3 | 5, 0, 0), (0, 0, 4), (4, 0, 0),
+                                               w(0x20, 0x0b), r(0x20), w(0x20, 0x60), r(0x20)]))
+    put("pic", "cascade-level", ops(init + [w(0x4d1, 0x10), (12 << 3 | 3, 1, 0), (4, 0, 0),
+                                            w(0xa0, 0x64), w(0x20, 0x62), (4, 0, 0),
+                                            (12 << 3 | 3, 0, 0), (4, 0, 0)]))
+    put("pic", "aeoi-poll-rotate", ops(init[:5] + [w(0x21, 3), w(0x21, 0), w(0x20, 0x80),
+                                                   (3 << 3 | 5, 0, 0), (5 << 3 | 5, 0, 0),
+                                                   (4, 0, 0), w(0x20, 0x0c), r(0x20),
+                                                   w(0x20, 0x68), w(0x20, 0xc3), (0, 0, 1)]))
+
+
 if __name__ == "__main__":
     acpi_seeds()
     mb2_seeds()
@@ -290,3 +317,4 @@ if __name__ == "__main__":
     image_seeds()
     cmdline_seeds()
     vuart_seeds()
+    pic_seeds()
