@@ -310,6 +310,34 @@ def pic_seeds():
                                                    w(0x20, 0x68), w(0x20, 0xc3), (0, 0, 1)]))
 
 
+def pit_seeds():
+    # two header bytes (TSC rate index, start), then (op | port << 3, value, width) triples
+    def w(port, v):
+        return ((port - 0x40) << 3, v, 0)
+
+    def r(port):
+        return ((port - 0x40) << 3 | 2, 0, 0)
+
+    def wait(v, shift):
+        return (5 | shift << 3, v, 0)
+
+    adv, to_deadline, p61w, p61r = (6, 0, 0), (7, 0, 0), (3, 0x01, 0), (4, 0, 0)
+    put("pit", "linux-periodic", bytes([1, 3]) + ops(
+        [w(0x43, 0x34), w(0x40, 0xa9), w(0x40, 0x04)] + [to_deadline] * 6 +
+        [wait(200, 20), adv, w(0x43, 0x00), r(0x40), r(0x40), to_deadline]))
+    put("pit", "linux-oneshot-shutdown", bytes([0, 0]) + ops(
+        [w(0x43, 0x38), w(0x40, 0x40), w(0x40, 0x00), to_deadline, w(0x40, 0x10), w(0x40, 0),
+         wait(1, 12), adv, w(0x43, 0x30), w(0x40, 0), w(0x40, 0), to_deadline, to_deadline]))
+    put("pit", "calibrate-channel2", bytes([0, 7]) + ops(
+        [p61r, p61w, w(0x43, 0xb0), w(0x42, 0x9b), w(0x42, 0x2e), p61r, wait(1, 14), p61r,
+         wait(1, 16), p61r, w(0x43, 0xb0), w(0x42, 0xff), w(0x42, 0xff), r(0x42), r(0x42),
+         wait(1, 10), r(0x42), r(0x42), w(0x43, 0xe8), r(0x42), r(0x42), r(0x42)]))
+    put("pit", "square-gate-bcd", bytes([2, 0]) + ops(
+        [w(0x43, 0x36), w(0x40, 7), (0, 0, 1), to_deadline, w(0x43, 0xb7), w(0x42, 0x99),
+         w(0x42, 0x09), p61w, wait(3, 8), (3, 0, 0), wait(3, 8), p61w, w(0x43, 0x92), w(0x41, 5),
+         w(0x43, 0xc2 | 0x0c), r(0x41), r(0x41), r(0x41), r(0x43)]))
+
+
 if __name__ == "__main__":
     acpi_seeds()
     mb2_seeds()
@@ -318,3 +346,4 @@ if __name__ == "__main__":
     cmdline_seeds()
     vuart_seeds()
     pic_seeds()
+    pit_seeds()
