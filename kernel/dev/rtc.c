@@ -54,22 +54,29 @@ bool rtc_date_to_seconds(const struct rtc_date *d, uint64_t *seconds)
     return true;
 }
 
-/* Any seconds count: whole 400-year cycles (always 146097 days) first, then at most 400 years
- * and 12 months one by one. 2000-01-01 starts a cycle, so count cycles from there. */
+/* Days from 1 January of year `from` to 1 January of year `from + years`. */
+static uint64_t days_between(uint64_t from, uint64_t years)
+{
+    return 365 * years + leaps_through(from + years - 1) - leaps_through(from - 1);
+}
+
+/* Any seconds count, in constant time: whole 400-year cycles (always 146097 days) from
+ * 2000-01-01 first; within a cycle, days / 366 years is at most two short of the answer. */
 void rtc_seconds_to_date(uint64_t seconds, struct rtc_date *d)
 {
     uint64_t days = seconds / SECONDS_PER_DAY, sod = seconds % SECONDS_PER_DAY;
-    uint64_t year = 1970;
+    uint64_t from = 1970;
     const uint64_t to_2000 = 10957; /* days from 1970-01-01 to 2000-01-01 */
     if (days >= to_2000) {
         uint64_t cycles = (days - to_2000) / DAYS_PER_400_YEARS;
-        year = 2000 + 400 * cycles;
+        from = 2000 + 400 * cycles;
         days -= to_2000 + cycles * DAYS_PER_400_YEARS;
     }
-    while (days >= 365u + leap(year)) {
-        days -= 365u + leap(year);
-        year++;
-    }
+    uint64_t years = days / 366;
+    while (days_between(from, years + 1) <= days)
+        years++;
+    days -= days_between(from, years);
+    uint64_t year = from + years;
     unsigned month = 1;
     while (days >= days_in_month(year, month)) {
         days -= days_in_month(year, month);

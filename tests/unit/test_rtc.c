@@ -82,7 +82,14 @@ static void test_date_arithmetic(void **state)
         assert_true(rtc_date_to_seconds(&d, &s));
         assert_int_equal(s, t);
     }
+    /* every year's first and last second */
     struct rtc_date d;
+    for (uint32_t y = 1970; y <= 2900; y++) {
+        rtc_seconds_to_date(seconds_of(y, 1, 1, 0, 0, 0), &d);
+        assert_true(d.year == y && d.month == 1 && d.day == 1 && d.hour == 0);
+        rtc_seconds_to_date(seconds_of(y, 12, 31, 23, 59, 59), &d);
+        assert_true(d.year == y && d.month == 12 && d.day == 31 && d.second == 59);
+    }
     rtc_seconds_to_date(seconds_of(2400, 2, 29, 12, 0, 0), &d);
     assert_int_equal(d.year, 2400);
     assert_int_equal(d.month, 2);
