@@ -338,6 +338,32 @@ def pit_seeds():
          w(0x43, 0xc2 | 0x0c), r(0x41), r(0x41), r(0x41), r(0x43)]))
 
 
+def rtc_seeds():
+    # one rate byte, five bytes of seconds, then (op | port << 3, value, extra) triples
+    start = bytes([0]) + (1717236000).to_bytes(5, "big")  # 2024-06-01 10:00:00
+
+    def w(index, v):
+        return [(0, index, 0), (1 << 3, v, 0)]
+
+    def r(index):
+        return [(0, index, 0), (2 | 1 << 3, 0, 0)]
+
+    def wait(v, shift):
+        return [(3 | shift << 4, v, 0)]
+
+    get_time = r(0) + r(0x0a) + r(0) + r(2) + r(4) + r(7) + r(8) + r(9) + r(0x32) + r(0x0b) + \
+        r(0x0a) + r(0)
+    put("rtc", "linux-get-time", start + ops(get_time + wait(250, 10) + get_time + r(0x0c) +
+                                             r(0x0d)))
+    put("rtc", "linux-set-time", start + ops(
+        w(0x0b, 0x82) + w(0x0a, 0x76) + w(9, 0x25) + w(8, 0x12) + w(7, 0x31) + w(4, 0x23) +
+        w(2, 0x59) + w(0, 0x58) + w(0x32, 0x20) + w(0x0b, 0x02) + w(0x0a, 0x26) + wait(40, 10) +
+        get_time))
+    put("rtc", "binary-12h-nmi-ram", start + ops(
+        w(0x0b, 0x04) + get_time + w(0x0b, 0x00) + r(4) + w(4, 0x87) + [(0, 0x8f, 0)] +
+        [(1 << 3, 0x5a, 0)] + [(4, 0x40, 0x33)] + r(0x40) + w(0x02, 0x5a) + r(0x0c)))
+
+
 if __name__ == "__main__":
     acpi_seeds()
     mb2_seeds()
@@ -347,3 +373,4 @@ if __name__ == "__main__":
     vuart_seeds()
     pic_seeds()
     pit_seeds()
+    rtc_seeds()
