@@ -254,9 +254,10 @@ static void write_time(struct rtc *rtc, unsigned index, uint8_t value)
      * one. */
     uint8_t regs[128];
     uint64_t seconds;
-    encode_time(rtc, current_seconds(rtc), regs);
+    uint64_t current = current_seconds(rtc);
+    encode_time(rtc, current, regs);
     regs[index] = value;
-    if (decode_time(rtc, regs, &seconds))
+    if (decode_time(rtc, regs, &seconds) && seconds != current)
         rebase_keep_phase(rtc, seconds);
 }
 

@@ -259,6 +259,8 @@ static void test_register_c_d_and_nmi(void **state)
     assert_int_equal(cmos_read(RTC_REG_C, T0), 0);
     assert_int_equal(cmos_read(RTC_REG_C, T0 + HZ), RTC_C_UF); /* an update ended */
     assert_int_equal(cmos_read(RTC_REG_C, T0 + HZ), 0);        /* the read cleared it */
+    cmos_write(0x02, RTC_SECONDS, T0 + 2 * HZ); /* rewriting the same time keeps UF */
+    assert_int_equal(cmos_read(RTC_REG_C, T0 + 2 * HZ), RTC_C_UF);
     cmos_write(0xff, RTC_REG_C, T0 + HZ);
     cmos_write(0x00, RTC_REG_D, T0 + HZ);
     assert_int_equal(cmos_read(RTC_REG_C, T0 + HZ), 0);
@@ -267,7 +269,7 @@ static void test_register_c_d_and_nmi(void **state)
     outb(0x80 | RTC_SECONDS, 0x70, T0);
     assert_true(rtc.nmi_masked);
     assert_int_equal(rtc.index, RTC_SECONDS);
-    assert_int_equal(inb(0x71, T0 + HZ), 0x01);
+    assert_int_equal(inb(0x71, T0 + 2 * HZ), 0x02);
     assert_int_equal(inb(0x70, T0 + HZ), 0xff);
     outb(0x0d, 0x70, T0 + HZ);
     assert_false(rtc.nmi_masked);
