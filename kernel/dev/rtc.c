@@ -9,6 +9,7 @@
 #define A_DIVIDER 0x70 /* DV2:0; 010 = 32.768 kHz time base, running */
 #define A_DIVIDER_RUN 0x20
 #define A_DIVIDER_RESET 0x60 /* 11x: divider chain held in reset */
+#define T32_HZ 32768u /* the divider chain's clock */
 #define SECONDS_PER_DAY 86400u
 #define DAYS_PER_400_YEARS 146097u
 
@@ -120,6 +121,102 @@ uint64_t rtc_now_seconds(struct rtc *rtc, uint64_t now)
     return current_seconds(rtc);
 }
 
+/* 32768 Hz ticks since base_tsc (after clock_now), split like the PIT's conversion so nothing
+ * overflows: rem < 2^43, rem * 2^15 < 2^58. Saturates for absurd times. */
+static uint64_t tick32_now(const struct rtc *rtc)
+{
+    uint64_t e = elapsed_ticks(rtc), q = e / rtc->tsc_hz;
+    if (q > (UINT64_MAX >> 15) - 1)
+        return UINT64_MAX;
+    return q * T32_HZ + e % rtc->tsc_hz * T32_HZ / rtc->tsc_hz;
+}
+
+/* The first TSC value at which tick32_now reaches t. */
+static uint64_t tsc_of_tick32(const struct rtc *rtc, uint64_t t)
+{
+    uint64_t q = t / T32_HZ, rem = t % T32_HZ;
+    if (q && q > (UINT64_MAX - rtc->base_tsc) / rtc->tsc_hz)
+        return DEV_NO_DEADLINE;
+    uint64_t at = rtc->base_tsc + q * rtc->tsc_hz;
+    uint64_t part = (rem * rtc->tsc_hz + T32_HZ - 1) / T32_HZ;
+    return at + part < at ? DEV_NO_DEADLINE : at + part;
+}
+
+/* Register A's rate select as a period in 32768 Hz ticks; 0 = off (MC146818A table 4). */
+static uint32_t periodic_ticks(uint8_t a)
+{
+    unsigned rs = a & 0x0f;
+    if (rs == 0)
+        return 0;
+    if (rs <= 2)
+        return 1u << (rs + 6); /* 256 and 128 Hz, as for RS 8 and 9 */
+    return 1u << (rs - 1);     /* 8192 Hz down to 2 Hz */
+}
+
+/* Sets UF for every second boundary and PF for every periodic edge since the last call. A
+ * stopped clock has neither (while SET alone holds it the chip's periodic flag would run on;
+ * not modelled). */
+static void accrue(struct rtc *rtc)
+{
+    if (rtc->frozen)
+        return;
+    uint64_t t = tick32_now(rtc);
+    if (t <= rtc->tick32)
+        return;
+    if (t / T32_HZ != rtc->tick32 / T32_HZ)
+        rtc->flags |= RTC_C_UF;
+    uint32_t p = periodic_ticks(rtc->ram[RTC_REG_A]);
+    if (p && t / p != rtc->tick32 / p)
+        rtc->flags |= RTC_C_PF;
+    rtc->tick32 = t;
+}
+
+/* IRQF = PF & PIE | UF & UIE (the flag and enable bits share positions). IRQ 8 is edge-triggered
+ * at the PIC, so its rise is one pulse; the line stays quiet until register C is read. */
+static bool irqf(const struct rtc *rtc)
+{
+    return rtc->flags & rtc->ram[RTC_REG_B] & (RTC_B_PIE | RTC_B_UIE);
+}
+
+static void update_irq(struct rtc *rtc)
+{
+    bool high = irqf(rtc);
+    if (high && !rtc->irq_high) {
+        irq_line_set(&rtc->irq8, true);
+        irq_line_set(&rtc->irq8, false);
+    }
+    rtc->irq_high = high;
+}
+
+void rtc_advance(struct rtc *rtc, uint64_t now)
+{
+    clock_now(rtc, now);
+    accrue(rtc);
+    update_irq(rtc);
+}
+
+static uint64_t next_multiple(uint64_t t, uint64_t p)
+{
+    uint64_t n = t / p * p;
+    return n > UINT64_MAX - p ? UINT64_MAX : n + p;
+}
+
+uint64_t rtc_next_deadline(const struct rtc *rtc)
+{
+    uint8_t enabled = rtc->ram[RTC_REG_B] & (RTC_B_PIE | RTC_B_UIE);
+    uint32_t p = periodic_ticks(rtc->ram[RTC_REG_A]);
+    uint64_t next = UINT64_MAX;
+    if (rtc->frozen || rtc->irq_high)
+        return DEV_NO_DEADLINE;
+    if (enabled & RTC_B_UIE)
+        next = next_multiple(rtc->tick32, T32_HZ);
+    if ((enabled & RTC_B_PIE) && p) {
+        uint64_t n = next_multiple(rtc->tick32, p);
+        next = n < next ? n : next;
+    }
+    return next == UINT64_MAX ? DEV_NO_DEADLINE : tsc_of_tick32(rtc, next);
+}
+
 static uint8_t to_reg(const struct rtc *rtc, unsigned v)
 {
     return (uint8_t)((rtc->ram[RTC_REG_B] & RTC_B_BINARY) ? v : (v / 10) << 4 | v % 10);
@@ -189,7 +286,7 @@ static void rebase_keep_phase(struct rtc *rtc, uint64_t seconds)
 {
     rtc->base_tsc += elapsed_ticks(rtc) / rtc->tsc_hz * rtc->tsc_hz;
     rtc->base_seconds = seconds;
-    rtc->c_read_seconds = seconds;
+    rtc->tick32 = tick32_now(rtc);
 }
 
 static void freeze(struct rtc *rtc)
@@ -209,16 +306,16 @@ static void thaw(struct rtc *rtc)
 {
     uint64_t seconds;
     rtc->frozen = false;
-    if (!decode_time(rtc, rtc->ram, &seconds))
-        return;
-    if (rtc->divider_reset) {
-        uint64_t half = rtc->tsc_hz / 2;
-        rtc->base_tsc = rtc->last_now > half ? rtc->last_now - half : 0;
-        rtc->base_seconds = seconds;
-        rtc->c_read_seconds = seconds;
-    } else {
-        rebase_keep_phase(rtc, seconds);
+    if (decode_time(rtc, rtc->ram, &seconds)) {
+        if (rtc->divider_reset) {
+            uint64_t half = rtc->tsc_hz / 2;
+            rtc->base_tsc = rtc->last_now > half ? rtc->last_now - half : 0;
+            rtc->base_seconds = seconds;
+        } else {
+            rebase_keep_phase(rtc, seconds);
+        }
     }
+    rtc->tick32 = tick32_now(rtc); /* no events while stopped */
 }
 
 /* Registers A or B change: freeze or thaw around the change. */
@@ -281,13 +378,9 @@ static uint8_t read_data(struct rtc *rtc)
     case RTC_REG_A:
         return (uint8_t)(rtc->ram[RTC_REG_A] | (update_in_progress(rtc) ? RTC_A_UIP : 0));
     case RTC_REG_C: {
-        /* No interrupts are generated: IRQF, PF and AF stay 0. UF reports that an update
-         * cycle ended since the last read, and the read clears it. */
-        if (rtc->frozen)
-            return 0;
-        uint64_t s = current_seconds(rtc);
-        uint8_t v = s != rtc->c_read_seconds ? RTC_C_UF : 0;
-        rtc->c_read_seconds = s;
+        /* The read clears the flags and IRQF. AF stays 0: alarms are not modelled. */
+        uint8_t v = (uint8_t)(rtc->flags | (irqf(rtc) ? RTC_C_IRQF : 0));
+        rtc->flags = 0;
         return v;
     }
     case RTC_REG_D:
@@ -314,10 +407,12 @@ static uint64_t rtc_read(void *dev, uint64_t offset, unsigned size, uint64_t now
     struct rtc *rtc = dev;
     uint64_t value = 0;
     clock_now(rtc, now);
+    accrue(rtc);
     for (unsigned i = 0; i < size && i < 8; i++) {
         uint8_t byte = (offset + i) & 1 ? read_data(rtc) : 0xff;
         value |= (uint64_t)byte << (8 * i);
     }
+    update_irq(rtc);
     return value;
 }
 
@@ -325,6 +420,7 @@ static void rtc_write(void *dev, uint64_t offset, unsigned size, uint64_t value,
 {
     struct rtc *rtc = dev;
     clock_now(rtc, now);
+    accrue(rtc);
     for (unsigned i = 0; i < size && i < 8; i++) {
         uint8_t byte = (uint8_t)(value >> (8 * i));
         if ((offset + i) & 1) {
@@ -334,11 +430,13 @@ static void rtc_write(void *dev, uint64_t offset, unsigned size, uint64_t value,
             rtc->nmi_masked = byte & 0x80;
         }
     }
+    update_irq(rtc);
 }
 
 const struct dev_ops rtc_ops = { rtc_read, rtc_write };
 
-void rtc_init(struct rtc *rtc, uint64_t tsc_hz, uint64_t now, uint64_t seconds)
+void rtc_init(struct rtc *rtc, uint64_t tsc_hz, uint64_t now, uint64_t seconds,
+              const struct irq_line *irq8)
 {
     memset(rtc, 0, sizeof(*rtc));
     if (tsc_hz < 1000)
@@ -349,7 +447,8 @@ void rtc_init(struct rtc *rtc, uint64_t tsc_hz, uint64_t now, uint64_t seconds)
     rtc->base_tsc = now;
     rtc->last_now = now;
     rtc->base_seconds = seconds;
-    rtc->c_read_seconds = seconds;
+    if (irq8)
+        rtc->irq8 = *irq8;
     rtc->ram[RTC_REG_A] = A_DIVIDER_RUN | 0x06; /* 32.768 kHz, 1024 Hz periodic rate */
     rtc->ram[RTC_REG_B] = RTC_B_24H;            /* BCD, 24-hour, no interrupts */
 }

@@ -1,15 +1,30 @@
 /* The CMOS RTC: input = one byte choosing the TSC rate, five bytes of starting seconds, then
  * operations of three bytes. The first byte's bits 2:0 choose the operation (0-1 write, 2 read
  * of port 0x70 + bit 3; 3 time passes: value << (bits 7:4); 4 16-bit write of index and data;
- * 5 read of index bits 7:3 << 2 | value & 3 through the ports), the second is the value. Checks
- * that the index stays below 128, that registers A, C and D read within their documented bits,
- * that SET and UIE are never both set, that the frozen state matches registers A and B, and
- * that a running clock in BCD mode only ever shows BCD digits in valid ranges.
+ * 5 read of index bits 7:3 << 2 | value & 3 through the ports; 6 rtc_advance; 7 advance exactly
+ * to the announced deadline), the second is the value. Checks that the index stays below 128,
+ * that registers A, C and D read within their documented bits (IRQF only with an enabled flag),
+ * that SET and UIE are never both set, that the frozen state matches registers A and B, that a
+ * running clock in BCD mode only ever shows BCD digits in valid ranges, that IRQ 8 is only
+ * pulsed, that deadlines after an advance lie in the future and that reaching one raises the
+ * interrupt it announced.
  * FUZZ-SOURCES: kernel/dev/rtc.c */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include <tessera/rtc.h>
+
+static unsigned raised;
+static bool line;
+
+static void irq_set(void *router, unsigned gsi, bool level)
+{
+    (void)router;
+    if (gsi != 8 || level == line)
+        abort();
+    line = level;
+    raised += level;
+}
 
 static uint8_t reg(struct rtc *rtc, unsigned index, uint64_t now)
 {
@@ -63,7 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (unsigned i = 1; i < 6; i++)
         seconds = seconds << 8 | data[i];
     uint64_t now = 0;
-    rtc_init(&rtc, rates[data[0] & 3], now, seconds << (data[0] >> 2));
+    struct irq_line irq8 = { irq_set, NULL, 8 };
+    raised = 0;
+    line = false;
+    rtc_init(&rtc, rates[data[0] & 3], now, seconds << (data[0] >> 2), &irq8);
     for (size_t i = 6; i + 2 < size; i += 3) {
         unsigned op = data[i] & 7, port = (data[i] >> 3) & 1;
         uint8_t value = data[i + 1];
@@ -76,7 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t v = rtc_ops.read(&rtc, port, 1, now);
             if (v > 0xff || (port == 0 && v != 0xff))
                 abort();
-            if (port == 1 && rtc.index == RTC_REG_C && (v & ~RTC_C_UF))
+            uint8_t b = rtc.ram[RTC_REG_B];
+            if (port == 1 && rtc.index == RTC_REG_C &&
+                ((v & ~(RTC_C_IRQF | RTC_C_PF | RTC_C_UF)) ||
+                 ((v & RTC_C_IRQF) && !(v & b & (RTC_B_PIE | RTC_B_UIE)))))
                 abort();
             break;
         }
@@ -89,10 +110,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4:
             rtc_ops.write(&rtc, 0, 2, (uint64_t)data[i + 2] << 8 | value, now);
             break;
-        default:
+        case 5:
             reg(&rtc, (unsigned)(data[i] >> 3) << 2 | (value & 3), now);
             break;
+        case 6: {
+            unsigned before = raised;
+            rtc_advance(&rtc, now);
+            uint64_t d = rtc_next_deadline(&rtc);
+            if (raised - before > 1 || (d != DEV_NO_DEADLINE && d <= now))
+                abort();
+            break;
         }
+        default: {
+            unsigned before = raised;
+            uint64_t d = rtc_next_deadline(&rtc);
+            bool reach = d != DEV_NO_DEADLINE && d > now && d - now <= (1ull << 40);
+            if (reach)
+                now = d;
+            rtc_advance(&rtc, now);
+            if (reach ? raised - before != 1 : raised - before > 1)
+                abort();
+            break;
+        }
+        }
+        if (line)
+            abort();
         check(&rtc, now);
     }
     return 0;

@@ -362,6 +362,11 @@ def rtc_seeds():
     put("rtc", "binary-12h-nmi-ram", start + ops(
         w(0x0b, 0x04) + get_time + w(0x0b, 0x00) + r(4) + w(4, 0x87) + [(0, 0x8f, 0)] +
         [(1 << 3, 0x5a, 0)] + [(4, 0x40, 0x33)] + r(0x40) + w(0x02, 0x5a) + r(0x0c)))
+    deadline, advance = [(7, 0, 0)], [(6, 0, 0)]
+    put("rtc", "interrupts", start + ops(
+        w(0x0b, 0x12) + deadline * 3 + r(0x0c) + deadline + r(0x0c) + w(0x0b, 0x42) +
+        w(0x0a, 0x2f) + r(0x0c) + deadline * 3 + r(0x0c) + wait(9, 12) + advance + r(0x0c) +
+        w(0x0b, 0x92) + deadline + w(0x0b, 0x52) + w(0x0a, 0x23) + deadline * 4 + r(0x0c)))
 
 
 if __name__ == "__main__":

@@ -99,25 +99,25 @@ static void test_date_arithmetic(void **state)
 static void test_bcd_leap_day_rollover(void **state)
 {
     (void)state;
-    rtc_init(&rtc, HZ, T0, seconds_of(2024, 2, 29, 23, 59, 58));
+    rtc_init(&rtc, HZ, T0, seconds_of(2024, 2, 29, 23, 59, 58), NULL);
     /* Thursday 29 February 2024 (weekday 5: Sunday is 1) */
     expect_time(T0, 0x24, 0x02, 0x29, 0x23, 0x59, 0x58, 5, 0x20);
     expect_time(T0 + 2 * HZ, 0x24, 0x03, 0x01, 0x00, 0x00, 0x00, 6, 0x20);
     assert_int_equal(cmos_read(RTC_REG_B, T0 + 2 * HZ), RTC_B_24H);
     assert_int_equal(cmos_read(RTC_REG_D, T0 + 2 * HZ), RTC_D_VRT);
     /* New Year 1999 -> 2000, a century byte change */
-    rtc_init(&rtc, HZ, T0, seconds_of(1999, 12, 31, 23, 59, 59));
+    rtc_init(&rtc, HZ, T0, seconds_of(1999, 12, 31, 23, 59, 59), NULL);
     expect_time(T0, 0x99, 0x12, 0x31, 0x23, 0x59, 0x59, 6, 0x19);
     expect_time(T0 + HZ, 0x00, 0x01, 0x01, 0x00, 0x00, 0x00, 7, 0x20);
     /* 2100 is not a leap year */
-    rtc_init(&rtc, HZ, T0, seconds_of(2100, 2, 28, 23, 59, 59));
+    rtc_init(&rtc, HZ, T0, seconds_of(2100, 2, 28, 23, 59, 59), NULL);
     expect_time(T0 + HZ, 0x00, 0x03, 0x01, 0x00, 0x00, 0x00, 2, 0x21);
 }
 
 static void test_binary_and_12_hour(void **state)
 {
     (void)state;
-    rtc_init(&rtc, HZ, T0, seconds_of(2023, 7, 14, 23, 5, 9));
+    rtc_init(&rtc, HZ, T0, seconds_of(2023, 7, 14, 23, 5, 9), NULL);
     cmos_write(RTC_B_24H | RTC_B_BINARY, RTC_REG_B, T0);
     expect_time(T0, 23, 7, 14, 23, 5, 9, 6, 20);
     cmos_write(0, RTC_REG_B, T0); /* BCD, 12-hour: 11 PM */
@@ -125,7 +125,7 @@ static void test_binary_and_12_hour(void **state)
     cmos_write(RTC_B_BINARY, RTC_REG_B, T0);
     assert_int_equal(cmos_read(RTC_HOURS, T0), 0x8b);
     /* midnight is 12 AM, noon 12 PM */
-    rtc_init(&rtc, HZ, T0, seconds_of(2023, 7, 14, 0, 30, 0));
+    rtc_init(&rtc, HZ, T0, seconds_of(2023, 7, 14, 0, 30, 0), NULL);
     cmos_write(0, RTC_REG_B, T0);
     assert_int_equal(cmos_read(RTC_HOURS, T0), 0x12);
     assert_int_equal(cmos_read(RTC_HOURS, T0 + 12 * 3600 * HZ), 0x92);
@@ -140,7 +140,7 @@ static void test_binary_and_12_hour(void **state)
 static void test_uip_window(void **state)
 {
     (void)state;
-    rtc_init(&rtc, HZ, T0, seconds_of(2024, 1, 1, 0, 0, 0));
+    rtc_init(&rtc, HZ, T0, seconds_of(2024, 1, 1, 0, 0, 0), NULL);
     const uint64_t window = HZ * RTC_UIP_US / 1000000;
     assert_int_equal(cmos_read(RTC_REG_A, T0) & 0x7f, 0x26);
     assert_false(cmos_read(RTC_REG_A, T0) & RTC_A_UIP);
@@ -160,7 +160,7 @@ static void test_uip_window(void **state)
 static void test_linux_get_time_loop(void **state)
 {
     (void)state;
-    rtc_init(&rtc, HZ, T0, seconds_of(2031, 12, 31, 23, 59, 59));
+    rtc_init(&rtc, HZ, T0, seconds_of(2031, 12, 31, 23, 59, 59), NULL);
     const uint64_t window = HZ * RTC_UIP_US / 1000000;
     const uint64_t ms = HZ / 1000, access = HZ / 1000000; /* one port access: 1 us */
     uint64_t starts[] = { T0, T0 + HZ - window - 5 * access, T0 + HZ - window,
@@ -196,7 +196,7 @@ static void test_linux_get_time_loop(void **state)
 static void test_linux_set_time(void **state)
 {
     (void)state;
-    rtc_init(&rtc, HZ, T0, seconds_of(2024, 6, 1, 10, 0, 0));
+    rtc_init(&rtc, HZ, T0, seconds_of(2024, 6, 1, 10, 0, 0), NULL);
     uint64_t now = T0 + HZ / 4;
     uint8_t control = cmos_read(RTC_REG_B, now), freq = cmos_read(RTC_REG_A, now);
     cmos_write(control | RTC_B_SET | RTC_B_UIE, RTC_REG_B, now);
@@ -235,7 +235,7 @@ static void test_linux_set_time(void **state)
 static void test_running_writes(void **state)
 {
     (void)state;
-    rtc_init(&rtc, HZ, T0, seconds_of(2024, 6, 1, 10, 0, 0));
+    rtc_init(&rtc, HZ, T0, seconds_of(2024, 6, 1, 10, 0, 0), NULL);
     uint64_t now = T0 + HZ / 3;
     cmos_write(0x30, RTC_MINUTES, now); /* taken at once, phase kept */
     assert_int_equal(rtc_now_seconds(&rtc, now), seconds_of(2024, 6, 1, 10, 30, 0));
@@ -255,12 +255,13 @@ static void test_running_writes(void **state)
 static void test_register_c_d_and_nmi(void **state)
 {
     (void)state;
-    rtc_init(&rtc, HZ, T0, seconds_of(2024, 6, 1, 10, 0, 0));
+    rtc_init(&rtc, HZ, T0, seconds_of(2024, 6, 1, 10, 0, 0), NULL);
     assert_int_equal(cmos_read(RTC_REG_C, T0), 0);
-    assert_int_equal(cmos_read(RTC_REG_C, T0 + HZ), RTC_C_UF); /* an update ended */
+    /* an update ended; the periodic flag runs at register A's rate even with PIE off */
+    assert_int_equal(cmos_read(RTC_REG_C, T0 + HZ), RTC_C_UF | RTC_C_PF);
     assert_int_equal(cmos_read(RTC_REG_C, T0 + HZ), 0);        /* the read cleared it */
     cmos_write(0x02, RTC_SECONDS, T0 + 2 * HZ); /* rewriting the same time keeps UF */
-    assert_int_equal(cmos_read(RTC_REG_C, T0 + 2 * HZ), RTC_C_UF);
+    assert_int_equal(cmos_read(RTC_REG_C, T0 + 2 * HZ), RTC_C_UF | RTC_C_PF);
     cmos_write(0xff, RTC_REG_C, T0 + HZ);
     cmos_write(0x00, RTC_REG_D, T0 + HZ);
     assert_int_equal(cmos_read(RTC_REG_C, T0 + HZ), 0);
@@ -279,10 +280,91 @@ static void test_register_c_d_and_nmi(void **state)
     assert_int_equal(rtc_ops.read(&rtc, 0, 2, T0 + HZ), 0x5aff);
 }
 
+static unsigned pulses;
+static bool line8;
+
+static void irq8_set(void *router, unsigned gsi, bool level)
+{
+    (void)router;
+    assert_int_equal(gsi, 8);
+    assert_int_not_equal(level, line8);
+    line8 = level;
+    pulses += level;
+}
+
+/* The first TSC value at which 32768 Hz tick t has begun, counted from base. */
+static uint64_t tsc_of32(uint64_t base, uint64_t t)
+{
+    return base + (uint64_t)(((unsigned __int128)t * HZ + 32767) / 32768);
+}
+
+static void test_interrupts(void **state)
+{
+    (void)state;
+    struct irq_line irq8 = { irq8_set, NULL, 8 };
+    pulses = 0;
+    rtc_init(&rtc, HZ, T0, seconds_of(2024, 6, 1, 10, 0, 0), &irq8);
+    assert_int_equal(rtc_next_deadline(&rtc), DEV_NO_DEADLINE); /* nothing enabled */
+    /* update-ended interrupt, as rtc-cmos enables it for RTC_UIE_ON */
+    cmos_write(RTC_B_24H | RTC_B_UIE, RTC_REG_B, T0);
+    assert_int_equal(rtc_next_deadline(&rtc), T0 + HZ);
+    rtc_advance(&rtc, T0 + HZ - 1);
+    assert_int_equal(pulses, 0);
+    rtc_advance(&rtc, T0 + HZ);
+    assert_int_equal(pulses, 1);
+    assert_int_equal(rtc_next_deadline(&rtc), DEV_NO_DEADLINE); /* IRQF high until C is read */
+    rtc_advance(&rtc, T0 + 3 * HZ);
+    assert_int_equal(pulses, 1);
+    assert_int_equal(cmos_read(RTC_REG_C, T0 + 3 * HZ), RTC_C_IRQF | RTC_C_UF | RTC_C_PF);
+    assert_int_equal(rtc_next_deadline(&rtc), T0 + 4 * HZ);
+    /* late: several seconds pass, one edge */
+    rtc_advance(&rtc, T0 + 9 * HZ + 5);
+    assert_int_equal(pulses, 2);
+    assert_true(cmos_read(RTC_REG_C, T0 + 9 * HZ + 5) & RTC_C_IRQF);
+    assert_true(rtc_next_deadline(&rtc) > T0 + 9 * HZ + 5);
+    /* periodic at 1024 Hz (RS 6): every 32 ticks of the divider's 32768 Hz */
+    cmos_write(RTC_B_24H | RTC_B_PIE, RTC_REG_B, T0 + 10 * HZ);
+    assert_int_equal(pulses, 3); /* PF was already set: IRQF rises with PIE */
+    cmos_read(RTC_REG_C, T0 + 10 * HZ);
+    pulses = 0;
+    uint64_t t32 = (10 * HZ) * 32768 / HZ;
+    for (unsigned k = 1; k <= 100; k++) {
+        uint64_t d = rtc_next_deadline(&rtc);
+        assert_int_equal(d, tsc_of32(T0, t32 + 32 * k));
+        rtc_advance(&rtc, d);
+        assert_int_equal(pulses, k);
+        assert_int_equal(cmos_read(RTC_REG_C, d) & (RTC_C_IRQF | RTC_C_PF),
+                         RTC_C_IRQF | RTC_C_PF);
+    }
+    /* 2 Hz (RS 15) */
+    cmos_write(0x2f, RTC_REG_A, T0 + 11 * HZ);
+    cmos_read(RTC_REG_C, T0 + 11 * HZ);
+    assert_int_equal(rtc_next_deadline(&rtc), T0 + 11 * HZ + HZ / 2);
+    /* enabling UIE with an update already flagged raises IRQF at once */
+    pulses = 0;
+    cmos_write(RTC_B_24H, RTC_REG_B, T0 + 11 * HZ);
+    rtc_advance(&rtc, T0 + 12 * HZ);
+    assert_int_equal(pulses, 0);
+    cmos_write(RTC_B_24H | RTC_B_UIE, RTC_REG_B, T0 + 12 * HZ);
+    assert_int_equal(pulses, 1);
+    /* a stopped clock raises nothing */
+    cmos_read(RTC_REG_C, T0 + 12 * HZ);
+    cmos_write(RTC_B_SET | RTC_B_24H, RTC_REG_B, T0 + 12 * HZ);
+    assert_int_equal(rtc_next_deadline(&rtc), DEV_NO_DEADLINE);
+    rtc_advance(&rtc, T0 + 20 * HZ);
+    assert_int_equal(cmos_read(RTC_REG_C, T0 + 20 * HZ), 0);
+    /* rate 0 switches the periodic flag off */
+    cmos_write(0x20, RTC_REG_A, T0 + 20 * HZ);
+    cmos_write(RTC_B_24H | RTC_B_PIE, RTC_REG_B, T0 + 20 * HZ);
+    assert_int_equal(rtc_next_deadline(&rtc), DEV_NO_DEADLINE);
+    assert_int_equal(cmos_read(RTC_REG_C, T0 + 30 * HZ), RTC_C_UF);
+    assert_int_equal(pulses, 1);
+}
+
 static void test_cmos_ram(void **state)
 {
     (void)state;
-    rtc_init(&rtc, HZ, T0, 0);
+    rtc_init(&rtc, HZ, T0, 0, NULL);
     static const uint8_t memory_bytes[] = { 0x15, 0x16, 0x17, 0x18, 0x30, 0x31,
                                             0x34, 0x35, 0x5b, 0x5c, 0x5d };
     for (unsigned i = 0; i < sizeof(memory_bytes); i++)
@@ -304,7 +386,7 @@ static void test_cmos_ram(void **state)
     expect_time(T0, 0x70, 0x01, 0x01, 0x00, 0x00, 0x00, 5, 0x19);
     /* per VM: a second clock is untouched by the first */
     struct rtc other;
-    rtc_init(&other, HZ, T0, 0);
+    rtc_init(&other, HZ, T0, 0, NULL);
     assert_int_equal(other.ram[0x40], 0);
 }
 
@@ -319,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_linux_set_time),
         cmocka_unit_test(test_running_writes),
         cmocka_unit_test(test_register_c_d_and_nmi),
+        cmocka_unit_test(test_interrupts),
         cmocka_unit_test(test_cmos_ram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
