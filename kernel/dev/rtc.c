@@ -121,6 +121,73 @@ uint64_t rtc_now_seconds(struct rtc *rtc, uint64_t now)
     return current_seconds(rtc);
 }
 
+static bool from_reg(const struct rtc *rtc, uint8_t r, unsigned *v);
+
+#define ALARM_ANY (-1)
+#define ALARM_NEVER (-2)
+
+/* An alarm byte as a number; values 0xc0-0xff are "don't care" (MC146818A, alarm). A byte that
+ * is no valid value in the current format never matches. */
+static int alarm_field(const struct rtc *rtc, uint8_t r, unsigned max, bool hours)
+{
+    unsigned v;
+    if ((r & 0xc0) == 0xc0)
+        return ALARM_ANY;
+    if (hours && !(rtc->ram[RTC_REG_B] & RTC_B_24H)) {
+        if (!from_reg(rtc, r & 0x7f, &v) || v < 1 || v > 12)
+            return ALARM_NEVER;
+        return (int)(v % 12 + (r & 0x80 ? 12 : 0));
+    }
+    if (!from_reg(rtc, r, &v) || v > max)
+        return ALARM_NEVER;
+    return (int)v;
+}
+
+/* The first second of the day after `after` (-1: from midnight) matching the alarm fields
+ * (second, minute, hour), or -1. At most 24 * 60 steps. */
+static int64_t next_in_day(const int f[3], int64_t after)
+{
+    for (int h = 0; h < 24; h++) {
+        if ((f[2] >= 0 && h != f[2]) || h * 3600 + 3599 <= after)
+            continue;
+        for (int m = 0; m < 60; m++) {
+            int64_t base = h * 3600 + m * 60;
+            if ((f[1] >= 0 && m != f[1]) || base + 59 <= after)
+                continue;
+            if (f[0] < 0)
+                return base > after ? base : after + 1;
+            if (base + f[0] > after)
+                return base + f[0];
+        }
+    }
+    return -1;
+}
+
+/* The first clock second after `from` whose time of day matches the alarm, UINT64_MAX for none:
+ * it is today or tomorrow. */
+static uint64_t next_alarm(const struct rtc *rtc, uint64_t from)
+{
+    int f[3] = { alarm_field(rtc, rtc->ram[1], 59, false), alarm_field(rtc, rtc->ram[3], 59, false),
+                 alarm_field(rtc, rtc->ram[5], 23, true) };
+    if (f[0] == ALARM_NEVER || f[1] == ALARM_NEVER || f[2] == ALARM_NEVER)
+        return UINT64_MAX;
+    uint64_t day = from - from % SECONDS_PER_DAY;
+    int64_t t = next_in_day(f, (int64_t)(from % SECONDS_PER_DAY));
+    if (t >= 0)
+        return day + (uint64_t)t;
+    t = next_in_day(f, -1);
+    if (t < 0 || day > UINT64_MAX - SECONDS_PER_DAY - (uint64_t)t)
+        return UINT64_MAX;
+    return day + SECONDS_PER_DAY + (uint64_t)t;
+}
+
+/* The clock second at a 32768 Hz tick. */
+static uint64_t second_at(const struct rtc *rtc, uint64_t tick32)
+{
+    uint64_t s = rtc->base_seconds + tick32 / T32_HZ;
+    return s < rtc->base_seconds ? UINT64_MAX : s;
+}
+
 /* 32768 Hz ticks since base_tsc (after clock_now), split like the PIT's conversion so nothing
  * overflows: rem < 2^43, rem * 2^15 < 2^58. Saturates for absurd times. */
 static uint64_t tick32_now(const struct rtc *rtc)
@@ -153,9 +220,9 @@ static uint32_t periodic_ticks(uint8_t a)
     return 1u << (rs - 1);     /* 8192 Hz down to 2 Hz */
 }
 
-/* Sets UF for every second boundary and PF for every periodic edge since the last call. A
- * stopped clock has neither (while SET alone holds it the chip's periodic flag would run on;
- * not modelled). */
+/* Sets UF for every second boundary, AF when a second entered matched the alarm, and PF for every
+ * periodic edge since the last call. A stopped clock has none (while SET alone holds it the
+ * chip's periodic flag would run on; not modelled). */
 static void accrue(struct rtc *rtc)
 {
     if (rtc->frozen)
@@ -163,19 +230,22 @@ static void accrue(struct rtc *rtc)
     uint64_t t = tick32_now(rtc);
     if (t <= rtc->tick32)
         return;
-    if (t / T32_HZ != rtc->tick32 / T32_HZ)
+    if (t / T32_HZ != rtc->tick32 / T32_HZ) {
         rtc->flags |= RTC_C_UF;
+        if (next_alarm(rtc, second_at(rtc, rtc->tick32)) <= second_at(rtc, t))
+            rtc->flags |= RTC_C_AF;
+    }
     uint32_t p = periodic_ticks(rtc->ram[RTC_REG_A]);
     if (p && t / p != rtc->tick32 / p)
         rtc->flags |= RTC_C_PF;
     rtc->tick32 = t;
 }
 
-/* IRQF = PF & PIE | UF & UIE (the flag and enable bits share positions). IRQ 8 is edge-triggered
+/* IRQF = PF & PIE | AF & AIE | UF & UIE (the flag and enable bits share positions). IRQ 8 is edge-triggered
  * at the PIC, so its rise is one pulse; the line stays quiet until register C is read. */
 static bool irqf(const struct rtc *rtc)
 {
-    return rtc->flags & rtc->ram[RTC_REG_B] & (RTC_B_PIE | RTC_B_UIE);
+    return rtc->flags & rtc->ram[RTC_REG_B] & (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE);
 }
 
 static void update_irq(struct rtc *rtc)
@@ -203,7 +273,7 @@ static uint64_t next_multiple(uint64_t t, uint64_t p)
 
 uint64_t rtc_next_deadline(const struct rtc *rtc)
 {
-    uint8_t enabled = rtc->ram[RTC_REG_B] & (RTC_B_PIE | RTC_B_UIE);
+    uint8_t enabled = rtc->ram[RTC_REG_B] & (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE);
     uint32_t p = periodic_ticks(rtc->ram[RTC_REG_A]);
     uint64_t next = UINT64_MAX;
     if (rtc->frozen || rtc->irq_high)
@@ -212,6 +282,11 @@ uint64_t rtc_next_deadline(const struct rtc *rtc)
         next = next_multiple(rtc->tick32, T32_HZ);
     if ((enabled & RTC_B_PIE) && p) {
         uint64_t n = next_multiple(rtc->tick32, p);
+        next = n < next ? n : next;
+    }
+    if (enabled & RTC_B_AIE) {
+        uint64_t s = next_alarm(rtc, second_at(rtc, rtc->tick32)) - rtc->base_seconds;
+        uint64_t n = s > UINT64_MAX / T32_HZ ? UINT64_MAX : s * T32_HZ;
         next = n < next ? n : next;
     }
     return next == UINT64_MAX ? DEV_NO_DEADLINE : tsc_of_tick32(rtc, next);
@@ -378,7 +453,7 @@ static uint8_t read_data(struct rtc *rtc)
     case RTC_REG_A:
         return (uint8_t)(rtc->ram[RTC_REG_A] | (update_in_progress(rtc) ? RTC_A_UIP : 0));
     case RTC_REG_C: {
-        /* The read clears the flags and IRQF. AF stays 0: alarms are not modelled. */
+        /* The read clears the flags and IRQF. */
         uint8_t v = (uint8_t)(rtc->flags | (irqf(rtc) ? RTC_C_IRQF : 0));
         rtc->flags = 0;
         return v;

@@ -96,8 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             uint8_t b = rtc.ram[RTC_REG_B];
             if (port == 1 && rtc.index == RTC_REG_C &&
-                ((v & ~(RTC_C_IRQF | RTC_C_PF | RTC_C_UF)) ||
-                 ((v & RTC_C_IRQF) && !(v & b & (RTC_B_PIE | RTC_B_UIE)))))
+                ((v & 0x0f) ||
+                 ((v & RTC_C_IRQF) && !(v & b & (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE)))))
                 abort();
             break;
         }

@@ -361,6 +361,56 @@ static void test_interrupts(void **state)
     assert_int_equal(pulses, 1);
 }
 
+static void test_alarm(void **state)
+{
+    (void)state;
+    struct irq_line irq8 = { irq8_set, NULL, 8 };
+    pulses = 0;
+    line8 = false;
+    rtc_init(&rtc, HZ, T0, seconds_of(2024, 6, 1, 10, 0, 0), &irq8);
+    /* rtc-cmos: alarm bytes, then AIE */
+    cmos_write(0x05, 0x01, T0);
+    cmos_write(0x00, 0x03, T0);
+    cmos_write(0x10, 0x05, T0);
+    cmos_write(RTC_B_24H | RTC_B_AIE, RTC_REG_B, T0);
+    assert_int_equal(rtc_next_deadline(&rtc), T0 + 5 * HZ);
+    rtc_advance(&rtc, T0 + 5 * HZ - 1);
+    assert_int_equal(pulses, 0);
+    rtc_advance(&rtc, T0 + 5 * HZ);
+    assert_int_equal(pulses, 1);
+    assert_int_equal(cmos_read(RTC_REG_C, T0 + 5 * HZ) & (RTC_C_IRQF | RTC_C_AF),
+                     RTC_C_IRQF | RTC_C_AF);
+    assert_int_equal(rtc_next_deadline(&rtc), T0 + (86400 + 5) * HZ); /* tomorrow */
+    /* "don't care" bytes: any hour and minute, second 30 */
+    cmos_write(0x30, 0x01, T0 + 5 * HZ);
+    cmos_write(0xff, 0x03, T0 + 5 * HZ);
+    cmos_write(0xc0, 0x05, T0 + 5 * HZ);
+    assert_int_equal(rtc_next_deadline(&rtc), T0 + 30 * HZ);
+    rtc_advance(&rtc, T0 + 30 * HZ);
+    cmos_read(RTC_REG_C, T0 + 30 * HZ);
+    assert_int_equal(rtc_next_deadline(&rtc), T0 + 90 * HZ);
+    /* every second */
+    cmos_write(0xff, 0x01, T0 + 30 * HZ);
+    assert_int_equal(rtc_next_deadline(&rtc), T0 + 31 * HZ);
+    /* a byte that is no BCD value never matches */
+    cmos_write(0x5a, 0x01, T0 + 30 * HZ);
+    assert_int_equal(rtc_next_deadline(&rtc), DEV_NO_DEADLINE);
+    rtc_advance(&rtc, T0 + 200 * HZ);
+    assert_int_equal(cmos_read(RTC_REG_C, T0 + 200 * HZ) & RTC_C_AF, 0);
+    /* 12-hour mode: 10 PM; AF is set with AIE off too, IRQF is not */
+    cmos_write(0x00, 0x01, T0 + 200 * HZ);
+    cmos_write(0x00, 0x03, T0 + 200 * HZ);
+    cmos_write(0x90, 0x05, T0 + 200 * HZ);
+    cmos_write(RTC_B_AIE, RTC_REG_B, T0 + 200 * HZ);
+    assert_int_equal(rtc_next_deadline(&rtc), T0 + 12 * 3600 * HZ);
+    cmos_write(0, RTC_REG_B, T0 + 200 * HZ);
+    unsigned before = pulses;
+    rtc_advance(&rtc, T0 + 13 * 3600 * HZ);
+    assert_int_equal(pulses, before);
+    assert_int_equal(cmos_read(RTC_REG_C, T0 + 13 * 3600 * HZ) & (RTC_C_IRQF | RTC_C_AF),
+                     RTC_C_AF);
+}
+
 static void test_cmos_ram(void **state)
 {
     (void)state;
@@ -402,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_running_writes),
         cmocka_unit_test(test_register_c_d_and_nmi),
         cmocka_unit_test(test_interrupts),
+        cmocka_unit_test(test_alarm),
         cmocka_unit_test(test_cmos_ram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

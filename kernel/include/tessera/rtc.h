@@ -60,7 +60,7 @@ struct rtc {
     uint64_t base_seconds; /* seconds since 1970-01-01 00:00:00 */
     uint64_t last_now;     /* latest TSC seen: the clock never runs backwards */
     uint64_t tick32;       /* 32768 Hz ticks since base_tsc accounted for in flags */
-    uint8_t flags;         /* register C's PF and UF, set since the last read of C */
+    uint8_t flags;         /* register C's PF, AF and UF, set since the last read of C */
     bool irq_high;         /* IRQF as last reported on irq8 */
     struct irq_line irq8;
 };
@@ -68,14 +68,15 @@ struct rtc {
 /* seconds: the host's time of day (seconds since the Unix epoch, UTC or local as the host RTC
  * keeps it) at TSC value now. tsc_hz is clamped to at least 1 kHz and below 2^43 Hz. The clock
  * starts in 24-hour BCD mode, running, with the valid-RAM bit set, interrupts off and CMOS RAM
- * zero. irq8 (may be NULL) is pulsed when IRQF rises (update-ended and periodic interrupts). */
+ * zero. irq8 (may be NULL) is pulsed when IRQF rises (update-ended, alarm, periodic). */
 void rtc_init(struct rtc *rtc, uint64_t tsc_hz, uint64_t now, uint64_t seconds,
               const struct irq_line *irq8);
 
 /* The TSC value at which IRQF will next rise, DEV_NO_DEADLINE if it cannot before register C is
  * read or an interrupt is enabled. Always later than the now of the last rtc_advance. */
 uint64_t rtc_next_deadline(const struct rtc *rtc);
-/* Sets the flags of every update and periodic event due by now; pulses IRQ 8 if IRQF rose. */
+/* Sets the flags of every update, alarm and periodic event due by now; pulses IRQ 8 if IRQF
+ * rose (once, however many events passed). */
 void rtc_advance(struct rtc *rtc, uint64_t now);
 void rtc_regions(struct rtc *rtc, struct dev_region regions[RTC_REGIONS]);
 extern const struct dev_ops rtc_ops;
