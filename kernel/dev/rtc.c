@@ -241,8 +241,9 @@ static void accrue(struct rtc *rtc)
     rtc->tick32 = t;
 }
 
-/* IRQF = PF & PIE | AF & AIE | UF & UIE (the flag and enable bits share positions). IRQ 8 is edge-triggered
- * at the PIC, so its rise is one pulse; the line stays quiet until register C is read. */
+/* IRQF = PF & PIE | AF & AIE | UF & UIE (the flag and enable bits share positions). IRQ 8 is
+ * edge-triggered at the PIC, so its rise is one pulse; the line stays quiet until register C is
+ * read. */
 static bool irqf(const struct rtc *rtc)
 {
     return rtc->flags & rtc->ram[RTC_REG_B] & (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE);

@@ -37,7 +37,8 @@ static void setup(void)
     for (unsigned i = 0; i < PIC_REGIONS + PIT_REGIONS; i++)
         assert_int_equal(dev_bus_add(&bus, &regions[i]), 0);
     /* Linux: init_8259A, unmask IRQ 0, PIT periodic at HZ=250 */
-    static const uint8_t master[] = { 0x11, 0x30, 0x04, 0x01 }, slave[] = { 0x11, 0x38, 0x02, 0x01 };
+    static const uint8_t master[] = { 0x11, 0x30, 0x04, 0x01 };
+    static const uint8_t slave[] = { 0x11, 0x38, 0x02, 0x01 };
     for (unsigned i = 0; i < 4; i++) {
         outb(master[i], i ? 0x21 : 0x20, 0);
         outb(slave[i], i ? 0xa1 : 0xa0, 0);
