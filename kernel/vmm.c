@@ -145,10 +145,13 @@ static enum hypercall_result hypercall(struct vm *vm)
         return HC_VM_ENDED;
     case TESSERA_HC_SET_TIMER:
         /* at most an hour ahead: a VM asleep forever could never be ended by its time_limit */
-        if (a1 > arch_tsc_hz() * 3600)
+        if (a1 > arch_tsc_hz() * 3600) {
             ret = -TESSERA_EINVAL;
-        else
-            vm->timer_deadline = a1 ? arch_now() + a1 : VM_NO_TIMER;
+        } else {
+            /* a floor on the period bounds how often a sleeper makes us switch (scheduler.md) */
+            uint64_t min = ticks_per_ms() * TESSERA_TIMER_MIN_US / 1000;
+            vm->timer_deadline = a1 ? arch_now() + (a1 < min ? min : a1) : VM_NO_TIMER;
+        }
         break;
     default:
         ret = -TESSERA_ENOSYS;

@@ -25,6 +25,9 @@ enum tessera_hypercall {
     TESSERA_HC_SET_TIMER = 6,     /* RBX = ticks from now (0 = cancel, at most 1 h): next HLT wakes by then */
 };
 
+/* SET_TIMER takes a shorter period as this many microseconds (in TSC ticks) */
+#define TESSERA_TIMER_MIN_US 1000u
+
 #define TESSERA_EINVAL 22 /* returned as -TESSERA_EINVAL */
 #define TESSERA_EFAULT 14
 #define TESSERA_ENOSYS 38
