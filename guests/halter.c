@@ -3,7 +3,8 @@
  * clock moved forward. cmdline: rounds=N (default 5), period_us=N (default 10000),
  * period_ticks=N (the timer in TSC ticks, instead of period_us), duration_us=N (stop earlier,
  * once that much time has passed), quiet=1 (no line per wake: only SET_TIMER and HLT per round,
- * then one line with how late the wakes were). */
+ * then one line with how late the wakes were), warmup=N (leave the first N wakes out of that:
+ * other VMs' start-up output can delay them). */
 #include "guest.h"
 #include "start64.h"
 
@@ -36,7 +37,7 @@ int guest_main(const struct tessera_start_info *info)
         guest_printf("halter: not running under Tessera\n");
         return 1;
     }
-    uint64_t rounds, period_us, period_ticks, duration_us, quiet;
+    uint64_t rounds, period_us, period_ticks, duration_us, quiet, warmup;
     if (cmdline_u64_option("halter", guest_cmdline, "rounds", 5, 1, 1000000, &rounds) < 0 ||
         cmdline_u64_option("halter", guest_cmdline, "period_us", 10000, 1, 10000000,
                            &period_us) < 0 ||
@@ -44,7 +45,8 @@ int guest_main(const struct tessera_start_info *info)
                            &period_ticks) < 0 ||
         cmdline_u64_option("halter", guest_cmdline, "duration_us", 0, 0, 1000000000,
                            &duration_us) < 0 ||
-        cmdline_u64_option("halter", guest_cmdline, "quiet", 0, 0, 1, &quiet) < 0)
+        cmdline_u64_option("halter", guest_cmdline, "quiet", 0, 0, 1, &quiet) < 0 ||
+        cmdline_u64_option("halter", guest_cmdline, "warmup", 0, 0, 1000000, &warmup) < 0)
         return 2;
 
     struct tessera_time before;
@@ -78,9 +80,11 @@ int guest_main(const struct tessera_start_info *info)
         uint64_t woke = rdtsc();
         wakes++;
         uint64_t late = woke > armed + ticks ? woke - (armed + ticks) : 0;
-        late_total += late;
-        if (late > late_max)
-            late_max = late;
+        if (wakes > warmup) {
+            late_total += late;
+            if (late > late_max)
+                late_max = late;
+        }
         if (!quiet && report_wake(wakes, rounds, &before) != 0)
             return 1;
         if (duration_us && rdtsc() - started >= duration_ticks)
@@ -89,7 +93,8 @@ int guest_main(const struct tessera_start_info *info)
     if (quiet)
         guest_printf("halter: wakes=%llu ticks=%llu late_max=%llu late_mean=%llu\n",
                      (unsigned long long)wakes, (unsigned long long)(rdtsc() - started),
-                     (unsigned long long)late_max, (unsigned long long)(late_total / wakes));
+                     (unsigned long long)late_max,
+                     (unsigned long long)(wakes > warmup ? late_total / (wakes - warmup) : 0));
     guest_printf("halter: done wakes=%llu\n", (unsigned long long)wakes);
     return 0;
 }
