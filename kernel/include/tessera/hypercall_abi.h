@@ -25,7 +25,8 @@ enum tessera_hypercall {
     TESSERA_HC_SET_TIMER = 6,     /* RBX = ticks from now (0 = cancel, at most 1 h): next HLT wakes by then */
 };
 
-/* SET_TIMER takes a shorter period as this many microseconds (in TSC ticks) */
+/* SET_TIMER's shortest period: a shorter one is taken as this many microseconds' worth of ticks
+ * (the scheduler's minimum slice, docs/scheduler.md, is what protects other VMs) */
 #define TESSERA_TIMER_MIN_US 1000u
 
 #define TESSERA_EINVAL 22 /* returned as -TESSERA_EINVAL */
