@@ -5,6 +5,7 @@
 #  1. alone:   compute iterations=200 by itself: T_alone = its tsc (rdtsc around the work);
 #  2. sleeper: the same compute first in the config, then halter looping SET_TIMER(2000 ticks) +
 #              HLT for 2 s (quiet=1: nothing else per round): compute's tsc <= T_alone * 1.05;
+#              and SET_TIMER's 1 ms floor: the sleeper's rounds last 1 ms or more on average;
 #  3. latency: compute beside two timer-driven halters, one sleeping 20 x 10 ms (ticker), one
 #              sleeping 1 ms steps for longer (fast): each of ticker's wakes comes at most the
 #              minimum slice (7/8 of the 10 ms quantum = 43750 ticks at Bochs's 5 MHz) plus 3000
@@ -62,6 +63,14 @@ if [ -n "$alone" ] && [ -n "$beside" ]; then
         fail "compute took $beside ticks beside the sleeper, more than 5 % over $alone alone"
 else
     fail "no compute tsc in one of the logs"
+fi
+
+hz=$(sed -n 's/^tessera: tsc: \([0-9]*\) Hz.*/\1/p' "$T/sleeper.log" | head -n 1)
+read -r wakes ticks < <(sed -En 's/^\[sleeper\] halter: wakes=([0-9]+) ticks=([0-9]+) .*/\1 \2/p' "$T/sleeper.log")
+if [ -z "$hz" ] || [ -z "${wakes:-}" ] || [ "${wakes:-0}" -eq 0 ]; then
+    fail "sleeper: no TSC rate or no wakes line"
+elif [ $((ticks / wakes)) -lt $((hz / 1000)) ]; then
+    fail "sleeper: a round took $((ticks / wakes)) ticks on average, less than 1 ms ($((hz / 1000)))"
 fi
 
 boot latency "$VICTIM
