@@ -67,14 +67,15 @@ int sched_pick(struct sched_policy *s, uint64_t now, uint64_t *slice, uint64_t *
  * still used them). */
 void sched_charge(struct sched_policy *s, unsigned index, uint64_t ticks);
 
-/* Blocks a runnable entity until wake_at (absolute ticks) or sched_wake. */
+/* Blocks a runnable entity until wake_at (absolute ticks) or sched_wake; its hold on the CPU
+ * (for the minimum slice) ends. */
 void sched_block(struct sched_policy *s, unsigned index, uint64_t wake_at);
 
 /* Makes a blocked entity runnable now; its vruntime is raised to at least the smallest runnable
  * vruntime minus one quantum of its own, so sleeping banks at most one slice of credit. */
 void sched_wake(struct sched_policy *s, unsigned index);
 
-/* The entity has ended for good (until sched_restart). */
+/* The entity has ended for good (until sched_restart); its hold on the CPU ends. */
 void sched_finish(struct sched_policy *s, unsigned index);
 
 /* A restarted VM rejoins runnable with its vruntime raised to at least the smallest runnable
