@@ -253,6 +253,7 @@ void kernel_main(struct boot_info *bi)
         arch_trigger_fault(value);
     }
 
+    arch_mitigations_init(bi->cmdline);
     bool can_run = virt_report();
     char why[200];
     if (can_run && virt_cpu_enable(why, sizeof(why)) != 0) {
