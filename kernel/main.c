@@ -283,6 +283,7 @@ void kernel_main(struct boot_info *bi)
     if (quantum < 10000)
         quantum = 10000;
     bool all_ok = vmm_run(quantum);
+    arch_mitigations_report();
     kprintf("tessera: all VMs ended (%s)\n", all_ok ? "every VM exited with status 0"
                                                    : "some VMs failed or exited non-zero");
     end_run(true);

@@ -8,6 +8,7 @@
 #include <x86/spec.h>
 
 uint32_t spec_entry_flags;
+uint64_t spec_ibpb_count;
 static struct spec_decision active;
 
 /* The software L1D flush (for L1TF-affected CPUs without IA32_FLUSH_CMD, as KVM does): read
@@ -83,7 +84,7 @@ void arch_mitigations_init(const char *cmdline)
         int force = spec_parse_force(value);
         if (force < 0)
             kprintf("tessera: mitigations: mitigations_force=%s not understood (a comma list of "
-                    "verw, rsb, rsb_lite, l1d_sw): ignored\n", value);
+                    "verw, rsb, rsb_lite, l1d_sw, l1d_msr, ibpb): ignored\n", value);
         else
             c.force = (uint32_t)force;
     }
@@ -119,4 +120,11 @@ void arch_mitigations_init(const char *cmdline)
     if (active.l1tf_smt_warning)
         kprintf("tessera: mitigations: warning: L1TF with SMT: the L1D flush does not cover a "
                 "sibling thread running another VM; disable SMT in the firmware\n");
+}
+
+void arch_mitigations_report(void)
+{
+    kprintf("tessera: mitigations: %llu IBPBs on VM switches (ibpb=%s)\n",
+            (unsigned long long)__atomic_load_n(&spec_ibpb_count, __ATOMIC_RELAXED),
+            active.ibpb ? "on" : "off");
 }

@@ -11,6 +11,12 @@ static void why(char *dst, const char *text) { str_copy(dst, text, SPEC_REASON_L
 
 static void decide_auto(const struct spec_cpu *c, struct spec_decision *d);
 
+static bool has_ibpb(const struct spec_cpu *c)
+{
+    return (c->cpuid7_edx & CPUID7_EDX_IBRS_IBPB) ||
+           (c->vendor == SPEC_VENDOR_AMD && (c->ext8_ebx & CPUID_80000008_EBX_IBPB));
+}
+
 void spec_decide(const struct spec_cpu *c, struct spec_decision *d)
 {
     memset(d, 0, sizeof(*d));
@@ -25,6 +31,22 @@ void spec_decide(const struct spec_cpu *c, struct spec_decision *d)
         decide_auto(c, d);
     }
     /* Forced mechanisms (benchmarking), also on top of mitigations=off to measure each alone. */
+    if (!d->ibpb && (c->force & SPEC_FORCE_IBPB)) {
+        if (has_ibpb(c)) {
+            d->ibpb = true;
+            why(d->ibpb_why, "vm switch, forced for benchmarking");
+        } else {
+            why(d->ibpb_why, "cannot force: no IBPB on this CPU");
+        }
+    }
+    if (d->l1d == SPEC_L1D_NONE && (c->force & SPEC_FORCE_L1D_MSR)) {
+        if (c->cpuid7_edx & CPUID7_EDX_L1D_FLUSH) {
+            d->l1d = SPEC_L1D_MSR;
+            why(d->l1d_why, "IA32_FLUSH_CMD, forced for benchmarking");
+        } else {
+            why(d->l1d_why, "cannot force: no IA32_FLUSH_CMD");
+        }
+    }
     if (d->l1d == SPEC_L1D_NONE && (c->force & SPEC_FORCE_L1D_SW)) {
         d->l1d = SPEC_L1D_SOFTWARE;
         why(d->l1d_why, "software, forced for benchmarking");
@@ -52,7 +74,7 @@ static void decide_auto(const struct spec_cpu *c, struct spec_decision *d)
     bool has_spec_ctrl = edx & (CPUID7_EDX_IBRS_IBPB | CPUID7_EDX_STIBP | CPUID7_EDX_SSBD);
 
     /* IBPB: a VM must not steer another VM's indirect branches through predictions it left. */
-    d->ibpb = (edx & CPUID7_EDX_IBRS_IBPB) || (amd && (c->ext8_ebx & CPUID_80000008_EBX_IBPB));
+    d->ibpb = has_ibpb(c);
     why(d->ibpb_why, d->ibpb ? "vm switch" : "no IBPB on this CPU");
 
     /* L1TF: a guest's not-present page-table entry may name host or other-VM memory in the L1D. */
@@ -141,6 +163,10 @@ int spec_parse_force(const char *s)
             flags |= SPEC_FORCE_RSB_LITE;
         else if (n == 6 && strncmp(s, "l1d_sw", 6) == 0)
             flags |= SPEC_FORCE_L1D_SW;
+        else if (n == 7 && strncmp(s, "l1d_msr", 7) == 0)
+            flags |= SPEC_FORCE_L1D_MSR;
+        else if (n == 4 && strncmp(s, "ibpb", 4) == 0)
+            flags |= SPEC_FORCE_IBPB;
         else
             return -1;
         s = *end ? end + 1 : end;

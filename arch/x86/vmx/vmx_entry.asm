@@ -117,10 +117,10 @@ vmx_exit_landing:
     ; the first one. Full: 32 CALLs whose return addresses are never used (each speculative
     ; return lands on an INT3); with eIBRS only the PBRSB case needs one CALL and an LFENCE.
     mov eax, [rel spec_entry_flags]
+    test eax, SPEC_FLAG_RSB_FULL | SPEC_FLAG_RSB_LITE
+    jz .rsb_done
     test eax, SPEC_FLAG_RSB_FULL
     jnz .rsb_full
-    test eax, SPEC_FLAG_RSB_LITE
-    jz .rsb_done
     call .pbrsb
     int3
 .pbrsb:

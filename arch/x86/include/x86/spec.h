@@ -20,7 +20,12 @@
 extern uint32_t spec_entry_flags;
 
 void spec_l1d_flush(uint32_t flags);
-static inline void spec_ibpb(void) { wrmsr(MSR_IA32_PRED_CMD, PRED_CMD_IBPB); }
+extern uint64_t spec_ibpb_count;
+static inline void spec_ibpb(void)
+{
+    wrmsr(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
+    __atomic_fetch_add(&spec_ibpb_count, 1, __ATOMIC_RELAXED);
+}
 /* This CPU's host IA32_SPEC_CTRL (every CPU that runs guests, before its first entry). */
 void spec_cpu_enable(void);
 

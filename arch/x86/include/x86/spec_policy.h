@@ -47,12 +47,15 @@
 
 enum spec_vendor { SPEC_VENDOR_INTEL, SPEC_VENDOR_AMD, SPEC_VENDOR_OTHER };
 
-/* Mechanisms the command line may force on for benchmarking: each is architecturally safe on
- * any x86-64 CPU (VERW, CALL/RET, loads), whatever it enumerates. */
+/* Mechanisms the command line may force on for benchmarking (mitigations_force=). The first four
+ * are architecturally safe on any x86-64 CPU (VERW, CALL/RET, loads); the MSR ones apply only
+ * where the CPU enumerates the MSR. */
 #define SPEC_FORCE_VERW (1u << 0)
-#define SPEC_FORCE_RSB (1u << 1)    /* full RSB stuffing */
-#define SPEC_FORCE_L1D_SW (1u << 2) /* the software L1D flush */
+#define SPEC_FORCE_RSB (1u << 1)      /* full RSB stuffing */
+#define SPEC_FORCE_L1D_SW (1u << 2)   /* the software L1D flush */
 #define SPEC_FORCE_RSB_LITE (1u << 3) /* the short PBRSB sequence */
+#define SPEC_FORCE_IBPB (1u << 4)     /* only with IA32_PRED_CMD */
+#define SPEC_FORCE_L1D_MSR (1u << 5)  /* only with IA32_FLUSH_CMD */
 
 struct spec_cpu {
     enum spec_vendor vendor;
@@ -86,7 +89,7 @@ struct spec_decision {
 
 void spec_decide(const struct spec_cpu *cpu, struct spec_decision *out);
 
-/* The value of mitigations_force= ("verw,rsb,rsb_lite,l1d_sw"): SPEC_FORCE_* bits, or -1 for an unknown
+/* The value of mitigations_force= ("verw,rsb,rsb_lite,l1d_sw,l1d_msr,ibpb"): SPEC_FORCE_* bits, or -1 for an unknown
  * word. */
 int spec_parse_force(const char *s);
 
