@@ -26,8 +26,13 @@ void spec_l1d_flush(uint32_t flags)
     for (unsigned off = 0; off < L1D_FLUSH_SIZE; off += 4096)
         __asm__ volatile("movzbl %0, %%eax" : : "m"(l1d_flush_buffer[off]) : "eax");
     __asm__ volatile("lfence" ::: "memory");
-    for (unsigned off = 0; off < L1D_FLUSH_SIZE; off += 64)
-        __asm__ volatile("movzbl %0, %%eax" : : "m"(l1d_flush_buffer[off]) : "eax");
+    /* eight lines per iteration: the loop overhead is a third of the loads, not three times */
+    for (unsigned off = 0; off < L1D_FLUSH_SIZE; off += 8 * 64)
+        __asm__ volatile("movzbl 0*64(%0), %%eax\n\tmovzbl 1*64(%0), %%eax\n\t"
+                         "movzbl 2*64(%0), %%eax\n\tmovzbl 3*64(%0), %%eax\n\t"
+                         "movzbl 4*64(%0), %%eax\n\tmovzbl 5*64(%0), %%eax\n\t"
+                         "movzbl 6*64(%0), %%eax\n\tmovzbl 7*64(%0), %%eax"
+                         : : "r"(&l1d_flush_buffer[off]) : "eax", "memory");
 }
 
 void spec_cpu_enable(void)

@@ -206,8 +206,8 @@ static bool vcpu_load(struct vcpu *v)
         return false;
     lazy_load(&vmx_of(v)->lazy);
     loaded_vcpu = v;
-    /* Branch predictions another VM trained must not steer this one (IBPB, Intel "Speculative
-     * Execution Side Channel Mitigations" 2.4.3). */
+    /* Branch predictions another VM trained must not steer this one: IBPB (Intel, "Speculative
+     * Execution Side Channel Mitigations", indirect branch predictor barrier). */
     if (last_vm[x86_cpu_index()] != v->vm) {
         if (spec_entry_flags & SPEC_FLAG_IBPB)
             spec_ibpb();
