@@ -49,11 +49,13 @@ hv_iso() {
     "$ROOT/tests/tools/mkiso.sh" "$T/$name.iso" "$HV" "$cmdline" "$@" "$T/$name.cfgdir/tessera.cfg"
 }
 echo "bench: building images"
-hv_iso exits "$BENCH/exits.cfg" "" "$G/bench.elf" &&
-    hv_iso pingpong "$BENCH/pingpong.cfg" "" "$G/bench.elf" &&
-    hv_iso ept "$BENCH/ept.cfg" "" "$G/bench.elf" &&
-    hv_iso compute "$BENCH/compute.cfg" "" "$G/compute.elf" &&
-    hv_iso compute_small "$BENCH/compute.cfg" "quantum_us=$SMALL_QUANTUM_US" "$G/compute.elf" &&
+# The main table measures the exit paths themselves: mitigations=off (their costs: the second
+# table).
+hv_iso exits "$BENCH/exits.cfg" "mitigations=off" "$G/bench.elf" &&
+    hv_iso pingpong "$BENCH/pingpong.cfg" "mitigations=off" "$G/bench.elf" &&
+    hv_iso ept "$BENCH/ept.cfg" "mitigations=off" "$G/bench.elf" &&
+    hv_iso compute "$BENCH/compute.cfg" "mitigations=off" "$G/compute.elf" &&
+    hv_iso compute_small "$BENCH/compute.cfg" "mitigations=off quantum_us=$SMALL_QUANTUM_US" "$G/compute.elf" &&
     MULTIBOOT=1 "$ROOT/tests/tools/mkiso.sh" "$T/bare.iso" "$G/compute.elf" "iterations=$COMPUTE_ITERATIONS" ||
     { echo "bench.sh: cannot build the images" >&2; exit 1; }
 RUNS="exits pingpong ept compute compute_small bare"
@@ -75,13 +77,16 @@ declare -A MIT=(
     [p_ibpb]="$MIT_MODEL|pingpong|mitigations=off mitigations_force=ibpb"
     [s_off]="$MODEL|mitigations|mitigations=off"
     [s_auto]="$MODEL|mitigations|"
-    [sp_off]="$MODEL|pingpong|mitigations=off"
+    [sp_auto]="$MODEL|pingpong|"
+    [c_auto]="$MODEL|compute|"
 )
-MIT_RUNS="m_off m_auto m_verw m_rsb_lite m_rsb m_l1d_msr m_l1d_sw p_off p_auto p_ibpb s_off s_auto sp_off"
+MIT_RUNS="m_off m_auto m_verw m_rsb_lite m_rsb m_l1d_msr m_l1d_sw p_off p_auto p_ibpb s_off s_auto sp_auto c_auto"
 for r in $MIT_RUNS; do
     IFS='|' read -r model cfg cmdline <<<"${MIT[$r]}"
     MODEL_OF[$r]=$model
-    hv_iso "$r" "$BENCH/$cfg.cfg" "$cmdline" "$G/bench.elf" ||
+    img=$G/bench.elf
+    [ "$cfg" = compute ] && img=$G/compute.elf
+    hv_iso "$r" "$BENCH/$cfg.cfg" "$cmdline" "$img" ||
         { echo "bench.sh: cannot build $r.iso" >&2; exit 1; }
 done
 RUNS="$RUNS $MIT_RUNS"
@@ -182,7 +187,7 @@ parse_pass() { # parse_pass DIR
         R[$r.line]=$(grep -a -m1 '^tessera: mitigations: ibpb=' "$d/$r.log" | sed 's/^tessera: mitigations: //')
     done
     local rt base twice
-    for r in p_off p_auto p_ibpb sp_off; do
+    for r in p_off p_auto p_ibpb sp_auto; do
         line=$(bench_line "$d/$r.log" ping yield_roundtrip)
         if [ -n "$line" ]; then
             rt=$(field "$line" op_per_iter)
@@ -193,15 +198,17 @@ parse_pass() { # parse_pass DIR
             problem "no ping-pong result in $d/$r.log"
         fi
     done
-    R[s_auto.switch]=${R[switch]:-}
+    R[s_auto.switch]=${R[sp_auto.switch]:-}
     R[m_auto.switch]=${R[p_auto.switch]:-}
     R[m_off.switch]=${R[p_off.switch]:-}
-    R[s_off.switch]=${R[sp_off.switch]:-}
+    R[s_off.switch]=${R[switch]:-} # the main table's, with mitigations=off
+    R[c_auto]=$(compute_tsc "$d/c_auto.log" '\[compute\] ')
+    R[c_auto.preempt]=$(grep -a '^tessera:   compute ' "$d/c_auto.log" | sed -n 's/.* preempt=\([0-9]*\).*/\1/p')
     # (problems found inside $(...) above do not reach the counter: check every number here)
     local k
     for k in m_off.cpuid m_auto.cpuid m_verw.cpuid m_rsb_lite.cpuid m_rsb.cpuid m_l1d_msr.cpuid \
         m_l1d_sw.cpuid m_off.vmcall m_auto.vmcall m_verw.vmcall m_l1d_sw.vmcall s_off.cpuid \
-        s_auto.cpuid p_off.switch p_auto.switch p_ibpb.switch sp_off.switch; do
+        s_auto.cpuid p_off.switch p_auto.switch p_ibpb.switch sp_auto.switch c_auto; do
         case ${R[$k]:-} in
         '' | *[!0-9.]*) problem "pass in $d: no valid number for '$k' (got '${R[$k]:-}')" ;;
         esac
@@ -223,7 +230,7 @@ print_table() {
         commit="$commit+local changes"
     fi
     echo
-    echo "Tessera exit-path benchmark (Bochs $(dpkg-query -W -f '${Version}' bochs 2>/dev/null || echo '?'), $MODEL; 1 TSC tick = 1 emulated instruction)"
+    echo "Tessera exit-path benchmark (Bochs $(dpkg-query -W -f '${Version}' bochs 2>/dev/null || echo '?'), $MODEL, mitigations=off; 1 TSC tick = 1 emulated instruction)"
     echo "commit $commit, $(date -u +%Y-%m-%d); deterministic emulation: $1"
     printf '%-26s %12s   %s\n' "exit type" "instructions" "per round trip (loop with the op / with a NOP instead, n)"
     row() { printf '%-26s %12s   (%s / %s, n=%s)\n' "$1" "$(val "$2")" "$(val "$2.op")" "$(val "$2.base")" "$(val "$2.n")"; }
@@ -247,11 +254,11 @@ print_table() {
     printf '%-26s %s ticks   bare %s ticks   overhead %s   (%s preemptions, quantum %s ms)\n' \
         "compute, smallest slice" "$(val small)" "$(val bare)" "$(ratio "$(val small)" "$(val bare)")" \
         "$(val small.preempt)" "$((SMALL_QUANTUM_US / 1000))"
-    print_mitigations
     if [ -n "${R[vm]:-}" ] && [ -n "${R[bare]:-}" ] && [ -n "${R[vm.preempt]:-}" ] && [ "${R[vm.preempt]}" -gt 0 ]; then
         echo "  (VM - bare) / preemptions of the compute VM = $(( (R[vm] - R[bare]) / R[vm.preempt] )) instructions:" \
             "the overhead is the preemption round trips (Bochs counts instructions: EPT walks, TLB and cache effects cost nothing here)"
     fi
+    print_mitigations
 }
 
 # plus KEY OFFKEY: "N (+D)" with D = N - the same measurement with mitigations off.
@@ -282,6 +289,7 @@ print_mitigations() {
     echo "$MODEL (CPUID.7.EDX=0, no ARCH_CAPABILITIES):"
     mrow "  mitigations=off" s_off s_off
     mrow "  default" s_auto s_off
+    printf '%-36s %s\n' "  compute in VM, default" "$(val c_auto) ticks   bare $(val bare) ticks   overhead $(ratio "$(val c_auto)" "$(val bare)")   ($(val c_auto.preempt) preemptions, quantum 10 ms; mitigations=off: $(ratio "$(val vm)" "$(val bare)"))"
     echo "default on $MIT_MODEL: ${R[m_auto.line]:-n/a}"
     echo "default on $MODEL: ${R[s_auto.line]:-n/a}"
     echo "(a WRMSR to IA32_PRED_CMD or IA32_FLUSH_CMD and a VERW count as one instruction each: Bochs does"
