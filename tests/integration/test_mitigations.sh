@@ -11,7 +11,9 @@
 #  3. corei7_skylake_x (nothing enumerated: assumed affected): no IBPB (no MSR), software L1D
 #     flush, VERW without MD_CLEAR, full RSB fill, no SPEC_CTRL write; VMs correct, round trip
 #     longer than with mitigations off;
-#  4. corei7_icelake_u (as tigerlake without MD_CLEAR): the boot line says so; VMs correct;
+#  4. corei7_icelake_u (as tigerlake without MD_CLEAR), with an unknown mitigations= value and a
+#     bad mitigations_force= list: both are named and ignored, the default decisions stand; VMs
+#     correct;
 #  5. tigerlake with 2 CPUs, the yielding pair on CPU 1: the second CPU writes its own
 #     IA32_SPEC_CTRL and issues the IBPBs; VMs correct.
 # Bochs runs with ignore_bad_msrs=0: touching an MSR the model lacks would be a #GP.
@@ -92,7 +94,12 @@ fi
 note "ping-pong round trip: skylake_x on $sky_rt instructions"
 
 I=$T/icelake.log
-boot icelake corei7_icelake_u ""
+boot icelake corei7_icelake_u "mitigations=maybe mitigations_force=verw,stibp"
+expect "$I" '^tessera: mitigations: unknown value mitigations=maybe \(use off or auto\): using auto$' \
+    "icelake_u: an unknown mitigations= value is named"
+expect "$I" '^tessera: mitigations: mitigations_force=verw,stibp not understood .*: ignored$' \
+    "icelake_u: a bad mitigations_force= list is named and ignored"
+expect_not "$I" '^tessera: mitigations: OFF' "icelake_u: mitigations are not off"
 expect "$I" '^tessera: mitigations: ibpb=on \(vm switch\) l1d_flush=off \(RDCL_NO\) verw=on \(MDS; no MD_CLEAR: no effect\) rsb=on \(PBRSB sequence: eIBRS\) spec_ctrl=0x1 ' \
     "icelake_u: the decisions"
 
