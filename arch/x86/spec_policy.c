@@ -95,8 +95,9 @@ static void decide_auto(const struct spec_cpu *c, struct spec_decision *d)
     d->l1tf_smt_warning = d->l1d != SPEC_L1D_NONE && c->smt;
 
     /* MDS and TAA: VERW overwrites the buffers a guest could sample (with MD_CLEAR microcode).
-     * The IA32_FLUSH_CMD L1D flush does the same on MD_CLEAR parts (Intel, "Deep Dive: MDS"),
-     * the software flush does not. MMIO stale data needs a guest that can do device MMIO: our
+     * The IA32_FLUSH_CMD L1D flush does the same with MD_CLEAR microcode (Linux,
+     * Documentation/admin-guide/hw-vuln/mds.rst, "Virtualization mitigation"); the software
+     * flush does not. MMIO stale data needs a guest that can do device MMIO: our
      * guests get no MMIO pass-through, so it adds no VERW of its own. */
     bool mds = !amd && !(caps & ARCH_CAP_MDS_NO);
     bool tsx = c->cpuid7_ebx & (CPUID7_EBX_RTM | CPUID7_EBX_HLE);
