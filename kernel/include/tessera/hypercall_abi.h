@@ -29,6 +29,7 @@ enum tessera_hypercall {
  * (the scheduler's minimum slice, docs/scheduler.md, is what protects other VMs) */
 #define TESSERA_TIMER_MIN_US 1000u
 
+#define TESSERA_EPERM 1   /* returned as -TESSERA_EPERM: the call came from CPL > 0 */
 #define TESSERA_EINVAL 22 /* returned as -TESSERA_EINVAL */
 #define TESSERA_EFAULT 14
 #define TESSERA_ENOSYS 38
