@@ -654,9 +654,13 @@ static void check_too_small(const struct acpi_gen_machine *m)
 
     for (uint64_t size = 0; size < need; size++) {
         region_alloc(&r, size, m->tables_gpa);
-        assert_int_equal(acpi_gen_build(m, r.buf, size, &l), -ENOSPC);
+        int err = acpi_gen_build(m, r.buf, size, &l);
+        /* past the end first (the worst failure), then before it, then the refused buffer */
+        assert_untouched(&r, (int64_t)size, (int64_t)size + GUARD);
+        assert_untouched(&r, -GUARD, 0);
+        assert_untouched(&r, 0, (int64_t)size);
+        assert_int_equal(err, -ENOSPC);
         assert_int_equal(l.size, need);
-        assert_untouched(&r, -GUARD, (int64_t)size + GUARD);
         region_free(&r);
     }
     region_alloc(&r, need + 100, m->tables_gpa);
