@@ -783,6 +783,8 @@ static void test_invalid_machines(void **state)
     REFUSED(m.s5_slp_typ = 0, -EINVAL);
     REFUSED(m.s5_slp_typ = 8, -EINVAL);
     REFUSED(m.tables_gpa = 1ull << 32, -ERANGE);
+    REFUSED(m.tables_gpa = 1ull << 40, -ERANGE);
+    REFUSED(m.tables_gpa = ~0ull - 15, -ERANGE);
     REFUSED(m.tables_gpa = (1ull << 32) - 256, -ERANGE); /* would run past 4 GiB */
 #undef REFUSED
 
