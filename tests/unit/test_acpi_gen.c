@@ -288,7 +288,10 @@ static void test_pkglength_encoding(void **state)
         assert_true(n >= 1 && n <= 4);
         assert_int_equal(pkglength_decode(enc, n, &at), value + n);
         assert_int_equal(at, n);
-        unsigned fewest = value + 1 <= 0x3f ? 1 : value + 2 <= 0xfff ? 2 : value + 3 <= 0xfffff ? 3 : 4;
+        unsigned fewest = value + 1 <= 0x3f     ? 1
+                          : value + 2 <= 0xfff   ? 2
+                          : value + 3 <= 0xfffff ? 3
+                                                 : 4;
         assert_int_equal(n, fewest);
     }
     /* the edges: 63 fits one byte, 64 does not; 4095 two, 4096 not */
