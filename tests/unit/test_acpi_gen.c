@@ -400,6 +400,16 @@ static void test_default_machine_parses(void **state)
     assert_int_equal(pr[2].last, 0x60b);
     assert_int_equal(pr[3].first, 0xcf9);
     assert_int_equal(pr[3].last, 0xcf9);
+
+    /* the same machine through the RSDT, as a reader of only the RSDP's first 20 bytes sees it */
+    assert_int_equal(acpi_parse(r.layout.rsdp, 20, map_region, &r, &info), 0);
+    assert_false(info.uses_xsdt);
+    assert_int_equal(info.root_phys, r.layout.rsdt);
+    assert_int_equal(info.cpu_count, 1);
+    assert_int_equal(info.pm1a_cnt.address, 0x604);
+    assert_true(info.reset_supported);
+    assert_true(info.has_s5);
+    assert_int_equal(info.s5_slp_typ_a, ACPI_GEN_S5_SLP_TYP);
     region_free(&r);
 }
 
