@@ -9,6 +9,10 @@ void irq_router_init(struct irq_router *router, struct ioapic *ioapic,
     router->pic_set = pic_set;
     router->pic = pic;
     router->active_low = active_low;
+    /* an idle active-low line sits high: otherwise the guest's first unmask sees it asserted */
+    for (unsigned pin = 0; ioapic && pin < IRQ_ROUTER_GSIS; pin++)
+        if ((active_low >> pin) & 1)
+            ioapic_set_irq(ioapic, pin, true);
 }
 
 void irq_router_set(void *opaque, unsigned gsi, bool level)
