@@ -122,6 +122,7 @@ void ioapic_write_register(struct ioapic *io, uint32_t index, uint32_t value)
     if (index & 1) {
         io->redir[pin] = (e & ~(REDIR_WRITABLE_HIGH << 32)) |
                          ((uint64_t)value & REDIR_WRITABLE_HIGH) << 32;
+        service_level(io, pin); /* a new destination may now take an asserted line */
         return;
     }
     e = (e & ~REDIR_WRITABLE_LOW) | (value & REDIR_WRITABLE_LOW);

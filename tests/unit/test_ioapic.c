@@ -247,6 +247,21 @@ static void test_destinations_and_modes(void **state)
     assert_int_equal(sent, 4);
 }
 
+/* Found by fuzz_ioapic: a level line held back only by its destination is delivered as soon as
+ * the high dword names the vCPU, without waiting for another low-dword write. */
+static void test_destination_change_delivers(void **state)
+{
+    (void)state;
+    setup();
+    program(7, (1ull << IOAPIC_DEST_SHIFT) | IOAPIC_LEVEL | 0x47);
+    ioapic_set_irq(&io, 7, true);
+    assert_int_equal(sent, 0);
+    wr(IOAPIC_REG_REDIR + 2 * 7 + 1, 0);
+    assert_int_equal(sent, 1);
+    assert_int_equal(sent_vector, 0x47);
+    assert_int_not_equal(entry(7) & IOAPIC_REMOTE_IRR, 0);
+}
+
 static void test_refused_delivery_retries(void **state)
 {
     (void)state;
@@ -303,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_level_and_eoi),
         cmocka_unit_test(test_polarity),
         cmocka_unit_test(test_destinations_and_modes),
+        cmocka_unit_test(test_destination_change_delivers),
         cmocka_unit_test(test_refused_delivery_retries),
         cmocka_unit_test(test_linux_boot_sequence),
     };

@@ -128,7 +128,7 @@ static void test_wired_level_interrupt(void **state)
     irq_line_set(&nic, true);
     assert_int_equal(lapic_pending_vector(&apic), 0x3a);
     assert_true(lapic_acknowledge(&apic, 0x3a));
-    /* a PIT pulse while 0x3a is in service: class 3 waits behind class 3a's PPR */
+    /* a PIT pulse while 0x3a is in service: 0x30 is in 0x3a's class (3): it waits */
     struct irq_line pit = irq_router_line(&router, 0);
     irq_line_set(&pit, true);
     irq_line_set(&pit, false);
