@@ -202,7 +202,8 @@ static uint64_t timer_divisor(uint32_t dcr)
     return n == 7 ? 1 : 2u << n;
 }
 
-/* TSC ticks per count: at most 128 * 2^40 / 10^9 * ..., see lapic_init's bound. */
+/* TSC ticks per count: at most 128 * 1100 (lapic_init bounds the ratio), so a full count of
+ * 2^32 stays below 2^50 ticks. */
 static uint64_t tsc_per_count(const struct lapic *apic)
 {
     return timer_divisor(apic->timer_divide) * apic->tsc_per_tick;
@@ -213,12 +214,22 @@ static uint64_t add_or_never(uint64_t a, uint64_t b)
     return a + b < a ? DEV_NO_DEADLINE : a + b;
 }
 
+/* TSC ticks from a (re)load to expiry. A periodic timer is held to at least min_period: a guest
+ * could otherwise make the host wake it every few TSC ticks forever without exiting once (KVM
+ * clamps the same way, to 200 us). */
+static uint64_t timer_period(const struct lapic *apic)
+{
+    uint64_t ticks = apic->timer_initial * tsc_per_count(apic);
+    if (timer_mode(apic) == LAPIC_PERIODIC && ticks < apic->min_period)
+        return apic->min_period;
+    return ticks;
+}
+
 static void timer_load(struct lapic *apic, uint64_t now)
 {
     apic->timer_start = now;
-    apic->timer_deadline = apic->timer_initial
-                               ? add_or_never(now, apic->timer_initial * tsc_per_count(apic))
-                               : DEV_NO_DEADLINE;
+    apic->timer_deadline =
+        apic->timer_initial ? add_or_never(now, timer_period(apic)) : DEV_NO_DEADLINE;
 }
 
 static uint32_t timer_current(const struct lapic *apic, uint64_t now)
@@ -227,11 +238,11 @@ static uint32_t timer_current(const struct lapic *apic, uint64_t now)
         apic->timer_deadline == DEV_NO_DEADLINE)
         return 0;
     uint64_t elapsed = now > apic->timer_start ? now - apic->timer_start : 0;
-    uint64_t counts = elapsed / tsc_per_count(apic);
     if (timer_mode(apic) == LAPIC_PERIODIC)
-        counts %= apic->timer_initial;
-    else if (counts >= apic->timer_initial)
-        return 0;
+        elapsed %= timer_period(apic); /* start is on a period boundary */
+    uint64_t counts = elapsed / tsc_per_count(apic);
+    if (counts >= apic->timer_initial)
+        return 0; /* one-shot expired, or a clamped period's tail */
     return apic->timer_initial - (uint32_t)counts;
 }
 
@@ -253,7 +264,7 @@ void lapic_advance(struct lapic *apic, uint64_t now)
     case LAPIC_PERIODIC: {
         /* Reload on whole periods counted from the original start: no drift, and periods
          * missed while nobody called (a halted or descheduled vCPU) coalesce into one. */
-        uint64_t period = apic->timer_initial * tsc_per_count(apic);
+        uint64_t period = timer_period(apic);
         apic->timer_start += (now - apic->timer_start) / period * period;
         apic->timer_deadline = add_or_never(apic->timer_start, period);
         break;
@@ -291,8 +302,7 @@ static void write_divide(struct lapic *apic, uint32_t value, uint64_t now)
         return;
     uint64_t done = (uint64_t)(apic->timer_initial - current) * tsc_per_count(apic);
     apic->timer_start = now - (done < now ? done : now);
-    apic->timer_deadline =
-        add_or_never(apic->timer_start, apic->timer_initial * tsc_per_count(apic));
+    apic->timer_deadline = add_or_never(apic->timer_start, timer_period(apic));
 }
 
 /* ---- IPIs (SDM 11.6) ------------------------------------------------------------------- */
@@ -682,6 +692,7 @@ int lapic_init(struct lapic *apic, const struct lapic_config *config)
      * count are then an exact integer, at most 128 * 1100 for tsc_hz <= 2^40. */
     apic->tsc_per_tick = (config->tsc_hz + LAPIC_TIMER_MAX_HZ - 1) / LAPIC_TIMER_MAX_HZ;
     apic->timer_hz = config->tsc_hz / apic->tsc_per_tick;
+    apic->min_period = config->tsc_hz / 5000 ? config->tsc_hz / 5000 : 1; /* 200 us */
     reset_registers(apic);
     apic->apic_base = LAPIC_MMIO_BASE | APIC_BASE_EN | (config->bsp ? APIC_BASE_BSP : 0);
     /* Hand-off state of firmware that set up virtual wire mode (MP spec 1.4 section 3.6.2.2):

@@ -4,8 +4,9 @@
  * its own arithmetic, that: IRR and ISR never hold vectors 0-15; ISR holds at most one vector
  * per priority class (nesting only goes up a class); the pending vector is exactly what IRR,
  * ISR and TPR say; a timer deadline is never in the past after an advance and never further
- * than one full count away; the current count never exceeds the initial count; registers stay
- * within their writable bits; a software-disabled APIC has every LVT masked.
+ * than one full count (or the 200 us minimum period) away; the current count never exceeds the
+ * initial count; registers stay within their writable bits; a software-disabled APIC has every
+ * LVT masked.
  * FUZZ-SOURCES: kernel/dev/lapic.c */
 #include <stdint.h>
 #include <stdlib.h>
@@ -91,7 +92,8 @@ static void check(const struct lapic *a, uint64_t now)
         if (d <= now)
             abort(); /* advance ran: nothing due may be left */
         bool tsc_mode = (a->lvt[0] & APIC_TIMER_MODE_MASK) == APIC_TIMER_TSC_DEADLINE;
-        if (!tsc_mode && d - now > (uint64_t)a->timer_initial * 128 * a->tsc_per_tick)
+        uint64_t full = (uint64_t)a->timer_initial * 128 * a->tsc_per_tick;
+        if (!tsc_mode && d - now > (full > a->min_period ? full : a->min_period))
             abort();
         if (tsc_mode && d != a->tsc_deadline)
             abort();

@@ -307,33 +307,55 @@ static void test_timer_periodic_does_not_drift(void **state)
     setup();
     wr(APIC_TIMER_DIVIDE, 0xb, 0); /* divide by 1: one count per TSC tick at 5 MHz */
     wr(APIC_LVT_TIMER, APIC_TIMER_PERIODIC | 0xec, 0);
-    wr(APIC_TIMER_INITIAL, 100, 0);
-    assert_int_equal(lapic_next_deadline(&apic), 100);
-    lapic_advance(&apic, 107); /* serviced late */
+    wr(APIC_TIMER_INITIAL, 5000, 0); /* 1 ms */
+    assert_int_equal(lapic_next_deadline(&apic), 5000);
+    lapic_advance(&apic, 5007); /* serviced late */
     take(0xec);
-    assert_int_equal(lapic_next_deadline(&apic), 200); /* not 207 */
-    assert_int_equal(rd(APIC_TIMER_CURRENT, 107), 93);
-    wr(APIC_EOI, 0, 107);
+    assert_int_equal(lapic_next_deadline(&apic), 10000); /* not 10007 */
+    assert_int_equal(rd(APIC_TIMER_CURRENT, 5007), 4993);
+    wr(APIC_EOI, 0, 5007);
     /* periods missed while nobody looked coalesce into one interrupt */
-    lapic_advance(&apic, 1050);
+    lapic_advance(&apic, 52500);
     take(0xec);
     assert_int_equal(lapic_pending_vector(&apic), -1);
-    assert_int_equal(lapic_next_deadline(&apic), 1100);
-    assert_int_equal(rd(APIC_TIMER_CURRENT, 1050), 50);
-    wr(APIC_EOI, 0, 1050);
-    /* 1000 periods later the deadline is still on the grid */
-    for (uint64_t t = 1100; t <= 101000; t += 100) {
-        lapic_advance(&apic, t);
+    assert_int_equal(lapic_next_deadline(&apic), 55000);
+    assert_int_equal(rd(APIC_TIMER_CURRENT, 52500), 2500);
+    wr(APIC_EOI, 0, 52500);
+    /* 1000 periods later, each serviced 3 ticks late, the deadline is still on the grid */
+    for (uint64_t t = 55000; t <= 5050000; t += 5000) {
+        lapic_advance(&apic, t + 3);
         take(0xec);
-        wr(APIC_EOI, 0, t);
+        wr(APIC_EOI, 0, t + 3);
     }
-    assert_int_equal(lapic_next_deadline(&apic), 101100);
+    assert_int_equal(lapic_next_deadline(&apic), 5055000);
     /* switching to one-shot: the running period ends and the timer stops */
-    wr(APIC_LVT_TIMER, 0xec, 101050);
-    lapic_advance(&apic, 101100);
+    wr(APIC_LVT_TIMER, 0xec, 5052000);
+    lapic_advance(&apic, 5055000);
     take(0xec);
     assert_int_equal(lapic_next_deadline(&apic), DEV_NO_DEADLINE);
-    assert_int_equal(rd(APIC_TIMER_CURRENT, 101200), 0);
+    assert_int_equal(rd(APIC_TIMER_CURRENT, 5056000), 0);
+}
+
+/* A periodic period below 200 us is stretched to 200 us; one-shot is not. */
+static void test_timer_periodic_minimum(void **state)
+{
+    (void)state;
+    setup(); /* 5 MHz: 200 us = 1000 ticks */
+    wr(APIC_TIMER_DIVIDE, 0xb, 0);
+    wr(APIC_LVT_TIMER, APIC_TIMER_PERIODIC | 0xec, 0);
+    wr(APIC_TIMER_INITIAL, 1, 0);
+    assert_int_equal(lapic_next_deadline(&apic), 1000);
+    assert_int_equal(rd(APIC_TIMER_CURRENT, 0), 1);
+    assert_int_equal(rd(APIC_TIMER_CURRENT, 500), 0);
+    lapic_advance(&apic, 1000);
+    take(0xec);
+    assert_int_equal(lapic_next_deadline(&apic), 2000);
+    wr(APIC_TIMER_INITIAL, 1000, 2000); /* exactly 200 us: unchanged */
+    assert_int_equal(lapic_next_deadline(&apic), 3000);
+    assert_int_equal(rd(APIC_TIMER_CURRENT, 2400), 600);
+    wr(APIC_LVT_TIMER, 0xec, 2400); /* one-shot: short counts are fine */
+    wr(APIC_TIMER_INITIAL, 3, 2400);
+    assert_int_equal(lapic_next_deadline(&apic), 2403);
 }
 
 static void test_timer_masked_and_divide_change(void **state)
@@ -748,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_software_disable),
         cmocka_unit_test(test_timer_oneshot_divides),
         cmocka_unit_test(test_timer_periodic_does_not_drift),
+        cmocka_unit_test(test_timer_periodic_minimum),
         cmocka_unit_test(test_timer_masked_and_divide_change),
         cmocka_unit_test(test_tsc_deadline),
         cmocka_unit_test(test_x2apic_msrs),

@@ -113,6 +113,7 @@ struct lapic {
     uint64_t tsc_deadline;   /* IA32_TSC_DEADLINE as written (0 = disarmed) */
     uint64_t tsc_per_tick;   /* TSC ticks per APIC timer input clock tick */
     uint64_t timer_hz;
+    uint64_t min_period;     /* shortest periodic timer period, TSC ticks (200 us) */
     bool nmi_pending;
     uint64_t ipis_ignored;   /* IPIs to other CPUs, INIT, SIPI, SMI: recorded, not delivered */
     uint64_t last_ipi;       /* the last such ICR value, for reports */
