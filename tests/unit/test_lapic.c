@@ -127,6 +127,15 @@ static void test_priority_classes_and_tpr(void **state)
     wr(APIC_EOI, 0, 0);
     assert_int_equal(rd(APIC_PPR, 0), 0x40);
     assert_int_equal(lapic_pending_vector(&apic), -1); /* 0x45 is class 4 = TPR's */
+    /* TPR in the in-service class: PPR is the TPR, sub-class included (SDM 11.8.3.1) */
+    lapic_accept(&apic, 0x48, false);
+    wr(APIC_TPR, 0x30, 0);
+    take(0x48);
+    wr(APIC_TPR, 0x45, 0);
+    assert_int_equal(rd(APIC_PPR, 0), 0x45);
+    wr(APIC_TPR, 0x35, 0);
+    assert_int_equal(rd(APIC_PPR, 0), 0x40);
+    wr(APIC_EOI, 0, 0);
     wr(APIC_TPR, 0x123, 0); /* only 8 bits */
     assert_int_equal(rd(APIC_TPR, 0), 0x23);
     assert_int_equal(lapic_pending_vector(&apic), 0x45);
