@@ -4,7 +4,7 @@
  * sits between two guard zones that ASan treats as poisoned (a write there stops at once with a
  * stack trace) and that must still hold their fill pattern afterwards: every byte the loader
  * writes lies inside the VM's RAM. When a load succeeds, the start state points inside RAM too.
- * FUZZ-SOURCES: kernel/image/probe.c kernel/image/load.c kernel/lib/printf.c kernel/lib/string.c */
+ * FUZZ-SOURCES: kernel/image/probe.c kernel/image/load.c kernel/mm/guest_mem.c kernel/lib/printf.c kernel/lib/string.c */
 #include <sanitizer/asan_interface.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reason[0] = 0;
     /* a boot sector takes no modules or command line (refused): pass them to the others */
     int boot_sector = info.format == IMAGE_FORMAT_BOOTSECTOR;
-    int err = image_load(&info, image, size, ram, ram_size, boot_sector ? NULL : "console=com1 x=1",
+    const struct vcpu_memory mem = { (uint64_t)(uintptr_t)ram, ram_size };
+    int err = image_load(&info, image, size, &mem, boot_sector ? NULL : "console=com1 x=1",
                          &module, !boot_sector, &st, reason, sizeof(reason));
     check_guard(lo);
     check_guard(hi);
