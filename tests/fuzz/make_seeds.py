@@ -283,42 +283,42 @@ def vuart_seeds():
                                      (6, 0), (W | 4, 0x08), (6, 0), (2, 0), (W | 9, 1), (12, 0)]))
 
 
-def lapic_op(kind, pred=lambda o: True):
-    """The first opcode byte fuzz_lapic.c decodes as `kind` (op % 12) with pred(op) true."""
+def vlapic_op(kind, pred=lambda o: True):
+    """The first opcode byte fuzz_vlapic.c decodes as `kind` (op % 12) with pred(op) true."""
     return next(o for o in range(256) if o % 12 == kind and pred(o))
 
 
-def lapic_seeds():
+def vlapic_seeds():
     def rd(off, size=4):
         log = {1: 0, 2: 1, 4: 2, 8: 3}[size]
-        return bytes([lapic_op(0, lambda o: o >> 6 == log)]) + struct.pack("<H", off)
+        return bytes([vlapic_op(0, lambda o: o >> 6 == log)]) + struct.pack("<H", off)
 
     def wr(off, value):
-        return bytes([lapic_op(1, lambda o: not o & 0xc0)]) + struct.pack("<HI", off, value)
+        return bytes([vlapic_op(1, lambda o: not o & 0xc0)]) + struct.pack("<HI", off, value)
 
     def msr_rd(reg):
-        return bytes([lapic_op(2), reg & 0xff])
+        return bytes([vlapic_op(2), reg & 0xff])
 
     def msr_wr(reg, value):
-        return bytes([lapic_op(3, lambda o: not o & 0x80), reg & 0xff]) + struct.pack("<I", value)
+        return bytes([vlapic_op(3, lambda o: not o & 0x80), reg & 0xff]) + struct.pack("<I", value)
 
     def apic_base(flags):
-        return bytes([lapic_op(4, lambda o: not o & 0x80)]) + struct.pack("<H", flags)
+        return bytes([vlapic_op(4, lambda o: not o & 0x80)]) + struct.pack("<H", flags)
 
     def deadline(delta):
-        return bytes([lapic_op(5, lambda o: o >> 6 == 0)]) + struct.pack("<I", delta)[:3]
+        return bytes([vlapic_op(5, lambda o: o >> 6 == 0)]) + struct.pack("<I", delta)[:3]
 
     def wait(ticks):
-        return bytes([lapic_op(6, lambda o: (o >> 4) & 0xf == 0)]) + struct.pack("<H", ticks)
+        return bytes([vlapic_op(6, lambda o: (o >> 4) & 0xf == 0)]) + struct.pack("<H", ticks)
 
     def accept(vector, level=False):
-        return bytes([lapic_op(7, lambda o: bool(o & 0x80) == level), vector])
+        return bytes([vlapic_op(7, lambda o: bool(o & 0x80) == level), vector])
 
     def ack(vector=0):
-        return bytes([lapic_op(8), vector])
+        return bytes([vlapic_op(8), vector])
 
     def eoi():
-        return bytes([lapic_op(9)])
+        return bytes([vlapic_op(9)])
 
     irr_isr = b"".join(rd(0x200 + i * 0x10) + rd(0x100 + i * 0x10) for i in range(8))
     boot = (bytes([0x08]) + rd(0xf0) + wr(0xf0, 0x0ff) + rd(0x30) + rd(0x20) + wr(0x80, 0) +
@@ -329,11 +329,11 @@ def lapic_seeds():
             wr(0x380, 1000) + wait(20000) + ack() + rd(0x100 + 7 * 0x10) + wr(0xb0, 0) +
             wait(16000) + ack() + eoi() + wr(0x320, 0x000ec) + wr(0x380, 50) + wait(900) +
             ack() + eoi() + wr(0x350, 0x10700))
-    put("lapic", "linux-xapic-boot", boot)
-    put("lapic", "tsc-deadline", bytes([0x09]) + wr(0x320, 0x400ec) + wr(0x380, 100) +
+    put("vlapic", "linux-xapic-boot", boot)
+    put("vlapic", "tsc-deadline", bytes([0x09]) + wr(0x320, 0x400ec) + wr(0x380, 100) +
         deadline(3000) + wait(2999) + wait(1) + ack() + eoi() + deadline(0) + deadline(500) +
         wr(0x320, 0xec) + wait(1000) + wr(0x320, 0x400ec) + deadline(10) + ack() + eoi())
-    put("lapic", "x2apic", bytes([0x0c]) + apic_base(0xd00) + msr_rd(0x02) + msr_rd(0x03) +
+    put("vlapic", "x2apic", bytes([0x0c]) + apic_base(0xd00) + msr_rd(0x02) + msr_rd(0x03) +
         msr_rd(0x0d) + msr_wr(0x08, 0x20) + msr_wr(0x0f, 0x1ff) + msr_wr(0x3f, 0x40) +
         msr_wr(0x3f, 0x30) + ack() + msr_wr(0x0b, 0) + msr_wr(0x30, 0x40041) + msr_wr(0x30, 0x500) +
         msr_wr(0x3e, 0xb) + msr_wr(0x32, 0x200ef) + msr_wr(0x38, 777) + wait(5000) + ack() +
@@ -348,10 +348,10 @@ def lapic_seeds():
     storm += wr(0x80, 0x50) + ack() + eoi() + wr(0x80, 0) + b"".join(ack() for _ in range(6))
     storm += b"".join(eoi() for _ in range(8)) + wr(0x300, 0x40050) + wr(0x300, 0x4000c)
     storm += wr(0x310, 0x05000000) + wr(0x300, 0x51) + wr(0xf0, 0xff) + accept(0x70)
-    put("lapic", "accept-ack-eoi", storm)
-    put("lapic", "odd-accesses", bytes([0x03]) + rd(0x31, 1) + rd(0x32, 2) + rd(0x34, 4) +
+    put("vlapic", "accept-ack-eoi", storm)
+    put("vlapic", "odd-accesses", bytes([0x03]) + rd(0x31, 1) + rd(0x32, 2) + rd(0x34, 4) +
         rd(0x3f, 8) + rd(0x40) + rd(0xff8, 8) + rd(0x1000) +
-        bytes([lapic_op(1, lambda o: o & 0xc0 == 0xc0)]) + struct.pack("<HI", 0x81, 0x55) +
+        bytes([vlapic_op(1, lambda o: o & 0xc0 == 0xc0)]) + struct.pack("<HI", 0x81, 0x55) +
         wr(0x3f0, 0x40) + wr(0x280, 0) + rd(0x280))
 
 
@@ -410,5 +410,5 @@ if __name__ == "__main__":
     image_seeds()
     cmdline_seeds()
     vuart_seeds()
-    lapic_seeds()
+    vlapic_seeds()
     ioapic_seeds()

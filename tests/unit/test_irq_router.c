@@ -1,4 +1,4 @@
-/* UNIT-SOURCES: kernel/dev/irq_router.c kernel/dev/ioapic.c kernel/dev/lapic.c */
+/* UNIT-SOURCES: kernel/dev/irq_router.c kernel/dev/ioapic.c kernel/dev/vlapic.c */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,7 +9,7 @@
 #include <tessera/dev.h>
 #include <tessera/ioapic.h>
 #include <tessera/irq_router.h>
-#include <tessera/lapic.h>
+#include <tessera/vlapic.h>
 
 /* A stand-in for the 8259 pair: remembers each input's level and how often it changed. */
 struct fake_pic {
@@ -28,16 +28,16 @@ static void pic_set(void *opaque, unsigned irq, bool level)
 static struct fake_pic pic;
 static struct ioapic io;
 static struct irq_router router;
-static struct lapic apic;
+static struct vlapic apic;
 
 static bool to_lapic(void *ctx, uint8_t vector, bool level)
 {
-    return lapic_accept(ctx, vector, level);
+    return vlapic_accept(ctx, vector, level);
 }
 
-static bool lapic_logical(void *ctx, uint8_t dest)
+static bool vlapic_logical(void *ctx, uint8_t dest)
 {
-    return lapic_match_destination(ctx, dest, true);
+    return vlapic_match_destination(ctx, dest, true);
 }
 
 static void to_ioapic(void *ctx, uint8_t vector)
@@ -49,11 +49,11 @@ static void to_ioapic(void *ctx, uint8_t vector)
 static void setup(uint32_t active_low)
 {
     memset(&pic, 0, sizeof(pic));
-    struct lapic_config lc = { .apic_id = 0, .bsp = true, .tsc_hz = 5000000,
+    struct vlapic_config lc = { .apic_id = 0, .bsp = true, .tsc_hz = 5000000,
                                .eoi_level = to_ioapic, .ctx = &io };
-    assert_int_equal(lapic_init(&apic, &lc), 0);
+    assert_int_equal(vlapic_init(&apic, &lc), 0);
     struct ioapic_config ic = { .id = 0, .apic_id = 0, .deliver = to_lapic,
-                                .match_logical = lapic_logical, .ctx = &apic };
+                                .match_logical = vlapic_logical, .ctx = &apic };
     ioapic_init(&io, &ic);
     irq_router_init(&router, &io, pic_set, &pic, active_low);
 }
@@ -110,11 +110,11 @@ static void test_active_low(void **state)
     setup(1u << 9);
     assert_int_equal(io.wire, 1u << 9); /* idle high from the start */
     program(9, IOAPIC_LEVEL | IOAPIC_ACTIVE_LOW | 0x39);
-    assert_int_equal(lapic_pending_vector(&apic), -1);
+    assert_int_equal(vlapic_pending_vector(&apic), -1);
     irq_router_set(&router, 9, true);  /* device asserts: wire goes low */
     assert_int_equal(io.wire, 0);
     assert_true(pic.level[9]);        /* the PIC sees the logical level */
-    assert_int_equal(lapic_pending_vector(&apic), 0x39);
+    assert_int_equal(vlapic_pending_vector(&apic), 0x39);
 }
 
 /* End to end: device line -> router -> I/O APIC -> local APIC -> injection -> EOI -> I/O APIC. */
@@ -126,35 +126,35 @@ static void test_wired_level_interrupt(void **state)
     program(2, 0x30);
     struct irq_line nic = irq_router_line(&router, 10);
     irq_line_set(&nic, true);
-    assert_int_equal(lapic_pending_vector(&apic), 0x3a);
-    assert_true(lapic_acknowledge(&apic, 0x3a));
+    assert_int_equal(vlapic_pending_vector(&apic), 0x3a);
+    assert_true(vlapic_acknowledge(&apic, 0x3a));
     /* a PIT pulse while 0x3a is in service: 0x30 is in 0x3a's class (3): it waits */
     struct irq_line pit = irq_router_line(&router, 0);
     irq_line_set(&pit, true);
     irq_line_set(&pit, false);
-    assert_int_equal(lapic_pending_vector(&apic), -1);
+    assert_int_equal(vlapic_pending_vector(&apic), -1);
     /* EOI while the device still asserts: Remote IRR cleared and the line re-delivered */
-    lapic_mmio_ops.write(&apic, APIC_EOI, 4, 0, 0);
-    assert_int_equal(lapic_pending_vector(&apic), 0x3a);
-    assert_true(lapic_acknowledge(&apic, 0x3a));
+    vlapic_mmio_ops.write(&apic, VLAPIC_EOI, 4, 0, 0);
+    assert_int_equal(vlapic_pending_vector(&apic), 0x3a);
+    assert_true(vlapic_acknowledge(&apic, 0x3a));
     irq_line_set(&nic, false); /* the driver quiets the device, then EOIs */
-    lapic_mmio_ops.write(&apic, APIC_EOI, 4, 0, 0);
+    vlapic_mmio_ops.write(&apic, VLAPIC_EOI, 4, 0, 0);
     assert_int_equal(io.redir[10] & IOAPIC_REMOTE_IRR, 0);
-    assert_int_equal(lapic_pending_vector(&apic), 0x30); /* the PIT's edge was kept */
-    assert_true(lapic_acknowledge(&apic, 0x30));
-    lapic_mmio_ops.write(&apic, APIC_EOI, 4, 0, 0);
-    assert_int_equal(lapic_pending_vector(&apic), -1);
-    /* logical destination through lapic_match_destination (flat, LDR bit 0) */
-    lapic_mmio_ops.write(&apic, APIC_LDR, 4, 0x01000000, 0);
+    assert_int_equal(vlapic_pending_vector(&apic), 0x30); /* the PIT's edge was kept */
+    assert_true(vlapic_acknowledge(&apic, 0x30));
+    vlapic_mmio_ops.write(&apic, VLAPIC_EOI, 4, 0, 0);
+    assert_int_equal(vlapic_pending_vector(&apic), -1);
+    /* logical destination through vlapic_match_destination (flat, LDR bit 0) */
+    vlapic_mmio_ops.write(&apic, VLAPIC_LDR, 4, 0x01000000, 0);
     program(5, (0x01ull << IOAPIC_DEST_SHIFT) | IOAPIC_DEST_LOGICAL | 0x45);
     irq_router_set(&router, 5, true);
-    assert_int_equal(lapic_pending_vector(&apic), 0x45);
+    assert_int_equal(vlapic_pending_vector(&apic), 0x45);
     /* a software-disabled APIC refuses: the level line is not left with Remote IRR set */
-    lapic_mmio_ops.write(&apic, APIC_SVR, 4, 0xff, 0);
+    vlapic_mmio_ops.write(&apic, VLAPIC_SVR, 4, 0xff, 0);
     program(11, IOAPIC_LEVEL | 0x5b);
     irq_router_set(&router, 11, true);
     assert_int_equal(io.redir[11] & IOAPIC_REMOTE_IRR, 0);
-    lapic_mmio_ops.write(&apic, APIC_SVR, 4, 0x1ff, 0);
+    vlapic_mmio_ops.write(&apic, VLAPIC_SVR, 4, 0x1ff, 0);
     program(11, IOAPIC_LEVEL | 0x5b);
     assert_int_not_equal(io.redir[11] & IOAPIC_REMOTE_IRR, 0);
 }

@@ -1,7 +1,7 @@
 /* A guest's I/O APIC: a pure model of the Intel 82093AA (24 pins, version 0x11) with one vCPU
  * behind it. Pins are driven with ioapic_set_irq (the level on the wire; the entry's polarity
  * decides what "asserted" is); deliveries go out through a callback the wiring connects to
- * lapic_accept; the local APIC's EOI of a level-triggered vector comes back as ioapic_eoi. The
+ * vlapic_accept; the local APIC's EOI of a level-triggered vector comes back as ioapic_eoi. The
  * guest programs it through IOREGSEL/IOWIN (struct dev_ops). See docs/devices.md. */
 #ifndef TESSERA_IOAPIC_H
 #define TESSERA_IOAPIC_H
@@ -39,9 +39,9 @@ struct ioapic_config {
     uint8_t id;      /* I/O APIC ID, as the MADT reports it */
     uint8_t apic_id; /* physical APIC ID of the one vCPU (physical destination match) */
     /* Sends a fixed interrupt to the vCPU; returns false when its APIC did not take it (for
-     * lapic_accept: disabled APIC). Level-triggered deliveries set Remote IRR only if taken. */
+     * vlapic_accept: disabled APIC). Level-triggered deliveries set Remote IRR only if taken. */
     bool (*deliver)(void *ctx, uint8_t vector, bool level_triggered);
-    /* Logical destination match (lapic_match_destination); NULL: any non-zero destination. */
+    /* Logical destination match (vlapic_match_destination); NULL: any non-zero destination. */
     bool (*match_logical)(void *ctx, uint8_t dest);
     void *ctx;
 };

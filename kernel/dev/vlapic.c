@@ -3,7 +3,7 @@
  * only translate the address and turn the core's errors into what each interface does with them
  * (xAPIC: ESR "illegal register address" or ignored; x2APIC: #GP). */
 #include <tessera/errno.h>
-#include <tessera/lapic.h>
+#include <tessera/vlapic.h>
 #include <tessera/string.h>
 
 enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR };
@@ -43,34 +43,35 @@ static int highest_bit(const uint32_t *v)
     return -1;
 }
 
-bool lapic_hw_enabled(const struct lapic *apic)
+bool vlapic_hw_enabled(const struct vlapic *apic)
 {
-    return (apic->apic_base & APIC_BASE_EN) != 0;
+    return (apic->apic_base & VLAPIC_BASE_EN) != 0;
 }
 
-bool lapic_sw_enabled(const struct lapic *apic)
+bool vlapic_sw_enabled(const struct vlapic *apic)
 {
-    return lapic_hw_enabled(apic) && (apic->svr & APIC_SVR_ENABLE);
+    return vlapic_hw_enabled(apic) && (apic->svr & VLAPIC_SVR_ENABLE);
 }
 
-bool lapic_x2apic_mode(const struct lapic *apic)
+bool vlapic_x2apic_mode(const struct vlapic *apic)
 {
-    return (apic->apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) == (APIC_BASE_EN | APIC_BASE_EXTD);
+    const uint64_t both = VLAPIC_BASE_EN | VLAPIC_BASE_EXTD;
+    return (apic->apic_base & both) == both;
 }
 
-uint64_t lapic_timer_hz(const struct lapic *apic)
+uint64_t vlapic_timer_hz(const struct vlapic *apic)
 {
     return apic->timer_hz;
 }
 
-uint64_t lapic_timer_tsc_ratio(const struct lapic *apic)
+uint64_t vlapic_timer_tsc_ratio(const struct vlapic *apic)
 {
     return apic->tsc_per_tick;
 }
 
 /* SDM 11.8.3.1: PPR = TPR when TPR's class is at least the highest in-service class, else the
  * in-service class with sub-class 0. */
-uint32_t lapic_ppr(const struct lapic *apic)
+uint32_t vlapic_ppr(const struct vlapic *apic)
 {
     int isrv = highest_bit(apic->isr);
     uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
@@ -78,7 +79,7 @@ uint32_t lapic_ppr(const struct lapic *apic)
 }
 
 /* Arbitration priority (SDM 11.6.2.1 / 11.8.3.1): with one CPU it is only informative. */
-static uint32_t apr(const struct lapic *apic)
+static uint32_t apr(const struct vlapic *apic)
 {
     int isrv = highest_bit(apic->isr), irrv = highest_bit(apic->irr);
     uint32_t tpr_class = apic->tpr & 0xf0;
@@ -90,7 +91,7 @@ static uint32_t apr(const struct lapic *apic)
     return max > irr_class ? max : irr_class;
 }
 
-static void set_irr(struct lapic *apic, uint8_t vector, bool level)
+static void set_irr(struct vlapic *apic, uint8_t vector, bool level)
 {
     bit_set(apic->irr, vector);
     if (level)
@@ -101,60 +102,60 @@ static void set_irr(struct lapic *apic, uint8_t vector, bool level)
 
 /* Records an error in the ESR accumulator and signals it through LVT error. An illegal error
  * vector only adds "receive illegal vector": no recursion. */
-static void raise_error(struct lapic *apic, uint32_t bit)
+static void raise_error(struct vlapic *apic, uint32_t bit)
 {
     apic->esr_pending |= bit;
     uint32_t lvt = apic->lvt[LVT_ERROR];
-    if (lvt & APIC_LVT_MASKED || !lapic_sw_enabled(apic))
+    if (lvt & VLAPIC_LVT_MASKED || !vlapic_sw_enabled(apic))
         return;
     if ((lvt & 0xff) < 16)
-        apic->esr_pending |= APIC_ESR_RECEIVE_ILLEGAL_VECTOR;
+        apic->esr_pending |= VLAPIC_ESR_RECEIVE_ILLEGAL_VECTOR;
     else
         set_irr(apic, lvt & 0xff, false);
 }
 
-bool lapic_accept(struct lapic *apic, uint8_t vector, bool level_triggered)
+bool vlapic_accept(struct vlapic *apic, uint8_t vector, bool level_triggered)
 {
     /* A software-disabled APIC holds what is in IRR/ISR but takes no new fixed interrupts
      * (SDM 11.4.7.2); NMI, INIT and SIPI do not come this way. */
-    if (!lapic_sw_enabled(apic))
+    if (!vlapic_sw_enabled(apic))
         return false;
     if (vector < 16) { /* SDM 11.5.2: vectors 0-15 are illegal */
-        raise_error(apic, APIC_ESR_RECEIVE_ILLEGAL_VECTOR);
+        raise_error(apic, VLAPIC_ESR_RECEIVE_ILLEGAL_VECTOR);
         return false;
     }
     set_irr(apic, vector, level_triggered);
     return true;
 }
 
-int lapic_pending_vector(const struct lapic *apic)
+int vlapic_pending_vector(const struct vlapic *apic)
 {
-    if (!lapic_hw_enabled(apic))
+    if (!vlapic_hw_enabled(apic))
         return -1;
     int v = highest_bit(apic->irr);
-    if (v < 0 || ((uint32_t)v & 0xf0) <= (lapic_ppr(apic) & 0xf0))
+    if (v < 0 || ((uint32_t)v & 0xf0) <= (vlapic_ppr(apic) & 0xf0))
         return -1;
     return v;
 }
 
-bool lapic_acknowledge(struct lapic *apic, uint8_t vector)
+bool vlapic_acknowledge(struct vlapic *apic, uint8_t vector)
 {
-    if (lapic_pending_vector(apic) != vector)
+    if (vlapic_pending_vector(apic) != vector)
         return false;
     bit_clear(apic->irr, vector);
     bit_set(apic->isr, vector);
     return true;
 }
 
-bool lapic_extint_enabled(const struct lapic *apic)
+bool vlapic_extint_enabled(const struct vlapic *apic)
 {
-    if (!lapic_hw_enabled(apic))
+    if (!vlapic_hw_enabled(apic))
         return true; /* SDM 11.4.3: a disabled APIC passes INTR straight to the CPU */
     uint32_t lvt = apic->lvt[LVT_LINT0];
-    return !(lvt & APIC_LVT_MASKED) && APIC_LVT_DELIVERY(lvt) == APIC_DELIVERY_EXTINT;
+    return !(lvt & VLAPIC_LVT_MASKED) && VLAPIC_LVT_DELIVERY(lvt) == VLAPIC_DELIVERY_EXTINT;
 }
 
-bool lapic_take_nmi(struct lapic *apic)
+bool vlapic_take_nmi(struct vlapic *apic)
 {
     bool nmi = apic->nmi_pending;
     apic->nmi_pending = false;
@@ -163,26 +164,26 @@ bool lapic_take_nmi(struct lapic *apic)
 
 /* A local interrupt source fires through its LVT entry (SDM 11.5.1). Timer and error entries
  * have no delivery-mode field: always fixed. */
-static void lvt_deliver(struct lapic *apic, unsigned index)
+static void lvt_deliver(struct vlapic *apic, unsigned index)
 {
     uint32_t lvt = apic->lvt[index];
-    if (lvt & APIC_LVT_MASKED || !lapic_hw_enabled(apic))
+    if (lvt & VLAPIC_LVT_MASKED || !vlapic_hw_enabled(apic))
         return;
-    unsigned mode = index == LVT_TIMER || index == LVT_ERROR ? APIC_DELIVERY_FIXED
-                                                              : APIC_LVT_DELIVERY(lvt);
+    unsigned mode = index == LVT_TIMER || index == LVT_ERROR ? VLAPIC_DELIVERY_FIXED
+                                                              : VLAPIC_LVT_DELIVERY(lvt);
     switch (mode) {
-    case APIC_DELIVERY_FIXED:
-        lapic_accept(apic, lvt & 0xff, false);
+    case VLAPIC_DELIVERY_FIXED:
+        vlapic_accept(apic, lvt & 0xff, false);
         break;
-    case APIC_DELIVERY_NMI:
+    case VLAPIC_DELIVERY_NMI:
         apic->nmi_pending = true;
         break;
-    default: /* ExtINT is polled through lapic_extint_enabled; SMI/INIT: not modelled */
+    default: /* ExtINT is polled through vlapic_extint_enabled; SMI/INIT: not modelled */
         break;
     }
 }
 
-void lapic_raise_lint(struct lapic *apic, unsigned pin)
+void vlapic_raise_lint(struct vlapic *apic, unsigned pin)
 {
     if (pin <= 1)
         lvt_deliver(apic, LVT_LINT0 + pin);
@@ -190,9 +191,9 @@ void lapic_raise_lint(struct lapic *apic, unsigned pin)
 
 /* ---- timer (SDM 11.5.4) ------------------------------------------------------------------ */
 
-static unsigned timer_mode(const struct lapic *apic)
+static unsigned timer_mode(const struct vlapic *apic)
 {
-    return (apic->lvt[LVT_TIMER] & APIC_TIMER_MODE_MASK) >> 17;
+    return (apic->lvt[LVT_TIMER] & VLAPIC_TIMER_MODE_MASK) >> 17;
 }
 
 /* Divide configuration: bits 0, 1 and 3 form a 3-bit value; 0b111 divides by 1, n by 2^(n+1). */
@@ -202,9 +203,9 @@ static uint64_t timer_divisor(uint32_t dcr)
     return n == 7 ? 1 : 2u << n;
 }
 
-/* TSC ticks per count: at most 128 * 1100 (lapic_init bounds the ratio), so a full count of
+/* TSC ticks per count: at most 128 * 1100 (vlapic_init bounds the ratio), so a full count of
  * 2^32 stays below 2^50 ticks. */
-static uint64_t tsc_per_count(const struct lapic *apic)
+static uint64_t tsc_per_count(const struct vlapic *apic)
 {
     return timer_divisor(apic->timer_divide) * apic->tsc_per_tick;
 }
@@ -217,28 +218,28 @@ static uint64_t add_or_never(uint64_t a, uint64_t b)
 /* TSC ticks from a (re)load to expiry. A periodic timer is held to at least min_period: a guest
  * could otherwise make the host wake it every few TSC ticks forever without exiting once (KVM
  * clamps the same way, to 200 us). */
-static uint64_t timer_period(const struct lapic *apic)
+static uint64_t timer_period(const struct vlapic *apic)
 {
     uint64_t ticks = apic->timer_initial * tsc_per_count(apic);
-    if (timer_mode(apic) == LAPIC_PERIODIC && ticks < apic->min_period)
+    if (timer_mode(apic) == VLAPIC_PERIODIC && ticks < apic->min_period)
         return apic->min_period;
     return ticks;
 }
 
-static void timer_load(struct lapic *apic, uint64_t now)
+static void timer_load(struct vlapic *apic, uint64_t now)
 {
     apic->timer_start = now;
     apic->timer_deadline =
         apic->timer_initial ? add_or_never(now, timer_period(apic)) : DEV_NO_DEADLINE;
 }
 
-static uint32_t timer_current(const struct lapic *apic, uint64_t now)
+static uint32_t timer_current(const struct vlapic *apic, uint64_t now)
 {
-    if (timer_mode(apic) == LAPIC_TSC_DEADLINE || apic->timer_initial == 0 ||
+    if (timer_mode(apic) == VLAPIC_TSC_DEADLINE || apic->timer_initial == 0 ||
         apic->timer_deadline == DEV_NO_DEADLINE)
         return 0;
     uint64_t elapsed = now > apic->timer_start ? now - apic->timer_start : 0;
-    if (timer_mode(apic) == LAPIC_PERIODIC)
+    if (timer_mode(apic) == VLAPIC_PERIODIC)
         elapsed %= timer_period(apic); /* start is on a period boundary */
     uint64_t counts = elapsed / tsc_per_count(apic);
     if (counts >= apic->timer_initial)
@@ -246,22 +247,22 @@ static uint32_t timer_current(const struct lapic *apic, uint64_t now)
     return apic->timer_initial - (uint32_t)counts;
 }
 
-uint64_t lapic_next_deadline(const struct lapic *apic)
+uint64_t vlapic_next_deadline(const struct vlapic *apic)
 {
-    return lapic_hw_enabled(apic) ? apic->timer_deadline : DEV_NO_DEADLINE;
+    return vlapic_hw_enabled(apic) ? apic->timer_deadline : DEV_NO_DEADLINE;
 }
 
-void lapic_advance(struct lapic *apic, uint64_t now)
+void vlapic_advance(struct vlapic *apic, uint64_t now)
 {
-    if (!lapic_hw_enabled(apic) || apic->timer_deadline == DEV_NO_DEADLINE ||
+    if (!vlapic_hw_enabled(apic) || apic->timer_deadline == DEV_NO_DEADLINE ||
         now < apic->timer_deadline)
         return;
     switch (timer_mode(apic)) {
-    case LAPIC_TSC_DEADLINE: /* SDM 11.5.4.1: the MSR reads 0 once the timer fired */
+    case VLAPIC_TSC_DEADLINE: /* SDM 11.5.4.1: the MSR reads 0 once the timer fired */
         apic->tsc_deadline = 0;
         apic->timer_deadline = DEV_NO_DEADLINE;
         break;
-    case LAPIC_PERIODIC: {
+    case VLAPIC_PERIODIC: {
         /* Reload on whole periods counted from the original start: no drift, and periods
          * missed while nobody called (a halted or descheduled vCPU) coalesce into one. */
         uint64_t period = timer_period(apic);
@@ -276,14 +277,14 @@ void lapic_advance(struct lapic *apic, uint64_t now)
     lvt_deliver(apic, LVT_TIMER);
 }
 
-static void write_lvt_timer(struct lapic *apic, uint32_t value)
+static void write_lvt_timer(struct vlapic *apic, uint32_t value)
 {
     unsigned old_mode = timer_mode(apic);
-    if ((value & APIC_TIMER_MODE_MASK) == APIC_TIMER_MODE_MASK)
-        value &= ~APIC_TIMER_MODE_MASK; /* reserved mode 11b: treated as one-shot */
+    if ((value & VLAPIC_TIMER_MODE_MASK) == VLAPIC_TIMER_MODE_MASK)
+        value &= ~VLAPIC_TIMER_MODE_MASK; /* reserved mode 11b: treated as one-shot */
     apic->lvt[LVT_TIMER] = value;
     /* SDM 11.5.4.1: switching into or out of TSC-deadline mode disarms the timer. */
-    if ((old_mode == LAPIC_TSC_DEADLINE) != (timer_mode(apic) == LAPIC_TSC_DEADLINE)) {
+    if ((old_mode == VLAPIC_TSC_DEADLINE) != (timer_mode(apic) == VLAPIC_TSC_DEADLINE)) {
         apic->timer_initial = 0;
         apic->tsc_deadline = 0;
         apic->timer_deadline = DEV_NO_DEADLINE;
@@ -292,9 +293,9 @@ static void write_lvt_timer(struct lapic *apic, uint32_t value)
 
 /* A new divisor takes effect from now: the current count carries over and counts on at the new
  * rate (the SDM leaves this case open; Linux does not change the divisor while counting). */
-static void write_divide(struct lapic *apic, uint32_t value, uint64_t now)
+static void write_divide(struct vlapic *apic, uint32_t value, uint64_t now)
 {
-    bool running = timer_mode(apic) != LAPIC_TSC_DEADLINE && apic->timer_initial != 0 &&
+    bool running = timer_mode(apic) != VLAPIC_TSC_DEADLINE && apic->timer_initial != 0 &&
                    apic->timer_deadline != DEV_NO_DEADLINE;
     uint32_t current = running ? timer_current(apic, now) : 0;
     apic->timer_divide = value & 0xb;
@@ -313,9 +314,9 @@ static uint32_t x2apic_ldr(uint32_t id)
 }
 
 /* Does a destination (8-bit xAPIC or 32-bit x2APIC) name this APIC? SDM 11.6.2. */
-bool lapic_match_destination(const struct lapic *apic, uint32_t dest, bool logical)
+bool vlapic_match_destination(const struct vlapic *apic, uint32_t dest, bool logical)
 {
-    if (lapic_x2apic_mode(apic)) {
+    if (vlapic_x2apic_mode(apic)) {
         if (dest == 0xffffffffu)
             return true;
         if (!logical)
@@ -337,16 +338,16 @@ bool lapic_match_destination(const struct lapic *apic, uint32_t dest, bool logic
 
 /* One vCPU per VM: only IPIs that reach this APIC are delivered (fixed, lowest priority, NMI);
  * the rest are counted and dropped. Delivery is immediate, so delivery status stays 0. */
-static void send_ipi(struct lapic *apic)
+static void send_ipi(struct vlapic *apic)
 {
     uint32_t low = apic->icr_low;
     uint8_t vector = low & 0xff;
-    unsigned mode = APIC_LVT_DELIVERY(low);
+    unsigned mode = VLAPIC_LVT_DELIVERY(low);
     bool self;
     switch ((low >> 18) & 3) {
     case 0: {
-        uint32_t dest = lapic_x2apic_mode(apic) ? apic->icr_high : apic->icr_high >> 24;
-        self = lapic_match_destination(apic, dest, (low >> 11) & 1);
+        uint32_t dest = vlapic_x2apic_mode(apic) ? apic->icr_high : apic->icr_high >> 24;
+        self = vlapic_match_destination(apic, dest, (low >> 11) & 1);
         break;
     }
     case 1: /* self */
@@ -357,15 +358,15 @@ static void send_ipi(struct lapic *apic)
         self = false;
         break;
     }
-    if (self && (mode == APIC_DELIVERY_FIXED || mode == APIC_DELIVERY_LOWEST)) {
+    if (self && (mode == VLAPIC_DELIVERY_FIXED || mode == VLAPIC_DELIVERY_LOWEST)) {
         if (vector < 16) {
-            raise_error(apic, APIC_ESR_SEND_ILLEGAL_VECTOR);
+            raise_error(apic, VLAPIC_ESR_SEND_ILLEGAL_VECTOR);
             return;
         }
-        lapic_accept(apic, vector, false);
+        vlapic_accept(apic, vector, false);
         return;
     }
-    if (self && mode == APIC_DELIVERY_NMI) {
+    if (self && mode == VLAPIC_DELIVERY_NMI) {
         apic->nmi_pending = true;
         return;
     }
@@ -375,7 +376,7 @@ static void send_ipi(struct lapic *apic)
 
 /* EOI (SDM 11.8.5): retire the highest in-service vector; a level-triggered one is broadcast to
  * the I/O APIC (no directed EOI: the version register says so). */
-static void eoi(struct lapic *apic)
+static void eoi(struct vlapic *apic)
 {
     int v = highest_bit(apic->isr);
     if (v < 0)
@@ -389,73 +390,73 @@ static void eoi(struct lapic *apic)
 
 /* -ENOENT: no register at this offset (for this mode); -EINVAL: the register exists but not
  * for this access (read of write-only, write of read-only in x2APIC mode, reserved bits). */
-static int reg_read(struct lapic *apic, unsigned reg, bool x2, uint64_t *out, uint64_t now)
+static int reg_read(struct vlapic *apic, unsigned reg, bool x2, uint64_t *out, uint64_t now)
 {
     uint64_t v;
-    if (reg >= APIC_ISR && reg < APIC_IRR + 0x80) {
-        unsigned i = (reg - APIC_ISR) >> 4;
+    if (reg >= VLAPIC_ISR && reg < VLAPIC_IRR + 0x80) {
+        unsigned i = (reg - VLAPIC_ISR) >> 4;
         *out = i < 8 ? apic->isr[i] : i < 16 ? apic->tmr[i - 8] : apic->irr[i - 16];
         return 0;
     }
-    if (reg >= APIC_LVT_TIMER && reg <= APIC_LVT_ERROR) {
-        *out = apic->lvt[(reg - APIC_LVT_TIMER) >> 4];
+    if (reg >= VLAPIC_LVT_TIMER && reg <= VLAPIC_LVT_ERROR) {
+        *out = apic->lvt[(reg - VLAPIC_LVT_TIMER) >> 4];
         return 0;
     }
     switch (reg) {
-    case APIC_ID:
+    case VLAPIC_ID:
         v = x2 ? apic->apic_id : apic->apic_id << 24;
         break;
-    case APIC_VERSION:
-        v = LAPIC_VERSION_VALUE;
+    case VLAPIC_VERSION:
+        v = VLAPIC_VERSION_VALUE;
         break;
-    case APIC_TPR:
+    case VLAPIC_TPR:
         v = apic->tpr;
         break;
-    case APIC_APR:
+    case VLAPIC_APR:
         if (x2)
             return -ENOENT; /* SDM table 11-6: no APR in x2APIC mode */
         v = apr(apic);
         break;
-    case APIC_PPR:
-        v = lapic_ppr(apic);
+    case VLAPIC_PPR:
+        v = vlapic_ppr(apic);
         break;
-    case APIC_EOI:
+    case VLAPIC_EOI:
         if (x2)
             return -EINVAL;
         v = 0;
         break;
-    case APIC_LDR:
+    case VLAPIC_LDR:
         v = x2 ? x2apic_ldr(apic->apic_id) : apic->ldr;
         break;
-    case APIC_DFR:
+    case VLAPIC_DFR:
         if (x2)
             return -ENOENT;
         v = apic->dfr;
         break;
-    case APIC_SVR:
+    case VLAPIC_SVR:
         v = apic->svr;
         break;
-    case APIC_ESR:
+    case VLAPIC_ESR:
         v = apic->esr;
         break;
-    case APIC_ICR_LOW:
+    case VLAPIC_ICR_LOW:
         v = x2 ? (uint64_t)apic->icr_high << 32 | apic->icr_low : apic->icr_low;
         break;
-    case APIC_ICR_HIGH:
+    case VLAPIC_ICR_HIGH:
         if (x2)
             return -ENOENT;
         v = apic->icr_high;
         break;
-    case APIC_TIMER_INITIAL:
+    case VLAPIC_TIMER_INITIAL:
         v = apic->timer_initial;
         break;
-    case APIC_TIMER_CURRENT:
+    case VLAPIC_TIMER_CURRENT:
         v = timer_current(apic, now);
         break;
-    case APIC_TIMER_DIVIDE:
+    case VLAPIC_TIMER_DIVIDE:
         v = apic->timer_divide;
         break;
-    case APIC_SELF_IPI:
+    case VLAPIC_SELF_IPI:
         return x2 ? -EINVAL : -ENOENT;
     default:
         return -ENOENT;
@@ -464,17 +465,17 @@ static int reg_read(struct lapic *apic, unsigned reg, bool x2, uint64_t *out, ui
     return 0;
 }
 
-static int reg_write(struct lapic *apic, unsigned reg, uint64_t value, bool x2, uint64_t now)
+static int reg_write(struct vlapic *apic, unsigned reg, uint64_t value, bool x2, uint64_t now)
 {
     /* SDM 11.12.1.2: the upper half of every x2APIC MSR but the ICR is reserved. */
-    if (x2 && reg != APIC_ICR_LOW && (value >> 32))
+    if (x2 && reg != VLAPIC_ICR_LOW && (value >> 32))
         return -EINVAL;
     uint32_t v = (uint32_t)value;
-    if (reg >= APIC_LVT_TIMER && reg <= APIC_LVT_ERROR) {
-        unsigned i = (reg - APIC_LVT_TIMER) >> 4;
+    if (reg >= VLAPIC_LVT_TIMER && reg <= VLAPIC_LVT_ERROR) {
+        unsigned i = (reg - VLAPIC_LVT_TIMER) >> 4;
         v &= lvt_writable[i];
-        if (!lapic_sw_enabled(apic)) /* SDM 11.4.7.2: masks stay set while disabled */
-            v |= APIC_LVT_MASKED;
+        if (!vlapic_sw_enabled(apic)) /* SDM 11.4.7.2: masks stay set while disabled */
+            v |= VLAPIC_LVT_MASKED;
         if (i == LVT_TIMER)
             write_lvt_timer(apic, v);
         else
@@ -482,72 +483,72 @@ static int reg_write(struct lapic *apic, unsigned reg, uint64_t value, bool x2, 
         return 0;
     }
     switch (reg) {
-    case APIC_ID:          /* read-only here: routing keeps to the configured ID */
-    case APIC_VERSION:
-    case APIC_PPR:
-    case APIC_TIMER_CURRENT:
+    case VLAPIC_ID:          /* read-only here: routing keeps to the configured ID */
+    case VLAPIC_VERSION:
+    case VLAPIC_PPR:
+    case VLAPIC_TIMER_CURRENT:
         return x2 ? -EINVAL : 0;
-    case APIC_TPR:
+    case VLAPIC_TPR:
         apic->tpr = v & 0xff;
         return 0;
-    case APIC_APR:
+    case VLAPIC_APR:
         return x2 ? -ENOENT : 0;
-    case APIC_EOI:
+    case VLAPIC_EOI:
         if (x2 && v)
             return -EINVAL;
         eoi(apic);
         return 0;
-    case APIC_LDR:
+    case VLAPIC_LDR:
         if (x2)
             return -EINVAL;
         apic->ldr = v & 0xff000000u;
         return 0;
-    case APIC_DFR:
+    case VLAPIC_DFR:
         if (x2)
             return -ENOENT;
         apic->dfr = (v & 0xf0000000u) | 0x0fffffffu;
         return 0;
-    case APIC_SVR:
+    case VLAPIC_SVR:
         apic->svr = v & 0x3ff; /* vector, enable, focus; bit 12 (EOI suppression) unsupported */
-        if (!(apic->svr & APIC_SVR_ENABLE))
+        if (!(apic->svr & VLAPIC_SVR_ENABLE))
             for (unsigned i = 0; i < 6; i++)
-                apic->lvt[i] |= APIC_LVT_MASKED;
+                apic->lvt[i] |= VLAPIC_LVT_MASKED;
         return 0;
-    case APIC_ESR:
+    case VLAPIC_ESR:
         if (x2 && v) /* SDM 11.12.1.2 */
             return -EINVAL;
         apic->esr = apic->esr_pending; /* SDM 11.5.3: a write latches, then clears */
         apic->esr_pending = 0;
         return 0;
-    case APIC_ICR_LOW:
+    case VLAPIC_ICR_LOW:
         if (x2)
             apic->icr_high = (uint32_t)(value >> 32);
         apic->icr_low = v & 0x000ccfffu; /* vector..dest mode, level, trigger, shorthand */
         send_ipi(apic);
         return 0;
-    case APIC_ICR_HIGH:
+    case VLAPIC_ICR_HIGH:
         if (x2)
             return -ENOENT;
         apic->icr_high = v & 0xff000000u;
         return 0;
-    case APIC_TIMER_INITIAL:
-        if (timer_mode(apic) == LAPIC_TSC_DEADLINE)
+    case VLAPIC_TIMER_INITIAL:
+        if (timer_mode(apic) == VLAPIC_TSC_DEADLINE)
             return 0; /* SDM 11.5.4.1: ignored in TSC-deadline mode */
         apic->timer_initial = v;
         timer_load(apic, now);
         return 0;
-    case APIC_TIMER_DIVIDE:
+    case VLAPIC_TIMER_DIVIDE:
         write_divide(apic, v, now);
         return 0;
-    case APIC_SELF_IPI:
+    case VLAPIC_SELF_IPI:
         if (!x2)
             return -ENOENT;
         if (v & ~0xffu)
             return -EINVAL;
-        lapic_accept(apic, (uint8_t)v, false);
+        vlapic_accept(apic, (uint8_t)v, false);
         return 0;
     default:
-        if (reg >= APIC_ISR && reg < APIC_IRR + 0x80)
+        if (reg >= VLAPIC_ISR && reg < VLAPIC_IRR + 0x80)
             return x2 ? -EINVAL : 0;
         return -ENOENT;
     }
@@ -560,15 +561,15 @@ static int reg_write(struct lapic *apic, unsigned reg, uint64_t value, bool x2, 
  * drops the write and sets ESR bit 7. In x2APIC mode or hardware-disabled the page is inert. */
 static uint64_t mmio_read(void *dev, uint64_t offset, unsigned size, uint64_t now)
 {
-    struct lapic *apic = dev;
-    if (!lapic_hw_enabled(apic) || lapic_x2apic_mode(apic) || offset >= LAPIC_MMIO_SIZE ||
+    struct vlapic *apic = dev;
+    if (!vlapic_hw_enabled(apic) || vlapic_x2apic_mode(apic) || offset >= VLAPIC_MMIO_SIZE ||
         size == 0 || size > 8)
         return 0;
-    lapic_advance(apic, now);
+    vlapic_advance(apic, now);
     unsigned byte = offset & 0xf;
     uint64_t v = 0;
     if (reg_read(apic, (unsigned)offset & ~0xfu, false, &v, now) == -ENOENT) {
-        raise_error(apic, APIC_ESR_ILLEGAL_REGISTER);
+        raise_error(apic, VLAPIC_ESR_ILLEGAL_REGISTER);
         v = 0;
     }
     v = byte < 4 ? (v & 0xffffffffu) >> (8 * byte) : 0;
@@ -577,22 +578,22 @@ static uint64_t mmio_read(void *dev, uint64_t offset, unsigned size, uint64_t no
 
 static void mmio_write(void *dev, uint64_t offset, unsigned size, uint64_t value, uint64_t now)
 {
-    struct lapic *apic = dev;
-    if (!lapic_hw_enabled(apic) || lapic_x2apic_mode(apic) || offset >= LAPIC_MMIO_SIZE)
+    struct vlapic *apic = dev;
+    if (!vlapic_hw_enabled(apic) || vlapic_x2apic_mode(apic) || offset >= VLAPIC_MMIO_SIZE)
         return;
-    lapic_advance(apic, now);
+    vlapic_advance(apic, now);
     if (size != 4 || (offset & 0xf))
         return;
     if (reg_write(apic, (unsigned)offset, value & 0xffffffffu, false, now) == -ENOENT)
-        raise_error(apic, APIC_ESR_ILLEGAL_REGISTER);
-    lapic_advance(apic, now); /* an initial count of 1 at divide 1 may already be due */
+        raise_error(apic, VLAPIC_ESR_ILLEGAL_REGISTER);
+    vlapic_advance(apic, now); /* an initial count of 1 at divide 1 may already be due */
 }
 
-const struct dev_ops lapic_mmio_ops = { mmio_read, mmio_write };
+const struct dev_ops vlapic_mmio_ops = { mmio_read, mmio_write };
 
 /* ---- MSR front end ------------------------------------------------------------------------ */
 
-static void reset_registers(struct lapic *apic)
+static void reset_registers(struct vlapic *apic)
 {
     apic->tpr = apic->ldr = 0;
     apic->dfr = 0xffffffffu;
@@ -600,7 +601,7 @@ static void reset_registers(struct lapic *apic)
     apic->esr = apic->esr_pending = 0;
     apic->icr_low = apic->icr_high = 0;
     for (unsigned i = 0; i < 6; i++)
-        apic->lvt[i] = APIC_LVT_MASKED;
+        apic->lvt[i] = VLAPIC_LVT_MASKED;
     memset(apic->isr, 0, sizeof(apic->isr));
     memset(apic->tmr, 0, sizeof(apic->tmr));
     memset(apic->irr, 0, sizeof(apic->irr));
@@ -614,12 +615,12 @@ static void reset_registers(struct lapic *apic)
 /* IA32_APIC_BASE (SDM 11.4.4, 11.12.5 figure 11-27). Relocation is refused with #GP: the
  * base stays at 0xfee00000 (no OS we run moves it, and one fixed page keeps the EPT simple).
  * The BSP flag is fixed by configuration; guest writes to it are ignored. */
-static int write_apic_base(struct lapic *apic, uint64_t value)
+static int write_apic_base(struct vlapic *apic, uint64_t value)
 {
     const uint64_t reserved = 0xffull | (1ull << 9) | 0xfff0000000000000ull;
-    bool old_en = lapic_hw_enabled(apic), old_x2 = lapic_x2apic_mode(apic);
-    bool en = value & APIC_BASE_EN, x2 = value & APIC_BASE_EXTD;
-    if ((value & reserved) || (value & 0x000ffffffffff000ull) != LAPIC_MMIO_BASE)
+    bool old_en = vlapic_hw_enabled(apic), old_x2 = vlapic_x2apic_mode(apic);
+    bool en = value & VLAPIC_BASE_EN, x2 = value & VLAPIC_BASE_EXTD;
+    if ((value & reserved) || (value & 0x000ffffffffff000ull) != VLAPIC_MMIO_BASE)
         return -EINVAL;
     if (x2 && !en)
         return -EINVAL; /* invalid state */
@@ -629,60 +630,60 @@ static int write_apic_base(struct lapic *apic, uint64_t value)
         return -EINVAL; /* disabled -> x2APIC must go through xAPIC */
     if (old_en && !en)
         reset_registers(apic); /* SDM 11.4.3: re-enabling starts from the reset state */
-    apic->apic_base = (value & ~APIC_BASE_BSP) | (apic->apic_base & APIC_BASE_BSP);
+    apic->apic_base = (value & ~VLAPIC_BASE_BSP) | (apic->apic_base & VLAPIC_BASE_BSP);
     return 0;
 }
 
-int lapic_msr_read(struct lapic *apic, uint32_t msr, uint64_t *value, uint64_t now)
+int vlapic_msr_read(struct vlapic *apic, uint32_t msr, uint64_t *value, uint64_t now)
 {
-    if (msr == MSR_IA32_APIC_BASE) {
+    if (msr == VLAPIC_MSR_APIC_BASE) {
         *value = apic->apic_base;
         return 0;
     }
-    lapic_advance(apic, now);
-    if (msr == MSR_IA32_TSC_DEADLINE) {
-        *value = lapic_hw_enabled(apic) && timer_mode(apic) == LAPIC_TSC_DEADLINE
+    vlapic_advance(apic, now);
+    if (msr == VLAPIC_MSR_TSC_DEADLINE) {
+        *value = vlapic_hw_enabled(apic) && timer_mode(apic) == VLAPIC_TSC_DEADLINE
                      ? apic->tsc_deadline
                      : 0;
         return 0;
     }
-    if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST)
+    if (msr < VLAPIC_MSR_X2APIC_FIRST || msr > VLAPIC_MSR_X2APIC_LAST)
         return -ENOENT;
-    if (!lapic_x2apic_mode(apic))
+    if (!vlapic_x2apic_mode(apic))
         return -EINVAL;
     uint64_t v;
-    if (reg_read(apic, (msr - MSR_X2APIC_FIRST) << 4, true, &v, now))
+    if (reg_read(apic, (msr - VLAPIC_MSR_X2APIC_FIRST) << 4, true, &v, now))
         return -EINVAL;
     *value = v;
     return 0;
 }
 
-int lapic_msr_write(struct lapic *apic, uint32_t msr, uint64_t value, uint64_t now)
+int vlapic_msr_write(struct vlapic *apic, uint32_t msr, uint64_t value, uint64_t now)
 {
     int rc = 0;
-    lapic_advance(apic, now);
-    if (msr == MSR_IA32_APIC_BASE) {
+    vlapic_advance(apic, now);
+    if (msr == VLAPIC_MSR_APIC_BASE) {
         rc = write_apic_base(apic, value);
-    } else if (msr == MSR_IA32_TSC_DEADLINE) {
+    } else if (msr == VLAPIC_MSR_TSC_DEADLINE) {
         /* SDM 11.5.4.1: ignored unless the LVT timer is in TSC-deadline mode; 0 disarms */
-        if (lapic_hw_enabled(apic) && timer_mode(apic) == LAPIC_TSC_DEADLINE) {
+        if (vlapic_hw_enabled(apic) && timer_mode(apic) == VLAPIC_TSC_DEADLINE) {
             apic->tsc_deadline = value;
             apic->timer_deadline = value ? value : DEV_NO_DEADLINE;
         }
-    } else if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST) {
-        if (!lapic_x2apic_mode(apic))
+    } else if (msr >= VLAPIC_MSR_X2APIC_FIRST && msr <= VLAPIC_MSR_X2APIC_LAST) {
+        if (!vlapic_x2apic_mode(apic))
             return -EINVAL;
-        rc = reg_write(apic, (msr - MSR_X2APIC_FIRST) << 4, value, true, now) ? -EINVAL : 0;
+        rc = reg_write(apic, (msr - VLAPIC_MSR_X2APIC_FIRST) << 4, value, true, now) ? -EINVAL : 0;
     } else {
         return -ENOENT;
     }
-    lapic_advance(apic, now); /* a deadline already in the past fires at once */
+    vlapic_advance(apic, now); /* a deadline already in the past fires at once */
     return rc;
 }
 
-int lapic_init(struct lapic *apic, const struct lapic_config *config)
+int vlapic_init(struct vlapic *apic, const struct vlapic_config *config)
 {
-    if (config->tsc_hz == 0 || config->tsc_hz > LAPIC_MAX_TSC_HZ)
+    if (config->tsc_hz == 0 || config->tsc_hz > VLAPIC_MAX_TSC_HZ)
         return -EINVAL;
     memset(apic, 0, sizeof(*apic));
     apic->apic_id = config->apic_id;
@@ -690,17 +691,17 @@ int lapic_init(struct lapic *apic, const struct lapic_config *config)
     apic->ctx = config->ctx;
     /* Timer clock = TSC / ratio, ratio the smallest integer keeping it <= 1 GHz: TSC ticks per
      * count are then an exact integer, at most 128 * 1100 for tsc_hz <= 2^40. */
-    apic->tsc_per_tick = (config->tsc_hz + LAPIC_TIMER_MAX_HZ - 1) / LAPIC_TIMER_MAX_HZ;
+    apic->tsc_per_tick = (config->tsc_hz + VLAPIC_TIMER_MAX_HZ - 1) / VLAPIC_TIMER_MAX_HZ;
     apic->timer_hz = config->tsc_hz / apic->tsc_per_tick;
     apic->min_period = config->tsc_hz / 5000 ? config->tsc_hz / 5000 : 1; /* 200 us */
     reset_registers(apic);
-    apic->apic_base = LAPIC_MMIO_BASE | APIC_BASE_EN | (config->bsp ? APIC_BASE_BSP : 0);
+    apic->apic_base = VLAPIC_MMIO_BASE | VLAPIC_BASE_EN | (config->bsp ? VLAPIC_BASE_BSP : 0);
     /* Hand-off state of firmware that set up virtual wire mode (MP spec 1.4 section 3.6.2.2):
      * APIC software-enabled, the BSP's LINT0 ExtINT (the 8259's INTR) and LINT1 NMI. */
-    apic->svr = APIC_SVR_ENABLE | 0xff;
+    apic->svr = VLAPIC_SVR_ENABLE | 0xff;
     if (config->bsp) {
-        apic->lvt[LVT_LINT0] = APIC_DELIVERY_EXTINT << 8;
-        apic->lvt[LVT_LINT1] = APIC_DELIVERY_NMI << 8;
+        apic->lvt[LVT_LINT0] = VLAPIC_DELIVERY_EXTINT << 8;
+        apic->lvt[LVT_LINT1] = VLAPIC_DELIVERY_NMI << 8;
     }
     return 0;
 }
