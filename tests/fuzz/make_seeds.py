@@ -403,6 +403,43 @@ def ioapic_seeds():
         reg(0x3f, 0xffffffff) + reg(0xff, 1) + mmio_wr(0x11, 4, 5))
 
 
+def irq_router_seeds():
+    # fuzz_irq_router.c: 3 bytes of active-low mask, then op % 8 selects the operation
+    def line(gsi, on):
+        return bytes([0x80 if on else 0x00, gsi])
+
+    def pulse(gsi):
+        return bytes([1, gsi])
+
+    def ioreg(index, value):
+        return bytes([0x82, index]) + struct.pack("<I", value)
+
+    def entry(pin, low, high=0):
+        return ioreg(0x11 + 2 * pin, high) + ioreg(0x10 + 2 * pin, low)
+
+    def lapic(off, value):
+        return bytes([3, off >> 4]) + struct.pack("<I", value)
+
+    take, eoi = bytes([4]), bytes([5])
+
+    def wait(ticks):
+        return bytes([6]) + struct.pack("<H", ticks)
+
+    low9 = struct.pack("<I", 1 << 9)[:3]
+    boot = (low9 + lapic(0x80, 0) + lapic(0x350, 0x10700) + lapic(0xf0, 0x1ff) +
+            entry(2, 0x30) + entry(9, 0xa039) + entry(4, 0x34) + entry(1, 0x31) +
+            pulse(0) + take + eoi + pulse(0) + pulse(1) + take + take + eoi + eoi +
+            line(9, True) + take + line(4, True) + take + eoi + eoi + take + line(9, False) + eoi +
+            wait(1000) + lapic(0x320, 0x200ef) + lapic(0x3e0, 0xb) + lapic(0x380, 1000) +
+            wait(5000) + take + eoi + line(4, False) + pulse(2) + pulse(23) + pulse(16))
+    put("irq_router", "linux-ioapic", boot)
+    put("irq_router", "pic-mode", b"\0\0\0" + b"".join(pulse(i) for i in (0, 1, 4, 8, 12, 14)) +
+        line(3, True) + line(5, True) + line(3, False) + take + eoi)
+    put("irq_router", "x2apic-eoi", low9 + entry(9, 0xa039) + line(9, True) +
+        bytes([0x87]) + struct.pack("<H", 0xd00) + take + bytes([7]) + take + line(9, False) +
+        bytes([7]) + bytes([0x87]) + struct.pack("<H", 0x100) + take)
+
+
 if __name__ == "__main__":
     acpi_seeds()
     mb2_seeds()
@@ -412,3 +449,4 @@ if __name__ == "__main__":
     vuart_seeds()
     vlapic_seeds()
     ioapic_seeds()
+    irq_router_seeds()
