@@ -515,6 +515,15 @@ static void test_x2apic_msrs(void **state)
     assert_int_equal(vlapic_msr_write(&apic, 0x830, (0x24ull << 32) | 0x42, 0), 0);
     assert_int_equal(apic.ipis_ignored, 1);
     assert_int_equal(apic.last_ipi, (0x24ull << 32) | 0x42);
+    /* x2APIC logical (cluster 2, member bit 3): SDM 11.12.10.2 */
+    assert_true(vlapic_match_destination(&apic, (2u << 16) | 0x8, true));
+    assert_true(vlapic_match_destination(&apic, (2u << 16) | 0xffff, true));
+    assert_false(vlapic_match_destination(&apic, (2u << 16) | 0x4, true));
+    assert_false(vlapic_match_destination(&apic, (3u << 16) | 0x8, true));
+    assert_true(vlapic_match_destination(&apic, 0xffffffffu, false));
+    assert_false(vlapic_match_destination(&apic, 0xff, false)); /* not a broadcast here */
+    assert_int_equal(vlapic_msr_write(&apic, 0x830, (((2ull << 16) | 8) << 32) | 0x843, 0), 0);
+    assert_int_equal(apic.irr[2] & (1u << 3), 1u << 3); /* 0x43 */
     /* ESR write of 0 works */
     assert_int_equal(vlapic_msr_write(&apic, 0x828, 0, 0), 0);
     /* timer through MSRs */
