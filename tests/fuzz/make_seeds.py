@@ -371,6 +371,161 @@ def rtc_seeds():
         w(1, 0x05) + w(3, 0x00) + w(5, 0x10) + w(0x0b, 0x22) + deadline + r(0x0c) + deadline +
         w(1, 0xff) + w(3, 0xc0) + r(0x0c) + deadline * 2 + r(0x0c) + w(0x0b, 0x20) + w(5, 0x90) +
         w(3, 0x00) + w(1, 0x00) + deadline + r(0x0c) + w(1, 0x5a) + deadline))
+def vlapic_op(kind, pred=lambda o: True):
+    """The first opcode byte fuzz_vlapic.c decodes as `kind` (op % 12) with pred(op) true."""
+    return next(o for o in range(256) if o % 12 == kind and pred(o))
+
+
+def vlapic_seeds():
+    def rd(off, size=4):
+        log = {1: 0, 2: 1, 4: 2, 8: 3}[size]
+        return bytes([vlapic_op(0, lambda o: o >> 6 == log)]) + struct.pack("<H", off)
+
+    def wr(off, value):
+        return bytes([vlapic_op(1, lambda o: not o & 0xc0)]) + struct.pack("<HI", off, value)
+
+    def msr_rd(reg):
+        return bytes([vlapic_op(2), reg & 0xff])
+
+    def msr_wr(reg, value):
+        return bytes([vlapic_op(3, lambda o: not o & 0x80), reg & 0xff]) + struct.pack("<I", value)
+
+    def apic_base(flags):
+        return bytes([vlapic_op(4, lambda o: not o & 0x80)]) + struct.pack("<H", flags)
+
+    def deadline(delta):
+        return bytes([vlapic_op(5, lambda o: o >> 6 == 0)]) + struct.pack("<I", delta)[:3]
+
+    def wait(ticks):
+        return bytes([vlapic_op(6, lambda o: (o >> 4) & 0xf == 0)]) + struct.pack("<H", ticks)
+
+    def accept(vector, level=False):
+        return bytes([vlapic_op(7, lambda o: bool(o & 0x80) == level), vector])
+
+    def ack(vector=0):
+        return bytes([vlapic_op(8), vector])
+
+    def eoi():
+        return bytes([vlapic_op(9)])
+
+    irr_isr = b"".join(rd(0x200 + i * 0x10) + rd(0x100 + i * 0x10) for i in range(8))
+    boot = (bytes([0x08]) + rd(0xf0) + wr(0xf0, 0x0ff) + rd(0x30) + rd(0x20) + wr(0x80, 0) +
+            irr_isr + wr(0xe0, 0xffffffff) + wr(0xd0, 0x01000000) + wr(0xf0, 0x3ff) +
+            wr(0x350, 0x700) + wr(0x360, 0x400) + wr(0x280, 0) + rd(0x280) + wr(0x370, 0xfe) +
+            wr(0x280, 0) + rd(0x280) + wr(0x320, 0x100ec) + wr(0x3e0, 3) +
+            wr(0x380, 0xffffffff) + wait(5000) + rd(0x390) + wr(0x320, 0x200ec) +
+            wr(0x380, 1000) + wait(20000) + ack() + rd(0x100 + 7 * 0x10) + wr(0xb0, 0) +
+            wait(16000) + ack() + eoi() + wr(0x320, 0x000ec) + wr(0x380, 50) + wait(900) +
+            ack() + eoi() + wr(0x350, 0x10700))
+    put("vlapic", "linux-xapic-boot", boot)
+    put("vlapic", "tsc-deadline", bytes([0x09]) + wr(0x320, 0x400ec) + wr(0x380, 100) +
+        deadline(3000) + wait(2999) + wait(1) + ack() + eoi() + deadline(0) + deadline(500) +
+        wr(0x320, 0xec) + wait(1000) + wr(0x320, 0x400ec) + deadline(10) + ack() + eoi())
+    put("vlapic", "x2apic", bytes([0x0c]) + apic_base(0xd00) + msr_rd(0x02) + msr_rd(0x03) +
+        msr_rd(0x0d) + msr_wr(0x08, 0x20) + msr_wr(0x0f, 0x1ff) + msr_wr(0x3f, 0x40) +
+        msr_wr(0x3f, 0x30) + ack() + msr_wr(0x0b, 0) + msr_wr(0x30, 0x40041) + msr_wr(0x30, 0x500) +
+        msr_wr(0x3e, 0xb) + msr_wr(0x32, 0x200ef) + msr_wr(0x38, 777) + wait(5000) + ack() +
+        msr_wr(0x0b, 0) + b"".join(msr_rd(r) for r in range(0x40)) + msr_wr(0x28, 1) +
+        msr_wr(0x02, 5) + apic_base(0x900) + apic_base(0x000) + apic_base(0xd00) +
+        apic_base(0x800) + rd(0x30))
+    storm = bytes([0x08]) + wr(0x370, 0xfe)
+    for i, v in enumerate([0x31, 0x45, 0x92, 0x93, 0x20, 0xef, 0x61, 0x05, 0x10, 0xff]):
+        storm += accept(v, level=bool(i & 1))
+        if i % 3 == 2:
+            storm += ack() + ack(0x45)
+    storm += wr(0x80, 0x50) + ack() + eoi() + wr(0x80, 0) + b"".join(ack() for _ in range(6))
+    storm += b"".join(eoi() for _ in range(8)) + wr(0x300, 0x40050) + wr(0x300, 0x4000c)
+    storm += wr(0x310, 0x05000000) + wr(0x300, 0x51) + wr(0xf0, 0xff) + accept(0x70)
+    put("vlapic", "accept-ack-eoi", storm)
+    put("vlapic", "odd-accesses", bytes([0x03]) + rd(0x31, 1) + rd(0x32, 2) + rd(0x34, 4) +
+        rd(0x3f, 8) + rd(0x40) + rd(0xff8, 8) + rd(0x1000) +
+        bytes([vlapic_op(1, lambda o: o & 0xc0 == 0xc0)]) + struct.pack("<HI", 0x81, 0x55) +
+        wr(0x3f0, 0x40) + wr(0x280, 0) + rd(0x280))
+
+
+def ioapic_op(kind, pred=lambda o: True):
+    """The first opcode byte fuzz_ioapic.c decodes as `kind` (op % 6) with pred(op) true."""
+    return next(o for o in range(256) if o % 6 == kind and pred(o))
+
+
+def ioapic_seeds():
+    def reg(index, value):  # raw index (bit 7 set)
+        return bytes([ioapic_op(2, lambda o: o & 0x80), index]) + struct.pack("<I", value)
+
+    def mmio_wr(off, size, value):  # one-byte offset form
+        log = {1: 0, 2: 1, 4: 2, 8: 3}[size]
+        return bytes([ioapic_op(1, lambda o: not o & 0x80 and (o >> 5) & 3 == log), off]) + \
+            struct.pack("<I", value)
+
+    def entry(pin, low, high=0):
+        return reg(0x11 + 2 * pin, high) + reg(0x10 + 2 * pin, low)
+
+    def level(pin, on):
+        return bytes([ioapic_op(3, lambda o: bool(o & 0x80) == on), pin])
+
+    def eoi(vector):
+        return bytes([ioapic_op(4), vector])
+
+    def pulse(pin):
+        return bytes([ioapic_op(5), pin])
+
+    def rd(off, size=4):
+        log = {1: 0, 2: 1, 4: 2, 8: 3}[size]
+        return bytes([ioapic_op(0, lambda o: not o & 0x80 and (o >> 5) & 3 == log), off])
+
+    boot = mmio_wr(0x00, 4, 1) + rd(0x10)  # version
+    for pin in range(24):
+        boot += entry(pin, 0x10000 | (0x30 + pin))
+    boot += entry(2, 0x30) + entry(9, 0xa039) + level(9, True) + entry(4, 0x34)
+    boot += pulse(0) + pulse(2) + pulse(2) + level(9, False) + eoi(0x39) + level(9, True)
+    boot += eoi(0x39) + pulse(4) + entry(9, 0x1a039) + entry(9, 0x10039) + entry(9, 0xa039)
+    put("ioapic", "linux-boot", boot)
+    put("ioapic", "level-redelivery", entry(10, 0x803a) + level(10, True) + eoi(0x3a) +
+        eoi(0x3a) + entry(11, 0x803a) + level(11, True) + level(10, False) + eoi(0x3a) +
+        entry(12, 0x803a, 0x01000000) + level(12, True) + entry(12, 0x803a, 0xff000000) +
+        entry(13, 0x883a, 0x02000000) + level(13, True) + entry(13, 0x8400) + eoi(0x3a))
+    put("ioapic", "odd-accesses", mmio_wr(0x00, 2, 0x10) + mmio_wr(0x10, 1, 0x30) +
+        rd(0x12, 1) + rd(0x11, 2) + rd(0x14) + rd(0x10, 8) + rd(0x00, 8) +
+        bytes([ioapic_op(1, lambda o: o & 0x80 and (o >> 5) & 3 == 2), 0x40, 0x00]) +
+        struct.pack("<I", 0xffffffff) + reg(0x00, 0xffffffff) + reg(0x01, 0) + reg(0x02, 0) +
+        reg(0x3f, 0xffffffff) + reg(0xff, 1) + mmio_wr(0x11, 4, 5))
+
+
+def irq_router_seeds():
+    # fuzz_irq_router.c: 3 bytes of active-low mask, then op % 8 selects the operation
+    def line(gsi, on):
+        return bytes([0x80 if on else 0x00, gsi])
+
+    def pulse(gsi):
+        return bytes([1, gsi])
+
+    def ioreg(index, value):
+        return bytes([0x82, index]) + struct.pack("<I", value)
+
+    def entry(pin, low, high=0):
+        return ioreg(0x11 + 2 * pin, high) + ioreg(0x10 + 2 * pin, low)
+
+    def lapic(off, value):
+        return bytes([3, off >> 4]) + struct.pack("<I", value)
+
+    take, eoi = bytes([4]), bytes([5])
+
+    def wait(ticks):
+        return bytes([6]) + struct.pack("<H", ticks)
+
+    low9 = struct.pack("<I", 1 << 9)[:3]
+    boot = (low9 + lapic(0x80, 0) + lapic(0x350, 0x10700) + lapic(0xf0, 0x1ff) +
+            entry(2, 0x30) + entry(9, 0xa039) + entry(4, 0x34) + entry(1, 0x31) +
+            pulse(0) + take + eoi + pulse(0) + pulse(1) + take + take + eoi + eoi +
+            line(9, True) + take + line(4, True) + take + eoi + eoi + take + line(9, False) + eoi +
+            wait(1000) + lapic(0x320, 0x200ef) + lapic(0x3e0, 0xb) + lapic(0x380, 1000) +
+            wait(5000) + take + eoi + line(4, False) + pulse(2) + pulse(23) + pulse(16))
+    put("irq_router", "linux-ioapic", boot)
+    put("irq_router", "pic-mode", b"\0\0\0" + b"".join(pulse(i) for i in (0, 1, 4, 8, 12, 14)) +
+        line(3, True) + line(5, True) + line(3, False) + take + eoi)
+    put("irq_router", "x2apic-eoi", low9 + entry(9, 0xa039) + line(9, True) +
+        bytes([0x87]) + struct.pack("<H", 0xd00) + take + bytes([7]) + take + line(9, False) +
+        bytes([7]) + bytes([0x87]) + struct.pack("<H", 0x100) + take)
 
 
 if __name__ == "__main__":
@@ -383,3 +538,6 @@ if __name__ == "__main__":
     pic_seeds()
     pit_seeds()
     rtc_seeds()
+    vlapic_seeds()
+    ioapic_seeds()
+    irq_router_seeds()
