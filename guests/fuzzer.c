@@ -74,6 +74,12 @@ static const unsigned default_mix[K_COUNT] = { 25, 25, 15, 15, 15, 5 };
 #define PTE_NX (1ull << 63)
 #define PAGE_2M 0x200000ull
 
+#define SEL_CODE 0x08
+#define SEL_DATA 0x10
+#define SEL_DATA_NOT_PRESENT 0x18
+#define SEL_DATA_DPL3 0x20
+#define SEL_CODE32 0x28
+
 /* ---- the random stream: splitmix64 seeds xorshift64* (Vigna's published constants) ---- */
 static uint64_t rng;
 
@@ -271,6 +277,7 @@ void fuzz_trap(struct trap_frame *f)
     }
     trap_dr6 = dr6;
     f->rip = resume;
+    f->cs = SEL_CODE; /* an exception in compatibility mode resumes in 64-bit code */
     f->rflags &= ~(RFLAGS_TF | RFLAGS_AC);
     fuzz_resume_rip = 0;
     trap_depth--;
@@ -348,11 +355,6 @@ static void observe_trap(void)
 }
 
 /* ---- machine state we build: GDT, page tables ---- */
-#define SEL_CODE 0x08
-#define SEL_DATA 0x10
-#define SEL_DATA_NOT_PRESENT 0x18
-#define SEL_DATA_DPL3 0x20
-#define SEL_CODE32 0x28
 #define GDT_ENTRIES 6
 static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16))) = {
     0,
@@ -503,8 +505,86 @@ static uint64_t rnd_outside_ram(void)
     }
 }
 
+/* VMCALL from compatibility mode (a 32-bit code segment, reached by a far call): only the low
+ * halves of the registers count, in and out. */
+__asm__(".section .text\n"
+        ".code32\n"
+        "fuzz_compat_vmcall:\n"
+        "    vmcall\n"
+        "    lret\n"
+        ".code64\n"
+        ".previous\n");
+extern const char fuzz_compat_vmcall[];
+struct far_pointer {
+    uint32_t offset;
+    uint16_t selector;
+} __attribute__((packed));
+struct far_pointer fuzz_compat_entry;
+
+static void op_hypercall32(void)
+{
+    uint32_t nr;
+    unsigned pick = (unsigned)below(10);
+    if (pick < 3) nr = TESSERA_HC_CONSOLE_WRITE;
+    else if (pick < 5) nr = TESSERA_HC_VM_ID;
+    else if (pick < 6) nr = TESSERA_HC_TIME;
+    else if (pick < 8) nr = TESSERA_HC_SET_TIMER;
+    else nr = below(2) ? 7 + (uint32_t)below(250) : (uint32_t)rnd();
+    if (nr == TESSERA_HC_EXIT)
+        nr = 0;
+    uint32_t a1 = (uint32_t)rnd_value(), a2 = (uint32_t)rnd_value();
+    uint32_t ram32 = ram_size < 0xffffffffull ? (uint32_t)ram_size : 0xffffffffu;
+    int64_t want = -TESSERA_ENOSYS, want_alt = 1;
+    switch (nr) {
+    case TESSERA_HC_CONSOLE_WRITE:
+        switch (below(3)) {
+        case 0: a1 = (uint32_t)below(ram32); a2 = 0; want = 0; break;
+        case 1:
+            a2 = TESSERA_HC_CONSOLE_MAX + 1 + (uint32_t)below(0xffffffffu - 4097);
+            want = -TESSERA_EINVAL;
+            if (a1 >= ram32 || a2 > ram32 - a1)
+                want_alt = -TESSERA_EFAULT;
+            break;
+        default:
+            a1 = ram32 + (uint32_t)below(0xffffffffu - ram32);
+            a2 = 1 + (uint32_t)below(TESSERA_HC_CONSOLE_MAX);
+            want = -TESSERA_EFAULT;
+        }
+        break;
+    case TESSERA_HC_VM_ID: want = (int64_t)vm_id; break;
+    case TESSERA_HC_TIME: want = 0; break;
+    case TESSERA_HC_SET_TIMER: want = a1 > tsc_hz * 3600 ? -TESSERA_EINVAL : 0; break;
+    }
+    /* junk in the upper halves: the hypervisor must look at the low ones only */
+    uint64_t rax = rnd() << 32 | nr, rbx = rnd() << 32 | a1, rcx = rnd() << 32 | a2;
+    uint64_t rdx = rnd();
+    fuzz_compat_entry = (struct far_pointer){ (uint32_t)(uintptr_t)fuzz_compat_vmcall, SEL_CODE32 };
+    trap_clear();
+    __asm__ volatile("lea 6f(%%rip), %%r11\n\tmov %%r11, fuzz_resume_rip(%%rip)\n\t"
+                     "lea 7f(%%rip), %%r11\n\tmov %%r11, fuzz_fault_rip(%%rip)\n\t"
+                     "7: lcall *fuzz_compat_entry(%%rip)\n\tjmp 8f\n"
+                     "6: add $8, %%rsp\n" /* the far call's return frame */
+                     "8: movq $0, fuzz_resume_rip(%%rip)"
+                     : "+a"(rax), "+b"(rbx), "+c"(rcx), "+d"(rdx) : : "r11", "memory", "cc");
+    if (!expect("vmcall from compatibility mode", NO_TRAP, -1, false))
+        return;
+    if ((uint32_t)rax != (uint32_t)want && (uint32_t)rax != (uint32_t)want_alt)
+        mismatch("32-bit hypercall nr=0x%x a1=0x%x a2=0x%x returned 0x%x, expected 0x%x", nr,
+                 a1, a2, (uint32_t)rax, (uint32_t)want);
+    if (nr == TESSERA_HC_TIME && (uint32_t)rbx != (uint32_t)tsc_hz)
+        mismatch("32-bit TIME: hz=0x%x, expected 0x%x", (uint32_t)rbx, (uint32_t)tsc_hz);
+    if (nr != TESSERA_HC_TIME && ((uint32_t)rbx != a1 || (uint32_t)rcx != a2))
+        mismatch("32-bit hypercall nr=0x%x changed ebx/ecx", nr);
+    observe(nr == TESSERA_HC_TIME || nr == TESSERA_HC_VM_ID ? (uint32_t)rax == (uint32_t)want
+                                                             : (uint32_t)rax);
+}
+
 static void op_hypercall(void)
 {
+    if (below(8) == 0) {
+        op_hypercall32();
+        return;
+    }
     struct hc_regs r, in;
     uint64_t *all = &r.rax;
     for (unsigned i = 0; i < sizeof(r) / sizeof(uint64_t); i++)
