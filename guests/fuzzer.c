@@ -540,7 +540,7 @@ static void op_hypercall32(void)
         switch (below(3)) {
         case 0: a1 = (uint32_t)below(ram32); a2 = 0; want = 0; break;
         case 1:
-            a2 = TESSERA_HC_CONSOLE_MAX + 1 + (uint32_t)below(0xffffffffu - 4097);
+            a2 = TESSERA_HC_CONSOLE_MAX + 1 + (below(2) ? 0 : (uint32_t)below(0xffffffffu - 4097));
             want = -TESSERA_EINVAL;
             if (a1 >= ram32 || a2 > ram32 - a1)
                 want_alt = -TESSERA_EFAULT;
@@ -605,7 +605,20 @@ static void op_hypercall(void)
     bool hlt_after = false;
     switch (nr) {
     case TESSERA_HC_CONSOLE_WRITE:
-        switch (below(6)) {
+        switch (below(7)) {
+        case 6: { /* right at the end of RAM: the last k bytes fit, k + 1 do not */
+            uint64_t k = 1 + below(8);
+            r.rbx = ram_size - k;
+            if (below(2)) {
+                r.rcx = k + 1;
+                want = -TESSERA_EFAULT;
+            } else {
+                r.rcx = k; /* prints k bytes of (zeroed) RAM: a partial line */
+                want_range = true;
+                com1_junk = true;
+            }
+            break;
+        }
         case 0: /* nothing to print, anywhere inside RAM */
             r.rbx = below(ram_size);
             r.rcx = 0;
@@ -665,7 +678,7 @@ static void op_hypercall(void)
         switch (below(5)) {
         case 0: r.rbx = 0; break;
         case 1: r.rbx = hour; break;
-        case 2: r.rbx = hour + 1 + below(1ull << 40); break;
+        case 2: r.rbx = hour + 1 + (below(2) ? 0 : below(1ull << 40)); break;
         case 3: r.rbx = rnd_value(); break;
         default: r.rbx = 1 + below(20000); hlt_after = below(4) == 0; break;
         }

@@ -8,7 +8,8 @@ FUZZ_GUEST_SEED := 0x$(shell od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 endif
 
 .PHONY: fuzz-guest
-fuzz-guest: $(BUILD)/tessera.elf $(GUEST_TARGETS)
+fuzz-guest: deps
+	@$(MAKE) --no-print-directory all
 	@echo "fuzz-guest: seed=$(FUZZ_GUEST_SEED) ops=$(FUZZ_GUEST_OPS)"
 	@FUZZ_GUEST_SEED=$(FUZZ_GUEST_SEED) FUZZ_GUEST_OPS=$(FUZZ_GUEST_OPS) \
 		tests/integration/test_fuzz_guest.sh
