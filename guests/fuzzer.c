@@ -415,7 +415,7 @@ static uint64_t read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : 
 /* What we learned at start. */
 static uint64_t ram_size, tsc_hz, vm_id, base_cr0, base_cr4, base_efer;
 static uint64_t last_ticks, last_ns;
-static bool has_rdtscp, has_smep, has_smap, has_pcid, under_tessera;
+static bool has_rdtscp, has_smep, has_smap, has_pcid;
 static uint64_t cr8_value;
 
 static bool safe_write_cr0(uint64_t v)
@@ -1554,10 +1554,12 @@ int guest_main(const struct tessera_start_info *info)
     }
     if (!report_every)
         report_every = ops >= 10 ? ops / 10 : 1;
-    under_tessera = tessera_detect(NULL, NULL);
-    if (!under_tessera) {
-        guest_printf("fuzzer: not running under Tessera (no hypercalls): hypercalls left out\n");
-        mix[K_HYPERCALL] = 0;
+    /* Bare, the port and MSR ops would reach real devices (0xcf9 resets a PC, 0x70/0x71 write
+     * the CMOS): only ever run inside Tessera. */
+    if (!tessera_detect(NULL, NULL)) {
+        guest_printf("fuzzer: not running under Tessera: refusing (random writes to real ports "
+                     "and MSRs)\n");
+        return BAD_CMDLINE;
     }
     unsigned total = 0;
     for (unsigned i = 0; i < K_COUNT; i++)
@@ -1567,12 +1569,10 @@ int guest_main(const struct tessera_start_info *info)
         return BAD_CMDLINE;
     }
     ram_size = guest_mem_size ? guest_mem_size : 0x1000000ull;
-    if (under_tessera) {
-        vm_id = (uint64_t)tessera_vm_id();
-        struct tessera_time t;
-        tessera_time(&t);
-        tsc_hz = t.tsc_hz;
-    }
+    vm_id = (uint64_t)tessera_vm_id();
+    struct tessera_time t;
+    tessera_time(&t);
+    tsc_hz = t.tsc_hz;
     uint64_t s = seed;
     rng = splitmix64(&s);
     if (!rng)
