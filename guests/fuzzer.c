@@ -202,6 +202,7 @@ struct trap_frame {
 /* Set by each op's asm (TRY_SETUP): where to go on an exception, and the instruction expected to
  * fault. Zero outside an op. */
 volatile uint64_t fuzz_resume_rip, fuzz_fault_rip;
+extern uint64_t fuzz_kernel_rsp; /* below, with the CPL 3 op */
 
 /* One stub per vector, 32 bytes apart. In IA-32e mode the CPU aligns RSP to 16 before pushing
  * the frame (SDM Vol. 3A 6.14.2), so RSP bit 3 tells whether an error code was pushed: that
@@ -277,7 +278,10 @@ void fuzz_trap(struct trap_frame *f)
     }
     trap_dr6 = dr6;
     f->rip = resume;
-    f->cs = SEL_CODE; /* an exception in compatibility mode resumes in 64-bit code */
+    if ((f->cs & 3) == 3)
+        f->rsp = fuzz_kernel_rsp; /* from CPL 3: back to the op's own stack */
+    f->cs = SEL_CODE; /* from compatibility mode or CPL 3: resume in our 64-bit code */
+    f->ss = SEL_DATA;
     f->rflags &= ~(RFLAGS_TF | RFLAGS_AC);
     fuzz_resume_rip = 0;
     trap_depth--;
@@ -355,7 +359,10 @@ static void observe_trap(void)
 }
 
 /* ---- machine state we build: GDT, page tables ---- */
-#define GDT_ENTRIES 6
+#define SEL_USER_CODE (0x30 | 3)
+#define SEL_USER_DATA (SEL_DATA_DPL3 | 3)
+#define SEL_TSS 0x38
+#define GDT_ENTRIES 9
 static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16))) = {
     0,
     0x00af9a000000ffffull, /* 64-bit code, DPL 0 */
@@ -363,7 +370,25 @@ static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16))) = {
     0x00cf12000000ffffull, /* data, not present */
     0x00cff2000000ffffull, /* data, DPL 3 */
     0x00cf9a000000ffffull, /* 32-bit code (compatibility mode) */
+    0x00affa000000ffffull, /* 64-bit code, DPL 3 */
+    0, 0,                  /* the TSS (16 bytes), filled in at start */
 };
+
+/* The TSS only gives the stack for exceptions from CPL 3; no I/O bitmap (IOPL 0: every port
+ * access from CPL 3 is #GP). */
+struct tss64 {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} __attribute__((packed));
+static struct tss64 tss __attribute__((aligned(16)));
+static uint8_t user_trap_stack[8192] __attribute__((aligned(16)));
+uint64_t fuzz_kernel_rsp; /* where an op that went to CPL 3 resumes its stack */
+#define USER_GATE 0x81    /* the way back from CPL 3: INT 0x81 through a DPL-3 gate */
 
 /* Two PML4s (CR3 switches between them), the same PDPT: guest RAM identity-mapped with 2 MiB
  * pages, and at TEST_VA a 4 KiB page table of test pages with different rights. Nothing maps
@@ -1089,12 +1114,89 @@ static void op_cr(void)
     }
 }
 
+/* ---- CPL 3: one instruction in a user page, then INT 0x81 back ---- */
+struct user_insn {
+    uint8_t bytes[3], len;
+    int vector; /* expected; USER_GATE: it completes; -1: decided at run time */
+    int64_t error;
+};
+static const struct user_insn user_insns[] = {
+    { { 0x0f, 0x01, 0xc1 }, 3, -1, 0 },      /* VMCALL: exits at any CPL */
+    { { 0xec }, 1, V_GP, 0 },                /* IN AL, DX */
+    { { 0xee }, 1, V_GP, 0 },                /* OUT DX, AL */
+    { { 0x0f, 0x32 }, 2, V_GP, 0 },          /* RDMSR */
+    { { 0x0f, 0x30 }, 2, V_GP, 0 },          /* WRMSR */
+    { { 0xf4 }, 1, V_GP, 0 },                /* HLT */
+    { { 0xfa }, 1, V_GP, 0 },                /* CLI */
+    { { 0x0f, 0x20, 0xc0 }, 3, V_GP, 0 },    /* MOV RAX, CR0 */
+    { { 0x0f, 0x22, 0xd8 }, 3, V_GP, 0 },    /* MOV CR3, RAX */
+    { { 0x0f, 0x08 }, 2, V_GP, 0 },          /* INVD */
+    { { 0x0f, 0x09 }, 2, V_GP, 0 },          /* WBINVD */
+    { { 0x0f, 0xa2 }, 2, USER_GATE, 0 },     /* CPUID: exits, emulated */
+    { { 0xcc }, 1, V_GP, 3 * 8 + 2 },        /* INT3 through a DPL-0 gate */
+    { { 0xf1 }, 1, V_DB, 0 },                /* ICEBP ignores the gate's DPL */
+    { { 0x0f, 0x0b }, 2, V_UD, 0 },          /* UD2 */
+    { { 0x0f, 0x01, 0xc8 }, 3, V_UD, 0 },    /* MONITOR: #UD at CPL 3 */
+    { { 0x0f, 0x33 }, 2, -1, 0 },            /* RDPMC: #GP without CR4.PCE, else hidden (#UD) */
+    { { 0x0f, 0x31 }, 2, -1, 0 },            /* RDTSC: #GP with CR4.TSD */
+};
+
+static void op_user(void)
+{
+    const struct user_insn *u = &user_insns[below(sizeof(user_insns) / sizeof(user_insns[0]))];
+    uint8_t *code = test_frames[TP_USER] + 0x100;
+    for (unsigned i = 0; i < u->len; i++)
+        code[i] = u->bytes[i];
+    code[u->len] = 0xcd; /* INT 0x81 */
+    code[u->len + 1] = USER_GATE;
+    uint64_t user_rip = TEST_VA + TP_USER * 4096ull + 0x100;
+    uint64_t user_rsp = TEST_VA + TP_USER * 4096ull + 0xff0;
+    uint64_t nr = below(2) ? TESSERA_HC_VM_ID : below(2) ? TESSERA_HC_TIME : TESSERA_HC_YIELD;
+    uint64_t rax = nr, rbx = 0, rcx = (uint32_t)rnd() & 0x3fff, rdx = 0;
+    if (u->bytes[0] == 0x0f && u->bytes[1] == 0x33)
+        rcx = 0; /* a counter that exists */
+    __asm__ volatile("invlpg (%0)" : : "r"(user_rip) : "memory");
+    trap_clear();
+    __asm__ volatile("lea 8f(%%rip), %%r11\n\tmov %%r11, fuzz_resume_rip(%%rip)\n\t"
+                     "mov %[urip], fuzz_fault_rip(%%rip)\n\t"
+                     "mov %%rsp, fuzz_kernel_rsp(%%rip)\n\t"
+                     "pushq %[uss]\n\tpushq %[ursp]\n\tpushq $2\n\tpushq %[ucs]\n\t"
+                     "pushq %[urip]\n\tiretq\n"
+                     "8:\n\tmovq $0, fuzz_resume_rip(%%rip)\n\t"
+                     "mov %[ds], %%ds\n\tmov %[ds], %%es\n\t" /* nulled on the way to CPL 3 */
+                     : "+a"(rax), "+b"(rbx), "+c"(rcx), "+d"(rdx)
+                     : [uss] "i"(SEL_USER_DATA), [ucs] "i"(SEL_USER_CODE), [ursp] "r"(user_rsp),
+                       [urip] "r"(user_rip), [ds] "r"((uint64_t)SEL_DATA)
+                     : "r11", "memory", "cc");
+    int want = u->vector;
+    uint64_t cr4 = read_cr4();
+    if (u->bytes[0] == 0x0f && u->bytes[1] == 0x33)
+        want = (cr4 & (1ull << 8)) ? V_UD : V_GP; /* CR4.PCE */
+    if (u->bytes[0] == 0x0f && u->bytes[1] == 0x31)
+        want = (cr4 & (1ull << 2)) ? V_GP : USER_GATE; /* CR4.TSD */
+    if (want < 0) { /* VMCALL from CPL 3 */
+        if (trap_vector == USER_GATE && nr == TESSERA_HC_VM_ID && rax == vm_id)
+            deviation("VMCALL from CPL 3 was served (VM_ID returned %llu)",
+                      (unsigned long long)rax);
+        observe_trap();
+        return;
+    }
+    if (trap_vector != want || (want != USER_GATE && trap_error != (uint64_t)u->error))
+        mismatch("CPL 3 %02x %02x: vector %d error 0x%llx, expected %d error 0x%llx",
+                 u->bytes[0], u->bytes[1], trap_vector, (unsigned long long)trap_error, want,
+                 (unsigned long long)u->error);
+    else if (want != USER_GATE && want != V_DB && trap_rip != user_rip)
+        mismatch("CPL 3 %02x %02x: fault at 0x%llx, expected 0x%llx", u->bytes[0],
+                 u->bytes[1], (unsigned long long)trap_rip, (unsigned long long)user_rip);
+    observe_trap();
+}
+
 /* ---- exceptions ---- */
 static volatile uint64_t watch_target;
 
 static void op_exception(void)
 {
-    unsigned pick = (unsigned)below(23);
+    unsigned pick = (unsigned)below(26);
     uint64_t x = 0;
     trap_clear();
     switch (pick) {
@@ -1227,16 +1329,15 @@ static void op_exception(void)
         bool absent = pick == 14;
         extern const char fuzz_int_table[];
         uint64_t entry = (uintptr_t)fuzz_int_table + 4 * (uint64_t)v;
-        if (absent)
-            idt[v].type = 0x0e;
-        if (absent && v == V_NP)
-            idt[v].type = 0x8e; /* #NP must reach us */
+        uint8_t type = idt[v].type;
+        if (absent && v != V_NP) /* #NP must reach us */
+            idt[v].type = type & 0x7f;
         fuzz_fault_rip = entry;
         __asm__ volatile("lea 2(%0), %%r11\n\tmov %%r11, fuzz_resume_rip(%%rip)\n\t"
                          "call *%0\n\tmovq $0, fuzz_resume_rip(%%rip)"
                          : : "r"(entry) : "r11", "memory");
         trap_fault_rip = entry;
-        idt[v].type = 0x8e;
+        idt[v].type = type;
         if (absent && v != V_NP)
             expect("int n through an absent gate", V_NP, (int64_t)v * 8 + 2, true);
         else
@@ -1362,6 +1463,9 @@ static void op_exception(void)
             __asm__ volatile("ldmxcsr %0" : : "m"(def));
         break;
     }
+    case 23: case 24:
+        op_user();
+        return;
     default: { /* random RFLAGS through POPF (no TF: covered above; IF stays off) */
         uint64_t flags = rnd() & 0x00254dd5ull & ~(RFLAGS_TF | (1ull << 9)), back;
         __asm__ volatile("pushfq\n\tpush %1\n\tpopfq\n\tpushfq\n\tpop %0\n\tpopfq"
@@ -1520,13 +1624,21 @@ static void machine_setup(void)
     cpuid(0x80000001, &a, &b, &c, &d);
     has_rdtscp = d & (1u << 27);
 
+    uint64_t tss_base = (uintptr_t)&tss, tss_limit = sizeof(tss) - 1;
+    tss.rsp[0] = (uintptr_t)user_trap_stack + sizeof(user_trap_stack);
+    tss.iomap_base = sizeof(tss);
+    gdt[SEL_TSS / 8] = (tss_limit & 0xffff) | (tss_base & 0xffffff) << 16 | 0x89ull << 40 |
+                       ((tss_limit >> 16) & 0xf) << 48 | ((tss_base >> 24) & 0xff) << 56;
+    gdt[SEL_TSS / 8 + 1] = tss_base >> 32;
     struct table_pointer g = { sizeof(gdt) - 1, (uintptr_t)gdt };
     __asm__ volatile("lgdt %0\n\t"
                      "mov %1, %%ds\n\tmov %1, %%es\n\tmov %1, %%ss\n\t"
                      "mov %1, %%fs\n\tmov %1, %%gs\n\t"
                      : : "m"(g), "r"((uint16_t)SEL_DATA) : "memory");
+    __asm__ volatile("ltr %w0" : : "r"((uint16_t)SEL_TSS) : "memory");
     for (unsigned v = 0; v < 256; v++)
         gate_set(v, 0x8e);
+    gate_set(USER_GATE, 0xee); /* DPL 3 */
     idt_load(sizeof(idt) - 1);
     paging_setup(ram_size);
     /* SSE on, its exceptions reported: the SSE op needs a known start */
