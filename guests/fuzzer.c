@@ -166,7 +166,17 @@ static void mismatch(const char *fmt, ...)
 static void deviation(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void deviation(const char *fmt, ...)
 {
-    if (++deviations > MAX_MISMATCH_REPORTS)
+    /* the first 3 of each kind (by format), so a frequent kind cannot hide a rare one */
+    static const char *kinds[16];
+    static unsigned shown[16];
+    deviations++;
+    unsigned k = 0;
+    while (k < 16 && kinds[k] && kinds[k] != fmt)
+        k++;
+    if (k == 16)
+        return;
+    kinds[k] = fmt;
+    if (++shown[k] > 3)
         return;
     char text[200];
     va_list ap;
@@ -1196,7 +1206,7 @@ static volatile uint64_t watch_target;
 
 static void op_exception(void)
 {
-    unsigned pick = (unsigned)below(26);
+    unsigned pick = (unsigned)below(27);
     uint64_t x = 0;
     trap_clear();
     switch (pick) {
@@ -1466,6 +1476,29 @@ static void op_exception(void)
     case 23: case 24:
         op_user();
         return;
+    case 25: { /* single step over an instruction the hypervisor emulates: #DB right after it */
+        static const char *const names[] = { "cpuid", "vmcall", "in", "rdmsr", "mov cr8" };
+        unsigned which = (unsigned)below(5);
+#define STEP_OVER(INSN, A, C)                                                                     \
+    __asm__ volatile(TRY_SETUP "pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t" INSN "\n7:\n\tnop"     \
+                     "\n8:\n\tmovq $0, fuzz_resume_rip(%%rip)\n\t"                                \
+                     "pushfq\n\tandq $~0x100, (%%rsp)\n\tpopfq\n\t"                              \
+                     : : "a"(A), "c"(C) : "rbx", "rdx", "r11", "memory", "cc")
+        switch (which) {
+        case 0: STEP_OVER("cpuid", 0ull, 0ull); break;
+        case 1: STEP_OVER("vmcall", (uint64_t)TESSERA_HC_VM_ID, 0ull); break;
+        case 2: STEP_OVER("inb $0x80, %%al", 0ull, 0ull); break;
+        case 3: STEP_OVER("rdmsr", 0ull, 0x8bull); break;
+        default: STEP_OVER("mov %%cr8, %%rax", 0ull, 0ull); break;
+        }
+#undef STEP_OVER
+        /* the trap must come right after the instruction (at the marked nop), not one later */
+        if (trap_vector != V_DB || trap_rip != trap_fault_rip || !(trap_dr6 & (1ull << 14)))
+            deviation("single step over %s: vector %d at 0x%llx (DR6=0x%llx), expected #DB "
+                      "with BS at 0x%llx", names[which], trap_vector, (unsigned long long)trap_rip,
+                      (unsigned long long)trap_dr6, (unsigned long long)trap_fault_rip);
+        break;
+    }
     default: { /* random RFLAGS through POPF (no TF: covered above; IF stays off) */
         uint64_t flags = rnd() & 0x00254dd5ull & ~(RFLAGS_TF | (1ull << 9)), back;
         __asm__ volatile("pushfq\n\tpush %1\n\tpopfq\n\tpushfq\n\tpop %0\n\tpopfq"
