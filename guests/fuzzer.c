@@ -1206,7 +1206,7 @@ static volatile uint64_t watch_target;
 
 static void op_exception(void)
 {
-    unsigned pick = (unsigned)below(27);
+    unsigned pick = (unsigned)below(28);
     uint64_t x = 0;
     trap_clear();
     switch (pick) {
@@ -1476,6 +1476,28 @@ static void op_exception(void)
     case 23: case 24:
         op_user();
         return;
+    case 26: { /* an exiting instruction in the shadow of MOV SS (interrupts and debug traps held
+                * back for one instruction), with or without TF: VM entry has rules for this
+                * state (SDM 26.3.1.5: pending debug exceptions and blocking by MOV SS) */
+        unsigned which = (unsigned)below(6);
+        uint64_t tf = below(2) ? 0x100 : 0;
+#define IN_SHADOW(INSN, A, C)                                                                     \
+    __asm__ volatile(TRY_SETUP "pushfq\n\torq %[tf], (%%rsp)\n\tpopfq\n\t"                          \
+                     "mov %%ss, %%r11\n\tmov %%r11, %%ss\n\t7: " INSN "\n\tnop"                       \
+                     "\n8:\n\tmovq $0, fuzz_resume_rip(%%rip)\n\t"                                \
+                     "pushfq\n\tandq $~0x100, (%%rsp)\n\tpopfq\n\t"                              \
+                     : : "a"(A), "c"(C), [tf] "r"(tf) : "rbx", "rdx", "r11", "memory", "cc")
+        switch (which) {
+        case 0: IN_SHADOW("cpuid", 0ull, 0ull); break;
+        case 1: IN_SHADOW("vmcall", (uint64_t)TESSERA_HC_VM_ID, 0ull); break;
+        case 2: IN_SHADOW("inb $0x80, %%al", 0ull, 0ull); break;
+        case 3: IN_SHADOW("rdmsr", 0ull, 0x8bull); break;
+        case 4: IN_SHADOW("rdmsr", 0ull, 0x12345ull); break; /* #GP injected, not skipped */
+        default: IN_SHADOW("ud2", 0ull, 0ull); break;        /* #UD exit, re-injected */
+        }
+#undef IN_SHADOW
+        break;
+    }
     case 25: { /* single step over an instruction the hypervisor emulates: #DB right after it */
         static const char *const names[] = { "cpuid", "vmcall", "in", "rdmsr", "mov cr8" };
         unsigned which = (unsigned)below(5);
