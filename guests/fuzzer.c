@@ -1161,8 +1161,18 @@ static void op_user(void)
     code[u->len + 1] = USER_GATE;
     uint64_t user_rip = TEST_VA + TP_USER * 4096ull + 0x100;
     uint64_t user_rsp = TEST_VA + TP_USER * 4096ull + 0xff0;
-    uint64_t nr = below(2) ? TESSERA_HC_VM_ID : below(2) ? TESSERA_HC_TIME : TESSERA_HC_YIELD;
-    uint64_t rax = nr, rbx = 0, rcx = (uint32_t)rnd() & 0x3fff, rdx = 0;
+    /* docs/hypercalls.md: from CPL > 0 every call, EXIT included, does nothing but return
+     * -EPERM; EXIT and a real CONSOLE_WRITE are safe to try only because of that */
+    static const uint64_t user_calls[] = { TESSERA_HC_VM_ID, TESSERA_HC_TIME, TESSERA_HC_YIELD,
+                                           TESSERA_HC_EXIT, TESSERA_HC_CONSOLE_WRITE,
+                                           TESSERA_HC_SET_TIMER, 0, 7 };
+    uint64_t nr = below(8) ? user_calls[below(8)] : rnd();
+    uint64_t rax = nr, rbx = 0x77, rcx = (uint32_t)rnd() & 0x3fff, rdx = rnd();
+    if (nr == TESSERA_HC_CONSOLE_WRITE) {
+        rbx = (uintptr_t)console_line;
+        rcx = sizeof(console_line) - 1;
+    }
+    uint64_t rbx_in = rbx, rcx_in = rcx, rdx_in = rdx;
     if (u->bytes[0] == 0x0f && u->bytes[1] == 0x33)
         rcx = 0; /* a counter that exists */
     __asm__ volatile("invlpg (%0)" : : "r"(user_rip) : "memory");
@@ -1184,11 +1194,17 @@ static void op_user(void)
         want = (cr4 & (1ull << 8)) ? V_UD : V_GP; /* CR4.PCE */
     if (u->bytes[0] == 0x0f && u->bytes[1] == 0x31)
         want = (cr4 & (1ull << 2)) ? V_GP : USER_GATE; /* CR4.TSD */
-    if (want < 0) { /* VMCALL from CPL 3 */
-        if (trap_vector == USER_GATE && nr == TESSERA_HC_VM_ID && rax == vm_id)
-            deviation("VMCALL from CPL 3 was served (VM_ID returned %llu)",
-                      (unsigned long long)rax);
+    if (want < 0) { /* VMCALL from CPL 3: -EPERM, nothing else changes */
+        if (trap_vector != USER_GATE)
+            mismatch("VMCALL from CPL 3 (nr=0x%llx) raised vector %d", (unsigned long long)nr,
+                     trap_vector);
+        else if (rax != (uint64_t)-TESSERA_EPERM || rbx != rbx_in || rcx != rcx_in ||
+                 rdx != rdx_in)
+            mismatch("VMCALL from CPL 3 (nr=0x%llx) returned 0x%llx (rbx/rcx/rdx %s), expected "
+                     "-EPERM", (unsigned long long)nr, (unsigned long long)rax,
+                     rbx != rbx_in || rcx != rcx_in || rdx != rdx_in ? "changed" : "kept");
         observe_trap();
+        observe(rax);
         return;
     }
     if (trap_vector != want || (want != USER_GATE && trap_error != (uint64_t)u->error))
