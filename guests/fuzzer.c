@@ -536,7 +536,10 @@ static uint64_t rnd_outside_ram(void)
     case 1: return ram_size + below(1ull << 32);
     case 2: return ~0ull - below(4096);
     case 3: return 0xfee00000ull;
-    default: return ram_size + rnd_value();
+    default: {
+        uint64_t a = ram_size + rnd_value();
+        return a >= ram_size ? a : ~0ull - below(1ull << 20); /* the sum must not wrap into RAM */
+    }
     }
 }
 
