@@ -1140,7 +1140,7 @@ static const struct user_insn user_insns[] = {
     { { 0x0f, 0x32 }, 2, V_GP, 0 },          /* RDMSR */
     { { 0x0f, 0x30 }, 2, V_GP, 0 },          /* WRMSR */
     { { 0xf4 }, 1, V_GP, 0 },                /* HLT */
-    { { 0xfa }, 1, V_GP, 0 },                /* CLI */
+    { { 0xfa }, 1, -1, 0 },                  /* CLI: #GP, or clears VIF with CR4.PVI */
     { { 0x0f, 0x20, 0xc0 }, 3, V_GP, 0 },    /* MOV RAX, CR0 */
     { { 0x0f, 0x22, 0xd8 }, 3, V_GP, 0 },    /* MOV CR3, RAX */
     { { 0x0f, 0x08 }, 2, V_GP, 0 },          /* INVD */
@@ -1197,7 +1197,9 @@ static void op_user(void)
         want = (cr4 & (1ull << 8)) ? V_UD : V_GP; /* CR4.PCE */
     if (u->bytes[0] == 0x0f && u->bytes[1] == 0x31)
         want = (cr4 & (1ull << 2)) ? V_GP : USER_GATE; /* CR4.TSD */
-    if (want < 0) { /* VMCALL from CPL 3: -EPERM, nothing else changes */
+    if (u->bytes[0] == 0xfa)
+        want = (cr4 & (1ull << 1)) ? USER_GATE : V_GP; /* CR4.PVI: CLI at CPL 3 clears VIF */
+    if (want < 0 && u->bytes[0] == 0x0f) { /* VMCALL from CPL 3: -EPERM, nothing else changes */
         if (trap_vector != USER_GATE)
             mismatch("VMCALL from CPL 3 (nr=0x%llx) raised vector %d", (unsigned long long)nr,
                      trap_vector);
