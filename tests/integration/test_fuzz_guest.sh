@@ -15,7 +15,7 @@
 OPS=${FUZZ_GUEST_OPS:-100000}
 SEED=${FUZZ_GUEST_SEED:-0x5eed}
 ITER=$((OPS / 100 < 1000 ? 1000 : OPS / 100)) # the canary computes through much of the run
-TIMEOUT=${FUZZ_GUEST_TIMEOUT:-$((120 + OPS / 2000))}
+TIMEOUT=${FUZZ_GUEST_TIMEOUT:-$((120 + OPS / 500))} # generous: a loaded machine runs Bochs slowly
 
 G=$BUILD/guests
 for f in "$BUILD/tessera.elf" "$G/compute.elf" "$G/mb32.elf" "$G/mb32-module.txt" "$G/fuzzer.elf"; do
