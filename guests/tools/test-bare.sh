@@ -92,6 +92,9 @@ check "attacker usage" "$tmp/a7" '^attacker: need attack=NAME, one of: read_outs
 shim "$G/attacker.elf attack=triple_fault" "$tmp/a8"
 check "attacker triple fault starts" "$tmp/a8" '^attacker: attack=triple_fault starting$'
 absent "attacker triple fault ends the machine" "$tmp/a8" 'ESCAPED'
+shim "$G/fuzzer.elf ops=1000" "$tmp/f"
+check "fuzzer refuses to run bare" "$tmp/f" '^fuzzer: not running under Tessera: refusing '
+absent "fuzzer never starts bare" "$tmp/f" '^fuzzer: start'
 
 [ $fail -eq 0 ] && echo "guests bare: all checks passed" || echo "guests bare: FAILED"
 exit $fail
