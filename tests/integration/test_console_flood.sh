@@ -1,0 +1,90 @@
+#!/bin/bash
+# A console flood must not hold the CPU or the console (Bochs, VT-x, one boot, three VMs on
+# CPU 0, configs/console_flood.cfg):
+#  - flood (guests/flood.c) writes 4096 newlines, then 4096 bytes of 399-character lines, twice,
+#    through CONSOLE_WRITE, timing each call with RDTSC around the VMCALL. Under Bochs the TSC
+#    counts instructions, so that is the hypervisor's path length for one exit: the worst one
+#    must stay under MAX_EXIT_TICKS (one exit copies at most 4096 bytes into the VM's queue and
+#    emits at most a small budget of console bytes; printing 4096 lines in one exit, as the
+#    console once did, costs tens of millions);
+#  - every flood line arrives, in order, whole: the flood VM's lines equal, line for line, what
+#    the guest wrote (long lines broken at 160 characters);
+#  - hello64 and compute, beside it, print exactly their normal output and exit 0;
+#  - no line holds two sources' text; the summary is printed; end status=ok.
+. "$(dirname "$0")/../tools/lib.sh"
+. "$(dirname "$0")/configs/checks.sh"
+
+MAX_EXIT_TICKS=${MAX_EXIT_TICKS:-100000}
+G=$BUILD/guests
+for f in "$BUILD/tessera.elf" "$G/flood.elf" "$G/hello64.elf" "$G/compute.elf"; do
+    [ -f "$f" ] || { fail "$f missing (run make first)"; finish; }
+done
+
+log=$T/serial.log
+cp "$ROOT/tests/integration/configs/console_flood.cfg" "$T/tessera.cfg"
+make_iso "$T/flood.iso" "" "$T/tessera.cfg" "$G/flood.elf" "$G/hello64.elf" "$G/compute.elf"
+run_bochs_iso "$T/flood.iso" "$log" 400
+
+expect "$log" '^tessera: running 3 VMs \(3 on CPU 0;' "three VMs run"
+
+# ---- the flood's own lines, exactly ---------------------------------------------------------------
+# What flood.c writes for rounds=2, as the console shows it (a line longer than 160 characters in
+# pieces of 160): the markers, 4096 empty lines, the long lines, per round.
+expected_flood() {
+    awk -v rounds=2 'BEGIN {
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        print "flood: start rounds=" rounds
+        for (r = 0; r < rounds; r++) {
+            print "flood: round " r " newlines"
+            for (i = 0; i < 4096; i++) print ""
+            print "flood: round " r " long lines"
+            at = 0
+            for (line = 0; at < 4096; line++) {
+                room = 4096 - at - 1; len = room < 399 ? room : 399
+                head = "flood: long round=" r " line=" line " "
+                text = ""
+                for (i = 0; i < len; i++)
+                    text = text (i < length(head) ? substr(head, i + 1, 1) : substr(letters, i % 26 + 1, 1))
+                for (p = 1; p <= len; p += 160) print substr(text, p, 160)
+                at += len + 1
+            }
+            print "flood: round " r " end"
+        }
+    }'
+}
+expected_flood >"$T/flood.expected"
+vm_lines "$log" flood | grep -v '^flood: done ' >"$T/flood.got"
+if ! cmp -s "$T/flood.expected" "$T/flood.got"; then
+    fail "flood's lines differ from what it wrote ($(wc -l <"$T/flood.got") lines, expected $(wc -l <"$T/flood.expected")): $(diff "$T/flood.expected" "$T/flood.got" | head -n 4 | tr '\n' '|')"
+fi
+
+# ---- the cost of one CONSOLE_WRITE exit ------------------------------------------------------------
+done_line=$(vm_lines "$log" flood | grep -m1 '^flood: done ')
+note "${done_line:-no done line}"
+ticks=$(sed -n 's/.* max_exit_ticks=\([0-9]*\) .*/\1/p' <<<"$done_line")
+if [ -z "$ticks" ]; then
+    fail "flood printed no 'flood: done ... max_exit_ticks=' line"
+elif [ "$ticks" -ge "$MAX_EXIT_TICKS" ]; then
+    fail "the worst CONSOLE_WRITE exit took $ticks TSC ticks (instructions), the bound is $MAX_EXIT_TICKS"
+fi
+expect_count "$log" '^tessera: vm flood exited with status 0' 1 "flood exits 0"
+
+# ---- the neighbours ----------------------------------------------------------------------------------
+expect_hello_output "$log" hello greeting=hello 1
+expect_vm_output "$log" compute 'compute: start mode=tessera boot=multiboot' \
+    'compute: iterations=200 checksum=0x198abcc2 tsc=[0-9]+' 'compute: done'
+expect_count "$log" '^tessera: vm hello exited with status 0' 1 "hello exits 0"
+expect_count "$log" '^tessera: vm compute exited with status 0' 1 "compute exits 0"
+
+# ---- nothing mixed ----------------------------------------------------------------------------------
+bad=$(after_start "$log" | grep -Ev '^(tessera: |\[flood\] |\[hello\] hello64: |\[compute\] compute: )' | head -n 3)
+[ -z "$bad" ] || fail "lines that are neither hypervisor lines nor whole VM lines: $bad"
+bad=$(after_start "$log" | grep -E '.(tessera: |\[[A-Za-z0-9_-]+\] )' |
+    grep -Ev '^tessera: vm [A-Za-z0-9_-]+: +\| ' | head -n 3)
+[ -z "$bad" ] || fail "a line holds a second line's prefix (mixed output): $bad"
+
+for vm in flood hello compute; do
+    expect_summary_row "$log" "$vm" "exit 0"
+done
+expect "$log" '^tessera: end status=ok' "end status=ok"
+finish
