@@ -118,8 +118,7 @@ static enum hypercall_result hypercall(struct vm *vm)
         } else if (a1 >= vm->ram_size || a2 > vm->ram_size - a1) {
             ret = -TESSERA_EFAULT; /* checked without overflow: a1 + a2 could wrap */
         } else {
-            vm_output(vm, phys_to_virt(vm->ram_host + a1), a2);
-            ret = (int64_t)a2;
+            ret = (int64_t)vm_output(vm, phys_to_virt(vm->ram_host + a1), a2); /* may be short */
         }
         break;
     case TESSERA_HC_YIELD:
@@ -313,7 +312,8 @@ static void run_cpu(unsigned cpu)
             if (next_limit < idle_until)
                 idle_until = next_limit; /* a sleeping VM may have to be stopped first */
             while (arch_now() < idle_until)
-                __builtin_ia32_pause();
+                if (!console_pump(CONSOLE_PUMP_BUDGET))
+                    __builtin_ia32_pause();
             continue;
         }
         struct vm *vm = run->vm_at[index];
@@ -321,6 +321,7 @@ static void run_cpu(unsigned cpu)
             sched_finish(&run->sched, (unsigned)index);
             continue;
         }
+        console_pump(CONSOLE_PUMP_BUDGET);
         run_slice(vm, slice);
     }
     __atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);
