@@ -5,8 +5,8 @@
  * - Line rules are linebuf's (tessera/linebuf.h): '\r' dropped, control bytes shown as '.', a
  *   line longer than LINEBUF_MAX broken into pieces.
  * - Fair: the sources are served round-robin, one line each per turn.
- * - Bounded: pump_run does at most about `budget` bytes of work (bytes taken from queues plus
- *   bytes handed to sinks).
+ * - Bounded: pump_run does at most `budget` bytes of work (bytes taken from queues plus bytes
+ *   offered to sinks; a sink's try_write must itself be bounded by the bytes offered).
  * - Non-blocking: a sink's try_write takes what it can now (maybe nothing); the line in progress
  *   resumes at the next pump_run, and nothing else reaches any sink before it is finished, so
  *   lines never tear. pump_write_sync (the hypervisor's own messages) first finishes that one
@@ -47,7 +47,7 @@ struct console_pump {
 /* Adds a source (empties its queue); -ENOSPC when PUMP_MAX_SOURCES are there. */
 int pump_add_source(struct console_pump *p, struct pump_source *s, const char *prefix);
 
-/* Moves lines to the sinks until about budget bytes of work are done, no source has a whole
+/* Moves lines to the sinks until budget bytes of work are done, no source has a whole
  * line, or a sink takes no more. Returns the work done. */
 size_t pump_run(struct console_pump *p, struct console_sink *sinks, size_t budget);
 
