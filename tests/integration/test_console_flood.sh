@@ -1,6 +1,6 @@
 #!/bin/bash
-# A console flood must not hold the CPU or the console (Bochs, VT-x, one boot, three VMs on
-# CPU 0, configs/console_flood.cfg):
+# A console flood must not hold the CPU or the console (Bochs, VT-x, configs/console_flood.cfg,
+# two boots: all three VMs on CPU 0; then two CPUs, the flood alone on CPU 1):
 #  - flood (guests/flood.c) writes 4096 newlines, then 4096 bytes of 399-character lines, twice,
 #    through CONSOLE_WRITE, timing each call with RDTSC around the VMCALL. Under Bochs the TSC
 #    counts instructions, so that is the hypervisor's path length for one exit: the worst one
@@ -20,14 +20,6 @@ for f in "$BUILD/tessera.elf" "$G/flood.elf" "$G/hello64.elf" "$G/compute.elf"; 
     [ -f "$f" ] || { fail "$f missing (run make first)"; finish; }
 done
 
-log=$T/serial.log
-cp "$ROOT/tests/integration/configs/console_flood.cfg" "$T/tessera.cfg"
-make_iso "$T/flood.iso" "" "$T/tessera.cfg" "$G/flood.elf" "$G/hello64.elf" "$G/compute.elf"
-run_bochs_iso "$T/flood.iso" "$log" 400
-
-expect "$log" '^tessera: running 3 VMs \(3 on CPU 0;' "three VMs run"
-
-# ---- the flood's own lines, exactly ---------------------------------------------------------------
 # What flood.c writes for rounds=2, as the console shows it (a line longer than 160 characters in
 # pieces of 160): the markers, 4096 empty lines, the long lines, per round.
 expected_flood() {
@@ -52,39 +44,64 @@ expected_flood() {
         }
     }'
 }
+
+# check_boot NAME LOG: every assertion above for one boot.
+check_boot() {
+    local name=$1 log=$2 done_line ticks bad
+    expect "$log" '^tessera: running 3 VMs \(' "$name: three VMs run"
+
+    # ---- the flood's own lines, exactly ----
+    vm_lines "$log" flood | grep -v '^flood: done ' >"$T/$name.flood.got"
+    if ! cmp -s "$T/flood.expected" "$T/$name.flood.got"; then
+        fail "$name: flood's lines differ from what it wrote ($(wc -l <"$T/$name.flood.got") lines, expected $(wc -l <"$T/flood.expected")): $(diff "$T/flood.expected" "$T/$name.flood.got" | head -n 4 | tr '\n' '|')"
+    fi
+
+    # ---- the cost of one CONSOLE_WRITE exit ----
+    done_line=$(vm_lines "$log" flood | grep -m1 '^flood: done ')
+    note "$name: ${done_line:-no done line}"
+    ticks=$(sed -n 's/.* max_exit_ticks=\([0-9]*\) .*/\1/p' <<<"$done_line")
+    if [ -z "$ticks" ]; then
+        fail "$name: flood printed no 'flood: done ... max_exit_ticks=' line"
+    elif [ "$ticks" -ge "$MAX_EXIT_TICKS" ]; then
+        fail "$name: the worst CONSOLE_WRITE exit took $ticks TSC ticks (instructions), the bound is $MAX_EXIT_TICKS"
+    fi
+    expect_count "$log" '^tessera: vm flood exited with status 0' 1 "$name: flood exits 0"
+
+    # ---- the neighbours ----
+    expect_hello_output "$log" hello greeting=hello 1
+    expect_vm_output "$log" compute 'compute: start mode=tessera boot=multiboot' \
+        'compute: iterations=200 checksum=0x198abcc2 tsc=[0-9]+' 'compute: done'
+    expect_count "$log" '^tessera: vm hello exited with status 0' 1 "$name: hello exits 0"
+    expect_count "$log" '^tessera: vm compute exited with status 0' 1 "$name: compute exits 0"
+
+    # ---- nothing mixed ----
+    bad=$(after_start "$log" | grep -Ev '^(tessera: |\[flood\] |\[hello\] hello64: |\[compute\] compute: )' | head -n 3)
+    [ -z "$bad" ] || fail "$name: lines that are neither hypervisor lines nor whole VM lines: $bad"
+    bad=$(after_start "$log" | grep -E '.(tessera: |\[[A-Za-z0-9_-]+\] )' |
+        grep -Ev '^tessera: vm [A-Za-z0-9_-]+: +\| ' | head -n 3)
+    [ -z "$bad" ] || fail "$name: a line holds a second line's prefix (mixed output): $bad"
+
+    for vm in flood hello compute; do
+        expect_summary_row "$log" "$vm" "exit 0"
+    done
+    expect "$log" '^tessera: end status=ok' "$name: end status=ok"
+}
+
 expected_flood >"$T/flood.expected"
-vm_lines "$log" flood | grep -v '^flood: done ' >"$T/flood.got"
-if ! cmp -s "$T/flood.expected" "$T/flood.got"; then
-    fail "flood's lines differ from what it wrote ($(wc -l <"$T/flood.got") lines, expected $(wc -l <"$T/flood.expected")): $(diff "$T/flood.expected" "$T/flood.got" | head -n 4 | tr '\n' '|')"
-fi
 
-# ---- the cost of one CONSOLE_WRITE exit ------------------------------------------------------------
-done_line=$(vm_lines "$log" flood | grep -m1 '^flood: done ')
-note "${done_line:-no done line}"
-ticks=$(sed -n 's/.* max_exit_ticks=\([0-9]*\) .*/\1/p' <<<"$done_line")
-if [ -z "$ticks" ]; then
-    fail "flood printed no 'flood: done ... max_exit_ticks=' line"
-elif [ "$ticks" -ge "$MAX_EXIT_TICKS" ]; then
-    fail "the worst CONSOLE_WRITE exit took $ticks TSC ticks (instructions), the bound is $MAX_EXIT_TICKS"
-fi
-expect_count "$log" '^tessera: vm flood exited with status 0' 1 "flood exits 0"
+# one CPU: the flood shares CPU 0 with its neighbours
+cp "$ROOT/tests/integration/configs/console_flood.cfg" "$T/tessera.cfg"
+make_iso "$T/flood.iso" "" "$T/tessera.cfg" "$G/flood.elf" "$G/hello64.elf" "$G/compute.elf"
+run_bochs_iso "$T/flood.iso" "$T/one-cpu.log" 300
+check_boot one-cpu "$T/one-cpu.log"
+expect "$T/one-cpu.log" '^tessera: running 3 VMs \(3 on CPU 0;' "one-cpu: all three on CPU 0"
 
-# ---- the neighbours ----------------------------------------------------------------------------------
-expect_hello_output "$log" hello greeting=hello 1
-expect_vm_output "$log" compute 'compute: start mode=tessera boot=multiboot' \
-    'compute: iterations=200 checksum=0x198abcc2 tsc=[0-9]+' 'compute: done'
-expect_count "$log" '^tessera: vm hello exited with status 0' 1 "hello exits 0"
-expect_count "$log" '^tessera: vm compute exited with status 0' 1 "compute exits 0"
-
-# ---- nothing mixed ----------------------------------------------------------------------------------
-bad=$(after_start "$log" | grep -Ev '^(tessera: |\[flood\] |\[hello\] hello64: |\[compute\] compute: )' | head -n 3)
-[ -z "$bad" ] || fail "lines that are neither hypervisor lines nor whole VM lines: $bad"
-bad=$(after_start "$log" | grep -E '.(tessera: |\[[A-Za-z0-9_-]+\] )' |
-    grep -Ev '^tessera: vm [A-Za-z0-9_-]+: +\| ' | head -n 3)
-[ -z "$bad" ] || fail "a line holds a second line's prefix (mixed output): $bad"
-
-for vm in flood hello compute; do
-    expect_summary_row "$log" "$vm" "exit 0"
-done
-expect "$log" '^tessera: end status=ok' "end status=ok"
+# two CPUs: the flood alone on CPU 1, printing through the console CPU 0's VMs print to
+sed 's/^cpu = 0$/cpu = X/' "$ROOT/tests/integration/configs/console_flood.cfg" |
+    awk '/^\[vm flood\]/ { f = 1 } /^\[vm [a-z]+\]/ && !/flood/ { f = 0 }
+         /^cpu = X$/ { print (f ? "cpu = 1" : "cpu = 0"); next } { print }' >"$T/tessera.cfg"
+make_iso "$T/flood-smp.iso" "" "$T/tessera.cfg" "$G/flood.elf" "$G/hello64.elf" "$G/compute.elf"
+run_bochs_iso "$T/flood-smp.iso" "$T/two-cpu.log" 300 corei7_skylake_x 128 2
+check_boot two-cpu "$T/two-cpu.log"
+expect "$T/two-cpu.log" '^tessera: running 3 VMs \(2 on CPU 0;' "two-cpu: flood on CPU 1, the others on CPU 0"
 finish
