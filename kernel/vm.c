@@ -63,9 +63,13 @@ static bool vuart_out(void *ctx, uint8_t byte)
     return vm_output_byte(ctx, byte);
 }
 
+/* Asked when the guest reads LSR: a guest polling for THRE makes room by waiting, a little. */
 static bool vuart_tx_busy(void *ctx)
 {
     struct vm *vm = ctx;
+    if (outq_space(&vm->console.queue))
+        return false;
+    pump_a_little();
     return outq_space(&vm->console.queue) == 0;
 }
 
@@ -239,6 +243,9 @@ void vm_create_all(const struct config *cfg, const struct boot_info *bi, unsigne
 static void flush_output(struct vm *vm)
 {
     console_flush_source(&vm->console);
+    if (vm->uart.bytes_lost)
+        kprintf("tessera: vm %s: %llu bytes written to its UART while it reported itself busy "
+                "were lost\n", vm->cfg.name, (unsigned long long)vm->uart.bytes_lost);
 }
 
 void vm_exit(struct vm *vm, uint32_t status)
