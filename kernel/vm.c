@@ -233,7 +233,7 @@ void vm_create_all(const struct config *cfg, const struct boot_info *bi, unsigne
 {
     for (unsigned i = 0; i < cfg->vm_count && nr_vms < VM_MAX; i++)
         if (vm_create(&vms[nr_vms], &cfg->vms[i], bi, cpu_count)) {
-            /* VM_MAX is PUMP_MAX_SOURCES: there is always room */
+            /* VM_MAX <= PUMP_MAX_SOURCES (asserted above): there is always room */
             console_add_source(&vms[nr_vms].console, vms[nr_vms].prefix);
             nr_vms++;
         }
