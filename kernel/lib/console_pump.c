@@ -33,10 +33,16 @@ static void take_line(void *ctx, const char *line, size_t len)
 static size_t assemble(struct pump_source *s, size_t max)
 {
     size_t taken = 0;
-    char c;
-    while (!s->ready && taken < max && outq_read(&s->queue, &c, 1) == 1) {
-        taken++;
-        linebuf_putc(&s->partial, c, take_line, s);
+    char chunk[64];
+    while (!s->ready && taken < max) {
+        size_t want = max - taken < sizeof(chunk) ? max - taken : sizeof(chunk);
+        size_t n = outq_peek(&s->queue, chunk, want), used = 0;
+        if (n == 0)
+            break;
+        while (used < n && !s->ready)
+            linebuf_putc(&s->partial, chunk[used++], take_line, s);
+        outq_discard(&s->queue, used); /* the rest stays queued for the next line */
+        taken += used;
     }
     return taken;
 }

@@ -45,19 +45,36 @@ size_t outq_used(const struct outq *q)
     return (size_t)(head - tail);
 }
 
-size_t outq_read(struct outq *q, void *out, size_t max)
+size_t outq_peek(const struct outq *q, void *out, size_t max)
 {
     uint8_t *dst = out;
     uint32_t tail = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
     size_t n = outq_used(q);
     if (n > max)
         n = max;
+    if (n == 0)
+        return 0; /* the common case when the pump looks at an idle VM */
     size_t at = tail & OUTQ_MASK, first = OUTQ_SIZE - at;
     if (first > n)
         first = n;
     memcpy(dst, q->buf + at, first);
     memcpy(dst + first, q->buf, n - first);
+    return n;
+}
+
+void outq_discard(struct outq *q, size_t n)
+{
+    size_t used = outq_used(q);
+    if (n > used)
+        n = used;
+    uint32_t tail = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
     /* we are done reading before the producer may overwrite those bytes */
     __atomic_store_n(&q->tail, tail + (uint32_t)n, __ATOMIC_RELEASE);
+}
+
+size_t outq_read(struct outq *q, void *out, size_t max)
+{
+    size_t n = outq_peek(q, out, max);
+    outq_discard(q, n);
     return n;
 }

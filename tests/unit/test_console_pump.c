@@ -73,6 +73,24 @@ static void test_queue_indices_wrap_at_2_32(void **state)
     assert_int_equal(outq_space(&q), OUTQ_SIZE);
 }
 
+static void test_queue_peek_then_discard(void **state)
+{
+    (void)state;
+    static struct outq q;
+    outq_init(&q);
+    outq_write(&q, "hello", 5);
+    char out[8];
+    assert_int_equal(outq_peek(&q, out, 3), 3);
+    assert_memory_equal(out, "hel", 3);
+    assert_int_equal(outq_used(&q), 5); /* peeking takes nothing */
+    outq_discard(&q, 2);
+    assert_int_equal(outq_read(&q, out, sizeof(out)), 3);
+    assert_memory_equal(out, "llo", 3);
+    outq_discard(&q, 10); /* more than there is: only what there is */
+    assert_int_equal(outq_used(&q), 0);
+    assert_int_equal(outq_space(&q), OUTQ_SIZE);
+}
+
 /* ---- sinks that record what they got ---------------------------------------------------------- */
 
 #define LOG_MAX (1 << 20)
@@ -286,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_queue_backpressure),
         cmocka_unit_test(test_queue_wraps_in_order),
         cmocka_unit_test(test_queue_indices_wrap_at_2_32),
+        cmocka_unit_test(test_queue_peek_then_discard),
         cmocka_unit_test_setup(test_whole_lines_with_prefix, setup),
         cmocka_unit_test_setup(test_fair_between_flooding_and_quiet, setup),
         cmocka_unit_test_setup(test_no_tearing_with_slow_sink, setup),

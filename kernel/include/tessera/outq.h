@@ -28,6 +28,10 @@ size_t outq_space(const struct outq *q);
 
 /* Consumer: takes up to max bytes, oldest first; returns how many. */
 size_t outq_read(struct outq *q, void *out, size_t max);
+/* Consumer: copies up to max bytes, oldest first, without taking them; returns how many. */
+size_t outq_peek(const struct outq *q, void *out, size_t max);
+/* Consumer: takes n bytes (at most outq_used) without copying them: after an outq_peek. */
+void outq_discard(struct outq *q, size_t n);
 /* Consumer: bytes waiting (it can only grow until the consumer reads). */
 size_t outq_used(const struct outq *q);
 
