@@ -11,7 +11,8 @@
 #    4096 lines inside the exit, as the console once did, cost 22.8 million;
 #  - every flood line arrives, in order, whole: the flood VM's lines equal, line for line, what
 #    the guest wrote (long lines broken at 160 characters);
-#  - hello64 and compute, beside it, print exactly their normal output and exit 0;
+#  - hello64 and compute, beside it, print exactly their normal output and exit 0, and hello's
+#    lines are not held back behind the flood's (fewer than 150 flood lines before its last);
 #  - no line holds two sources' text; the summary is printed; end status=ok.
 . "$(dirname "$0")/../tools/lib.sh"
 . "$(dirname "$0")/configs/checks.sh"
@@ -77,6 +78,16 @@ check_boot() {
         'compute: iterations=200 checksum=0x198abcc2 tsc=[0-9]+' 'compute: done'
     expect_count "$log" '^tessera: vm hello exited with status 0' 1 "$name: hello exits 0"
     expect_count "$log" '^tessera: vm compute exited with status 0' 1 "$name: compute exits 0"
+
+    # ---- the neighbour is not stuck behind the flood ----
+    # hello64's 11 lines take it well under a million instructions; the flood's lines go out
+    # while it computes between them (24 on one CPU, 68 on two, measured), but a console held
+    # by the flood's exits printed 4098 (one CPU) or 198 (two CPUs) flood lines first.
+    local before_hello
+    before_hello=$(awk '/^\[hello\] hello64: done/ { print n + 0; exit } /^\[flood\] / { n++ }' "$log")
+    if [ -z "$before_hello" ] || [ "$before_hello" -ge 150 ]; then
+        fail "$name: ${before_hello:-all} flood lines came before hello's last line (bound 150)"
+    fi
 
     # ---- nothing mixed ----
     bad=$(after_start "$log" | grep -Ev '^(tessera: |\[flood\] |\[hello\] hello64: |\[compute\] compute: )' | head -n 3)
