@@ -9,6 +9,7 @@
 #include <tessera/vm.h>
 
 _Static_assert(VM_MAX <= PUMP_MAX_SOURCES, "every VM needs a console source");
+_Static_assert(sizeof(((struct vm *)0)->prefix) <= PUMP_PREFIX_MAX + 1, "VM prefixes fit the pump");
 
 static struct vm vms[VM_MAX];
 static unsigned nr_vms;

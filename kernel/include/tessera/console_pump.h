@@ -5,8 +5,9 @@
  * - Line rules are linebuf's (tessera/linebuf.h): '\r' dropped, control bytes shown as '.', a
  *   line longer than LINEBUF_MAX broken into pieces.
  * - Fair: the sources are served round-robin, one line each per turn.
- * - Bounded: pump_run does at most `budget` bytes of work (bytes taken from queues plus bytes
- *   offered to sinks; a sink's try_write must itself be bounded by the bytes offered).
+ * - Bounded: pump_run does at most `budget` bytes of work: bytes taken from queues plus bytes
+ *   the sinks took (a sink is never offered more than the budget left; its own work per byte,
+ *   drawing a glyph or an outb, is its bound).
  * - Non-blocking: a sink's try_write takes what it can now (maybe nothing); the line in progress
  *   resumes at the next pump_run, and nothing else reaches any sink before it is finished, so
  *   lines never tear. pump_write_sync (the hypervisor's own messages) first finishes that one
@@ -29,7 +30,7 @@ struct pump_source {
     struct outq queue;
     char prefix[PUMP_PREFIX_MAX + 1];
     struct linebuf partial;      /* the line being assembled from the queue */
-    bool ready;                  /* a whole line waits in text */
+    bool ready;                  /* a whole line waits in ready_text */
     size_t ready_len;
     char ready_text[LINEBUF_MAX + 1];
 };
