@@ -4,7 +4,10 @@
  * which the console breaks at 160), and a closing marker. Every call is timed with RDTSC around
  * the VMCALL alone (one exit); a short write (the hypervisor's queue is full) is retried after a
  * YIELD. Ends with `flood: done rounds=R max_exit_ticks=T calls=C short=S bytes=B`.
- * cmdline: rounds=N (default 2). */
+ * With raw=N it then writes N bytes of short numbered lines straight to THR without looking at
+ * LSR, as a careless driver would: what it writes while the queue is full is lost, and the
+ * hypervisor says how much when the VM ends.
+ * cmdline: rounds=N (default 2, 0..1000), raw=N (default 0). */
 #include "guest.h"
 #include "start64.h"
 #include <tessera/printf.h>
@@ -61,8 +64,9 @@ static bool write_timed(const char *buf, size_t len)
 int guest_main(const struct tessera_start_info *info)
 {
     (void)info;
-    uint64_t rounds;
-    if (cmdline_u64_option("flood", guest_cmdline, "rounds", 2, 1, 1000, &rounds) < 0)
+    uint64_t rounds, raw;
+    if (cmdline_u64_option("flood", guest_cmdline, "rounds", 2, 0, 1000, &rounds) < 0 ||
+        cmdline_u64_option("flood", guest_cmdline, "raw", 0, 0, 1ull << 30, &raw) < 0)
         return 2;
     for (size_t i = 0; i < FLOOD_BUF; i++)
         newlines[i] = '\n';
@@ -77,6 +81,14 @@ int guest_main(const struct tessera_start_info *info)
             return 1;
         guest_printf("flood: round %u end\n", r);
     }
+    for (uint64_t i = 0; i < raw;) { /* "flood: raw N\n" lines, cut at exactly raw bytes */
+        char line[40];
+        int n = ksnprintf(line, sizeof(line), "flood: raw %llu\n", (unsigned long long)i);
+        for (int k = 0; k < n && i < raw; k++, i++)
+            outb(COM1_BASE + UART_DATA, (uint8_t)line[k]);
+    }
+    if (raw)
+        serial_putc('\n'); /* careful again: ends the last raw line, so the next is whole */
     guest_printf("flood: done rounds=%llu max_exit_ticks=%llu calls=%llu short=%llu bytes=%llu\n",
                  (unsigned long long)rounds, (unsigned long long)max_ticks,
                  (unsigned long long)calls, (unsigned long long)short_writes,
