@@ -210,6 +210,7 @@ int multiboot2_parse(uint32_t magic, const void *mbi, struct boot_info *bi, char
             memset(bi->rsdp_copy, 0, sizeof(bi->rsdp_copy));
             memcpy(bi->rsdp_copy, body, n);
             bi->rsdp = (uint64_t)(uintptr_t)bi->rsdp_copy;
+            bi->rsdp_len = (uint32_t)n; /* the ACPI parser reads no further */
             bi->rsdp_revision = bi->rsdp_copy[15];
             break;
         }

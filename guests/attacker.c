@@ -21,6 +21,7 @@
  * outside RAM would be a guest #PF instead of reaching the hypervisor's EPT. ---- */
 #define PTE_P 0x1ull
 #define PTE_RW 0x2ull
+#define PTE_US 0x4ull /* ring 3 may use it (attack=ring3) */
 #define PTE_PS 0x80ull
 #define PAGE_2M (2 * MIB)
 #define WINDOW_VA 0x8000000000ull /* PML4 slot 1 */
@@ -31,15 +32,16 @@ static uint64_t pd_low[4][512] __attribute__((aligned(4096)));
 static uint64_t pdpt_window[512] __attribute__((aligned(4096)));
 static uint64_t pd_window[512] __attribute__((aligned(4096)));
 
-static void paging_setup(void)
+static void paging_setup(bool user)
 {
+    uint64_t us = user ? PTE_US : 0;
     for (int i = 0; i < 4; i++) {
-        pdpt_low[i] = (uintptr_t)pd_low[i] | PTE_P | PTE_RW;
+        pdpt_low[i] = (uintptr_t)pd_low[i] | PTE_P | PTE_RW | us;
         for (int j = 0; j < 512; j++)
-            pd_low[i][j] = ((uint64_t)i * 512 + j) * PAGE_2M | PTE_P | PTE_RW | PTE_PS;
+            pd_low[i][j] = ((uint64_t)i * 512 + j) * PAGE_2M | PTE_P | PTE_RW | PTE_PS | us;
     }
     pdpt_window[0] = (uintptr_t)pd_window | PTE_P | PTE_RW;
-    pml4[0] = (uintptr_t)pdpt_low | PTE_P | PTE_RW;
+    pml4[0] = (uintptr_t)pdpt_low | PTE_P | PTE_RW | us;
     pml4[1] = (uintptr_t)pdpt_window | PTE_P | PTE_RW;
     __asm__ volatile("mov %0, %%cr3" : : "r"((uintptr_t)pml4) : "memory");
 }
@@ -110,7 +112,7 @@ __asm__(".section .text\n"
         ".previous\n");
 extern const char isr_stubs[];
 
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+static struct idt_gate idt[0x81] __attribute__((aligned(16))); /* 0-31, and 0x80 for ring3 */
 static bool storm_mode;
 static uint64_t storm_count, storm_limit;
 
@@ -558,6 +560,135 @@ static int attack_ud(void)
     return ESCAPED;
 }
 
+/* ---- attack=ring3: hypercalls from CPL 3. A GDT with DPL-3 segments, a TSS whose RSP0 brings
+ * interrupts back to ring 0 (SDM Vol. 3A 8.7), IRETQ down to ring 3; ring 3 tries CONSOLE_WRITE
+ * of kernel memory and EXIT, and comes back through the DPL-3 gate 0x80. ---- */
+#define GDT64_KCODE 0x00af9a000000ffffull
+#define GDT64_KDATA 0x00cf92000000ffffull
+#define GDT64_UCODE 0x00affa000000ffffull /* DPL 3, L = 1 */
+#define GDT64_UDATA 0x00cff2000000ffffull /* DPL 3 */
+
+struct tss64 {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3, iomap_base;
+} __attribute__((packed));
+
+static struct tss64 tss;
+static uint64_t gdt[7] __attribute__((aligned(16))); /* null, 4 segments, the 16-byte TSS */
+static uint8_t ring0_stack[4096] __attribute__((aligned(16)));
+static uint8_t ring3_stack[4096] __attribute__((aligned(16)));
+uint64_t ring0_saved_rsp;
+
+/* enter_ring3(rip, rsp): saves the callee-saved registers and RSP and IRETQs to ring 3; gate 0x80
+ * lands in ring3_return, which resumes as if enter_ring3 returned. */
+__asm__(".section .text\n"
+        ".global enter_ring3\n"
+        "enter_ring3:\n"
+        "    push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
+        "    mov %rsp, ring0_saved_rsp(%rip)\n"
+        "    pushq $0x23\n" /* SS */
+        "    push %rsi\n"   /* RSP */
+        "    pushq $0x2\n"  /* RFLAGS: IF = 0, IOPL = 0 */
+        "    pushq $0x1b\n" /* CS */
+        "    push %rdi\n"   /* RIP */
+        "    iretq\n"
+        ".global ring3_return\n"
+        "ring3_return:\n"
+        "    mov ring0_saved_rsp(%rip), %rsp\n"
+        "    mov $0x10, %eax\n"
+        "    mov %eax, %ds\n mov %eax, %es\n mov %eax, %ss\n"
+        "    pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
+        "    ret\n"
+        ".previous\n");
+void enter_ring3(uint64_t rip, uint64_t rsp);
+extern const char ring3_return[];
+
+static void ring3_tables_install(void)
+{
+    uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
+    gdt[1] = GDT64_KCODE;
+    gdt[2] = GDT64_KDATA;
+    gdt[3] = GDT64_UCODE;
+    gdt[4] = GDT64_UDATA;
+    gdt[5] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 | ((limit >> 16) & 0xf) << 48 |
+             ((base >> 24) & 0xff) << 56; /* available 64-bit TSS */
+    gdt[6] = base >> 32;
+    tss.rsp[0] = (uintptr_t)(ring0_stack + sizeof(ring0_stack));
+    tss.iomap_base = sizeof(tss); /* no I/O permission bitmap: ring 3 gets no ports */
+    struct idt_pointer g = { sizeof(gdt) - 1, (uintptr_t)gdt };
+    __asm__ volatile("lgdt %0\n"
+                     "pushq $0x08\n"
+                     "lea 1f(%%rip), %%rax\n"
+                     "push %%rax\n"
+                     "lretq\n"
+                     "1: mov $0x10, %%eax\n"
+                     "mov %%eax, %%ds\n mov %%eax, %%es\n mov %%eax, %%ss\n"
+                     "mov $0x28, %%eax\n ltr %%ax\n"
+                     :
+                     : "m"(g)
+                     : "rax", "memory");
+    uint64_t handler = (uintptr_t)ring3_return;
+    idt[0x80] = (struct idt_gate){
+        .offset_low = (uint16_t)handler,
+        .selector = 0x08,
+        .type = 0xee, /* present, DPL 3, 64-bit interrupt gate */
+        .offset_mid = (uint16_t)(handler >> 16),
+        .offset_high = (uint32_t)(handler >> 32),
+    };
+}
+
+static const char kernel_secret[] = "attacker: ring3 LEAKED kernel memory through CONSOLE_WRITE\n";
+static volatile long ring3_console_rc = 1, ring3_exit_rc = 1;
+
+void ring3_main(void);
+
+/* Runs at CPL 3: no port I/O (IOPL 0), no printing; records what the calls returned. */
+void ring3_main(void)
+{
+    ring3_console_rc = tessera_hypercall(TESSERA_HC_CONSOLE_WRITE, (uintptr_t)kernel_secret,
+                                         sizeof(kernel_secret) - 1, 0, NULL);
+    ring3_exit_rc = tessera_hypercall(TESSERA_HC_EXIT, 77, 0, 0, NULL);
+    __asm__ volatile("int $0x80" : : : "memory");
+    for (;;) /* never reached: the gate does not return here */
+        ;
+}
+
+static int attack_ring3(void)
+{
+    if (!tessera_detect(NULL, NULL)) {
+        guest_printf("attacker: not running under Tessera, VMCALL would #UD\n");
+        return 1;
+    }
+    paging_setup(true); /* the loader's page tables are supervisor-only */
+    ring3_tables_install();
+    guest_printf("attacker: entering ring 3 for CONSOLE_WRITE of kernel memory and EXIT 77\n");
+    enter_ring3((uintptr_t)ring3_main, (uintptr_t)(ring3_stack + sizeof(ring3_stack)));
+    uint16_t cs;
+    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+    guest_printf("attacker: back in ring 0 (cs=0x%x): console_write rc=%ld exit rc=%ld\n", cs,
+                 ring3_console_rc, ring3_exit_rc);
+    if (ring3_console_rc >= 0 || ring3_exit_rc >= 0) {
+        guest_printf("attacker: ESCAPED a hypercall was honoured at CPL 3\n");
+        return ESCAPED;
+    }
+    if (ring3_console_rc != -TESSERA_EPERM || ring3_exit_rc != -TESSERA_EPERM) {
+        guest_printf("attacker: refused, but not with -%d\n", TESSERA_EPERM);
+        return 1;
+    }
+    /* the same calls from ring 0 still work: the refusal is about the caller's CPL */
+    static const char ring0_line[] = "attacker: CONSOLE_WRITE from ring 0 still works\n";
+    if (tessera_console_write(ring0_line, sizeof(ring0_line) - 1) != sizeof(ring0_line) - 1) {
+        guest_printf("attacker: CONSOLE_WRITE from ring 0 failed\n");
+        return 1;
+    }
+    guest_printf("attacker: ring-3 hypercalls refused with -EPERM\n");
+    return 0;
+}
+
 struct attack {
     const char *name;
     int (*run)(void);
@@ -581,6 +712,7 @@ static const struct attack attacks[] = {
     { "triple_fault", attack_triple_fault, false, false },
     { "exception_storm", attack_exception_storm, false, true },
     { "ud", attack_ud, false, false },
+    { "ring3", attack_ring3, false, true },
 };
 
 int guest_main(const struct tessera_start_info *info)
@@ -607,7 +739,7 @@ int guest_main(const struct tessera_start_info *info)
     if (a->idt)
         idt_install();
     if (a->own_paging)
-        paging_setup();
+        paging_setup(false);
     guest_printf("attacker: attack=%s starting\n", a->name);
     rc = a->run();
     guest_printf("attacker: attack=%s finished status=%d\n", a->name, rc);

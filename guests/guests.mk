@@ -20,7 +20,7 @@ GUEST_LIB32_OBJS := $(GUEST_LIB_SRCS:%.c=$(GUEST_OUT)/obj32/%.o) \
 	$(GUEST_OUT)/obj32/guests/lib/start32.o
 
 GUESTS64 := hello64 halter attacker spinner bench flood
-GUESTS32 := mb32 compute
+GUESTS32 := mb32 compute attacker32
 GUEST_DATA := mb32-module.txt
 
 GUEST_TARGETS := $(GUESTS64:%=$(GUEST_OUT)/%.elf) $(GUESTS32:%=$(GUEST_OUT)/%.elf) \

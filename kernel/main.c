@@ -28,39 +28,16 @@ static struct console_sink serial_sink = { .name = "serial", .write = serial_sin
 
 static struct acpi_info acpi;
 static struct config config;
-static struct port_reservation acpi_ports[10];
+static struct port_reservation acpi_ports[ACPI_MAX_PM_PORT_RANGES];
 
 /* The ACPI power-management ports: a VM owning one could power off, reset or hang the machine. */
 static unsigned acpi_port_reservations(void)
 {
-    const struct {
-        const struct acpi_gas *gas;
-        const char *owner;
-    } regs[] = {
-        { &acpi.pm1a_cnt, "ACPI PM1a control block (power-off)" },
-        { &acpi.pm1b_cnt, "ACPI PM1b control block (power-off)" },
-        { &acpi.pm1a_evt, "ACPI PM1a event block" },
-        { &acpi.pm1b_evt, "ACPI PM1b event block" },
-        { &acpi.pm2_cnt, "ACPI PM2 control block (arbiter)" },
-        { &acpi.pm_timer, "ACPI PM timer" },
-        { &acpi.gpe0, "ACPI GPE0 block" },
-        { &acpi.gpe1, "ACPI GPE1 block" },
-        { &acpi.reset_reg, "ACPI reset register" },
-    };
-    unsigned n = 0;
-    for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
-        const struct acpi_gas *g = regs[i].gas;
-        unsigned bytes = g->bit_width ? (g->bit_width + 7) / 8 : 1;
-        if (g->space_id != ACPI_GAS_IO || !g->address || g->address + bytes - 1 > 0xffff)
-            continue;
-        acpi_ports[n++] = (struct port_reservation){ (uint16_t)g->address,
-                                                     (uint16_t)(g->address + bytes - 1),
-                                                     regs[i].owner };
-    }
-    if (acpi.smi_cmd && acpi.smi_cmd <= 0xffff)
-        acpi_ports[n++] = (struct port_reservation){ (uint16_t)acpi.smi_cmd,
-                                                     (uint16_t)acpi.smi_cmd,
-                                                     "ACPI SMI command port" };
+    struct acpi_port_range ranges[ACPI_MAX_PM_PORT_RANGES];
+    unsigned n = acpi_pm_ports(&acpi, ranges, ACPI_MAX_PM_PORT_RANGES);
+    for (unsigned i = 0; i < n; i++)
+        acpi_ports[i] = (struct port_reservation){ ranges[i].first, ranges[i].last,
+                                                   ranges[i].owner };
     return n;
 }
 
@@ -138,7 +115,8 @@ static unsigned platform_init(const struct boot_info *bi)
     unsigned cpus = 1;
     if (!bi->rsdp) {
         kprintf("tessera: acpi: no RSDP from the boot loader; assuming 1 CPU\n");
-    } else if (acpi_parse(bi->rsdp, acpi_identity_map, NULL, &acpi) != 0 && !acpi.has_madt) {
+    } else if (acpi_parse(bi->rsdp, bi->rsdp_len, acpi_identity_map, NULL, &acpi) != 0 &&
+               !acpi.has_madt) {
         kprintf("tessera: acpi: %s; assuming 1 CPU\n", acpi.error);
     } else {
         if (acpi.error[0])
@@ -254,6 +232,7 @@ void kernel_main(struct boot_info *bi)
         arch_trigger_fault(value);
     }
 
+    arch_mitigations_init(bi->cmdline);
     bool can_run = virt_report();
     char why[200];
     if (can_run && virt_cpu_enable(why, sizeof(why)) != 0) {
@@ -283,6 +262,7 @@ void kernel_main(struct boot_info *bi)
     if (quantum < 10000)
         quantum = 10000;
     bool all_ok = vmm_run(quantum);
+    arch_mitigations_report();
     kprintf("tessera: all VMs ended (%s)\n", all_ok ? "every VM exited with status 0"
                                                    : "some VMs failed or exited non-zero");
     end_run(true);

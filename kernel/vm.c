@@ -100,9 +100,9 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
     phys_zero(vm->ram_host, vm->ram_size);
     struct guest_boot_state state;
     const char *cmdline = vm->cfg.cmdline;
+    const struct vcpu_memory ram = { vm->ram_host, vm->ram_size };
     int err = image_load(&vm->image, phys_to_virt(vm->image_file->addr), vm->image_file->size,
-                         phys_to_virt(vm->ram_host), vm->ram_size, cmdline, vm->modules,
-                         vm->cfg.module_count, &state, why, why_len);
+                         &ram, cmdline, vm->modules, vm->cfg.module_count, &state, why, why_len);
     if (err)
         return err;
     vm->timer_deadline = VM_NO_TIMER;

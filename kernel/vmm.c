@@ -5,6 +5,7 @@
 #include <tessera/arch.h>
 #include <tessera/console.h>
 #include <tessera/errno.h>
+#include <tessera/guest_mem.h>
 #include <tessera/hypercall_abi.h>
 #include <tessera/mm.h>
 #include <tessera/printf.h>
@@ -111,16 +112,27 @@ static enum hypercall_result hypercall(struct vm *vm)
     int64_t ret = 0;
     enum hypercall_result result = HC_CONTINUE;
 
+    /* Only the guest's kernel may call (as with KVM): its user programs must not print its
+     * memory or end the VM. */
+    if (hc.cpl != 0) {
+        vcpu_hypercall_return(v, &hc, (uint64_t)-TESSERA_EPERM);
+        return HC_CONTINUE;
+    }
     switch (hc.nr) {
-    case TESSERA_HC_CONSOLE_WRITE:
+    case TESSERA_HC_CONSOLE_WRITE: {
+        const struct vcpu_memory ram = { vm->ram_host, vm->ram_size };
+        const void *buf = a2 ? guest_mem_range(&ram, a1, a2) : NULL;
         if (a2 > TESSERA_HC_CONSOLE_MAX) {
             ret = -TESSERA_EINVAL;
-        } else if (a1 >= vm->ram_size || a2 > vm->ram_size - a1) {
-            ret = -TESSERA_EFAULT; /* checked without overflow: a1 + a2 could wrap */
+        } else if (a2 == 0) {
+            ret = 0; /* nothing to read */
+        } else if (!buf) {
+            ret = -TESSERA_EFAULT;
         } else {
-            ret = (int64_t)vm_output(vm, phys_to_virt(vm->ram_host + a1), a2); /* may be short */
+            ret = (int64_t)vm_output(vm, buf, a2); /* may be short: the queue is full */
         }
         break;
+    }
     case TESSERA_HC_YIELD:
         result = HC_END_SLICE;
         break;

@@ -224,6 +224,13 @@ static int parse_fadt(struct parser *ps, uint64_t phys)
     out->pm2_cnt = io_gas(rd32(t + 72), t[90]);
     out->gpe0 = io_gas(rd32(t + 80), t[92]);
     out->gpe1 = io_gas(rd32(t + 84), t[93]);
+    for (unsigned i = 0; i < ACPI_PM_BLOCKS; i++) {
+        /* PM1a/b EVT, PM1a/b CNT, PM2 CNT, PM TMR, GPE0, GPE1: ports at 56..84, lengths at
+         * 88..93 (the a and b blocks of PM1 share one length) */
+        static const uint8_t len_at[ACPI_PM_BLOCKS] = { 88, 88, 89, 89, 90, 91, 92, 93 };
+        out->pm_block_port[i] = rd32(t + 56 + 4 * i);
+        out->pm_block_len[i] = t[len_at[i]];
+    }
     out->iapc_boot_arch = rd16(t + 109);
     out->fadt_flags = rd32(t + 112);
     out->dsdt_phys = rd32(t + 40);
@@ -416,12 +423,17 @@ static int parse_root(struct parser *ps, uint64_t phys, int xsdt, struct found_t
     return 0;
 }
 
-static int parse_rsdp(struct parser *ps, uint64_t phys, uint64_t *rsdt, uint64_t *xsdt)
+static int parse_rsdp(struct parser *ps, uint64_t phys, uint32_t avail, uint64_t *rsdt,
+                      uint64_t *xsdt)
 {
     struct acpi_info *out = ps->out;
-    const uint8_t *r = ps->map(ps->ctx, phys, RSDP_V1_LEN);
+    const uint8_t *r;
     uint32_t len;
 
+    if (avail && avail < RSDP_V1_LEN)
+        return report(out->error, -EINVAL, "RSDP at 0x%llx: only %u bytes of it were kept",
+                      (unsigned long long)phys, avail);
+    r = ps->map(ps->ctx, phys, RSDP_V1_LEN);
     if (!r)
         return report(out->error, -EFAULT, "RSDP at 0x%llx: cannot map it",
                       (unsigned long long)phys);
@@ -438,7 +450,15 @@ static int parse_rsdp(struct parser *ps, uint64_t phys, uint64_t *rsdt, uint64_t
     *xsdt = 0;
     if (r[15] < 2)
         return 0;
-    /* ACPI 2.0+: a length, the XSDT address and a checksum over the whole structure */
+    /* ACPI 2.0+: a length, the XSDT address and a checksum over the whole structure. A boot
+     * loader's copy may hold less than the length claims: the extended checksum cannot be
+     * checked then, so the XSDT address is not trusted and the RSDT (covered by the 20-byte
+     * checksum above) is used. */
+    if (avail && avail < RSDP_V2_LEN) {
+        report(out->warning, 0, "RSDP at 0x%llx: only %u bytes kept, using the RSDT",
+               (unsigned long long)phys, avail);
+        return 0;
+    }
     r = ps->map(ps->ctx, phys, RSDP_V2_LEN);
     if (!r)
         return report(out->error, -EFAULT, "RSDP at 0x%llx: cannot map 36 bytes",
@@ -447,6 +467,12 @@ static int parse_rsdp(struct parser *ps, uint64_t phys, uint64_t *rsdt, uint64_t
     if (len < RSDP_V2_LEN || len > 4096)
         return report(out->error, -EINVAL, "RSDP at 0x%llx: bad length %u",
                       (unsigned long long)phys, len);
+    if (avail && len > avail) {
+        report(out->warning, 0,
+               "RSDP at 0x%llx: length %u is more than the %u bytes kept, using the RSDT",
+               (unsigned long long)phys, len, avail);
+        return 0;
+    }
     r = ps->map(ps->ctx, phys, len);
     if (!r)
         return report(out->error, -EFAULT, "RSDP at 0x%llx: cannot map %u bytes",
@@ -458,7 +484,8 @@ static int parse_rsdp(struct parser *ps, uint64_t phys, uint64_t *rsdt, uint64_t
     return 0;
 }
 
-int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info *out)
+int acpi_parse(uint64_t rsdp_phys, uint32_t rsdp_len, acpi_map_fn map, void *ctx,
+               struct acpi_info *out)
 {
     struct parser ps = { map, ctx, out };
     struct found_tables found = { 0, 0, 0 };
@@ -472,7 +499,7 @@ int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info 
         return report(out->error, -EINVAL, "no mapping function");
     if (rsdp_phys == 0)
         return report(out->error, -ENOENT, "no RSDP: the boot loader found no ACPI tables");
-    err = parse_rsdp(&ps, rsdp_phys, &rsdt, &xsdt);
+    err = parse_rsdp(&ps, rsdp_phys, rsdp_len, &rsdt, &xsdt);
     if (err)
         return err;
 
@@ -515,4 +542,66 @@ int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info 
     if (found.hpet)
         parse_hpet(&ps, found.hpet);
     return first;
+}
+
+/* Appends [port, port + bytes - 1], cut at 0xffff, unless there is no port or no room. */
+static unsigned add_ports(struct acpi_port_range *out, unsigned n, unsigned max, uint64_t port,
+                          unsigned bytes, const char *owner)
+{
+    if (!port || port > 0xffff || n >= max)
+        return n;
+    uint64_t last = port + (bytes ? bytes : 1) - 1;
+    out[n] = (struct acpi_port_range){ (uint16_t)port, (uint16_t)(last > 0xffff ? 0xffff : last),
+                                       owner };
+    return n + 1;
+}
+
+static unsigned gas_bytes(const struct acpi_gas *g)
+{
+    return ((unsigned)g->bit_offset + g->bit_width + 7) / 8;
+}
+
+unsigned acpi_pm_ports(const struct acpi_info *info, struct acpi_port_range *out, unsigned max)
+{
+    static const char *const owners[ACPI_PM_BLOCKS] = {
+        [ACPI_PM1A_EVT] = "ACPI PM1a event block",
+        [ACPI_PM1B_EVT] = "ACPI PM1b event block",
+        [ACPI_PM1A_CNT] = "ACPI PM1a control block (power-off)",
+        [ACPI_PM1B_CNT] = "ACPI PM1b control block (power-off)",
+        [ACPI_PM2_CNT] = "ACPI PM2 control block (arbiter)",
+        [ACPI_PM_TMR] = "ACPI PM timer",
+        [ACPI_GPE0] = "ACPI GPE0 block",
+        [ACPI_GPE1] = "ACPI GPE1 block",
+    };
+    const struct acpi_gas *gas[ACPI_PM_BLOCKS] = {
+        &info->pm1a_evt, &info->pm1b_evt, &info->pm1a_cnt, &info->pm1b_cnt,
+        &info->pm2_cnt,  &info->pm_timer, &info->gpe0,     &info->gpe1,
+    };
+    /* the power-off blocks first: a refusal names the first range that overlaps */
+    static const uint8_t order[ACPI_PM_BLOCKS] = {
+        ACPI_PM1A_CNT, ACPI_PM1B_CNT, ACPI_PM1A_EVT, ACPI_PM1B_EVT,
+        ACPI_PM2_CNT,  ACPI_PM_TMR,   ACPI_GPE0,     ACPI_GPE1,
+    };
+    unsigned n = 0;
+
+    if (!info->has_fadt)
+        return 0;
+    for (unsigned k = 0; k < ACPI_PM_BLOCKS; k++) {
+        unsigned i = order[k];
+        const struct acpi_gas *g = gas[i];
+        unsigned bytes = info->pm_block_len[i];
+        int gas_io = g->space_id == ACPI_GAS_IO && g->address;
+
+        if (gas_io && gas_bytes(g) > bytes)
+            bytes = gas_bytes(g);
+        if (gas_io)
+            n = add_ports(out, n, max, g->address, bytes, owners[i]);
+        if (!gas_io || g->address != info->pm_block_port[i])
+            n = add_ports(out, n, max, info->pm_block_port[i], bytes, owners[i]);
+    }
+    if (info->reset_reg.space_id == ACPI_GAS_IO)
+        n = add_ports(out, n, max, info->reset_reg.address, gas_bytes(&info->reset_reg),
+                      "ACPI reset register");
+    n = add_ports(out, n, max, info->smi_cmd, 1, "ACPI SMI command port");
+    return n;
 }

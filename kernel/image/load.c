@@ -1,11 +1,14 @@
 /* Image loading: segments and modules into guest RAM, then the start structures each format
  * expects (identity page tables and tessera_start_info for ELF64, a flat GDT and the Multiboot 1
  * info block for Multiboot, nothing for a boot sector) and the initial vCPU state. The layout is
- * fixed (tessera/image.h, docs/images.md). */
+ * fixed (tessera/image.h, docs/images.md). Every write into guest RAM goes through a pointer
+ * guest_mem_range vouched for: one per segment and module, and one for the loader area below
+ * 1 MiB, into which the start structures are written at fixed offsets. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <tessera/bytes.h>
 #include <tessera/errno.h>
+#include <tessera/guest_mem.h>
 #include <tessera/hypercall_abi.h>
 #include <tessera/image.h>
 #include <tessera/printf.h>
@@ -68,35 +71,41 @@ struct placed_module {
 /* Copies the segments after re-checking them against the file and guest RAM (the info may not
  * come straight from image_probe). */
 static int copy_segments(const struct image_info *info, const uint8_t *data, uint64_t size,
-                         uint8_t *ram, uint64_t ram_size, uint64_t addr_limit, char *reason,
+                         const struct vcpu_memory *ram, uint64_t addr_limit, char *reason,
                          size_t reason_len)
 {
     for (unsigned i = 0; i < info->segment_count; i++) {
         const struct image_segment *s = &info->segments[i];
-        uint64_t file_end, mem_end;
+        uint64_t file_end;
         if (s->file_size > s->mem_size ||
             __builtin_add_overflow(s->file_offset, s->file_size, &file_end) || file_end > size)
             return refuse(reason, reason_len, -EINVAL,
                           "segment %u does not match the file (%llu bytes)", i,
                           (unsigned long long)size);
-        if (__builtin_add_overflow(s->guest_addr, s->mem_size, &mem_end) || mem_end > ram_size)
+        /* an empty segment is written nowhere; it only needs an address up to the end of RAM */
+        uint8_t *dst = s->mem_size > 0 ? guest_mem_range(ram, s->guest_addr, s->mem_size) : NULL;
+        bool fits = s->mem_size > 0 ? dst != NULL : s->guest_addr <= ram->size;
+        if (!fits)
             return refuse(reason, reason_len, -ENOSPC,
                           "segment %u at 0x%llx (0x%llx bytes) lies beyond guest RAM (0x%llx "
                           "bytes)",
                           i, (unsigned long long)s->guest_addr, (unsigned long long)s->mem_size,
-                          (unsigned long long)ram_size);
+                          (unsigned long long)ram->size);
+        uint64_t mem_end = s->guest_addr + s->mem_size; /* inside RAM: cannot wrap */
         if (mem_end > addr_limit)
             return refuse(reason, reason_len, -ENOSPC,
                           "segment %u ends at 0x%llx, above the 0x%llx the guest can reach", i,
                           (unsigned long long)mem_end, (unsigned long long)addr_limit);
-        memcpy(ram + s->guest_addr, data + s->file_offset, s->file_size);
-        memset(ram + s->guest_addr + s->file_size, 0, s->mem_size - s->file_size);
+        if (s->mem_size > 0) {
+            memcpy(dst, data + s->file_offset, s->file_size);
+            memset(dst + s->file_size, 0, s->mem_size - s->file_size);
+        }
     }
     return 0;
 }
 
 /* Modules go page-aligned after the image's highest address, each after the previous one. */
-static int place_modules(const struct image_info *info, uint8_t *ram, uint64_t ram_size,
+static int place_modules(const struct image_info *info, const struct vcpu_memory *ram,
                          uint64_t addr_limit, const struct image_module *modules,
                          unsigned module_count, struct placed_module *placed, char *reason,
                          size_t reason_len)
@@ -109,14 +118,17 @@ static int place_modules(const struct image_info *info, uint8_t *ram, uint64_t r
         uint64_t end;
         if (!m->name || (!m->data && m->size > 0))
             return refuse(reason, reason_len, -EINVAL, "module %u has no name or no data", i);
-        if (__builtin_add_overflow(next, m->size, &end) || end > ram_size || end > addr_limit)
+        /* an empty module is written nowhere; it only needs an address up to the end of RAM */
+        uint8_t *dst = m->size > 0 ? guest_mem_range(ram, next, m->size) : NULL;
+        bool fits = m->size > 0 ? dst != NULL : next <= ram->size;
+        if (!fits || __builtin_add_overflow(next, m->size, &end) || end > addr_limit)
             return refuse(reason, reason_len, -ENOSPC,
                           "module '%s' (%llu bytes) does not fit in guest RAM after the image "
                           "(at 0x%llx, RAM ends at 0x%llx)",
                           m->name, (unsigned long long)m->size, (unsigned long long)next,
-                          (unsigned long long)(ram_size < addr_limit ? ram_size : addr_limit));
+                          (unsigned long long)(ram->size < addr_limit ? ram->size : addr_limit));
         if (m->size > 0)
-            memcpy(ram + next, m->data, m->size);
+            memcpy(dst, m->data, m->size);
         placed[i].addr = next;
         placed[i].size = m->size;
         placed[i].name = m->name;
@@ -126,6 +138,8 @@ static int place_modules(const struct image_info *info, uint8_t *ram, uint64_t r
     return 0;
 }
 
+/* The writers below take `ram`: the loader area, guest-physical [0, IMAGE_LOADER_END), as
+ * guest_mem_range returned it. Every offset they write at is a constant below 0xa000. */
 static void write_gdt(uint8_t *ram, uint64_t code_descriptor)
 {
     uint8_t *gdt = ram + IMAGE_GDT;
@@ -271,7 +285,7 @@ static int write_multiboot1_info(uint8_t *ram, uint64_t ram_size, const char *cm
 }
 
 static int load_bootsector(const struct image_info *info, const uint8_t *data, uint64_t size,
-                           uint8_t *ram, uint64_t ram_size, const char *cmdline,
+                           const struct vcpu_memory *ram, const char *cmdline,
                            unsigned module_count, struct guest_boot_state *out, char *reason,
                            size_t reason_len)
 {
@@ -283,8 +297,7 @@ static int load_bootsector(const struct image_info *info, const uint8_t *data, u
     if (info->segment_count != 1 || info->segments[0].guest_addr != IMAGE_BOOTSECTOR_ADDR ||
         info->segments[0].mem_size > IMAGE_BOOTSECTOR_MAX)
         return refuse(reason, reason_len, -EINVAL, "boot-sector image info is inconsistent");
-    int err = copy_segments(info, data, size, ram, ram_size, IMAGE_LOADER_END, reason,
-                            reason_len);
+    int err = copy_segments(info, data, size, ram, IMAGE_LOADER_END, reason, reason_len);
     if (err)
         return err;
     out->mode = GUEST_MODE_REAL16;
@@ -296,26 +309,28 @@ static int load_bootsector(const struct image_info *info, const uint8_t *data, u
     return 0;
 }
 
-int image_load(const struct image_info *info, const void *data, uint64_t size, uint8_t *guest_ram,
-               uint64_t guest_ram_size, const char *cmdline, const struct image_module *modules,
-               unsigned module_count, struct guest_boot_state *out, char *reason,
-               size_t reason_len)
+int image_load(const struct image_info *info, const void *data, uint64_t size,
+               const struct vcpu_memory *ram, const char *cmdline,
+               const struct image_module *modules, unsigned module_count,
+               struct guest_boot_state *out, char *reason, size_t reason_len)
 {
     if (reason && reason_len > 0)
         reason[0] = '\0';
-    if (!info || (!data && size > 0) || !guest_ram || !out || (!modules && module_count > 0) ||
+    if (!info || (!data && size > 0) || !ram || !out || (!modules && module_count > 0) ||
         info->segment_count > IMAGE_MAX_SEGMENTS)
         return refuse(reason, reason_len, -EINVAL, "bad arguments");
     memset(out, 0, sizeof(*out));
+    uint64_t guest_ram_size = ram->size;
 
     if (info->format == IMAGE_FORMAT_BOOTSECTOR)
-        return load_bootsector(info, data, size, guest_ram, guest_ram_size, cmdline,
-                               module_count, out, reason, reason_len);
+        return load_bootsector(info, data, size, ram, cmdline, module_count, out, reason,
+                               reason_len);
     if (info->format != IMAGE_FORMAT_ELF64 && info->format != IMAGE_FORMAT_MULTIBOOT1)
         return refuse(reason, reason_len, -EINVAL, "unknown image format %u", info->format);
 
     bool is64 = info->format == IMAGE_FORMAT_ELF64;
-    if (guest_ram_size < IMAGE_LOADER_END)
+    uint8_t *guest_ram = guest_mem_range(ram, 0, IMAGE_LOADER_END); /* the loader area */
+    if (!guest_ram)
         return refuse(reason, reason_len, -ENOSPC,
                       "guest RAM of 0x%llx bytes is smaller than the 1 MiB loader area",
                       (unsigned long long)guest_ram_size);
@@ -329,13 +344,12 @@ int image_load(const struct image_info *info, const void *data, uint64_t size, u
                       IMAGE_MAX_MODULES);
 
     /* Both the 32-bit guest and the ELF64 identity map reach at most 4 GiB. */
-    int err = copy_segments(info, data, size, guest_ram, guest_ram_size, IMAGE_IDENTITY_MAP_MAX,
-                            reason, reason_len);
+    int err = copy_segments(info, data, size, ram, IMAGE_IDENTITY_MAP_MAX, reason, reason_len);
     if (err)
         return err;
     /* Multiboot module addresses are 32-bit, mod_end included. */
     struct placed_module placed[IMAGE_MAX_MODULES];
-    err = place_modules(info, guest_ram, guest_ram_size,
+    err = place_modules(info, ram,
                         is64 ? IMAGE_IDENTITY_MAP_MAX : UINT32_MAX, modules, module_count, placed,
                         reason, reason_len);
     if (err)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Isolation and crash containment under Bochs (VT-x + EPT), one boot of
-# tests/integration/configs/isolation.cfg: 21 VMs on CPU 0.
+# tests/integration/configs/isolation.cfg: 26 VMs on CPU 0 (Bochs with 192 MiB).
 #  - hello64 and compute run next to the attackers and print exactly their normal output
 #    (compute's bare-metal checksum), exit 0;
 #  - each attacker is stopped with its own report: EPT violation with the guest-physical address
@@ -9,6 +9,12 @@
 #    detector (before the guest's own limit), VMXON refused (CR4.VMXE gives #GP), malformed
 #    hypercalls refused with their error codes (exit 0), a cli/spin loop preempted by the
 #    timer and stopped by its time_limit; every failure comes with a register dump;
+#  - hypercalls from ring 3 (a_ring3 64-bit, a_ring3_32 32-bit): CONSOLE_WRITE of kernel memory
+#    and EXIT both return -EPERM, nothing is printed, the VM goes on and exits 0;
+#  - PAE PDPTEs (attacker32): a_pdpte keeps its table at offset 0x800 of its last RAM page and
+#    forces an emulated CR0 write; a_pdpte_nb, whose RAM follows (checked), has planted a PDPTE at
+#    its guest-physical 0: a_pdpte must go on with its own PDPTEs (exit 0, no ESCAPED);
+#    a_pdpte_out's PDPTEs lie past its RAM: it is stopped with a report;
 #  - on_fail=restart: the VM restarts 3 times, then stays failed;
 #  - test_corrupt_vm=corrupt: that VM fails VM entry (invalid guest state), others finish;
 #  - no "ESCAPED" anywhere, no line cut or mixed, the summary table, end status=ok.
@@ -16,7 +22,7 @@
 . "$(dirname "$0")/configs/checks.sh"
 
 G=$BUILD/guests
-for f in "$BUILD/tessera.elf" "$G/hello64.elf" "$G/compute.elf" "$G/attacker.elf"; do
+for f in "$BUILD/tessera.elf" "$G/hello64.elf" "$G/compute.elf" "$G/attacker.elf" "$G/attacker32.elf"; do
     [ -f "$f" ] || { fail "$f missing (run make first)"; finish; }
 done
 
@@ -26,22 +32,24 @@ HELLO_BASE=0x400000
 sed "s/@HELLO_BASE@/$HELLO_BASE/" "$ROOT/tests/integration/configs/isolation.cfg" >"$T/tessera.cfg"
 log=$T/serial.log
 make_iso "$T/isolation.iso" "test_corrupt_vm=corrupt" "$T/tessera.cfg" "$G/hello64.elf" \
-    "$G/compute.elf" "$G/attacker.elf" "$G/halter.elf"
-run_bochs_iso "$T/isolation.iso" "$log" 360
+    "$G/compute.elf" "$G/attacker.elf" "$G/halter.elf" "$G/attacker32.elf"
+run_bochs_iso "$T/isolation.iso" "$log" 360 corei7_skylake_x 192 # 26 VMs need more than 128 MiB
 
 ATTACKERS="a_rdout a_rd4g a_wrout a_hv a_mmio a_vmxon a_vmptrld a_xsetbv a_icebp a_plant a_snoop a_vmcall a_triple a_storm a_ud a_restart a_cli"
-ALL="hello compute ${ATTACKERS% a_cli} corrupt a_cli sleeper" # config order
+ATTACKERS32="a_ring3_32 a_pdpte a_pdpte_nb a_pdpte_out"
+ALL="hello compute ${ATTACKERS% a_cli} corrupt a_ring3 $ATTACKERS32 a_cli sleeper" # config order
 N='[0-9]+'
 H='[0-9a-f]{16}'
 GUEST_RIP='RIP=00000000001[0-9a-f]{5}' # inside the attacker's image, loaded at 1 MiB
 
-expect "$log" '^tessera: config: 21 VMs accepted, 0 errors' "config parsed"
-expect "$log" '^tessera: running 21 VMs \(21 on CPU 0;' "all 21 VMs created and run"
+expect "$log" '^tessera: config: 26 VMs accepted, 0 errors' "config parsed"
+expect "$log" '^tessera: running 26 VMs \(26 on CPU 0;' "all 26 VMs created and run"
 expect_not "$log" '^tessera: vm [a-z0-9_]+ .*refused' "no VM refused"
-expect_not "$log" 'ESCAPED|ACCEPTED|nobody stopped us' "no attack succeeded"
+expect_not "$log" 'ESCAPED|ACCEPTED|LEAKED|nobody stopped us' "no attack succeeded"
 expect_disjoint_ranges "$log" $ALL
 pairs="hello=hello64 compute=compute corrupt=hello64 sleeper=halter"
-for a in $ATTACKERS; do pairs="$pairs $a=attacker"; done
+for a in $ATTACKERS a_ring3; do pairs="$pairs $a=attacker"; done
+for a in $ATTACKERS32; do pairs="$pairs $a=attacker32"; done
 expect_clean_lines "$log" $pairs
 
 # ---- the well-behaved VMs: exactly their normal output ----------------------------------------------
@@ -171,7 +179,7 @@ expect_vm_output "$log" a_cli \
 expect_count "$log" '^tessera: vm sleeper failed: ran past its time_limit of 1000 ms' 1 \
     "sleeper: a VM asleep on its timer is stopped by its time_limit too"
 expect_not "$log" '^\[sleeper\] halter: wake' "sleeper: never woke up (5 s timer, 1 s limit)"
-expect_count "$log" '^tessera: vm a_cli failed: ran past its time_limit of 3000 ms' 1 \
+expect_count "$log" '^tessera: vm a_cli failed: ran past its time_limit of 5000 ms' 1 \
     "a_cli: stopped by its time_limit"
 expect_register_dump "$log" a_cli
 expect "$log" '^tessera:   a_cli +FAILED .* preempt=([3-9]|[1-9][0-9]+) ' "a_cli: preempted by the timer many times"
@@ -203,13 +211,57 @@ expect_register_dump "$log" corrupt
 expect_count "$log" '^\[corrupt\] ' 0 "corrupt: never ran a guest instruction that printed"
 expect_summary_row "$log" corrupt FAILED
 
+# ---- hypercalls from ring 3: refused with -EPERM (1) ------------------------------------------------
+ring3() { # ring3 VM PREFIX
+    expect_vm_output "$log" $1 \
+        "$2: attack=ring3 starting" \
+        "$2: entering ring 3 for CONSOLE_WRITE of kernel memory and EXIT 77" \
+        "$2: back in ring 0 \\(cs=0x8\\): console_write rc=-1 exit rc=-1" \
+        "$2: CONSOLE_WRITE from ring 0 still works" \
+        "$2: ring-3 hypercalls refused with -EPERM" \
+        "$2: attack=ring3 finished status=0"
+    expect_count "$log" "^tessera: vm $1 exited with status 0" 1 "$1: exits 0 (not the 77 it asked for from ring 3)"
+    expect_summary_row "$log" $1 "exit 0"
+}
+ring3 a_ring3 attacker
+ring3 a_ring3_32 attacker32
+
+# ---- PAE PDPTEs at the end of RAM ---------------------------------------------------------------------
+# a_pdpte_nb's RAM starts where a_pdpte's ends, so bytes read past a_pdpte's RAM are a_pdpte_nb's
+pdpte_range=$(vm_host_range "$log" a_pdpte)
+nb_range=$(vm_host_range "$log" a_pdpte_nb)
+[ -n "$pdpte_range" ] && [ "${pdpte_range#* }" = "${nb_range% *}" ] ||
+    fail "a_pdpte_nb ($nb_range) does not start where a_pdpte ($pdpte_range) ends"
+expect_vm_output "$log" a_pdpte_nb \
+    'attacker32: attack=pdpte_plant starting' \
+    'attacker32: planted PDPTE0=0x[0-9a-f]+ at guest-physical 0, waiting 2000 yields' \
+    'attacker32: attack=pdpte_plant finished status=0'
+expect_count "$log" '^tessera: vm a_pdpte_nb exited with status 0' 1 "a_pdpte_nb: exits 0"
+expect_vm_output "$log" a_pdpte \
+    'attacker32: attack=pdpte starting' \
+    'attacker32: PAE paging on, CR3=0x3ff800 \(last RAM page \+ 0x800\), probe=0x4f574e50 \(own\)' \
+    'attacker32: setting CR0.CD \(emulated: the hypervisor reloads the PDPTEs\)' \
+    'attacker32: own PDPTEs still in use after the emulated CR0 write' \
+    'attacker32: attack=pdpte finished status=0'
+expect_order "$log" '^\[a_pdpte_nb\] attacker32: planted' '^\[a_pdpte\] attacker32: setting CR0.CD' \
+    "a_pdpte_nb planted its PDPTE before a_pdpte's emulated CR0 write"
+expect_count "$log" '^tessera: vm a_pdpte exited with status 0' 1 "a_pdpte: exits 0"
+expect_summary_row "$log" a_pdpte "exit 0"
+expect_vm_output "$log" a_pdpte_out \
+    'attacker32: attack=pdpte_outside starting' \
+    'attacker32: CR3=0x400800 \(past the end of RAM at 0x400000\), enabling PAE paging with CR0.CD set \(emulated\)'
+expect_count "$log" '^tessera: vm a_pdpte_out failed: PAE page-directory pointers outside guest RAM \(CR3=0x400800\)' 1 \
+    "a_pdpte_out: stopped, PDPTEs outside its RAM"
+expect_register_dump "$log" a_pdpte_out
+expect_summary_row "$log" a_pdpte_out FAILED
+
 # ---- the end -----------------------------------------------------------------------------------------------------
-expect "$log" '^tessera: summary \(21 VMs, ' "summary header"
-expect_count "$log" '^tessera:   [a-z0-9_]+ +(exit [0-9]+|FAILED) ' 21 "one summary row per VM"
+expect "$log" '^tessera: summary \(26 VMs, ' "summary header"
+expect_count "$log" '^tessera:   [a-z0-9_]+ +(exit [0-9]+|FAILED) ' 26 "one summary row per VM"
 shares_re='^tessera: shares while all VMs ran:'
 for vm in $ALL; do shares_re="$shares_re $vm=[0-9]+\\.[0-9]%\\(weight [0-9]+\\.[0-9]%\\)"; done
 expect "$log" "$shares_re$" "shares line complete: every VM, in order, nothing cut"
-expect_count "$log" '^tessera: +reason: ' 14 "a reason line under each of the 14 failed rows"
+expect_count "$log" '^tessera: +reason: ' 15 "a reason line under each of the 15 failed rows"
 expect "$log" '^tessera: all VMs ended \(some VMs failed or exited non-zero\)' "run ends after every VM"
 expect "$log" '^tessera: end status=ok' "end status=ok"
 expect_not "$log" 'FATAL' "the hypervisor itself never faulted"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs the host unit tests, then every integration test (tests/integration/test_*.sh) in
+# Runs the host unit tests, replays the fuzz corpora (one test), then every integration test (tests/integration/test_*.sh) in
 # parallel, each under a time budget, and ends with one line "N passed, N failed".
 # Usage: run_tests.sh [PATTERN]   (PATTERN filters integration tests by name)
 set -u
@@ -26,6 +26,22 @@ while read -r word name rest; do
     esac
 done <"$unit_log"
 grep -q '^FAIL' "$unit_log" && sed -n '/^FAIL/,/^\(PASS\|unit:\)/p' "$unit_log"
+
+# Fuzz corpora: every committed input of every harness (tests/fuzz) run once, as one test.
+fuzz_log=$OUT/fuzz-corpus.log
+harnesses=$(ls "$ROOT"/tests/fuzz/fuzz_*.c 2>/dev/null | sed "s|.*/\(fuzz_[^/]*\)\.c$|$BUILD/fuzz/\1|")
+if [ -n "$harnesses" ]; then
+    # shellcheck disable=SC2086
+    if "$ROOT/tests/tools/run_fuzz.sh" replay $harnesses >"$fuzz_log" 2>&1; then
+        passed=$((passed + 1))
+        echo "PASS fuzz-corpus ($(grep -c '^PASS' "$fuzz_log") harnesses)"
+    else
+        failed=$((failed + 1))
+        failures="$failures fuzz-corpus"
+        echo "FAIL fuzz-corpus"
+        sed 's/^/    /' "$fuzz_log" | tail -40
+    fi
+fi
 
 # Integration tests, JOBS at a time.
 tests=$(ls "$ROOT"/tests/integration/test_*.sh | grep -- "${pattern}" || true)

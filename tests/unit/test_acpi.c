@@ -28,6 +28,7 @@ struct mem {
     unsigned n;
     struct block b[MAX_BLOCKS];
     unsigned maps; /* calls to the map function */
+    uint64_t unbounded; /* a block mapped like the kernel maps memory: len not checked */
 };
 
 static const void *map_mem(void *ctx, uint64_t phys, uint64_t len)
@@ -37,7 +38,8 @@ static const void *map_mem(void *ctx, uint64_t phys, uint64_t len)
     m->maps++;
     for (unsigned i = 0; i < m->n; i++) {
         struct block *b = &m->b[i];
-        if (phys >= b->phys && phys - b->phys <= b->len && len <= b->len - (phys - b->phys))
+        if (phys >= b->phys && phys - b->phys <= b->len &&
+            (len <= b->len - (phys - b->phys) || b->phys == m->unbounded))
             return b->data + (phys - b->phys);
     }
     return NULL;
@@ -356,7 +358,7 @@ static struct mem *std_system(void)
 
 static int parse(struct mem *m, struct acpi_info *info)
 {
-    return acpi_parse(RSDP_AT, map_mem, m, info);
+    return acpi_parse(RSDP_AT, 0, map_mem, m, info);
 }
 
 /* ---- tests: captured tables ------------------------------------------------------------------ */
@@ -538,6 +540,54 @@ static void test_fadt_x_fields_win(void **state)
     assert_int_equal(info.sleep_control.address, 0xfe000100);
     assert_int_equal(info.sleep_status.address, 0xfe000101);
     assert_true(info.has_s5);
+    mem_free(m);
+}
+
+/* Whether one reserved range covers all of [first, last], and what it is called. */
+static const char *pm_ports_cover(const struct acpi_info *info, uint16_t first, uint16_t last)
+{
+    struct acpi_port_range r[ACPI_MAX_PM_PORT_RANGES];
+    unsigned n = acpi_pm_ports(info, r, ACPI_MAX_PM_PORT_RANGES);
+
+    for (unsigned i = 0; i < n; i++)
+        if (r[i].first <= first && r[i].last >= last)
+            return r[i].owner;
+    for (unsigned i = 0; i < n; i++)
+        print_message("  reserved 0x%x-0x%x %s\n", r[i].first, r[i].last, r[i].owner);
+    return NULL;
+}
+
+/* I/O blocks longer than 32 bytes (GPE0_BLK_LEN = 0x40 is common) are reserved whole: a GAS
+ * bit width (8 bits) cannot describe them, the FADT's byte-length fields can. */
+static void test_fadt_long_blocks_reserved_whole(void **state)
+{
+    (void)state;
+    struct mem *m = std_system();
+    struct acpi_info info;
+    uint8_t *f = mem_at(m, FADT_AT);
+    const char *owner;
+
+    wr32(f + 80, 0xafe0); /* GPE0_BLK */
+    f[92] = 0x40;         /* GPE0_BLK_LEN: 0xafe0-0xb01f */
+    wr32(f + 60, 0x1000); /* PM1b_EVT_BLK */
+    f[88] = 85;           /* PM1_EVT_LEN: 0x1000-0x1054 (and PM1a 0x600-0x654) */
+    table_fix(f);
+    assert_int_equal(parse(m, &info), 0);
+    owner = pm_ports_cover(&info, 0xafe0, 0xb01f);
+    assert_non_null(owner);
+    assert_string_equal(owner, "ACPI GPE0 block");
+    owner = pm_ports_cover(&info, 0x1000, 0x1054);
+    assert_non_null(owner);
+    assert_string_equal(owner, "ACPI PM1b event block");
+    assert_non_null(pm_ports_cover(&info, 0x600, 0x654));
+
+    /* an X_GPE0_BLK elsewhere: the byte length applies to it; the 32-bit port stays reserved */
+    wr_gas(f + 220, ACPI_GAS_IO, 8, 0xffe0); /* 0x40 bytes would pass 0xffff: cut there */
+    table_fix(f);
+    assert_int_equal(parse(m, &info), 0);
+    assert_int_equal(info.gpe0.address, 0xffe0);
+    assert_non_null(pm_ports_cover(&info, 0xffe0, 0xffff));
+    assert_non_null(pm_ports_cover(&info, 0xafe0, 0xb01f));
     mem_free(m);
 }
 
@@ -766,12 +816,12 @@ static void test_no_rsdp(void **state)
     struct mem *m = std_system();
     struct acpi_info info;
 
-    assert_int_equal(acpi_parse(0, map_mem, m, &info), -ENOENT);
+    assert_int_equal(acpi_parse(0, 0, map_mem, m, &info), -ENOENT);
     assert_contains(info.error, "no RSDP");
-    assert_int_equal(acpi_parse(0x1000, map_mem, m, &info), -EFAULT); /* nothing mapped there */
+    assert_int_equal(acpi_parse(0x1000, 0, map_mem, m, &info), -EFAULT); /* nothing mapped there */
     assert_contains(info.error, "RSDP at 0x1000: cannot map");
-    assert_int_equal(acpi_parse(RSDP_AT, NULL, m, &info), -EINVAL);
-    assert_int_equal(acpi_parse(RSDP_AT, map_mem, m, NULL), -EINVAL);
+    assert_int_equal(acpi_parse(RSDP_AT, 0, NULL, m, &info), -EINVAL);
+    assert_int_equal(acpi_parse(RSDP_AT, 0, map_mem, m, NULL), -EINVAL);
     mem_free(m);
 }
 
@@ -818,6 +868,38 @@ static void test_rsdp_bad_length(void **state)
     expect_failure(m, -EINVAL, "RSDP at 0xe0000: bad length 20");
     wr32(r + 20, 64); /* longer than what is mapped */
     expect_failure(m, -EFAULT, "RSDP at 0xe0000: cannot map 64 bytes");
+    mem_free(m);
+}
+
+/* The Multiboot2 path keeps a 64-byte copy of the RSDP (boot_info.rsdp_copy) and the kernel maps
+ * it like any memory, whatever length is asked for. An RSDP claiming more than the copy holds must
+ * not be read past the copy: its extended checksum cannot be checked, so the RSDT (covered by the
+ * 20-byte checksum) is used. */
+static void test_rsdp_longer_than_boot_copy(void **state)
+{
+    (void)state;
+    struct mem *m = std_system();
+    struct acpi_info info;
+    uint8_t *copy = calloc(1, 64);
+
+    assert_non_null(copy);
+    memcpy(copy, mem_at(m, RSDP_AT), 36);
+    mem_remove(m, RSDP_AT);
+    wr32(copy + 20, 4096); /* the tag held 4096 bytes; the copy keeps 64 */
+    mem_put(m, RSDP_AT, copy, 64);
+    m->unbounded = RSDP_AT;
+    assert_int_equal(acpi_parse(RSDP_AT, 64, map_mem, m, &info), 0);
+    assert_true(info.has_madt && info.has_fadt);
+    assert_false(info.uses_xsdt);
+    assert_int_equal(info.root_phys, RSDT_AT);
+    assert_non_null(strstr(info.warning, "RSDP at 0xe0000: length 4096"));
+
+    /* a copy shorter than the 36-byte ACPI 2.0 part: the RSDT; shorter than 20 bytes: nothing */
+    assert_int_equal(acpi_parse(RSDP_AT, 30, map_mem, m, &info), 0);
+    assert_int_equal(info.root_phys, RSDT_AT);
+    assert_non_null(strstr(info.warning, "only 30 bytes kept, using the RSDT"));
+    assert_int_equal(acpi_parse(RSDP_AT, 19, map_mem, m, &info), -EINVAL);
+    assert_string_equal(info.error, "RSDP at 0xe0000: only 19 bytes of it were kept");
     mem_free(m);
 }
 
@@ -1146,6 +1228,7 @@ int main(void)
         cmocka_unit_test(test_captured_bochs_dsdt_s5),
         cmocka_unit_test(test_synthetic_full),
         cmocka_unit_test(test_fadt_x_fields_win),
+        cmocka_unit_test(test_fadt_long_blocks_reserved_whole),
         cmocka_unit_test(test_fadt_reset_not_supported),
         cmocka_unit_test(test_fadt_without_pm1a_warns),
         cmocka_unit_test(test_madt_x2apic_and_flags),
@@ -1158,6 +1241,7 @@ int main(void)
         cmocka_unit_test(test_rsdp_bad_checksum),
         cmocka_unit_test(test_rsdp_bad_extended_checksum),
         cmocka_unit_test(test_rsdp_bad_length),
+        cmocka_unit_test(test_rsdp_longer_than_boot_copy),
         cmocka_unit_test(test_rsdp_without_root),
         cmocka_unit_test(test_xsdt_bad_checksum_no_rsdt),
         cmocka_unit_test(test_xsdt_bad_falls_back_to_rsdt),

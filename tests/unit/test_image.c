@@ -1,7 +1,7 @@
 /* Image loaders: ELF64, Multiboot 1 (ELF32 program headers and the a.out kludge, in ELF and in a
  * raw file) and boot-sector images built here in memory, loaded into host RAM buffers; then every
  * refusal path of image_probe and image_load.
- * UNIT-SOURCES: kernel/image/probe.c kernel/image/load.c kernel/lib/printf.c kernel/lib/string.c */
+ * UNIT-SOURCES: kernel/image/probe.c kernel/image/load.c kernel/mm/guest_mem.c kernel/lib/printf.c kernel/lib/string.c */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,7 +144,8 @@ static int load(size_t size, uint8_t *ram, uint64_t ram_size, const char *cmdlin
                 const struct image_module *mods, unsigned count)
 {
     memset(reason, 0, sizeof(reason));
-    return image_load(&info, img, size, ram, ram_size, cmdline, mods, count, &boot, reason,
+    const struct vcpu_memory mem = { (uint64_t)(uintptr_t)ram, ram_size };
+    return image_load(&info, img, size, ram ? &mem : NULL, cmdline, mods, count, &boot, reason,
                       sizeof(reason));
 }
 
@@ -777,6 +778,16 @@ static void test_load_does_not_fit(void **state)
                         "segment 1 at 0x200000 (0x2800 bytes) lies beyond guest RAM");
     expect_load_refused(-ENOSPC, size, ram, MiB - 1, NULL, NULL, 0,
                         "smaller than the 1 MiB loader area");
+    /* Exact fits at the end of RAM: the last segment ends on its last byte (0x2027ff); a module
+     * fills the page after it. One byte less RAM refuses each. */
+    assert_int_equal(load(size, ram, 0x202800, NULL, NULL, 0), 0);
+    expect_load_refused(-ENOSPC, size, ram, 0x2027ff, NULL, NULL, 0,
+                        "segment 1 at 0x200000 (0x2800 bytes) lies beyond guest RAM");
+    static uint8_t page[0x1000];
+    const struct image_module one_page[] = {{page, sizeof(page), "page"}};
+    assert_int_equal(load(size, ram, 0x204000, NULL, one_page, 1), 0);
+    expect_load_refused(-ENOSPC, size, ram, 0x203fff, NULL, one_page, 1,
+                        "module 'page' (4096 bytes) does not fit in guest RAM");
 
     /* Module larger than what is left of RAM. */
     static uint8_t big[2 * MiB];
@@ -926,8 +937,8 @@ static void test_load_rechecks_info(void **state)
     expect_load_refused(-EINVAL, size, ram, ram_size, NULL, NULL, 0, "bad arguments");
     info = saved;
     expect_load_refused(-EINVAL, size, NULL, ram_size, NULL, NULL, 0, "bad arguments");
-    assert_int_equal(image_load(&info, img, size, ram, ram_size, NULL, NULL, 0, NULL, NULL, 0),
-                     -EINVAL);
+    const struct vcpu_memory mem = { (uint64_t)(uintptr_t)ram, ram_size };
+    assert_int_equal(image_load(&info, img, size, &mem, NULL, NULL, 0, NULL, NULL, 0), -EINVAL);
     assert_int_equal(load(size, ram, ram_size, NULL, NULL, 0), 0);
     free(ram);
 }

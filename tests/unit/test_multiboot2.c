@@ -260,6 +260,30 @@ static void test_rsdp_new_replaces_old(void **state)
     assert_int_equal(parse(mbi, &r), 0);
     assert_int_equal(r.bi.rsdp_revision, 2);
     assert_memory_equal(r.bi.rsdp_copy + 9, "NEWOEM", 6);
+    assert_int_equal(r.bi.rsdp_len, 36);
+    free(mbi);
+    free(m);
+}
+
+/* A tag longer than the copy: 64 bytes are kept and rsdp_len says so (the ACPI parser reads no
+ * further, see test_acpi's test_rsdp_longer_than_boot_copy). */
+static void test_rsdp_longer_than_copy(void **state)
+{
+    (void)state;
+    struct mb *m = mb_new();
+    static struct result r;
+
+    mb_mmap(m, bios_map, 1, 24);
+    uint8_t *b = mb_tag(m, 15, 100);
+    memcpy(b, "RSD PTR ", 8);
+    b[15] = 2;
+    wr32(b + 20, 100);
+    memset(b + 64, 0x5a, 36);
+    uint8_t *mbi = mb_finish(m);
+
+    assert_int_equal(parse(mbi, &r), 0);
+    assert_int_equal(r.bi.rsdp_len, sizeof(r.bi.rsdp_copy));
+    assert_int_equal(r.bi.rsdp_copy[63], 0);
     free(mbi);
     free(m);
 }
@@ -676,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_grub_bios_boot),
         cmocka_unit_test(test_grub_uefi_boot),
         cmocka_unit_test(test_rsdp_new_replaces_old),
+        cmocka_unit_test(test_rsdp_longer_than_copy),
         cmocka_unit_test(test_parse_copies_everything),
         cmocka_unit_test(test_no_rsdp_no_fb),
         cmocka_unit_test(test_framebuffer_kinds),

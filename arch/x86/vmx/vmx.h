@@ -110,6 +110,7 @@ struct vmx_vcpu {
     uint64_t io_bitmap_phys;        /* two pages: A (0-0x7fff), B */
     uint64_t msr_bitmap_phys;
     struct ept ept;
+    struct vcpu_memory mem;         /* the VM's RAM: what EPT maps, and all we read on its behalf */
     struct vmx_lazy_state lazy;
     bool launched;
     uint8_t tpr;                    /* the guest's CR8, kept virtual */
@@ -122,9 +123,11 @@ struct vmx_vcpu {
     uint32_t storm_count;
 };
 
-/* arch/x86/vmx/vmx_entry.asm: enters the guest (VMLAUNCH when launched is 0, else VMRESUME).
- * Returns 0 after a VM exit; 1 when the instruction failed (VMfailValid/VMfailInvalid). */
-int vmx_enter(struct vmx_regs *regs, int launched);
+/* arch/x86/vmx/vmx_entry.asm: enters the guest (VMLAUNCH when launched is 0, else VMRESUME),
+ * with VERW last when spec_flags has SPEC_FLAG_VERW; after the exit, the RSB fill that
+ * spec_entry_flags asks for. Returns 0 after a VM exit; 1 when the instruction failed
+ * (VMfailValid/VMfailInvalid). */
+int vmx_enter(struct vmx_regs *regs, int launched, uint32_t spec_flags);
 
 int vmx_cpu_enable(char *why, size_t why_len);
 bool vmx_report(void);

@@ -3,6 +3,7 @@
  * hypercalls, HLT, time slices, faults) goes back to kernel/ as a struct vcpu_exit. */
 #include <tessera/arch.h>
 #include <tessera/errno.h>
+#include <tessera/guest_mem.h>
 #include <tessera/hypercall_abi.h>
 #include <tessera/mm.h>
 #include <tessera/printf.h>
@@ -11,6 +12,7 @@
 #include <x86/desc.h>
 #include <x86/lapic.h>
 #include <x86/percpu.h>
+#include <x86/spec.h>
 
 #include "vmcs.h"
 #include "vmx.h"
@@ -75,6 +77,7 @@
 #define EXCEPTION_STORM_LIMIT 1000 /* identical guest exceptions in a row */
 
 #define RFLAGS_RESERVED1 (1ull << 1)
+#define RFLAGS_VM (1ull << 17) /* virtual-8086 mode */
 #define PAT_POWER_ON 0x0007040600070406ull
 
 #define CPUID1_ECX_MONITOR (1u << 3)
@@ -110,6 +113,8 @@
 /* Whose VMCS and MSRs are on each CPU now. */
 static struct vcpu *loaded[X86_MAX_CPUS];
 #define loaded_vcpu (loaded[x86_cpu_index()])
+/* The VM whose vCPU each CPU loaded last (kept across unloads): an IBPB when it changes. */
+static const struct vm *last_vm[X86_MAX_CPUS];
 
 static inline struct vmx_vcpu *vmx_of(struct vcpu *v) { return v->backend; }
 
@@ -203,6 +208,13 @@ static bool vcpu_load(struct vcpu *v)
         return false;
     lazy_load(&vmx_of(v)->lazy);
     loaded_vcpu = v;
+    /* Branch predictions another VM trained must not steer this one: IBPB (Intel, "Speculative
+     * Execution Side Channel Mitigations", indirect branch predictor barrier). */
+    if (last_vm[x86_cpu_index()] != v->vm) {
+        if (spec_entry_flags & SPEC_FLAG_IBPB)
+            spec_ibpb();
+        last_vm[x86_cpu_index()] = v->vm;
+    }
     return true;
 }
 
@@ -354,6 +366,7 @@ int vmx_vcpu_create(struct vcpu *v, const struct vcpu_memory *mem,
     }
     struct vmx_vcpu *x = phys_to_virt(backend_phys);
     v->backend = x;
+    x->mem = *mem;
     int err = page_alloc_zeroed(&x->vmcs_phys);
     if (!err)
         err = phys_alloc_zeroed(2 * PAGE_SIZE, PAGE_SIZE, &x->io_bitmap_phys);
@@ -604,11 +617,26 @@ static void skip_instruction(struct vmx_vcpu *x)
         vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3u);
 }
 
+/* The guest's CPL: SS.DPL always equals it in protected and long mode (SDM Vol. 3C 25.4.1, guest
+ * segment state); real mode runs at 0 and virtual-8086 mode at 3 (SDM Vol. 3A 20.2). VM entry
+ * already requires SS.DPL 0 in real mode and 3 in virtual-8086 mode, so SS.DPL 0 (every call
+ * from a guest kernel) needs no second read. */
+static unsigned guest_cpl(void)
+{
+    unsigned dpl = (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3;
+    if (dpl == 0 || !(vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE))
+        return 0;
+    if (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_VM)
+        return 3;
+    return dpl;
+}
+
 /* Only the register width matters: 64-bit code (IA-32e mode and CS.L) passes 64-bit arguments,
  * everything else 32-bit ones. */
 void vmx_vcpu_hypercall_args(struct vcpu *v, struct vcpu_hypercall *hc)
 {
     struct vmx_vcpu *x = vmx_of(v);
+    hc->cpl = guest_cpl();
     hc->width_mask = guest_64bit() ? ~0ull : 0xffffffffull;
     hc->nr = x->regs.rax & hc->width_mask;
     hc->arg1 = x->regs.rbx & hc->width_mask;
@@ -734,16 +762,19 @@ static void handle_cpuid(struct vmx_vcpu *x)
     skip_instruction(x);
 }
 
-/* PAE paging without long mode: the CPU takes PDPTEs from the VMCS, so a CR0/CR3 write we
- * emulate must load them the way the instruction would (SDM 26.3.2.4, 4.4.1). */
+/* PAE paging without long mode: the CPU takes PDPTEs from the VMCS, so a CR0/CR3/CR4 write we
+ * emulate must load them the way the instruction would (SDM 26.3.2.4, 4.4.1): the 32 bytes at
+ * CR3[31:5]. They come from the VM's RAM only. Outside it, the load the CPU makes itself (through
+ * EPT, SDM Vol. 3C "Changes to Instruction Behavior in VMX Non-Root Operation", MOV to CR0) would
+ * be an EPT violation ("EPT-Induced VM Exits", 28.3.3 in the 2022 edition), which stops the VM:
+ * so -EFAULT here, and the caller stops it the same way. */
 static int load_pdptes(struct vcpu *v, uint64_t cr3)
 {
-    uint64_t gpa = cr3 & 0xffffffe0ull;
-    uint64_t host;
-    uint32_t perms;
-    if (ept_translate(&vmx_of(v)->ept, gpa, &host, &perms) != 0)
+    const uint64_t *table = guest_mem_range(&vmx_of(v)->mem, cr3 & 0xffffffe0ull, 4 * 8);
+    if (!table)
         return -EFAULT;
-    const uint64_t *pdpte = phys_to_virt(host + (gpa & 0xfff));
+    uint64_t pdpte[4];
+    memcpy(pdpte, table, sizeof(pdpte)); /* checked and loaded from one read */
     /* present with reserved bits set (2:1, 8:5, and MAXPHYADDR and above): #GP (SDM 4.4.1) */
     uint64_t reserved = 0x1e6 | ~((1ull << cpu_maxphyaddr()) - 1);
     for (unsigned i = 0; i < 4; i++)
@@ -1065,7 +1096,10 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
     set_preemption_timer(deadline > now ? deadline - now : 1);
 
     for (;;) {
-        if (vmx_enter(&x->regs, x->launched)) {
+        uint32_t spec = spec_entry_flags;
+        if (spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW))
+            spec_l1d_flush(spec); /* L1TF: nothing of the host's or another VM's in the L1D */
+        if (vmx_enter(&x->regs, x->launched, spec)) {
             uint32_t error = vmcs_read32(VMCS_INSTRUCTION_ERROR);
             fault(exit, "%s failed: VM-instruction error %u%s", x->launched ? "VMRESUME" : "VMLAUNCH",
                   error, error == 7 || error == 8 ? " (invalid control or host-state field)" : "");

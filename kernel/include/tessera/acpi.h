@@ -48,6 +48,12 @@ struct acpi_ioapic {
 #define ACPI_FADT_RESET_REG_SUP (1u << 10)
 #define ACPI_FADT_HW_REDUCED (1u << 20)
 
+/* Index into acpi_info.pm_block_port / pm_block_len */
+enum acpi_pm_block {
+    ACPI_PM1A_EVT, ACPI_PM1B_EVT, ACPI_PM1A_CNT, ACPI_PM1B_CNT,
+    ACPI_PM2_CNT, ACPI_PM_TMR, ACPI_GPE0, ACPI_GPE1, ACPI_PM_BLOCKS
+};
+
 struct acpi_info {
     /* RSDP and root table */
     uint8_t rsdp_revision;
@@ -83,6 +89,12 @@ struct acpi_info {
     struct acpi_gas gpe0;
     struct acpi_gas gpe1;
     struct acpi_gas pm_timer; /* 3.579545 MHz, 24 bits (32 with ACPI_FADT_TMR_VAL_EXT) */
+    /* The same eight blocks as the FADT's 32-bit fields give them (enum acpi_pm_block): the
+     * I/O port (0: none) and the byte-length field (PM1_EVT_LEN, ..., GPE1_BLK_LEN). A GAS
+     * bit width stops at 255 bits; the byte length is the only size a GPE block over 31 bytes
+     * has, and it applies to the X_ block too (ACPI 5.2.9, table 5.9). */
+    uint32_t pm_block_port[ACPI_PM_BLOCKS];
+    uint8_t pm_block_len[ACPI_PM_BLOCKS];
     uint8_t reset_supported;  /* FADT flag set and a reset register present */
     struct acpi_gas reset_reg;
     uint8_t reset_value;
@@ -103,12 +115,31 @@ struct acpi_info {
     char warning[128]; /* last non-fatal problem (bad DSDT, HPET, ...), empty if none */
 };
 
-/* Fills *out from the tables reachable from the RSDP at rsdp_phys. Returns 0, or a negative errno
+/* An I/O port range the power-management hardware decodes, and what it is. */
+struct acpi_port_range {
+    uint16_t first, last; /* inclusive */
+    const char *owner;
+};
+#define ACPI_MAX_PM_PORT_RANGES 20
+
+/* The I/O ports of the FADT's power-management hardware (PM1 event and control blocks, PM2, PM
+ * timer, GPE blocks, reset register, SMI command port): a VM owning one could power off, reset
+ * or hang the machine. Each block is reserved over the larger of its byte-length field and its
+ * GAS width, at its X_ address and, when the 32-bit field names another port, there too (we
+ * cannot know which one the chipset decodes). Ranges end at port 0xffff. Writes at most max
+ * ranges to out (ACPI_MAX_PM_PORT_RANGES always suffice) and returns how many. */
+unsigned acpi_pm_ports(const struct acpi_info *info, struct acpi_port_range *out, unsigned max);
+
+/* Fills *out from the tables reachable from the RSDP at rsdp_phys, of which rsdp_len bytes are
+ * readable (a boot loader's copy; 0: the firmware's own RSDP, in place, as long as it says). The
+ * parser never reads past rsdp_len; when the RSDP claims more, its extended checksum cannot be
+ * checked and the RSDT is used instead of the XSDT (with a warning). Returns 0, or a negative errno
  * with out->error naming the table and the problem: -ENOENT (no RSDP address, no MADT, no FADT),
  * -EINVAL (bad signature, checksum, length or entry), -EFAULT (a table could not be mapped).
  * Required: RSDP, XSDT or RSDT, MADT and FADT. The DSDT's \_S5 and the HPET are optional: their
  * problems only set out->warning. On failure, the has_* flags still say which parts were parsed
  * completely. When the XSDT is invalid and an RSDT exists, the RSDT is used (with a warning). */
-int acpi_parse(uint64_t rsdp_phys, acpi_map_fn map, void *ctx, struct acpi_info *out);
+int acpi_parse(uint64_t rsdp_phys, uint32_t rsdp_len, acpi_map_fn map, void *ctx,
+               struct acpi_info *out);
 
 #endif

@@ -77,6 +77,7 @@ struct boot_info {
     /* Multiboot2 hands us a copy of the RSDP inside its info block, which we do not keep: the copy
      * lives here and rsdp points at it. The UEFI loader points rsdp at the firmware's table. */
     uint8_t rsdp_copy[64];
+    uint32_t rsdp_len; /* bytes of rsdp_copy filled; 0 when rsdp is the firmware's own table */
     char loader_name[BOOT_NAME_MAX];
     char cmdline[BOOT_CMDLINE_MAX];
 

@@ -25,6 +25,7 @@ enum tessera_hypercall {
     TESSERA_HC_SET_TIMER = 6,     /* RBX = ticks from now (0 = cancel, at most 1 h): next HLT wakes by then */
 };
 
+#define TESSERA_EPERM 1   /* returned as -TESSERA_EPERM: the call came from CPL > 0 */
 #define TESSERA_EINVAL 22 /* returned as -TESSERA_EINVAL */
 #define TESSERA_EFAULT 14
 #define TESSERA_ENOSYS 38

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <tessera/guest_boot.h>
+#include <tessera/vcpu.h>
 
 enum image_format {
     IMAGE_FORMAT_ELF64 = 1,
@@ -66,15 +67,15 @@ struct image_module {
 int image_probe(const void *data, uint64_t size, struct image_info *out, char *reason,
                 size_t reason_len);
 
-/* Copies the probed image into guest_ram (host pointer to zeroed guest-physical
- * [0, guest_ram_size)), places modules page-aligned after the image, writes the page tables, GDT
- * and start-info block the format needs, and fills *out. cmdline may be NULL. Returns 0 or a
- * negative errno (-ENOSPC: does not fit, -EINVAL: bad arguments) with a sentence in reason; after
- * a failure guest RAM holds partial contents and must not be run. */
-int image_load(const struct image_info *info, const void *data, uint64_t size, uint8_t *guest_ram,
-               uint64_t guest_ram_size, const char *cmdline, const struct image_module *modules,
-               unsigned module_count, struct guest_boot_state *out, char *reason,
-               size_t reason_len);
+/* Copies the probed image into the VM's RAM (ram: zeroed guest-physical [0, ram->size); every
+ * write goes through guest_mem_range), places modules page-aligned after the image, writes the
+ * page tables, GDT and start-info block the format needs, and fills *out. cmdline may be NULL.
+ * Returns 0 or a negative errno (-ENOSPC: does not fit, -EINVAL: bad arguments) with a sentence
+ * in reason; after a failure guest RAM holds partial contents and must not be run. */
+int image_load(const struct image_info *info, const void *data, uint64_t size,
+               const struct vcpu_memory *ram, const char *cmdline,
+               const struct image_module *modules, unsigned module_count,
+               struct guest_boot_state *out, char *reason, size_t reason_len);
 
 /* "ELF64", "Multiboot1 ELF32", "boot sector", or "unknown". */
 const char *image_format_name(uint32_t format);

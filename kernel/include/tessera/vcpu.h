@@ -96,6 +96,7 @@ void vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value);
 struct vcpu_hypercall {
     uint64_t nr, arg1, arg2, arg3;
     uint64_t width_mask; /* all ones in 64-bit mode, else 0xffffffff */
+    unsigned cpl;        /* the caller's privilege level: 0 (guest kernel, real mode) to 3 */
 };
 void vcpu_hypercall_args(struct vcpu *v, struct vcpu_hypercall *hc);
 /* Puts ret (cut to the guest's width) in RAX and steps past the call. */
