@@ -7,7 +7,9 @@
  * With raw=N it then writes N bytes of short numbered lines straight to THR without looking at
  * LSR, as a careless driver would: what it writes while the queue is full is lost, and the
  * hypervisor says how much when the VM ends.
- * cmdline: rounds=N (default 2, 0..1000), raw=N (default 0). */
+ * With burst=N it first writes N lines `flood: burst I` in one buffer (one CONSOLE_WRITE when they
+ * fit the queue): a neighbour whose lines are all queued at once, to see the console alternate.
+ * cmdline: rounds=N (default 2, 0..1000), raw=N (default 0), burst=N (default 0, at most 200). */
 #include "guest.h"
 #include "start64.h"
 #include <tessera/printf.h>
@@ -64,13 +66,21 @@ static bool write_timed(const char *buf, size_t len)
 int guest_main(const struct tessera_start_info *info)
 {
     (void)info;
-    uint64_t rounds, raw;
+    uint64_t rounds, raw, burst;
     if (cmdline_u64_option("flood", guest_cmdline, "rounds", 2, 0, 1000, &rounds) < 0 ||
-        cmdline_u64_option("flood", guest_cmdline, "raw", 0, 0, 1ull << 30, &raw) < 0)
+        cmdline_u64_option("flood", guest_cmdline, "raw", 0, 0, 1ull << 30, &raw) < 0 ||
+        cmdline_u64_option("flood", guest_cmdline, "burst", 0, 0, 200, &burst) < 0)
         return 2;
     for (size_t i = 0; i < FLOOD_BUF; i++)
         newlines[i] = '\n';
     guest_printf("flood: start rounds=%llu\n", (unsigned long long)rounds);
+    if (burst) { /* 200 lines of at most 18 bytes fit long_lines */
+        size_t len = 0;
+        for (unsigned i = 0; i < burst; i++)
+            len += (size_t)ksnprintf(long_lines + len, FLOOD_BUF - len, "flood: burst %u\n", i);
+        if (!write_timed(long_lines, len))
+            return 1;
+    }
     for (unsigned r = 0; r < rounds; r++) {
         guest_printf("flood: round %u newlines\n", r);
         if (!write_timed(newlines, FLOOD_BUF))
