@@ -7,8 +7,9 @@
 #    must stay under MAX_EXIT_TICKS. One exit copies at most 4096 bytes into the VM's queue and
 #    4096 into its history ring (rep movsb: an instruction per byte under Bochs) and pumps at most
 #    CONSOLE_PUMP_EXIT_BUDGET (64) bytes of console work, about 12k instructions with the exit
-#    itself (8.8k measured, 10.5k with the VM-entry L1D flush); the bound leaves 3x room for other work on the exit path. Printing
-#    4096 lines inside the exit, as the console once did, cost 22.8 million;
+#    itself (8.8k measured, 10.5k with the VM-entry L1D flush); the bound leaves 3x room for
+#    other work on the exit path. Printing 4096 lines inside the exit, as the console once did,
+#    cost 22.8 million;
 #  - every flood line arrives, in order, whole: the flood VM's lines equal, line for line, what
 #    the guest wrote (long lines broken at 160 characters);
 #  - hello64 and compute, beside it, print exactly their normal output and exit 0;
