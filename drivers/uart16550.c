@@ -8,11 +8,15 @@
 #define UART_LCR 3
 #define UART_MCR 4
 #define UART_LSR 5
+#define UART_IIR 2
 #define UART_SCR 7
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
+#define IIR_FIFOS_ON 0xc0
 
 static uint16_t uart_base;
+static unsigned tx_fifo_depth; /* bytes the transmitter takes at once when THRE is set */
+static bool cr_sent;           /* uart_try_write sent the '\r' of a "\r\n" but not the '\n' */
 
 bool uart_init(uint16_t base)
 {
@@ -26,6 +30,9 @@ bool uart_init(uint16_t base)
     outb(base + 1, 0);
     outb(base + UART_LCR, 0x03);    /* 8N1, DLAB off */
     outb(base + UART_FCR, 0x07);    /* FIFOs on and cleared */
+    /* A 16550A says its FIFOs are on in IIR bits 7:6; a 16450 (or a 16550 with its broken
+     * FIFO) does not, and holds one byte (PC16550D datasheet, FCR and IIR). */
+    tx_fifo_depth = (inb(base + UART_IIR) & IIR_FIFOS_ON) == IIR_FIFOS_ON ? 16 : 1;
     outb(base + UART_MCR, 0x03);    /* DTR, RTS */
     uart_base = base;
     return true;
@@ -45,10 +52,36 @@ void uart_putc(char c)
 void uart_write(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\n')
+        if (s[i] == '\n' && !cr_sent)
             uart_putc('\r');
+        cr_sent = false;
         uart_putc(s[i]);
     }
+}
+
+/* THRE set means the holding register and, with FIFOs on, the whole transmit FIFO are empty
+ * (PC16550D: "THRE ... set when the XMIT FIFO is empty"), so that many bytes fit now. */
+size_t uart_try_write(const char *s, size_t n)
+{
+    if (!uart_base)
+        return n; /* no UART: everything is "sent" */
+    if (!(inb(uart_base + UART_LSR) & LSR_THRE))
+        return 0;
+    unsigned room = tx_fifo_depth;
+    size_t i = 0;
+    while (i < n && room) {
+        if (s[i] == '\n' && !cr_sent) {
+            outb(uart_base + UART_THR, '\r');
+            cr_sent = true;
+            room--;
+            continue;
+        }
+        outb(uart_base + UART_THR, (uint8_t)s[i]);
+        cr_sent = false;
+        room--;
+        i++;
+    }
+    return i;
 }
 
 void uart_drain(void)

@@ -1,17 +1,23 @@
-/* Console fan-out and kprintf. One lock covers a whole write so lines stay whole. */
+/* Console fan-out, kprintf and the console pump. One lock covers the sinks: the hypervisor's own
+ * messages take it and write synchronously; VM output reaches the sinks only through the pump
+ * (tessera/console_pump.h), which takes the lock only if it is free and does bounded work. */
 #include <stdarg.h>
 #include <tessera/console.h>
+#include <tessera/console_pump.h>
 #include <tessera/printf.h>
 #include <tessera/spinlock.h>
 #include <tessera/string.h>
 
 static struct console_sink *sinks;
 static struct spinlock console_lock;
+static struct console_pump pump;
 
 void console_register(struct console_sink *sink)
 {
     spin_lock(&console_lock);
+    pump_finish_line(&pump, sinks); /* the new sink joins between lines */
     sink->next = NULL;
+    sink->pump_sent = 0;
     struct console_sink **p = &sinks;
     while (*p)
         p = &(*p)->next;
@@ -19,25 +25,43 @@ void console_register(struct console_sink *sink)
     spin_unlock(&console_lock);
 }
 
-static void write_all(const char *s, size_t n)
-{
-    for (struct console_sink *k = sinks; k; k = k->next)
-        k->write(s, n);
-}
-
 void console_write(const char *s, size_t n)
 {
     spin_lock(&console_lock);
-    write_all(s, n);
+    pump_write_sync(&pump, sinks, s, n);
     spin_unlock(&console_lock);
 }
 
 void console_write_line(const char *prefix, const char *line, size_t n)
 {
     spin_lock(&console_lock);
-    write_all(prefix, strlen(prefix));
-    write_all(line, n);
-    write_all("\n", 1);
+    pump_write_sync(&pump, sinks, prefix, strlen(prefix));
+    pump_write_sync(&pump, sinks, line, n);
+    pump_write_sync(&pump, sinks, "\n", 1);
+    spin_unlock(&console_lock);
+}
+
+int console_add_source(struct pump_source *source, const char *prefix)
+{
+    spin_lock(&console_lock);
+    int err = pump_add_source(&pump, source, prefix);
+    spin_unlock(&console_lock);
+    return err;
+}
+
+size_t console_pump(size_t budget)
+{
+    if (!spin_trylock(&console_lock))
+        return 0; /* another CPU is at the console: it pumps, we run our guests */
+    size_t done = pump_run(&pump, sinks, budget);
+    spin_unlock(&console_lock);
+    return done;
+}
+
+void console_flush_source(struct pump_source *source)
+{
+    spin_lock(&console_lock);
+    pump_flush_source(&pump, sinks, source);
     spin_unlock(&console_lock);
 }
 

@@ -23,7 +23,8 @@
 extern char __kernel_start[], __kernel_end[];
 
 static void serial_sink_write(const char *s, size_t n) { uart_write(s, n); }
-static struct console_sink serial_sink = { .name = "serial", .write = serial_sink_write };
+static struct console_sink serial_sink = { .name = "serial", .write = serial_sink_write,
+                                            .try_write = uart_try_write };
 
 static struct acpi_info acpi;
 static struct config config;

@@ -8,6 +8,9 @@
 #include <tessera/string.h>
 #include <tessera/vm.h>
 
+_Static_assert(VM_MAX <= PUMP_MAX_SOURCES, "every VM needs a console source");
+_Static_assert(sizeof(((struct vm *)0)->prefix) <= PUMP_PREFIX_MAX + 1, "VM prefixes fit the pump");
+
 static struct vm vms[VM_MAX];
 static unsigned nr_vms;
 static const struct port_reservation *machine_ports;
@@ -31,27 +34,44 @@ static const struct port_reservation *port_conflict(uint16_t first, uint16_t las
 unsigned vm_count(void) { return nr_vms; }
 struct vm *vm_get(unsigned index) { return index < nr_vms ? &vms[index] : NULL; }
 
-static void vm_emit_line(void *ctx, const char *line, size_t len)
+/* Bounded work from inside an output exit: the console lines it completed can go out now, and
+ * a guest that only prints still sees its queue drain between its own slices. */
+static void pump_a_little(void)
+{
+    console_pump(CONSOLE_PUMP_EXIT_BUDGET);
+}
+
+bool vm_output_byte(struct vm *vm, uint8_t byte)
+{
+    if (outq_write(&vm->console.queue, &byte, 1) == 0)
+        return false;
+    ring_putc(&vm->output, byte);
+    if (byte == '\n')
+        pump_a_little();
+    return true;
+}
+
+size_t vm_output(struct vm *vm, const uint8_t *bytes, size_t n)
+{
+    size_t taken = outq_write(&vm->console.queue, bytes, n);
+    ring_write(&vm->output, bytes, taken);
+    pump_a_little();
+    return taken;
+}
+
+static bool vuart_out(void *ctx, uint8_t byte)
+{
+    return vm_output_byte(ctx, byte);
+}
+
+/* Asked when the guest reads LSR: a guest polling for THRE makes room by waiting, a little. */
+static bool vuart_tx_busy(void *ctx)
 {
     struct vm *vm = ctx;
-    console_write_line(vm->prefix, line, len);
-}
-
-void vm_output_byte(struct vm *vm, uint8_t byte)
-{
-    ring_putc(&vm->output, byte);
-    linebuf_putc(&vm->line, (char)byte, vm_emit_line, vm);
-}
-
-void vm_output(struct vm *vm, const uint8_t *bytes, size_t n)
-{
-    ring_write(&vm->output, bytes, n);
-    linebuf_write(&vm->line, (const char *)bytes, n, vm_emit_line, vm);
-}
-
-static void vuart_out(void *ctx, uint8_t byte)
-{
-    vm_output_byte(ctx, byte);
+    if (outq_space(&vm->console.queue))
+        return false;
+    pump_a_little();
+    return outq_space(&vm->console.queue) == 0;
 }
 
 static const struct boot_module *find_file(const struct boot_info *bi, const char *name)
@@ -89,8 +109,7 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
     /* time_limit counts from this life's first entry (kernel/vmm.c), not from loading: creating
      * many VMs can take longer than their limit */
     vm->time_limit_end = VM_NO_TIMER;
-    linebuf_init(&vm->line);
-    vuart_init(&vm->uart, vuart_out, vm);
+    vuart_init(&vm->uart, vuart_out, vuart_tx_busy, vm);
     return vcpu_reset(&vm->vcpu, &state, why, why_len);
 }
 
@@ -214,13 +233,20 @@ void vm_config_check_files(struct config *cfg, const struct boot_info *bi)
 void vm_create_all(const struct config *cfg, const struct boot_info *bi, unsigned cpu_count)
 {
     for (unsigned i = 0; i < cfg->vm_count && nr_vms < VM_MAX; i++)
-        if (vm_create(&vms[nr_vms], &cfg->vms[i], bi, cpu_count))
+        if (vm_create(&vms[nr_vms], &cfg->vms[i], bi, cpu_count)) {
+            /* VM_MAX <= PUMP_MAX_SOURCES (asserted above): there is always room */
+            console_add_source(&vms[nr_vms].console, vms[nr_vms].prefix);
             nr_vms++;
+        }
 }
 
+/* Its last lines reach the console before the report about it (and agree with its ring). */
 static void flush_output(struct vm *vm)
 {
-    linebuf_flush(&vm->line, vm_emit_line, vm);
+    console_flush_source(&vm->console);
+    if (vm->uart.bytes_lost)
+        kprintf("tessera: vm %s: %llu bytes written to its UART while it reported itself busy "
+                "were lost\n", vm->cfg.name, (unsigned long long)vm->uart.bytes_lost);
 }
 
 void vm_exit(struct vm *vm, uint32_t status)

@@ -134,8 +134,7 @@ static enum hypercall_result hypercall(struct vm *vm)
         } else if (!buf) {
             ret = -TESSERA_EFAULT;
         } else {
-            vm_output(vm, buf, a2);
-            ret = (int64_t)a2;
+            ret = (int64_t)vm_output(vm, buf, a2); /* may be short: the queue is full */
         }
         break;
     }
@@ -336,7 +335,8 @@ static void run_cpu(unsigned cpu)
             if (next_limit < idle_until)
                 idle_until = next_limit; /* a sleeping VM may have to be stopped first */
             while (arch_now() < idle_until)
-                __builtin_ia32_pause();
+                if (!console_pump(CONSOLE_PUMP_BUDGET))
+                    __builtin_ia32_pause();
             continue;
         }
         struct vm *vm = run->vm_at[index];
@@ -344,6 +344,7 @@ static void run_cpu(unsigned cpu)
             sched_finish(&run->sched, (unsigned)index);
             continue;
         }
+        console_pump(CONSOLE_PUMP_BUDGET);
         run_slice(vm, slice);
     }
     __atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);

@@ -84,13 +84,20 @@ static uint8_t rx_pop(struct vuart *u)
     return u->rbr_last;
 }
 
-void vuart_init(struct vuart *u, vuart_output_fn output, void *ctx)
+void vuart_init(struct vuart *u, vuart_output_fn output, vuart_busy_fn tx_busy, void *ctx)
 {
     *u = (struct vuart){0};
     u->dll = 1;
     u->msr_lines = VUART_MSR_CONNECTED;
     u->output = output;
+    u->tx_busy = tx_busy;
     u->ctx = ctx;
+}
+
+/* Loopback disconnects the transmitter from the line, so only then is it never busy. */
+static bool transmitter_busy(const struct vuart *u)
+{
+    return !(u->mcr & VUART_MCR_LOOP) && u->tx_busy && u->tx_busy(u->ctx);
 }
 
 uint8_t vuart_read(struct vuart *u, unsigned offset)
@@ -112,7 +119,9 @@ uint8_t vuart_read(struct vuart *u, unsigned offset)
     case VUART_MCR:
         return u->mcr;
     case VUART_LSR: {
-        uint8_t lsr = VUART_LSR_THRE | VUART_LSR_TEMT | u->lsr_errors;
+        uint8_t lsr = u->lsr_errors;
+        if (!transmitter_busy(u))
+            lsr |= VUART_LSR_THRE | VUART_LSR_TEMT;
         if (u->rx_count)
             lsr |= VUART_LSR_DR;
         u->lsr_errors = 0;
@@ -134,10 +143,11 @@ static void transmit(struct vuart *u, uint8_t byte)
 {
     if (u->mcr & VUART_MCR_LOOP) {
         rx_push(u, byte); /* loopback: the serial output is disconnected */
+    } else if (u->output && !u->output(u->ctx, byte)) {
+        u->bytes_lost++; /* written while THRE was clear: a full FIFO drops it */
+        return;
     } else {
         u->bytes_out++;
-        if (u->output)
-            u->output(u->ctx, byte);
     }
     /* The byte left at once, so THR is empty again and says so. */
     u->thr_interrupt = true;

@@ -40,6 +40,8 @@ struct tessera_time {
  * the call. Only valid under Tessera (elsewhere VMCALL raises #UD). */
 long tessera_hypercall(unsigned long nr, unsigned long a1, unsigned long a2, unsigned long a3,
                        unsigned long out[3]);
+/* All len bytes (at most TESSERA_HC_CONSOLE_MAX), looping on short writes and yielding between
+ * them; returns len, or the bytes written before an error, or the error (< 0). */
 long tessera_console_write(const void *buf, unsigned long len);
 long tessera_yield(void);
 long tessera_vm_id(void);

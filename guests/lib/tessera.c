@@ -46,10 +46,22 @@ long tessera_hypercall(unsigned long nr, unsigned long a1, unsigned long a2, uns
     return (long)rax;
 }
 
+/* CONSOLE_WRITE takes what fits in the VM's console queue (a short write, 0 when it is full):
+ * give the console time to drain, and go on with the rest. */
 long tessera_console_write(const void *buf, unsigned long len)
 {
-    return tessera_hypercall(TESSERA_HC_CONSOLE_WRITE, (unsigned long)(uintptr_t)buf, len, 0,
-                             NULL);
+    const char *p = buf;
+    unsigned long done = 0;
+    while (done < len) {
+        long rc = tessera_hypercall(TESSERA_HC_CONSOLE_WRITE, (unsigned long)(uintptr_t)(p + done),
+                                    len - done, 0, NULL);
+        if (rc < 0)
+            return done ? (long)done : rc;
+        done += (unsigned long)rc;
+        if (done < len)
+            tessera_yield();
+    }
+    return (long)done;
 }
 
 long tessera_yield(void)

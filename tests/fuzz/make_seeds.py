@@ -281,6 +281,40 @@ def vuart_seeds():
                                           [(W | 0, i) for i in range(20)] + [(0, 0)] * 18))
     put("vuart", "interrupts", uart([(W | 4, 0x08), (W | 1, 0x0f), (2, 0), (6, 0), (W | 4, 0x1f),
                                      (6, 0), (W | 4, 0x08), (6, 0), (2, 0), (W | 9, 1), (12, 0)]))
+    # the output queue fills (bit 6): LSR busy, a THR write lost; then room again; loopback
+    F = 0x40
+    put("vuart", "queue-full", uart([(W | 0, ord("a")), (F | 5, 0), (W | F | 0, ord("b")),
+                                     (5, 0), (W | 0, ord("c")), (W | 4, 0x10), (F | 5, 0),
+                                     (W | F | 0, ord("d")), (0, 0)]))
+
+
+def outq_write(k, data):
+    # fuzz_outq.c: op (v << 3) | 0 writes v * 256 + the next byte bytes into source v % 3
+    v = len(data) // 256
+    while v % 3 != k:
+        v += 1
+    data = b"-" * max(0, v * 256 - len(data)) + data
+    return bytes([(v << 3) | 0, len(data) - v * 256]) + data
+
+
+def outq_seeds():
+    def pump(per_call, budget):
+        return bytes([(per_call << 3) | 3, budget])
+
+    def flush(k):
+        return bytes([(k << 3) | 7])
+
+    message = bytes([6])
+    put("outq", "lines", outq_write(0, b"hello\nworld\r\n") + outq_write(1, b"quiet\n") +
+        pump(5, 40) + pump(1, 3) + message + pump(19, 255))
+    put("outq", "newlines", outq_write(0, b"\n" * 200) + outq_write(2, b"x\n") + pump(16, 255) * 4 +
+        flush(0))
+    put("outq", "long", outq_write(1, bytes(range(32, 127)) * 5 + b"\n") + pump(3, 10) * 10 +
+        flush(1))
+    put("outq", "busy", outq_write(0, b"abc\n") + pump(0, 255) + message +
+        outq_write(2, b"partial") + flush(2))
+    put("outq", "full", outq_write(0, b"\n" * 4000) + outq_write(0, b"y" * 300 + b"\n") +
+        pump(7, 255) * 3 + outq_write(0, b"z\n"))
 
 
 def ops(triples):
@@ -541,3 +575,4 @@ if __name__ == "__main__":
     vlapic_seeds()
     ioapic_seeds()
     irq_router_seeds()
+    outq_seeds()

@@ -2,6 +2,7 @@
 /* UNIT-SOURCES: kernel/vuart.c */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,13 +14,22 @@
 struct sink {
     uint8_t bytes[64];
     unsigned count;
+    bool full; /* the queue behind the UART takes nothing */
 };
 
-static void sink_output(void *ctx, uint8_t byte)
+static bool sink_output(void *ctx, uint8_t byte)
 {
     struct sink *s = ctx;
+    if (s->full)
+        return false;
     assert_true(s->count < sizeof(s->bytes));
     s->bytes[s->count++] = byte;
+    return true;
+}
+
+static bool sink_busy(void *ctx)
+{
+    return ((struct sink *)ctx)->full;
 }
 
 static struct sink sink;
@@ -29,7 +39,7 @@ static int setup(void **state)
 {
     (void)state;
     memset(&sink, 0, sizeof(sink));
-    vuart_init(&uart, sink_output, &sink);
+    vuart_init(&uart, sink_output, sink_busy, &sink);
     return 0;
 }
 
@@ -80,7 +90,7 @@ static void test_output_reaches_callback(void **state)
 static void test_output_callback_optional(void **state)
 {
     (void)state;
-    vuart_init(&uart, NULL, NULL);
+    vuart_init(&uart, NULL, NULL, NULL);
     wr(VUART_THR, 'x');
     assert_int_equal(uart.bytes_out, 1);
 }
@@ -345,6 +355,37 @@ static void test_interrupt_priorities(void **state)
     assert_int_equal(rd(VUART_IIR), 0x01);
 }
 
+/* A full output queue is a busy transmitter: THRE and TEMT clear, a THR write then is lost and
+ * counted; once there is room again both come back and bytes flow. */
+static void test_busy_transmitter(void **state)
+{
+    (void)state;
+    vuart_write(&uart, VUART_THR, 'a');
+    sink.full = true;
+    assert_int_equal(rd(VUART_LSR) & (VUART_LSR_THRE | VUART_LSR_TEMT), 0);
+    vuart_write(&uart, VUART_THR, 'b');
+    assert_int_equal(uart.bytes_lost, 1);
+    assert_int_equal(uart.bytes_out, 1);
+    sink.full = false;
+    assert_int_equal(rd(VUART_LSR) & (VUART_LSR_THRE | VUART_LSR_TEMT),
+                     VUART_LSR_THRE | VUART_LSR_TEMT);
+    vuart_write(&uart, VUART_THR, 'c');
+    assert_int_equal(sink.count, 2);
+    assert_memory_equal(sink.bytes, "ac", 2);
+}
+
+/* Loopback disconnects the transmitter from the line: a full queue does not make it busy. */
+static void test_busy_ignored_in_loopback(void **state)
+{
+    (void)state;
+    sink.full = true;
+    vuart_write(&uart, VUART_MCR, VUART_MCR_LOOP);
+    assert_int_equal(rd(VUART_LSR) & VUART_LSR_THRE, VUART_LSR_THRE);
+    vuart_write(&uart, VUART_THR, 'x');
+    assert_int_equal(rd(VUART_RBR), 'x');
+    assert_int_equal(uart.bytes_lost, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +403,8 @@ int main(void)
         cmocka_unit_test_setup(test_loopback_data, setup),
         cmocka_unit_test_setup(test_loopback_fifo, setup),
         cmocka_unit_test_setup(test_interrupt_priorities, setup),
+        cmocka_unit_test_setup(test_busy_transmitter, setup),
+        cmocka_unit_test_setup(test_busy_ignored_in_loopback, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,10 @@
 
 bool uart_init(uint16_t base); /* false when no UART answers at base */
 void uart_putc(char c);
-void uart_write(const char *s, size_t n);
+void uart_write(const char *s, size_t n); /* '\n' goes out as "\r\n" */
+/* Never waits: sends what the transmitter takes now (up to its FIFO depth when it is empty, else
+ * nothing) and returns how many of the n bytes went; the rest is for a later call. */
+size_t uart_try_write(const char *s, size_t n);
 void uart_drain(void); /* wait until the last byte has left the transmitter */
 
 #endif

@@ -1,5 +1,7 @@
 /* The hypervisor's consoles: every sink (serial, framebuffer) gets every line. Writers hand over
- * whole lines, so output from different sources (the hypervisor, each VM) never mixes mid-line. */
+ * whole lines, so output from different sources (the hypervisor, each VM) never mixes mid-line.
+ * The hypervisor's messages are written synchronously; VM output goes through per-VM queues and
+ * the console pump, in bounded steps. */
 #ifndef TESSERA_CONSOLE_H
 #define TESSERA_CONSOLE_H
 
@@ -7,14 +9,35 @@
 
 struct console_sink {
     const char *name;
+    /* Blocking (bounded by the device's own timeouts): every byte is taken. */
     void (*write)(const char *s, size_t n);
+    /* Optional, never waits: takes what the device can take now (maybe 0) and returns how much.
+     * Without it the pump uses write. */
+    size_t (*try_write)(const char *s, size_t n);
     struct console_sink *next;
+    size_t pump_sent; /* the console pump's: how much of its line in progress this sink took */
 };
 
 void console_register(struct console_sink *sink);
 void console_write(const char *s, size_t n);
 /* prefix + line + '\n' as one unit. */
 void console_write_line(const char *prefix, const char *line, size_t n);
+
+/* VM output (kernel/vm.c): each VM's bytes go into its source's queue (outq_write, on the VM's
+ * own CPU), and reach the sinks through the pump as whole lines "PREFIX text". */
+struct pump_source;
+/* Registers a source once, before its producer writes; -ENOSPC when the pump is full. */
+int console_add_source(struct pump_source *source, const char *prefix);
+/* Moves queued lines to the sinks, round-robin between sources, about budget bytes of work at
+ * most. Never waits: returns 0 at once when another CPU holds the console. Each CPU calls it
+ * between guest slices and while idle. Returns the work done. */
+size_t console_pump(size_t budget);
+/* Emits everything source has queued, its partial line included, synchronously: when its VM
+ * ends, before the report. Bounded by the queue size. */
+void console_flush_source(struct pump_source *source);
+/* Work per console_pump call between slices, and on a VM's own output exits (kernel/vm.c). */
+#define CONSOLE_PUMP_BUDGET 512
+#define CONSOLE_PUMP_EXIT_BUDGET 64
 
 /* Drops the console lock unconditionally: only for the fatal-exception path. */
 void console_emergency(void);

@@ -17,7 +17,7 @@
 #define TESSERA_ABI_VERSION 1u              /* CPUID 0x40000001.EAX */
 
 enum tessera_hypercall {
-    TESSERA_HC_CONSOLE_WRITE = 1, /* RBX = guest-physical buffer, RCX = length (<= 4096) -> bytes */
+    TESSERA_HC_CONSOLE_WRITE = 1, /* RBX = guest-physical buffer, RCX = length (<= 4096) -> bytes taken (short when full) */
     TESSERA_HC_YIELD = 2,         /* give up the rest of this time slice -> 0 */
     TESSERA_HC_VM_ID = 3,         /* -> VM id (0-based, config order) */
     TESSERA_HC_TIME = 4,          /* -> 0; RBX = TSC Hz, RCX = monotonic TSC ticks, RDX = ns since boot */

@@ -13,6 +13,13 @@ static inline void spin_lock(struct spinlock *l)
             __builtin_ia32_pause();
 }
 
+/* True if it took the lock; never waits. */
+static inline int spin_trylock(struct spinlock *l)
+{
+    return !__atomic_load_n(&l->locked, __ATOMIC_RELAXED) &&
+           !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
+}
+
 static inline void spin_unlock(struct spinlock *l)
 {
     __atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);

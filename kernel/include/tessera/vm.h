@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <tessera/boot_info.h>
 #include <tessera/config.h>
+#include <tessera/console_pump.h>
 #include <tessera/image.h>
-#include <tessera/linebuf.h>
 #include <tessera/ring.h>
 #include <tessera/sched_policy.h>
 #include <tessera/vcpu.h>
@@ -38,8 +38,8 @@ struct vm {
 
     struct vcpu vcpu;
     struct vuart uart;
-    struct linebuf line;
-    struct ring output;
+    struct pump_source console; /* its output queue, drained by the console pump */
+    struct ring output;         /* recent output, for failure reports */
     uint8_t output_storage[VM_RING_SIZE];
 
     int sched_index;
@@ -69,9 +69,11 @@ void vm_create_all(const struct config *cfg, const struct boot_info *bi, unsigne
 unsigned vm_count(void);
 struct vm *vm_get(unsigned index);
 
-/* Console output of a VM: through its line buffer to the consoles, and into its ring. */
-void vm_output_byte(struct vm *vm, uint8_t byte);
-void vm_output(struct vm *vm, const uint8_t *bytes, size_t n);
+/* Console output of a VM, on its own exits: into its queue (the console pump prints it) and its
+ * ring. Never waits: returns how many bytes were taken, fewer than n (0 when full) while the
+ * queue holds OUTQ_SIZE bytes not yet printed. */
+bool vm_output_byte(struct vm *vm, uint8_t byte);
+size_t vm_output(struct vm *vm, const uint8_t *bytes, size_t n);
 /* Ends a VM: status from its own exit, or a failure (which may restart it, per config). */
 void vm_exit(struct vm *vm, uint32_t status);
 void vm_fail(struct vm *vm, const char *reason);

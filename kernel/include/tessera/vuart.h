@@ -1,6 +1,10 @@
-/* The virtual 16550A each VM sees at COM1. Transmission is instant (THR is always empty), there is
- * no input except what loopback mode (MCR bit 4) sends back; the registers read back the way a real
- * chip's do, so polled output and ordinary drivers (Linux's 8250 probe included) work. */
+/* The virtual 16550A each VM sees at COM1. A transmitted byte goes straight to the output
+ * callback (the VM's console queue); while that cannot take a byte (tx_busy), the transmitter
+ * reports itself busy (LSR THRE and TEMT clear), as a real UART does while its FIFO is full, so a
+ * guest that polls LSR waits. A byte written to THR while busy is lost, as on a 16550 with a full
+ * transmit FIFO, and counted in bytes_lost. There is no input except what loopback mode (MCR bit 4)
+ * sends back; the registers read back the way a real chip's do, so polled output and ordinary
+ * drivers (Linux's 8250 probe included) work. */
 #ifndef TESSERA_VUART_H
 #define TESSERA_VUART_H
 
@@ -64,7 +68,10 @@
 
 #define VUART_RX_FIFO 16
 
-typedef void (*vuart_output_fn)(void *ctx, uint8_t byte);
+/* Takes one transmitted byte; false when it cannot (the byte is lost). */
+typedef bool (*vuart_output_fn)(void *ctx, uint8_t byte);
+/* True while output would refuse a byte. */
+typedef bool (*vuart_busy_fn)(void *ctx);
 
 struct vuart {
     uint8_t ier, lcr, mcr, scr, dll, dlm;
@@ -77,13 +84,15 @@ struct vuart {
     uint8_t rx_head, rx_count;
     uint8_t rbr_last;     /* RBR reads this when empty, as the chip keeps its last byte */
     vuart_output_fn output;
+    vuart_busy_fn tx_busy;
     void *ctx;
-    uint64_t bytes_out;   /* bytes sent to output */
+    uint64_t bytes_out;   /* bytes output took */
+    uint64_t bytes_lost;  /* bytes written to THR while the transmitter was busy */
 };
 
 /* Power-on state: divisor 1 (115200 baud), 8N1 not set (LCR = 0), FIFOs off. output may be
- * NULL (bytes are counted, then dropped). */
-void vuart_init(struct vuart *u, vuart_output_fn output, void *ctx);
+ * NULL (bytes are counted, then dropped), tx_busy NULL (never busy). */
+void vuart_init(struct vuart *u, vuart_output_fn output, vuart_busy_fn tx_busy, void *ctx);
 
 /* Guest IN/OUT at base + offset. An offset beyond 7 reads 0xff and ignores writes. */
 uint8_t vuart_read(struct vuart *u, unsigned offset);

@@ -1,0 +1,157 @@
+/* Console pump: queued VM output to the sinks, line by line, bounded. See tessera/console_pump.h. */
+#include <tessera/console_pump.h>
+#include <tessera/errno.h>
+#include <tessera/string.h>
+
+int pump_add_source(struct console_pump *p, struct pump_source *s, const char *prefix)
+{
+    if (p->source_count >= PUMP_MAX_SOURCES)
+        return -ENOSPC;
+    outq_init(&s->queue);
+    linebuf_init(&s->partial);
+    s->ready = false;
+    size_t n = strlen(prefix);
+    if (n > PUMP_PREFIX_MAX)
+        n = PUMP_PREFIX_MAX;
+    memcpy(s->prefix, prefix, n);
+    s->prefix[n] = 0;
+    p->sources[p->source_count++] = s;
+    return 0;
+}
+
+static void take_line(void *ctx, const char *line, size_t len)
+{
+    struct pump_source *s = ctx;
+    memcpy(s->ready_text, line, len);
+    s->ready_len = len;
+    s->ready = true;
+}
+
+/* Feeds queued bytes to s's line assembly until a whole line is ready, the queue is empty, or
+ * max bytes were taken; returns how many were taken. One byte completes at most one line, so
+ * stopping right after it loses nothing. */
+static size_t assemble(struct pump_source *s, size_t max)
+{
+    size_t taken = 0;
+    char chunk[64];
+    while (!s->ready && taken < max) {
+        size_t want = max - taken < sizeof(chunk) ? max - taken : sizeof(chunk);
+        size_t n = outq_peek(&s->queue, chunk, want), used = 0;
+        if (n == 0)
+            break;
+        while (used < n && !s->ready)
+            linebuf_putc(&s->partial, chunk[used++], take_line, s);
+        outq_discard(&s->queue, used); /* the rest stays queued for the next line */
+        taken += used;
+    }
+    return taken;
+}
+
+static void start_line(struct console_pump *p, struct console_sink *sinks, struct pump_source *s)
+{
+    size_t n = strlen(s->prefix);
+    memcpy(p->line, s->prefix, n);
+    memcpy(p->line + n, s->ready_text, s->ready_len);
+    n += s->ready_len;
+    p->line[n++] = '\n';
+    p->len = n;
+    s->ready = false;
+    for (struct console_sink *k = sinks; k; k = k->next)
+        k->pump_sent = 0;
+    p->busy = true;
+}
+
+/* The next source, round-robin, with a whole line: that line becomes the one in progress.
+ * Returns false when none has one (or the budget ran out looking). */
+static bool pick_line(struct console_pump *p, struct console_sink *sinks, size_t budget,
+                      size_t *used)
+{
+    for (unsigned k = 0; k < p->source_count && *used < budget; k++) {
+        unsigned index = (p->next + k) % p->source_count;
+        struct pump_source *s = p->sources[index];
+        *used += assemble(s, budget - *used);
+        if (s->ready) {
+            start_line(p, sinks, s);
+            p->next = (index + 1) % p->source_count;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Offers the rest of the line to every sink, within the budget; true when all have taken it. */
+static bool push_line(struct console_pump *p, struct console_sink *sinks, size_t budget,
+                      size_t *used)
+{
+    bool done = true;
+    for (struct console_sink *k = sinks; k; k = k->next) {
+        if (k->pump_sent >= p->len)
+            continue;
+        size_t want = p->len - k->pump_sent, room = budget > *used ? budget - *used : 0;
+        if (want > room)
+            want = room;
+        size_t took = 0;
+        if (want && k->try_write) {
+            took = k->try_write(p->line + k->pump_sent, want);
+            if (took > want)
+                took = want; /* a sink's bug must not run us past the line */
+        } else if (want) {
+            k->write(p->line + k->pump_sent, want);
+            took = want;
+        }
+        k->pump_sent += took;
+        *used += took;
+        if (k->pump_sent < p->len)
+            done = false;
+    }
+    return done;
+}
+
+size_t pump_run(struct console_pump *p, struct console_sink *sinks, size_t budget)
+{
+    size_t used = 0;
+    while (used < budget) {
+        if (!p->busy && !pick_line(p, sinks, budget, &used))
+            break;
+        if (!push_line(p, sinks, budget, &used))
+            break; /* a sink is full, or the budget is spent: resume next time */
+        p->busy = false;
+    }
+    return used;
+}
+
+void pump_finish_line(struct console_pump *p, struct console_sink *sinks)
+{
+    if (!p->busy)
+        return;
+    for (struct console_sink *k = sinks; k; k = k->next)
+        if (k->pump_sent < p->len) {
+            k->write(p->line + k->pump_sent, p->len - k->pump_sent);
+            k->pump_sent = p->len;
+        }
+    p->busy = false;
+}
+
+static void write_all(struct console_sink *sinks, const char *s, size_t n)
+{
+    for (struct console_sink *k = sinks; k; k = k->next)
+        k->write(s, n);
+}
+
+void pump_write_sync(struct console_pump *p, struct console_sink *sinks, const char *s, size_t n)
+{
+    pump_finish_line(p, sinks);
+    write_all(sinks, s, n);
+}
+
+void pump_flush_source(struct console_pump *p, struct console_sink *sinks, struct pump_source *s)
+{
+    pump_finish_line(p, sinks);
+    for (;;) {
+        assemble(s, OUTQ_SIZE);
+        if (!s->ready && !linebuf_flush(&s->partial, take_line, s))
+            return; /* queue empty, nothing partial */
+        start_line(p, sinks, s);
+        pump_finish_line(p, sinks);
+    }
+}
