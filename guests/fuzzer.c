@@ -1043,10 +1043,10 @@ static void op_cr(void)
         else if (!ok)
             expect("mov cr4", V_GP, 0, true);
         if (ok && (v & ~old & CR4_SMXE))
-            deviation("mov cr4 <- 0x%llx accepted: SMXE set though CPUID hides SMX",
+            mismatch("mov cr4 <- 0x%llx accepted: SMXE set though CPUID hides SMX",
                       (unsigned long long)v);
         if (ok && (v & ~old & CR4_OSXSAVE))
-            deviation("mov cr4 <- 0x%llx accepted: OSXSAVE set though CPUID hides XSAVE",
+            mismatch("mov cr4 <- 0x%llx accepted: OSXSAVE set though CPUID hides XSAVE",
                       (unsigned long long)v);
         uint64_t now = read_cr4();
         if (ok && now != v)

@@ -321,9 +321,11 @@ static void flush_guest_tlb(struct vcpu *v)
     __asm__ volatile("invvpid %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
 }
 
+/* Owned bits exit when the guest changes them (SDM 25.6.6), so cr4_guest_allowed can refuse
+ * the ones CPUID hides; SMXE and OSXSAVE would otherwise go straight to the real register. */
 static uint64_t cr4_host_owned(void)
 {
-    return vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1 | CR4_PKE;
+    return vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1 | CR4_PKE | CR4_SMXE | CR4_OSXSAVE;
 }
 
 static void controls_write(struct vcpu *v)
@@ -864,11 +866,12 @@ static bool emulate_cr0_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
     return true;
 }
 
-/* CR4 bits a guest may own: what VMX allows, minus VMXE (no nested VMX) and PKE (PKRU is not
- * switched between guests: protection keys are hidden in CPUID). */
+/* CR4 bits a guest may own: what VMX allows, minus what CPUID hides from it, since a CPU without
+ * the feature refuses the bit with #GP (SDM 2.5): VMXE (no nested VMX), SMXE (GETSEC would exit),
+ * OSXSAVE (XSETBV would exit; XCR0 stays the host's x87|SSE) and PKE (PKRU is not switched). */
 static uint64_t cr4_guest_allowed(void)
 {
-    return vmx_caps.cr4_fixed1 & ~(CR4_VMXE | CR4_PKE);
+    return vmx_caps.cr4_fixed1 & ~(CR4_VMXE | CR4_SMXE | CR4_OSXSAVE | CR4_PKE);
 }
 
 static bool emulate_cr4_write(struct vcpu *v, uint64_t value, struct vcpu_exit *exit)

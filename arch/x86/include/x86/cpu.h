@@ -27,6 +27,7 @@
 #define CR4_LA57 (1ULL << 12)
 #define CR4_VMXE (1ULL << 13)
 #define CR4_PCIDE (1ULL << 17)
+#define CR4_SMXE (1ULL << 14)
 #define CR4_OSXSAVE (1ULL << 18)
 #define CR4_PKE (1ULL << 22)
 #define EFER_LME (1ULL << 8)
