@@ -231,6 +231,7 @@ void kernel_main(struct boot_info *bi)
         arch_trigger_fault(value);
     }
 
+    arch_mitigations_init(bi->cmdline);
     bool can_run = virt_report();
     char why[200];
     if (can_run && virt_cpu_enable(why, sizeof(why)) != 0) {
@@ -260,6 +261,7 @@ void kernel_main(struct boot_info *bi)
     if (quantum < 10000)
         quantum = 10000;
     bool all_ok = vmm_run(quantum);
+    arch_mitigations_report();
     kprintf("tessera: all VMs ended (%s)\n", all_ok ? "every VM exited with status 0"
                                                    : "some VMs failed or exited non-zero");
     end_run(true);

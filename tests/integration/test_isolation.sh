@@ -179,7 +179,7 @@ expect_vm_output "$log" a_cli \
 expect_count "$log" '^tessera: vm sleeper failed: ran past its time_limit of 1000 ms' 1 \
     "sleeper: a VM asleep on its timer is stopped by its time_limit too"
 expect_not "$log" '^\[sleeper\] halter: wake' "sleeper: never woke up (5 s timer, 1 s limit)"
-expect_count "$log" '^tessera: vm a_cli failed: ran past its time_limit of 3000 ms' 1 \
+expect_count "$log" '^tessera: vm a_cli failed: ran past its time_limit of 5000 ms' 1 \
     "a_cli: stopped by its time_limit"
 expect_register_dump "$log" a_cli
 expect "$log" '^tessera:   a_cli +FAILED .* preempt=([3-9]|[1-9][0-9]+) ' "a_cli: preempted by the timer many times"

@@ -3,7 +3,8 @@
 # the TSC advances exactly one tick per emulated instruction and VM entry/exit cost ~0 ticks, and
 # prints the hypervisor's instructions per round trip for each exit type, the cost of a switch
 # between two VMs, the fatal EPT-violation path, and the compute guest in a VM against the same
-# compute.elf run bare through GRUB. Method and numbers: docs/benchmarks.md.
+# compute.elf run bare through GRUB, and what each transient-execution mitigation adds (on
+# tigerlake, which enumerates the MSRs, and skylake_x). Method and numbers: docs/benchmarks.md.
 # The emulation is deterministic (clock: sync=none, fixed time0): every run prints the same
 # numbers. --repeat N runs everything N times and checks that. Exits 1 when a measurement is
 # missing or the runs disagree. Logs: build/bench/bench/ (kept; --keep also keeps the ISOs).
@@ -25,6 +26,7 @@ BENCH=$ROOT/tests/bench
 HV=$BUILD/tessera.elf
 G=$BUILD/guests
 MODEL=corei7_skylake_x
+MIT_MODEL=tigerlake # enumerates IBRS/IBPB, L1D_FLUSH, MD_CLEAR, ARCH_CAPABILITIES
 COMPUTE_ITERATIONS=200
 COMPUTE_CHECKSUM=0x198abcc2 # guests/README.md: compute iterations=200
 SMALL_QUANTUM_US=2000       # the hypervisor's smallest slice (10000 ticks at Bochs's 5 MHz)
@@ -47,14 +49,47 @@ hv_iso() {
     "$ROOT/tests/tools/mkiso.sh" "$T/$name.iso" "$HV" "$cmdline" "$@" "$T/$name.cfgdir/tessera.cfg"
 }
 echo "bench: building images"
-hv_iso exits "$BENCH/exits.cfg" "" "$G/bench.elf" &&
-    hv_iso pingpong "$BENCH/pingpong.cfg" "" "$G/bench.elf" &&
-    hv_iso ept "$BENCH/ept.cfg" "" "$G/bench.elf" &&
-    hv_iso compute "$BENCH/compute.cfg" "" "$G/compute.elf" &&
-    hv_iso compute_small "$BENCH/compute.cfg" "quantum_us=$SMALL_QUANTUM_US" "$G/compute.elf" &&
+# The main table measures the exit paths themselves: mitigations=off (their costs: the second
+# table).
+hv_iso exits "$BENCH/exits.cfg" "mitigations=off" "$G/bench.elf" &&
+    hv_iso pingpong "$BENCH/pingpong.cfg" "mitigations=off" "$G/bench.elf" &&
+    hv_iso ept "$BENCH/ept.cfg" "mitigations=off" "$G/bench.elf" &&
+    hv_iso compute "$BENCH/compute.cfg" "mitigations=off" "$G/compute.elf" &&
+    hv_iso compute_small "$BENCH/compute.cfg" "mitigations=off quantum_us=$SMALL_QUANTUM_US" "$G/compute.elf" &&
     MULTIBOOT=1 "$ROOT/tests/tools/mkiso.sh" "$T/bare.iso" "$G/compute.elf" "iterations=$COMPUTE_ITERATIONS" ||
     { echo "bench.sh: cannot build the images" >&2; exit 1; }
 RUNS="exits pingpong ept compute compute_small bare"
+
+# Mitigations: the exit paths with every mitigation off, with the CPU's default, and with each
+# mechanism alone (mitigations=off plus mitigations_force=, docs/booting.md); the VM switch with
+# off, default and IBPB alone. key -> "model|config|cmdline".
+declare -A MODEL_OF
+declare -A MIT=(
+    [m_off]="$MIT_MODEL|mitigations|mitigations=off"
+    [m_auto]="$MIT_MODEL|mitigations|"
+    [m_verw]="$MIT_MODEL|mitigations|mitigations=off mitigations_force=verw"
+    [m_rsb_lite]="$MIT_MODEL|mitigations|mitigations=off mitigations_force=rsb_lite"
+    [m_rsb]="$MIT_MODEL|mitigations|mitigations=off mitigations_force=rsb"
+    [m_l1d_msr]="$MIT_MODEL|mitigations|mitigations=off mitigations_force=l1d_msr"
+    [m_l1d_sw]="$MIT_MODEL|mitigations|mitigations=off mitigations_force=l1d_sw"
+    [p_off]="$MIT_MODEL|pingpong|mitigations=off"
+    [p_auto]="$MIT_MODEL|pingpong|"
+    [p_ibpb]="$MIT_MODEL|pingpong|mitigations=off mitigations_force=ibpb"
+    [s_off]="$MODEL|mitigations|mitigations=off"
+    [s_auto]="$MODEL|mitigations|"
+    [sp_auto]="$MODEL|pingpong|"
+    [c_auto]="$MODEL|compute|"
+)
+MIT_RUNS="m_off m_auto m_verw m_rsb_lite m_rsb m_l1d_msr m_l1d_sw p_off p_auto p_ibpb s_off s_auto sp_auto c_auto"
+for r in $MIT_RUNS; do
+    IFS='|' read -r model cfg cmdline <<<"${MIT[$r]}"
+    MODEL_OF[$r]=$model
+    img=$G/bench.elf
+    [ "$cfg" = compute ] && img=$G/compute.elf
+    hv_iso "$r" "$BENCH/$cfg.cfg" "$cmdline" "$img" ||
+        { echo "bench.sh: cannot build $r.iso" >&2; exit 1; }
+done
+RUNS="$RUNS $MIT_RUNS"
 
 # ---- parsing ------------------------------------------------------------------------------------
 # field LINE KEY: the value of KEY=... in LINE.
@@ -142,8 +177,42 @@ parse_pass() { # parse_pass DIR
     R[bare]=$(compute_tsc "$d/bare.log" '')
     grep -aq '^compute: start mode=bare boot=multiboot' "$d/bare.log" ||
         problem "the bare compute run did not start bare through Multiboot ($d/bare.log)"
+    # mitigations: per-exit costs from the exits runs, the switch from the ping-pong runs
+    local r
+    for r in m_off m_auto m_verw m_rsb_lite m_rsb m_l1d_msr m_l1d_sw s_off s_auto; do
+        grep -aq "^\[bench\] bench: done mode=exits status=0" "$d/$r.log" || problem "the $r run did not finish ($d/$r.log)"
+        line=$(bench_line "$d/$r.log" bench cpuid); R[$r.cpuid]=$(field "$line" per_op)
+        line=$(bench_line "$d/$r.log" bench vmcall_vm_id); R[$r.vmcall]=$(field "$line" per_op)
+        line=$(bench_line "$d/$r.log" bench uart_thr); R[$r.thr]=$(field "$line" per_op)
+        R[$r.line]=$(grep -a -m1 '^tessera: mitigations: ibpb=' "$d/$r.log" | sed 's/^tessera: mitigations: //')
+    done
+    local rt base twice
+    for r in p_off p_auto p_ibpb sp_auto; do
+        line=$(bench_line "$d/$r.log" ping yield_roundtrip)
+        if [ -n "$line" ]; then
+            rt=$(field "$line" op_per_iter)
+            base=$(field "$line" baseline_per_iter)
+            twice=$((rt - 2 * base))
+            R[$r.switch]=$((twice / 2))$([ $((twice % 2)) -eq 1 ] && echo .5)
+        else
+            problem "no ping-pong result in $d/$r.log"
+        fi
+    done
+    R[s_auto.switch]=${R[sp_auto.switch]:-}
+    R[m_auto.switch]=${R[p_auto.switch]:-}
+    R[m_off.switch]=${R[p_off.switch]:-}
+    R[s_off.switch]=${R[switch]:-} # the main table's, with mitigations=off
+    R[c_auto]=$(compute_tsc "$d/c_auto.log" '\[compute\] ')
+    R[c_auto.preempt]=$(grep -a '^tessera:   compute ' "$d/c_auto.log" | sed -n 's/.* preempt=\([0-9]*\).*/\1/p')
     # (problems found inside $(...) above do not reach the counter: check every number here)
     local k
+    for k in m_off.cpuid m_auto.cpuid m_verw.cpuid m_rsb_lite.cpuid m_rsb.cpuid m_l1d_msr.cpuid \
+        m_l1d_sw.cpuid m_off.vmcall m_auto.vmcall m_verw.vmcall m_l1d_sw.vmcall s_off.cpuid \
+        s_auto.cpuid p_off.switch p_auto.switch p_ibpb.switch sp_auto.switch c_auto; do
+        case ${R[$k]:-} in
+        '' | *[!0-9.]*) problem "pass in $d: no valid number for '$k' (got '${R[$k]:-}')" ;;
+        esac
+    done
     for k in cpuid cpuid_hv uart_scr uart_thr uart_lsr vmcall hlt preempt line switch ept vm small bare; do
         case ${R[$k]:-} in
         '' | *[!0-9.]*) problem "pass in $d: no valid number for '$k' (got '${R[$k]:-}')" ;;
@@ -161,7 +230,7 @@ print_table() {
         commit="$commit+local changes"
     fi
     echo
-    echo "Tessera exit-path benchmark (Bochs $(dpkg-query -W -f '${Version}' bochs 2>/dev/null || echo '?'), $MODEL; 1 TSC tick = 1 emulated instruction)"
+    echo "Tessera exit-path benchmark (Bochs $(dpkg-query -W -f '${Version}' bochs 2>/dev/null || echo '?'), $MODEL, mitigations=off; 1 TSC tick = 1 emulated instruction)"
     echo "commit $commit, $(date -u +%Y-%m-%d); deterministic emulation: $1"
     printf '%-26s %12s   %s\n' "exit type" "instructions" "per round trip (loop with the op / with a NOP instead, n)"
     row() { printf '%-26s %12s   (%s / %s, n=%s)\n' "$1" "$(val "$2")" "$(val "$2.op")" "$(val "$2.base")" "$(val "$2.n")"; }
@@ -189,6 +258,42 @@ print_table() {
         echo "  (VM - bare) / preemptions of the compute VM = $(( (R[vm] - R[bare]) / R[vm.preempt] )) instructions:" \
             "the overhead is the preemption round trips (Bochs counts instructions: EPT walks, TLB and cache effects cost nothing here)"
     fi
+    print_mitigations
+}
+
+# plus KEY OFFKEY: "N (+D)" with D = N - the same measurement with mitigations off.
+plus() {
+    local v=${R[$1]:-} o=${R[$2]:-}
+    [ -n "$v" ] || { echo n/a; return; }
+    [ -n "$o" ] && [ "$1" != "$2" ] || { echo "$v"; return; }
+    echo "$v ($(awk -v a="$v" -v b="$o" 'BEGIN { d = a - b; printf (d >= 0 ? "+%g" : "%g"), d }'))"
+}
+
+print_mitigations() {
+    echo
+    echo "Transient-execution mitigations: instructions per round trip (+ over mitigations=off, same model)"
+    printf '%-36s %-12s %-12s %-12s %s\n' "setting" "CPUID" "VMCALL" "UART THR" "VM switch"
+    mrow() { # mrow LABEL KEY OFFKEY
+        printf '%-36s %-12s %-12s %-12s %s\n' "$1" "$(plus "$2.cpuid" "$3.cpuid")" \
+            "$(plus "$2.vmcall" "$3.vmcall")" "$(plus "$2.thr" "$3.thr")" "$(plus "$2.switch" "$3.switch")"
+    }
+    echo "$MIT_MODEL (CPUID.7.EDX=0xfc100510, ARCH_CAPABILITIES=0x1f):"
+    mrow "  mitigations=off" m_off m_off
+    mrow "  default" m_auto m_off
+    mrow "  VERW alone" m_verw m_off
+    mrow "  RSB: PBRSB sequence alone" m_rsb_lite m_off
+    mrow "  RSB: 32-entry fill alone" m_rsb m_off
+    mrow "  L1D flush: IA32_FLUSH_CMD alone" m_l1d_msr m_off
+    mrow "  L1D flush: software alone" m_l1d_sw m_off
+    printf '%-36s %-12s %-12s %-12s %s\n' "  IBPB alone (VM switches only)" - - - "$(plus p_ibpb.switch p_off.switch)"
+    echo "$MODEL (CPUID.7.EDX=0, no ARCH_CAPABILITIES):"
+    mrow "  mitigations=off" s_off s_off
+    mrow "  default" s_auto s_off
+    printf '%-36s %s\n' "  compute in VM, default" "$(val c_auto) ticks   bare $(val bare) ticks   overhead $(ratio "$(val c_auto)" "$(val bare)")   ($(val c_auto.preempt) preemptions, quantum 10 ms; mitigations=off: $(ratio "$(val vm)" "$(val bare)"))"
+    echo "default on $MIT_MODEL: ${R[m_auto.line]:-n/a}"
+    echo "default on $MODEL: ${R[s_auto.line]:-n/a}"
+    echo "(a WRMSR to IA32_PRED_CMD or IA32_FLUSH_CMD and a VERW count as one instruction each: Bochs does"
+    echo " not model what they cost a real CPU; the software flush's loads are counted, not their misses)"
 }
 
 # ---- runs ---------------------------------------------------------------------------------------
@@ -199,7 +304,7 @@ for pass in $(seq 1 "$repeat"); do
     for r in $RUNS; do
         echo "bench: pass $pass/$repeat: Bochs run '$r'"
         iso=$T/$r.iso
-        run_bochs_iso "$iso" "$d/$r.log" "$BOCHS_SECONDS" "$MODEL" >/dev/null
+        run_bochs_iso "$iso" "$d/$r.log" "$BOCHS_SECONDS" "${MODEL_OF[$r]:-$MODEL}" >/dev/null
         [ -s "$d/$r.log" ] || problem "run '$r' left no serial log"
     done
     parse_pass "$d"

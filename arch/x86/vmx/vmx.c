@@ -6,6 +6,7 @@
 #include <x86/cpu.h>
 #include <x86/desc.h>
 #include <x86/percpu.h>
+#include <x86/spec.h>
 
 #include "vmcs.h"
 #include "vmx.h"
@@ -221,6 +222,7 @@ int vmx_cpu_enable(char *why, size_t why_len)
     if (c->ept_vpid & EPT_CAP_INVEPT_ALL)
         __asm__ volatile("invept %0, %1" : : "m"(desc), "r"(2ull) : "cc", "memory");
     vmx_on[x86_cpu_index()] = true;
+    spec_cpu_enable(); /* before this CPU's first VM entry */
     return 0;
 }
 

@@ -123,9 +123,11 @@ struct vmx_vcpu {
     uint32_t storm_count;
 };
 
-/* arch/x86/vmx/vmx_entry.asm: enters the guest (VMLAUNCH when launched is 0, else VMRESUME).
- * Returns 0 after a VM exit; 1 when the instruction failed (VMfailValid/VMfailInvalid). */
-int vmx_enter(struct vmx_regs *regs, int launched);
+/* arch/x86/vmx/vmx_entry.asm: enters the guest (VMLAUNCH when launched is 0, else VMRESUME),
+ * with VERW last when spec_flags has SPEC_FLAG_VERW; after the exit, the RSB fill that
+ * spec_entry_flags asks for. Returns 0 after a VM exit; 1 when the instruction failed
+ * (VMfailValid/VMfailInvalid). */
+int vmx_enter(struct vmx_regs *regs, int launched, uint32_t spec_flags);
 
 int vmx_cpu_enable(char *why, size_t why_len);
 bool vmx_report(void);

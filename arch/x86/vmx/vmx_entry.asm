@@ -1,9 +1,19 @@
 ; VM entry and exit (SDM 26, 27): the only assembly of the VMX backend. vmx_enter saves the
 ; host's callee-saved registers, records RSP in the VMCS, loads the guest's general registers and
-; runs VMLAUNCH or VMRESUME. A VM exit lands on vmx_exit_landing (HOST_RIP) with the stack as
-; vmx_enter left it: store the guest registers, restore ours, return 0.
+; runs VMLAUNCH or VMRESUME, with VERW as the last memory access before it when asked (MDS/TAA).
+; A VM exit lands on vmx_exit_landing (HOST_RIP) with the stack as vmx_enter left it: store the
+; guest registers, refill the RSB when asked (before the first RET), restore ours, return 0.
+; The mitigation choice is arch/x86/spec.c's (docs/design.md, "Transient-execution mitigations").
 
 VMCS_HOST_RSP equ 0x6c14
+GDT_SEL_KERNEL_DATA equ 0x10        ; x86/desc.h
+
+; spec_entry_flags bits (x86/spec.h)
+SPEC_FLAG_VERW     equ 1
+SPEC_FLAG_RSB_FULL equ 2
+SPEC_FLAG_RSB_LITE equ 4
+
+extern spec_entry_flags
 
 ; struct vmx_regs offsets
 R_RAX equ 0
@@ -22,22 +32,18 @@ R_R13 equ 96
 R_R14 equ 104
 R_R15 equ 112
 
+section .rodata
+; VERW needs a memory operand naming a writable data segment to overwrite the CPU buffers
+; (Intel, "Deep Dive: Intel Analysis of Microarchitectural Data Sampling").
+verw_selector: dw GDT_SEL_KERNEL_DATA
+
 section .text
 bits 64
 
-; int vmx_enter(struct vmx_regs *regs /* rdi */, int launched /* esi */)
-global vmx_enter
-vmx_enter:
-    push rbp
-    push rbx
-    push r12
-    push r13
-    push r14
-    push r15
-    push rdi                        ; the landing code finds regs at [rsp]
-    mov rax, VMCS_HOST_RSP
-    vmwrite rax, rsp
-    test esi, esi                   ; flags survive the MOVs below
+; Loads the guest registers (regs in rdi) and enters; %1 = 1 puts VERW last. CF carries
+; "launched" across the MOVs and VERW (which changes only ZF).
+%macro ENTER_GUEST 1
+    bt esi, 0
     mov rax, [rdi + R_RAX]
     mov rbx, [rdi + R_RBX]
     mov rcx, [rdi + R_RCX]
@@ -53,12 +59,36 @@ vmx_enter:
     mov r14, [rdi + R_R14]
     mov r15, [rdi + R_R15]
     mov rdi, [rdi + R_RDI]
-    jnz .resume
+%if %1
+    verw [rel verw_selector]
+%endif
+    jc %%resume
     vmlaunch
-    jmp .failed
-.resume:
+    jmp vmx_enter_failed
+%%resume:
     vmresume
-.failed:                            ; VMfailInvalid (CF) or VMfailValid (ZF): still the host
+    jmp vmx_enter_failed
+%endmacro
+
+; int vmx_enter(struct vmx_regs *regs /* rdi */, int launched /* esi */, uint32_t spec /* edx */)
+global vmx_enter
+vmx_enter:
+    push rbp
+    push rbx
+    push r12
+    push r13
+    push r14
+    push r15
+    push rdi                        ; the landing code finds regs at [rsp]
+    mov rax, VMCS_HOST_RSP
+    vmwrite rax, rsp
+    test edx, SPEC_FLAG_VERW
+    jnz .with_verw
+    ENTER_GUEST 0
+.with_verw:
+    ENTER_GUEST 1
+
+vmx_enter_failed:                   ; VMfailInvalid (CF) or VMfailValid (ZF): still the host
     add rsp, 8                      ; the regs pointer
     mov eax, 1
     jmp restore_host
@@ -83,6 +113,34 @@ vmx_exit_landing:
     mov [rdi + R_R15], r15
     pop rax
     mov [rdi + R_RDI], rax
+    ; Return predictions the guest left must not steer the host's RETs: overwrite the RSB before
+    ; the first one. Full: 32 CALLs whose return addresses are never used (each speculative
+    ; return lands on an INT3); with eIBRS only the PBRSB case needs one CALL and an LFENCE.
+    mov eax, [rel spec_entry_flags]
+    test eax, SPEC_FLAG_RSB_FULL | SPEC_FLAG_RSB_LITE
+    jz .rsb_done
+    test eax, SPEC_FLAG_RSB_FULL
+    jnz .rsb_full
+    call .pbrsb
+    int3
+.pbrsb:
+    add rsp, 8
+    lfence
+    jmp .rsb_done
+.rsb_full:
+    mov ecx, 16
+.rsb_loop:
+    call .rsb_1
+    int3
+.rsb_1:
+    call .rsb_2
+    int3
+.rsb_2:
+    dec ecx
+    jnz .rsb_loop
+    add rsp, 32 * 8
+    lfence                          ; no speculation past a mispredicted loop end
+.rsb_done:
     add rsp, 8                      ; the regs pointer
     xor eax, eax
 restore_host:                       ; the callee-saved registers vmx_enter pushed

@@ -12,6 +12,7 @@
 #include <x86/desc.h>
 #include <x86/lapic.h>
 #include <x86/percpu.h>
+#include <x86/spec.h>
 
 #include "vmcs.h"
 #include "vmx.h"
@@ -112,6 +113,8 @@
 /* Whose VMCS and MSRs are on each CPU now. */
 static struct vcpu *loaded[X86_MAX_CPUS];
 #define loaded_vcpu (loaded[x86_cpu_index()])
+/* The VM whose vCPU each CPU loaded last (kept across unloads): an IBPB when it changes. */
+static const struct vm *last_vm[X86_MAX_CPUS];
 
 static inline struct vmx_vcpu *vmx_of(struct vcpu *v) { return v->backend; }
 
@@ -205,6 +208,13 @@ static bool vcpu_load(struct vcpu *v)
         return false;
     lazy_load(&vmx_of(v)->lazy);
     loaded_vcpu = v;
+    /* Branch predictions another VM trained must not steer this one: IBPB (Intel, "Speculative
+     * Execution Side Channel Mitigations", indirect branch predictor barrier). */
+    if (last_vm[x86_cpu_index()] != v->vm) {
+        if (spec_entry_flags & SPEC_FLAG_IBPB)
+            spec_ibpb();
+        last_vm[x86_cpu_index()] = v->vm;
+    }
     return true;
 }
 
@@ -1086,7 +1096,10 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
     set_preemption_timer(deadline > now ? deadline - now : 1);
 
     for (;;) {
-        if (vmx_enter(&x->regs, x->launched)) {
+        uint32_t spec = spec_entry_flags;
+        if (spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW))
+            spec_l1d_flush(spec); /* L1TF: nothing of the host's or another VM's in the L1D */
+        if (vmx_enter(&x->regs, x->launched, spec)) {
             uint32_t error = vmcs_read32(VMCS_INSTRUCTION_ERROR);
             fault(exit, "%s failed: VM-instruction error %u%s", x->launched ? "VMRESUME" : "VMLAUNCH",
                   error, error == 7 || error == 8 ? " (invalid control or host-state field)" : "");

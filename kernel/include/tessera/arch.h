@@ -25,6 +25,11 @@ static inline uint64_t arch_now(void)
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return ((uint64_t)hi << 32) | lo;
 }
+/* Transient-execution mitigations between VMs: decides them for this CPU (mitigations=off and
+ * mitigations_force= on the command line) and prints the decision. Before any guest runs. */
+void arch_mitigations_init(const char *cmdline);
+/* How often the rare mechanisms ran (IBPBs on VM switches), for the end-of-run summary. */
+void arch_mitigations_report(void);
 /* CPU vendor/brand line for the boot summary. */
 void arch_cpu_describe(char *buf, unsigned len);
 /* Ends the run: ACPI power-off, or with exit_qemu the isa-debug-exit port (status 0x10 ok,
