@@ -198,6 +198,10 @@ static void test_linux_load_address(void **state)
     assert_int_equal(probe(), 0);
     assert_int_equal(info.linux_hdr.load_addr, 0x200000);
     assert_int_equal(info.entry, 0x200200);
+    wr32(img + LINUX_KERNEL_ALIGNMENT, 0x1000);
+    assert_int_equal(probe(), 0);
+    assert_int_equal(info.linux_hdr.load_addr, 0x100000); /* raised to 1 MiB */
+    wr32(img + LINUX_KERNEL_ALIGNMENT, 0x200000);
     wr64(img + LINUX_PREF_ADDRESS, 0x1234567);
     assert_int_equal(probe(), 0);
     assert_int_equal(info.linux_hdr.load_addr, 0x1400000);
@@ -262,6 +266,8 @@ static void test_linux_load_refusals(void **state)
     expect_load_refused(-EINVAL, ram, ram_size, "console=ttyS0", NULL,
                         "command line of 13 characters is longer than the kernel's cmdline_size "
                         "(8)");
+    expect_load_refused(-EINVAL, ram, ram_size, "123456789", NULL,
+                        "command line of 9 characters is longer");
     assert_int_equal(load(ram, ram_size, "12345678", NULL, 0), 0); /* exactly 8: fine */
 
     /* too little RAM for pref_address + init_size (20 MiB) */
