@@ -5,9 +5,14 @@
 #    command line, initrd), its decompressor runs and the kernel prints its banner
 #    ("Linux version 6.1...") and early boot lines through the virtual UART (earlyprintk);
 #  - hello64 and compute print exactly their normal output and exit 0;
-#  - the hypervisor offers no interrupt controller or timer yet, so Linux cannot reach userspace:
-#    whatever happens to it afterwards is contained (its time_limit, shortened here, or a fault
-#    report stops it), the run ends with the summary table.
+#  - with earlyprintk (polled UART) and no interrupts (noapic nolapic acpi=off mce=off) the kernel
+#    gets through start_kernel, unpacks the initramfs and runs /init; /init's own output needs the
+#    UART's transmit interrupt (IRQ 4), which the hypervisor cannot deliver yet, so nothing of it
+#    is expected here; the Linux VM is then stopped by its time_limit (or a fault report): it is
+#    contained, the other VMs are unaffected, the run ends with the summary table.
+# Slow: about 6e9 emulated instructions (BIOS, GRUB, the kernel's decompressor, the boot); 15-25
+# minutes of wall time on a loaded 2-core machine.
+# TEST-BUDGET: 3300
 # The Linux guest is fetched from Debian's archive by guests/linux/fetch.sh (make linux-guest)
 # when build/linux/ does not hold it yet; the test is skipped when that is not possible.
 . "$(dirname "$0")/../tools/lib.sh"
@@ -25,15 +30,16 @@ if [ ! -f "$L/vmlinuz" ] || [ ! -f "$L/initramfs.cpio.gz" ]; then
 fi
 
 # Linux's time_limit: enough TSC time (5 MHz under Bochs: one tick per instruction) for the
-# decompressor and the early boot, then the VM is stopped. LINUX_TIME_LIMIT overrides it.
-LIMIT=${LINUX_TIME_LIMIT:-400s}
+# decompressor (about 540 s of it) and the boot to /init (about 320 s more), then the VM is
+# stopped. LINUX_TIME_LIMIT overrides it.
+LIMIT=${LINUX_TIME_LIMIT:-20m}
 sed "s/^time_limit = .*/time_limit = $LIMIT/" "$ROOT/guests/linux.cfg" >"$T/tessera.cfg"
 grep -q "^time_limit = $LIMIT\$" "$T/tessera.cfg" || { fail "guests/linux.cfg has no time_limit line"; finish; }
 log=$T/serial.log
 make_iso "$T/linux.iso" "" "$T/tessera.cfg" "$L/vmlinuz" "$L/initramfs.cpio.gz" \
     "$G/hello64.elf" "$G/compute.elf"
 start=$SECONDS
-run_bochs_iso "$T/linux.iso" "$log" "${LINUX_BOCHS_TIMEOUT:-1500}" corei7_skylake_x 256
+run_bochs_iso "$T/linux.iso" "$log" "${LINUX_BOCHS_TIMEOUT:-3000}" corei7_skylake_x 256
 note "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 N='[0-9]+'
@@ -54,6 +60,13 @@ expect "$log" '^\[linux\] BIOS-e820: \[mem 0x0000000000100000-0x0000000007ffffff
 expect "$log" '^\[linux\] BIOS-e820: \[mem 0x0000000000001000-0x0000000000009fff\] reserved$' \
     "e820: the loader's page tables, zero page and command line reserved"
 expect "$log" '^\[linux\] RAMDISK: \[mem 0x0[0-9a-f]+-0x0[0-9a-f]+\]$' "the kernel found the initrd"
+# ---- how far it gets without interrupts: each line is a milestone for the device models ----
+expect "$log" '^\[linux\] \[ *[0-9.]+\] Using NULL legacy PIC$' "no PIC found (none emulated yet)"
+expect "$log" '^\[linux\] \[ *[0-9.]+\] Calibrating delay loop \(skipped\) preset value' "lpj= skips calibration"
+expect "$log" '^\[linux\] \[ *[0-9.]+\] Freeing initrd memory: [0-9]+K$' "the initramfs was unpacked"
+expect "$log" '^\[linux\] \[ *[0-9.]+\] serial8250: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A$' \
+    "the 8250 driver found the virtual UART"
+expect "$log" '^\[linux\] \[ *[0-9.]+\] Run /init as init process$' "the kernel runs /init"
 banner=$(grep -nm1 '^\[linux\] Linux version' "$log" | cut -d: -f1)
 [ -n "$banner" ] && note "Linux banner at serial line $banner"
 note "Linux's last lines: $(vm_lines "$log" linux | tail -n 3 | tr '\n' '|')"
