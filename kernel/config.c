@@ -593,7 +593,6 @@ static void parse_key_value(struct parse_state *st, const char *p, unsigned line
         break;
     case KEY_INITRD:
         set_string(st, line, name, st->vm.initrd, sizeof(st->vm.initrd), v, n);
-        st->vm.initrd_line = line;
         break;
     }
 }

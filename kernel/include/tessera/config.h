@@ -42,7 +42,6 @@ struct vm_config {
     char modules[CONFIG_MAX_MODULES][CONFIG_MODULE_MAX];
     unsigned module_count;
     char initrd[CONFIG_MODULE_MAX]; /* Linux initrd file, "" when none */
-    unsigned initrd_line;
     bool has_sha256;
     uint8_t sha256[32];
     uint64_t time_limit_ms; /* CPU time before the VM is stopped; 0: no limit */
