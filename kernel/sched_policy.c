@@ -72,6 +72,18 @@ void sched_init(struct sched_policy *s, uint64_t quantum_ticks)
     if (quantum_ticks > SCHED_MAX_QUANTUM)
         quantum_ticks = SCHED_MAX_QUANTUM;
     s->quantum = quantum_ticks;
+    s->min_slice = quantum_ticks * SCHED_MIN_SLICE_NUM / SCHED_MIN_SLICE_DEN;
+    if (s->min_slice == 0)
+        s->min_slice = 1;
+    s->current = -1;
+    s->held_since = 0;
+}
+
+/* The entity stops holding the CPU: whatever runs next starts a new minimum slice. */
+static void release(struct sched_policy *s, unsigned index)
+{
+    if (s->current == (int)index)
+        s->current = -1;
 }
 
 int sched_add(struct sched_policy *s, struct sched_entity *e, uint32_t weight)
@@ -133,16 +145,25 @@ int sched_pick(struct sched_policy *s, uint64_t now, uint64_t *slice, uint64_t *
     }
 
     if (best < 0) {
+        s->current = -1;
         if (idle_until)
             *idle_until = next_wake;
         return -1;
     }
     s->entities[best]->times_scheduled++;
+    if (s->current != best || now < s->held_since) {
+        s->current = best;
+        s->held_since = now;
+    }
     if (slice) {
         uint64_t length = s->quantum;
         /* next_wake > now: every due timer was handled above. */
         if (next_wake != SCHED_NO_TIMER && next_wake - now < length)
             length = next_wake - now;
+        uint64_t held = now - s->held_since;
+        uint64_t lacking = held < s->min_slice ? s->min_slice - held : 0;
+        if (length < lacking)
+            length = lacking; /* <= min_slice <= quantum */
         *slice = length;
     }
     return best;
@@ -172,6 +193,7 @@ void sched_block(struct sched_policy *s, unsigned index, uint64_t wake_at)
         return;
     e->state = SCHED_BLOCKED;
     e->wake_at = wake_at;
+    release(s, index);
 }
 
 void sched_wake(struct sched_policy *s, unsigned index)
@@ -189,6 +211,7 @@ void sched_finish(struct sched_policy *s, unsigned index)
         return;
     e->state = SCHED_DONE;
     e->wake_at = SCHED_NO_TIMER;
+    release(s, index);
 }
 
 void sched_restart(struct sched_policy *s, unsigned index)

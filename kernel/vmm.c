@@ -101,6 +101,11 @@ static uint64_t ticks_to_ns(uint64_t ticks)
     return (ticks / hz) * 1000000000ull + (ticks % hz) * 1000000000ull / hz;
 }
 
+static uint64_t ticks_per_ms(void)
+{
+    return arch_tsc_hz() / 1000 ? arch_tsc_hz() / 1000 : 1;
+}
+
 enum hypercall_result { HC_CONTINUE, HC_END_SLICE, HC_VM_ENDED };
 
 static enum hypercall_result hypercall(struct vm *vm)
@@ -152,10 +157,13 @@ static enum hypercall_result hypercall(struct vm *vm)
         return HC_VM_ENDED;
     case TESSERA_HC_SET_TIMER:
         /* at most an hour ahead: a VM asleep forever could never be ended by its time_limit */
-        if (a1 > arch_tsc_hz() * 3600)
+        if (a1 > arch_tsc_hz() * 3600) {
             ret = -TESSERA_EINVAL;
-        else
-            vm->timer_deadline = a1 ? arch_now() + a1 : VM_NO_TIMER;
+        } else {
+            /* a floor on the period bounds how often a sleeper makes us switch (scheduler.md) */
+            uint64_t min = ticks_per_ms() * TESSERA_TIMER_MIN_US / 1000;
+            vm->timer_deadline = a1 ? arch_now() + (a1 < min ? min : a1) : VM_NO_TIMER;
+        }
         break;
     default:
         ret = -TESSERA_ENOSYS;
@@ -168,8 +176,9 @@ static enum hypercall_result hypercall(struct vm *vm)
 /* ---- the loop ----------------------------------------------------------------------------- */
 
 /* A VM with a time_limit is stopped once that much time has passed since its current life
- * began, whether it spent it running, spinning or asleep: the way to end a guest that never ends
- * itself. Returns the earliest limit still ahead on this CPU (SCHED_NO_TIMER: none). */
+ * first entered the guest, whether it spent it running, spinning or asleep: the way to end a
+ * guest that never ends itself. A life not yet entered has no end yet (run_slice sets it).
+ * Returns the earliest limit still ahead on this CPU (SCHED_NO_TIMER: none). */
 static uint64_t enforce_time_limits(unsigned cpu)
 {
     if (!cpu_runs[cpu].vm_limited)
@@ -204,6 +213,8 @@ static void run_slice(struct vm *vm, uint64_t slice)
     uint64_t start = arch_now(), deadline = start + slice;
     uint64_t wake = VM_NO_TIMER; /* HLT with an armed timer: block until then */
     const char *failure = NULL;
+    if (vm->cfg.time_limit_ms && vm->time_limit_end == VM_NO_TIMER) /* this life's first entry */
+        vm->time_limit_end = start + vm->cfg.time_limit_ms * ticks_per_ms();
     while (arch_now() < deadline) {
         vcpu_run(v, deadline, &exit);
         if (exit.kind == VCPU_EXIT_IO) {

@@ -1,4 +1,5 @@
-/* Scheduler policy: weighted shares, early yields, timers, idle, joins, wakes, restarts, errors. */
+/* Scheduler policy: weighted shares, early yields, timers, the minimum slice, idle, joins, wakes,
+ * restarts, errors. */
 /* UNIT-SOURCES: kernel/sched_policy.c */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <tessera/sched_policy.h>
 
 #define Q 1000ull /* quantum in ticks */
+#define MIN_SLICE (Q * SCHED_MIN_SLICE_NUM / SCHED_MIN_SLICE_DEN)
 
 /* Ticks an entity uses of its slice (0: all of it). */
 static uint64_t uses[SCHED_MAX_ENTITIES];
@@ -163,9 +165,10 @@ static void test_idle_until(void **state)
     assert_int_equal(sched_pick(&s, 100, &slice, &idle), -1);
     assert_int_equal(idle, 400);
     assert_int_equal(slice, 0);
-    /* At 400 entity 1 wakes; its slice is cut at entity 0's timer. */
+    /* At 400 entity 1 wakes; entity 0's timer at 700 cuts its slice, but not below the minimum
+     * slice. */
     assert_int_equal(sched_pick(&s, 400, &slice, &idle), 1);
-    assert_int_equal(slice, 300);
+    assert_int_equal(slice, MIN_SLICE);
     sched_block(&s, 1, SCHED_NO_TIMER);
     assert_int_equal(sched_pick(&s, 450, &slice, &idle), -1);
     assert_int_equal(idle, 700);
@@ -414,8 +417,139 @@ static void test_quantum_limits(void **state)
     struct sched_policy s;
     sched_init(&s, 0);
     assert_int_equal(s.quantum, 1);
+    assert_int_equal(s.min_slice, 1);
+    sched_init(&s, 3);
+    assert_int_equal(s.min_slice, 3 * SCHED_MIN_SLICE_NUM / SCHED_MIN_SLICE_DEN);
     sched_init(&s, UINT64_MAX);
     assert_int_equal(s.quantum, SCHED_MAX_QUANTUM);
+    assert_int_equal(s.min_slice, SCHED_MAX_QUANTUM * SCHED_MIN_SLICE_NUM / SCHED_MIN_SLICE_DEN);
+}
+
+/* The minimum slice is a real fraction of the quantum: shorter would let a sleeper cut its
+ * neighbours into switch overhead, longer than the quantum would break the quantum. */
+static void test_min_slice_value(void **state)
+{
+    (void)state;
+    struct sched_policy s;
+    sched_init(&s, Q);
+    assert_true(s.min_slice >= Q / 2 && s.min_slice < Q);
+}
+
+/* A sleeper that wakes every 20 ticks and runs 10 beside an entity that always uses its whole
+ * slice: each time the CPU-bound one gets the CPU it keeps it for at least the minimum slice,
+ * so the sleeper runs at most once per minimum slice and the CPU-bound one gets its share. */
+static void test_min_slice_against_frequent_sleeper(void **state)
+{
+    (void)state;
+    struct sched_policy s;
+    struct sched_entity e[2];
+    const uint32_t w[] = {1, 1};
+    setup_entities(&s, e, w, 2);
+    uint64_t now = 0, held = 0, switches_to_busy = 0, sleeper_runs = 0;
+    int last = -1;
+    for (unsigned k = 0; k < 10000; k++) {
+        uint64_t slice = 0, idle = 0;
+        int i = sched_pick(&s, now, &slice, &idle);
+        assert_true(i == 0 || i == 1);
+        assert_true(slice > 0 && slice <= Q);
+        if (i == 1) {
+            if (last == 0) /* the busy one held the CPU since it got it */
+                assert_true(held >= MIN_SLICE);
+            sched_charge(&s, 1, 10);
+            now += 10;
+            sched_block(&s, 1, now + 20);
+            sleeper_runs++;
+        } else {
+            if (last != 0) {
+                held = 0;
+                switches_to_busy++;
+                assert_true(slice >= MIN_SLICE);
+            }
+            sched_charge(&s, 0, slice);
+            now += slice;
+            held += slice;
+        }
+        last = i;
+    }
+    /* the sleeper got the CPU once per busy stretch of at least MIN_SLICE */
+    assert_true(sleeper_runs <= switches_to_busy + 1);
+    assert_true(sleeper_runs * MIN_SLICE <= e[0].ticks_run + MIN_SLICE);
+    assert_true(e[0].ticks_run * 100 >= (e[0].ticks_run + e[1].ticks_run) * 98);
+}
+
+/* The minimum slice counts from the pick that gave the entity the CPU: an entity that already
+ * ran that long in a row has its slice cut exactly at the pending timer. */
+static void test_min_slice_counts_from_first_pick(void **state)
+{
+    (void)state;
+    struct sched_policy s;
+    struct sched_entity e[2];
+    const uint32_t w[] = {1, 1};
+    setup_entities(&s, e, w, 2);
+    uint64_t slice = 0;
+    assert_int_equal(sched_pick(&s, 0, &slice, NULL), 0);
+    sched_charge(&s, 0, 5);
+    sched_block(&s, 0, 1105);
+    assert_int_equal(sched_pick(&s, 5, &slice, NULL), 1);
+    assert_int_equal(slice, Q); /* timer 1100 ahead */
+    sched_charge(&s, 1, Q);
+    /* held Q >= MIN_SLICE: cut at the timer */
+    assert_int_equal(sched_pick(&s, 5 + Q, &slice, NULL), 1);
+    assert_int_equal(slice, 100);
+    sched_charge(&s, 1, 100);
+    assert_int_equal(sched_pick(&s, 1105, &slice, NULL), 0);
+
+    /* Entity 0 sleeps 10 ticks: entity 1, switched to at 1110, runs the minimum slice first. */
+    sched_charge(&s, 0, 5);
+    sched_block(&s, 0, 1120);
+    assert_int_equal(sched_pick(&s, 1110, &slice, NULL), 1);
+    assert_int_equal(slice, MIN_SLICE);
+    /* It leaves the CPU by itself (yield) after 100: entity 0, due since 1120, runs. */
+    sched_charge(&s, 1, 100);
+    assert_int_equal(sched_pick(&s, 1210, &slice, NULL), 0);
+    sched_charge(&s, 0, 5);
+    sched_block(&s, 0, 1525);
+    /* a new hold for entity 1 */
+    assert_int_equal(sched_pick(&s, 1215, &slice, NULL), 1);
+    assert_int_equal(slice, MIN_SLICE);
+    sched_charge(&s, 1, 300);
+    /* picked again in a row after a yield: the timer 10 ahead waits for what it lacks */
+    assert_int_equal(sched_pick(&s, 1515, &slice, NULL), 1);
+    assert_int_equal(slice, MIN_SLICE - 300);
+    sched_charge(&s, 1, slice);
+    assert_int_equal(sched_pick(&s, 1515 + MIN_SLICE - 300, &slice, NULL), 0);
+}
+
+/* Latency bound: whenever an entity's timer falls, it runs again no later than the minimum
+ * slice after its deadline, and on time when the running one already had the minimum slice. */
+static void test_wake_latency_bound(void **state)
+{
+    (void)state;
+    for (uint64_t sleep = 1; sleep <= 2 * Q; sleep += 37) {
+        struct sched_policy s;
+        struct sched_entity e[2];
+        const uint32_t w[] = {1, 1};
+        setup_entities(&s, e, w, 2);
+        uint64_t now = 0, slice = 0, deadline = 0;
+        for (unsigned k = 0; k < 200; k++) {
+            int i = sched_pick(&s, now, &slice, NULL);
+            if (i == 1) {
+                if (deadline) {
+                    assert_true(now >= deadline);
+                    assert_true(now - deadline <= MIN_SLICE);
+                }
+                sched_charge(&s, 1, 3);
+                now += 3;
+                deadline = now + sleep;
+                sched_block(&s, 1, deadline);
+            } else {
+                assert_int_equal(i, 0);
+                sched_charge(&s, 0, slice);
+                now += slice;
+            }
+        }
+        assert_true(e[1].times_scheduled > 10);
+    }
 }
 
 static void test_huge_charge_and_rebase(void **state)
@@ -482,6 +616,10 @@ int main(void)
         cmocka_unit_test(test_add_errors),
         cmocka_unit_test(test_bad_index_ignored),
         cmocka_unit_test(test_quantum_limits),
+        cmocka_unit_test(test_min_slice_value),
+        cmocka_unit_test(test_min_slice_against_frequent_sleeper),
+        cmocka_unit_test(test_min_slice_counts_from_first_pick),
+        cmocka_unit_test(test_wake_latency_bound),
         cmocka_unit_test(test_huge_charge_and_rebase),
         cmocka_unit_test(test_charge_rounds_per_charge),
     };

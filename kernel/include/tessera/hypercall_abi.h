@@ -25,6 +25,10 @@ enum tessera_hypercall {
     TESSERA_HC_SET_TIMER = 6,     /* RBX = ticks from now (0 = cancel, at most 1 h): next HLT wakes by then */
 };
 
+/* SET_TIMER's shortest period: a shorter one is taken as this many microseconds' worth of ticks
+ * (the scheduler's minimum slice, docs/scheduler.md, is what protects other VMs) */
+#define TESSERA_TIMER_MIN_US 1000u
+
 #define TESSERA_EPERM 1   /* returned as -TESSERA_EPERM: the call came from CPL > 0 */
 #define TESSERA_EINVAL 22 /* returned as -TESSERA_EINVAL */
 #define TESSERA_EFAULT 14

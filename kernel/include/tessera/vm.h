@@ -46,7 +46,8 @@ struct vm {
     int sched_index;
     struct sched_entity sched;
     uint64_t timer_deadline; /* armed by SET_TIMER, VM_NO_TIMER when none */
-    uint64_t time_limit_end; /* TSC at which this life ends, with a time_limit */
+    uint64_t time_limit_end; /* with a time_limit: TSC at which this life ends; VM_NO_TIMER
+                              * until the life's first entry */
 
     uint32_t state;
     uint32_t exit_status;
