@@ -81,7 +81,7 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
     struct guest_boot_state state;
     const char *cmdline = vm->cfg.cmdline;
     const struct vcpu_memory ram = { vm->ram_host, vm->ram_size };
-    /* no ACPI tables yet: rsdp 0 */
+    /* the VM gets no ACPI tables in its RAM yet: RSDP 0 (Linux runs with acpi=off) */
     const struct image_linux_args linux_args = { vm->cfg.initrd[0] ? &vm->initrd : NULL, 0 };
     int err = image_load(&vm->image, phys_to_virt(vm->image_file->addr), vm->image_file->size,
                          &ram, cmdline, vm->modules, vm->cfg.module_count, &linux_args, &state,

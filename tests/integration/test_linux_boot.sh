@@ -68,7 +68,7 @@ expect "$log" '^\[linux\] \[ *[0-9.]+\] Freeing initrd memory: [0-9]+K$' "the in
 expect "$log" '^\[linux\] \[ *[0-9.]+\] serial8250: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A$' \
     "the 8250 driver found the virtual UART"
 expect "$log" '^\[linux\] \[ *[0-9.]+\] Run /init as init process$' "the kernel runs /init"
-banner=$(grep -nm1 '^\[linux\] Linux version' "$log" | cut -d: -f1)
+banner=$(grep -Enm1 "${K}Linux version" "$log" | cut -d: -f1)
 [ -n "$banner" ] && note "Linux banner at serial line $banner"
 note "Linux's last lines: $(vm_lines "$log" linux | tail -n 3 | tr '\n' '|')"
 
