@@ -7,3 +7,24 @@ iso: $(BUILD)/tessera.iso
 $(BUILD)/tessera.iso: $(BUILD)/tessera.elf $(GUEST_TARGETS) tests/tools/mkiso.sh
 	@echo "  ISO     $@"
 	@tests/tools/mkiso.sh $@ $(BUILD)/tessera.elf "$(ISO_CMDLINE)" $(GUEST_TARGETS)
+
+# `make iso-linux`: the same with guests/linux.cfg, its two in-tree guests and the Linux guest,
+# which guests/linux/fetch.sh downloads from Debian's archive into build/linux/ (never
+# committed; `make run` and `make iso` never fetch it).
+LINUX_OUT := $(BUILD)/linux
+LINUX_GUEST := $(LINUX_OUT)/vmlinuz $(LINUX_OUT)/initramfs.cpio.gz
+.PHONY: iso-linux linux-guest
+linux-guest: $(LINUX_GUEST)
+$(LINUX_OUT)/initramfs.cpio.gz: $(LINUX_OUT)/vmlinuz guests/linux/init
+	@guests/linux/fetch.sh $(LINUX_OUT)
+$(LINUX_OUT)/vmlinuz: guests/linux/fetch.sh
+	@guests/linux/fetch.sh $(LINUX_OUT)
+$(LINUX_OUT)/tessera.cfg: guests/linux.cfg
+	@mkdir -p $(dir $@)
+	cp $< $@
+iso-linux: $(BUILD)/tessera-linux.iso
+$(BUILD)/tessera-linux.iso: $(BUILD)/tessera.elf $(LINUX_OUT)/tessera.cfg $(LINUX_GUEST) \
+		$(GUEST_OUT)/hello64.elf $(GUEST_OUT)/compute.elf tests/tools/mkiso.sh
+	@echo "  ISO     $@"
+	@tests/tools/mkiso.sh $@ $(BUILD)/tessera.elf "$(ISO_CMDLINE)" $(LINUX_OUT)/tessera.cfg \
+		$(LINUX_GUEST) $(GUEST_OUT)/hello64.elf $(GUEST_OUT)/compute.elf

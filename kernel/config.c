@@ -19,6 +19,7 @@ enum config_key {
     KEY_MODULE,
     KEY_SHA256,
     KEY_TIME_LIMIT,
+    KEY_INITRD,
     KEY_COUNT,
 };
 
@@ -31,6 +32,7 @@ static const struct {
     [KEY_PORTS] = {"ports", true},      [KEY_ON_FAIL] = {"on_fail", false},
     [KEY_CMDLINE] = {"cmdline", false}, [KEY_MODULE] = {"module", true},
     [KEY_SHA256] = {"sha256", false},   [KEY_TIME_LIMIT] = {"time_limit", false},
+    [KEY_INITRD] = {"initrd", false},
 };
 
 /* Ports the hypervisor emulates or needs itself: a VM may never own them. */
@@ -588,6 +590,9 @@ static void parse_key_value(struct parse_state *st, const char *p, unsigned line
         break;
     case KEY_SHA256:
         set_sha256(st, line, v, n);
+        break;
+    case KEY_INITRD:
+        set_string(st, line, name, st->vm.initrd, sizeof(st->vm.initrd), v, n);
         break;
     }
 }

@@ -101,8 +101,11 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
     struct guest_boot_state state;
     const char *cmdline = vm->cfg.cmdline;
     const struct vcpu_memory ram = { vm->ram_host, vm->ram_size };
+    /* the VM gets no ACPI tables in its RAM yet: RSDP 0 (Linux runs with acpi=off) */
+    const struct image_linux_args linux_args = { vm->cfg.initrd[0] ? &vm->initrd : NULL, 0 };
     int err = image_load(&vm->image, phys_to_virt(vm->image_file->addr), vm->image_file->size,
-                         &ram, cmdline, vm->modules, vm->cfg.module_count, &state, why, why_len);
+                         &ram, cmdline, vm->modules, vm->cfg.module_count, &linux_args, &state,
+                         why, why_len);
     if (err)
         return err;
     vm->timer_deadline = VM_NO_TIMER;
@@ -138,6 +141,12 @@ static bool vm_create(struct vm *vm, const struct vm_config *c, const struct boo
         vm->modules[i].data = phys_to_virt(m->addr);
         vm->modules[i].size = m->size;
         vm->modules[i].name = m->name;
+    }
+    if (c->initrd[0]) {
+        const struct boot_module *m = find_file(bi, c->initrd);
+        vm->initrd.data = phys_to_virt(m->addr);
+        vm->initrd.size = m->size;
+        vm->initrd.name = m->name;
     }
     const void *data = phys_to_virt(vm->image_file->addr);
     uint8_t digest[32];
@@ -219,6 +228,10 @@ void vm_config_check_files(struct config *cfg, const struct boot_info *bi)
                 missing = c->modules[m];
                 what = "module";
             }
+        if (!missing && c->initrd[0] && !find_file(bi, c->initrd)) {
+            missing = c->initrd;
+            what = "initrd";
+        }
         if (missing) {
             refuse(c, "%s '%s' was not found among the loaded files", what, missing);
             continue;

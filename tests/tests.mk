@@ -20,7 +20,7 @@ unit: $(UNIT_BINS)
 
 # ---- the two commands -----------------------------------------------------------------------
 # Both install what is missing first, then build in a fresh make (so the build sees the tools).
-.PHONY: deps test run bench check-build
+.PHONY: deps test run run-linux bench check-build
 deps:
 	@tests/tools/deps.sh
 
@@ -33,6 +33,11 @@ test: deps
 run: deps
 	@$(MAKE) --no-print-directory all iso
 	@tests/tools/run.sh $(BUILD)/tessera.iso
+
+# run-linux: guests/linux.cfg with the real Linux guest (fetched once into build/linux/).
+run-linux: deps
+	@$(MAKE) --no-print-directory all iso-linux
+	@tests/tools/run.sh $(BUILD)/tessera-linux.iso
 
 bench: deps
 	@$(MAKE) --no-print-directory all

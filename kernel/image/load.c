@@ -1,6 +1,7 @@
 /* Image loading: segments and modules into guest RAM, then the start structures each format
  * expects (identity page tables and tessera_start_info for ELF64, a flat GDT and the Multiboot 1
- * info block for Multiboot, nothing for a boot sector) and the initial vCPU state. The layout is
+ * info block for Multiboot, page tables, GDT, zero page, command line and initrd for Linux,
+ * nothing for a boot sector) and the initial vCPU state. The layout is
  * fixed (tessera/image.h, docs/images.md). Every write into guest RAM goes through a pointer
  * guest_mem_range vouched for: one per segment and module, and one for the loader area below
  * 1 MiB, into which the start structures are written at fixed offsets. */
@@ -284,6 +285,115 @@ static int write_multiboot1_info(uint8_t *ram, uint64_t ram_size, const char *cm
     return 0;
 }
 
+/* Linux, 64-bit boot protocol (boot.rst, "64-bit Boot Protocol"): the protected-mode kernel at
+ * its load address with [load, load + init_size) inside RAM, the initrd as high as allowed, the
+ * zero page at 0x8000 and the command line at 0x9000; paging on with every byte of RAM identity
+ * mapped, a GDT with flat __BOOT_CS (0x10) / __BOOT_DS (0x18), RSI = zero page, interrupts off
+ * (the backend starts every guest with RFLAGS.IF = 0), RIP = load address + 0x200. */
+static int load_linux(const struct image_info *info, const uint8_t *data, uint64_t size,
+                      const struct vcpu_memory *ram, uint8_t *loader_area, const char *cmdline,
+                      unsigned module_count, const struct image_linux_args *args,
+                      struct guest_boot_state *out, char *reason, size_t reason_len)
+{
+    const struct linux_setup *s = &info->linux_hdr;
+    if (module_count > 0)
+        return refuse(reason, reason_len, -EINVAL,
+                      "a Linux kernel takes an initrd, not Multiboot modules");
+    /* the info may not come straight from image_probe: re-check what is used below */
+    if (info->segment_count != 1 || info->segments[0].guest_addr != s->load_addr ||
+        s->load_addr < IMAGE_LOADER_END || s->load_addr > IMAGE_IDENTITY_MAP_MAX ||
+        s->init_size > IMAGE_IDENTITY_MAP_MAX - s->load_addr ||
+        info->segments[0].mem_size > s->init_size || s->header_end < LINUX_HDR_NEEDED ||
+        s->header_end > LINUX_HDR_LIMIT || s->header_end > size ||
+        info->entry != s->load_addr + LINUX_ENTRY64_OFFSET)
+        return refuse(reason, reason_len, -EINVAL, "Linux image info is inconsistent");
+
+    size_t cmdline_len = cmdline ? strlen(cmdline) : 0;
+    if (cmdline_len > s->cmdline_size)
+        return refuse(reason, reason_len, -EINVAL,
+                      "command line of %llu characters is longer than the kernel's cmdline_size "
+                      "(%u)",
+                      (unsigned long long)cmdline_len, s->cmdline_size);
+    if (cmdline_len > IMAGE_LINUX_CMDLINE_MAX)
+        return refuse(reason, reason_len, -EINVAL,
+                      "command line of %llu characters is longer than the %llu we place",
+                      (unsigned long long)cmdline_len,
+                      (unsigned long long)IMAGE_LINUX_CMDLINE_MAX);
+
+    uint64_t kernel_end = s->load_addr + s->init_size;
+    if (kernel_end > ram->size)
+        return refuse(reason, reason_len, -ENOSPC,
+                      s->relocatable
+                          ? "Linux kernel needs RAM up to 0x%llx (load address 0x%llx + init_size "
+                            "0x%x), the VM has 0x%llx bytes"
+                          : "Linux kernel is not relocatable and needs RAM up to 0x%llx "
+                            "(pref_address 0x%llx + init_size 0x%x), the VM has 0x%llx bytes",
+                      (unsigned long long)kernel_end, (unsigned long long)s->load_addr,
+                      s->init_size, (unsigned long long)ram->size);
+
+    const struct image_module *initrd = args ? args->initrd : NULL;
+    uint64_t initrd_size = initrd ? initrd->size : 0, initrd_addr = 0;
+    if (initrd && !initrd->data && initrd->size > 0)
+        return refuse(reason, reason_len, -EINVAL, "initrd has no data");
+    if (initrd_size > ram->size)
+        return refuse(reason, reason_len, -ENOSPC,
+                      "initrd of %llu bytes does not fit the VM's RAM of %llu bytes",
+                      (unsigned long long)initrd_size, (unsigned long long)ram->size);
+    int err = linux_place_initrd(s, ram->size, initrd_size, &initrd_addr, reason, reason_len);
+    if (err)
+        return err;
+
+    err = copy_segments(info, data, size, ram, IMAGE_IDENTITY_MAP_MAX, reason, reason_len);
+    if (err)
+        return err;
+    if (initrd_size > 0) {
+        uint8_t *dst = guest_mem_range(ram, initrd_addr, initrd_size);
+        if (!dst)
+            return refuse(reason, reason_len, -ENOSPC, "initrd at 0x%llx lies beyond guest RAM",
+                          (unsigned long long)initrd_addr);
+        memcpy(dst, initrd->data, initrd_size);
+    }
+
+    struct linux_zero_page_args zp = {
+        .image = data,
+        .image_size = size,
+        .setup = s,
+        .ram_size = ram->size,
+        .cmdline_addr = IMAGE_LINUX_CMDLINE,
+        .initrd_addr = initrd_addr,
+        .initrd_size = initrd_size,
+        .acpi_rsdp_addr = args ? args->acpi_rsdp_addr : 0,
+        /* page tables, GDT, zero page and command line: the guest must not reuse them before
+         * it has copied what it needs (Linux copies the zero page and command line early) */
+        .carve = {{IMAGE_PAGE_TABLES, IMAGE_START_INFO_END - IMAGE_PAGE_TABLES,
+                   LINUX_E820_RESERVED}},
+        .carve_count = 1,
+    };
+    err = linux_build_zero_page(loader_area + IMAGE_LINUX_ZERO_PAGE, &zp, reason, reason_len);
+    if (err)
+        return err;
+    memset(loader_area + IMAGE_LINUX_CMDLINE, 0, IMAGE_START_INFO_END - IMAGE_LINUX_CMDLINE);
+    if (cmdline_len > 0)
+        memcpy(loader_area + IMAGE_LINUX_CMDLINE, cmdline, cmdline_len);
+
+    write_page_tables(loader_area, ram->size);
+    uint8_t *gdt = loader_area + IMAGE_GDT;
+    memset(gdt, 0, IMAGE_LINUX_GDT_LIMIT + 1);
+    wr64(gdt + IMAGE_LINUX_BOOT_CS, GDT_CODE64);
+    wr64(gdt + IMAGE_LINUX_BOOT_DS, GDT_DATA);
+
+    out->mode = GUEST_MODE_LONG64;
+    out->cr3 = IMAGE_PAGE_TABLES;
+    out->gdt_base = IMAGE_GDT;
+    out->gdt_limit = IMAGE_LINUX_GDT_LIMIT;
+    out->cs_selector = IMAGE_LINUX_BOOT_CS;
+    out->ds_selector = IMAGE_LINUX_BOOT_DS;
+    out->rip = info->entry;
+    out->rsi = IMAGE_LINUX_ZERO_PAGE;
+    out->rsp = IMAGE_STACK_TOP; /* the kernel switches to its own stack at once */
+    return 0;
+}
+
 static int load_bootsector(const struct image_info *info, const uint8_t *data, uint64_t size,
                            const struct vcpu_memory *ram, const char *cmdline,
                            unsigned module_count, struct guest_boot_state *out, char *reason,
@@ -312,7 +422,8 @@ static int load_bootsector(const struct image_info *info, const uint8_t *data, u
 int image_load(const struct image_info *info, const void *data, uint64_t size,
                const struct vcpu_memory *ram, const char *cmdline,
                const struct image_module *modules, unsigned module_count,
-               struct guest_boot_state *out, char *reason, size_t reason_len)
+               const struct image_linux_args *linux_args, struct guest_boot_state *out,
+               char *reason, size_t reason_len)
 {
     if (reason && reason_len > 0)
         reason[0] = '\0';
@@ -322,10 +433,13 @@ int image_load(const struct image_info *info, const void *data, uint64_t size,
     memset(out, 0, sizeof(*out));
     uint64_t guest_ram_size = ram->size;
 
+    if (linux_args && linux_args->initrd && info->format != IMAGE_FORMAT_LINUX)
+        return refuse(reason, reason_len, -EINVAL, "an initrd is only for a Linux kernel");
     if (info->format == IMAGE_FORMAT_BOOTSECTOR)
         return load_bootsector(info, data, size, ram, cmdline, module_count, out, reason,
                                reason_len);
-    if (info->format != IMAGE_FORMAT_ELF64 && info->format != IMAGE_FORMAT_MULTIBOOT1)
+    if (info->format != IMAGE_FORMAT_ELF64 && info->format != IMAGE_FORMAT_MULTIBOOT1 &&
+        info->format != IMAGE_FORMAT_LINUX)
         return refuse(reason, reason_len, -EINVAL, "unknown image format %u", info->format);
 
     bool is64 = info->format == IMAGE_FORMAT_ELF64;
@@ -342,6 +456,9 @@ int image_load(const struct image_info *info, const void *data, uint64_t size,
     if (module_count > IMAGE_MAX_MODULES)
         return refuse(reason, reason_len, -ENOSPC, "%u modules, at most %u", module_count,
                       IMAGE_MAX_MODULES);
+    if (info->format == IMAGE_FORMAT_LINUX)
+        return load_linux(info, data, size, ram, guest_ram, cmdline, module_count, linux_args, out,
+                          reason, reason_len);
 
     /* Both the 32-bit guest and the ELF64 identity map reach at most 4 GiB. */
     int err = copy_segments(info, data, size, ram, IMAGE_IDENTITY_MAP_MAX, reason, reason_len);

@@ -1,5 +1,5 @@
 /* Image recognition: ELF64 (x86-64), Multiboot 1 (ELF32 program headers or the a.out-kludge
- * address fields), boot sector. Every offset and size from the file is checked with overflow-safe
+ * address fields), Linux bzImage, boot sector. Every offset and size from the file is checked with overflow-safe
  * arithmetic before anything is read through it. */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -53,6 +53,8 @@ const char *image_format_name(uint32_t format)
         return "Multiboot1 ELF32";
     case IMAGE_FORMAT_BOOTSECTOR:
         return "boot sector";
+    case IMAGE_FORMAT_LINUX:
+        return "Linux bzImage";
     default:
         return "unknown";
     }
@@ -313,6 +315,30 @@ static int probe_elf(const uint8_t *d, uint64_t size, struct image_info *out, ch
     return probe_multiboot1(d, size, find_multiboot1(d, size), true, out, reason, reason_len);
 }
 
+/* One segment, the protected-mode kernel, at the load address linux_parse_setup chose; the
+ * kernel itself then needs init_size bytes from there (checked against RAM at load time). */
+static int probe_linux(const uint8_t *d, uint64_t size, struct image_info *out, char *reason,
+                       size_t reason_len)
+{
+    struct linux_setup s;
+    int err = linux_parse_setup(d, size, IMAGE_IDENTITY_MAP_MAX, &s, reason, reason_len);
+    if (err) {
+        memset(out, 0, sizeof(*out));
+        return err;
+    }
+    out->format = IMAGE_FORMAT_LINUX;
+    out->linux_hdr = s;
+    out->entry = s.load_addr + LINUX_ENTRY64_OFFSET;
+    out->segment_count = 1;
+    out->segments[0].guest_addr = s.load_addr;
+    out->segments[0].file_offset = s.kernel_offset;
+    out->segments[0].file_size = s.kernel_size;
+    out->segments[0].mem_size = s.kernel_size;
+    out->lowest = s.load_addr;
+    out->highest = s.load_addr + s.init_size;
+    return 0;
+}
+
 int image_probe(const void *data, uint64_t size, struct image_info *out, char *reason,
                 size_t reason_len)
 {
@@ -334,6 +360,9 @@ int image_probe(const void *data, uint64_t size, struct image_info *out, char *r
         }
         return 0;
     }
+    /* A bzImage also ends its first sector with 0x55 0xAA: its setup header decides first. */
+    if (linux_is_kernel(d, size))
+        return probe_linux(d, size, out, reason, reason_len);
     /* Not ELF: a Multiboot header with address fields, else a boot sector. */
     int64_t hdr = find_multiboot1(d, size);
     if (hdr >= 0) {

@@ -1,10 +1,11 @@
 /* Guest image probe and load. The input is the image (in a buffer of exactly its size); the
  * input's length modulo 4 picks the guest RAM size (2 MiB, 1 MiB + 64 KiB, 64 KiB, 3 MiB); a
- * command line and one module are passed (but to a boot sector, which takes neither). Guest RAM
+ * command line and one module are passed (but to a boot sector, which takes neither; a Linux
+ * bzImage gets the module's bytes as its initrd and an RSDP address instead). Guest RAM
  * sits between two guard zones that ASan treats as poisoned (a write there stops at once with a
  * stack trace) and that must still hold their fill pattern afterwards: every byte the loader
  * writes lies inside the VM's RAM. When a load succeeds, the start state points inside RAM too.
- * FUZZ-SOURCES: kernel/image/probe.c kernel/image/load.c kernel/mm/guest_mem.c kernel/lib/printf.c kernel/lib/string.c */
+ * FUZZ-SOURCES: kernel/image/probe.c kernel/image/load.c kernel/image/linux.c kernel/mm/guest_mem.c kernel/lib/printf.c kernel/lib/string.c */
 #include <sanitizer/asan_interface.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,11 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ASAN_POISON_MEMORY_REGION(lo, GUARD);
     ASAN_POISON_MEMORY_REGION(hi, GUARD);
     reason[0] = 0;
-    /* a boot sector takes no modules or command line (refused): pass them to the others */
+    /* a boot sector takes no modules or command line (refused), Linux an initrd instead of
+     * modules: pass each what it takes */
     int boot_sector = info.format == IMAGE_FORMAT_BOOTSECTOR;
+    int is_linux = info.format == IMAGE_FORMAT_LINUX;
     const struct vcpu_memory mem = { (uint64_t)(uintptr_t)ram, ram_size };
+    const struct image_linux_args linux_args = { &module, 0xe0000 };
     int err = image_load(&info, image, size, &mem, boot_sector ? NULL : "console=com1 x=1",
-                         &module, !boot_sector, &st, reason, sizeof(reason));
+                         &module, !boot_sector && !is_linux, is_linux ? &linux_args : NULL, &st,
+                         reason, sizeof(reason));
     check_guard(lo);
     check_guard(hi);
 #ifdef FUZZ_VERBOSE /* -DFUZZ_VERBOSE: what each input did, to check seeds */
@@ -104,6 +109,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!inside(st.cr3, IMAGE_PAGE_TABLES_END - IMAGE_PAGE_TABLES, ram_size) ||
                 !inside(st.rdi, 1, ram_size))
                 abort();
+            if (is_linux) {
+                /* zero page in RAM, and everything it points at: command line, initrd */
+                if (!inside(st.rsi, LINUX_ZP_SIZE, ram_size))
+                    abort();
+                const uint8_t *zp = ram + st.rsi;
+                uint64_t cmd = zp[LINUX_CMD_LINE_PTR] | (uint64_t)zp[LINUX_CMD_LINE_PTR + 1] << 8 |
+                               (uint64_t)zp[LINUX_CMD_LINE_PTR + 2] << 16 |
+                               (uint64_t)zp[LINUX_CMD_LINE_PTR + 3] << 24;
+                uint64_t rd = 0, rd_size = 0;
+                memcpy(&rd, zp + LINUX_RAMDISK_IMAGE, 4);
+                memcpy(&rd_size, zp + LINUX_RAMDISK_SIZE, 4);
+                if (!inside(cmd, strlen("console=com1 x=1") + 1, ram_size) ||
+                    rd_size != sizeof(module_data) || !inside(rd, rd_size, ram_size) ||
+                    memcmp(ram + rd, module_data, rd_size) != 0 ||
+                    rd < info.linux_hdr.load_addr + info.linux_hdr.init_size ||
+                    st.rip != info.linux_hdr.load_addr + LINUX_ENTRY64_OFFSET ||
+                    !inside(info.linux_hdr.load_addr, info.linux_hdr.init_size, ram_size))
+                    abort();
+            }
             /* fall through */
         case GUEST_MODE_PROT32:
             if (!inside(st.rip, 1, ram_size) || st.rsp > ram_size ||

@@ -244,7 +244,34 @@ def aout_kludge():
     return hdr + b"\x90" * 32 + b"\xf4"
 
 
+def bzimage(version=0x020f, pref=0x100000, init_size=0x80000, align=0x100000, reloc=1,
+            xlf=0x7f, loadflags=1, cmdline_size=2047, initrd_max=0x7fffffff, kernel=0x400,
+            tail=0):
+    """A Linux bzImage: boot sector + 1 setup sector with the setup header (boot.rst), then the
+    protected-mode kernel. tail extra bytes pick the harness's RAM size (length mod 4)."""
+    b = bytearray(0x400 + kernel + tail)
+    b[0x1f1] = 1                                    # setup_sects
+    struct.pack_into("<H", b, 0x1fe, 0xaa55)
+    b[0x200:0x202] = b"\xeb\x6a"                     # header ends at 0x26c
+    b[0x202:0x206] = b"HdrS"
+    struct.pack_into("<H", b, 0x206, version)
+    b[0x211] = loadflags
+    struct.pack_into("<IIBBHI", b, 0x22c, initrd_max, align, reloc, 0, xlf, cmdline_size)
+    struct.pack_into("<QI", b, 0x258, pref, init_size)
+    for i in range(0x400, 0x400 + kernel):
+        b[i] = 0xf4
+    return bytes(b)
+
+
 def image_seeds():
+    put("image", "linux", bzimage())                            # loads in 2 MiB
+    put("image", "linux-3m-initrd-max", bzimage(initrd_max=0x2fffff, tail=3))
+    put("image", "linux-fixed", bzimage(reloc=0, pref=0x180000, tail=4))
+    put("image", "linux-2.11", bzimage(version=0x020b))
+    put("image", "linux-no-64", bzimage(xlf=0))
+    put("image", "linux-too-big", bzimage(init_size=0x1000000))
+    put("image", "linux-short-cmdline", bzimage(cmdline_size=4))
+    put("image", "linux-align", bzimage(pref=0x123456, align=0x1000, tail=3))
     put("image", "elf64", elf64())
     put("image", "elf64-bss", elf64(memsz=0x1000))
     put("image", "elf64-high", elf64(entry=0x1f0000, paddr=0x1f0000))

@@ -4,10 +4,11 @@
 set -eu
 PACKAGES="gcc make binutils nasm gnu-efi grub-pc-bin grub-efi-amd64-bin grub-common xorriso
 mtools gdisk dosfstools qemu-system-x86 ovmf seabios bochs bochsbios vgabios libcmocka-dev
-clang libclang-rt-dev"
+clang libclang-rt-dev cpio"
 # clang builds the libFuzzer harnesses (tests/fuzz). libFuzzer and the sanitizer runtimes
 # (libclang_rt.fuzzer) come in libclang-rt-N-dev, which clang only recommends: the
-# llvm-defaults package libclang-rt-dev pulls in the one matching the default clang.
+# llvm-defaults package libclang-rt-dev pulls in the one matching the default clang. cpio packs
+# the Linux guest's initramfs (guests/linux/fetch.sh).
 
 missing=""
 for p in $PACKAGES; do

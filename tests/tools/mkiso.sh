@@ -22,7 +22,9 @@ cp "$kernel" "$stage/boot/$name"
     for f in "$@"; do
         base=$(basename "$f")
         cp "$f" "$stage/tessera/$base"
-        echo "    $module /tessera/$base $base"
+        # --nounzip: the guest gets the file as it is (GRUB would gunzip a gzipped initrd, slowly
+        # under Bochs)
+        echo "    $module --nounzip /tessera/$base $base"
     done
     echo '    boot'
     echo '}'

@@ -492,6 +492,23 @@ static void test_too_many_modules(void **state)
                "too many modules (at most 4 per VM)");
 }
 
+/* initrd: one file name, at most 63 characters, once per VM. */
+static void test_initrd(void **state)
+{
+    (void)state;
+    parse("[vm linux]\nimage = vmlinuz\ninitrd = initramfs.cpio.gz\nmemory = 128M\n[vm b]\n"
+          "image = b.elf\n");
+    assert_int_equal(errs.count, 0);
+    assert_int_equal(cfg.vm_count, 2);
+    assert_string_equal(cfg.vms[0].initrd, "initramfs.cpio.gz");
+    assert_string_equal(cfg.vms[1].initrd, "");
+    check_case("[vm x]\nimage = x\ninitrd = a\ninitrd = b", 4,
+               "duplicate key 'initrd' (already set on line 6)");
+    check_case("[vm x]\nimage = x\ninitrd = "
+               "r234567890123456789012345678901234567890123456789012345678901234",
+               3, "value of 'initrd' is longer than 63 characters");
+}
+
 static void test_too_many_vms(void **state)
 {
     (void)state;
@@ -658,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_reserved_ports),
         cmocka_unit_test(test_too_many_ranges),
         cmocka_unit_test(test_too_many_modules),
+        cmocka_unit_test(test_initrd),
         cmocka_unit_test(test_too_many_vms),
         cmocka_unit_test(test_bad_on_fail),
         cmocka_unit_test(test_bad_sha256),

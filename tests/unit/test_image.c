@@ -1,7 +1,7 @@
 /* Image loaders: ELF64, Multiboot 1 (ELF32 program headers and the a.out kludge, in ELF and in a
  * raw file) and boot-sector images built here in memory, loaded into host RAM buffers; then every
  * refusal path of image_probe and image_load.
- * UNIT-SOURCES: kernel/image/probe.c kernel/image/load.c kernel/mm/guest_mem.c kernel/lib/printf.c kernel/lib/string.c */
+ * UNIT-SOURCES: kernel/image/probe.c kernel/image/load.c kernel/image/linux.c kernel/mm/guest_mem.c kernel/lib/printf.c kernel/lib/string.c */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,8 +145,8 @@ static int load(size_t size, uint8_t *ram, uint64_t ram_size, const char *cmdlin
 {
     memset(reason, 0, sizeof(reason));
     const struct vcpu_memory mem = { (uint64_t)(uintptr_t)ram, ram_size };
-    return image_load(&info, img, size, ram ? &mem : NULL, cmdline, mods, count, &boot, reason,
-                      sizeof(reason));
+    return image_load(&info, img, size, ram ? &mem : NULL, cmdline, mods, count, NULL, &boot,
+                      reason, sizeof(reason));
 }
 
 static void expect_load_refused(int expected, size_t size, uint8_t *ram, uint64_t ram_size,
@@ -938,7 +938,8 @@ static void test_load_rechecks_info(void **state)
     info = saved;
     expect_load_refused(-EINVAL, size, NULL, ram_size, NULL, NULL, 0, "bad arguments");
     const struct vcpu_memory mem = { (uint64_t)(uintptr_t)ram, ram_size };
-    assert_int_equal(image_load(&info, img, size, &mem, NULL, NULL, 0, NULL, NULL, 0), -EINVAL);
+    assert_int_equal(image_load(&info, img, size, &mem, NULL, NULL, 0, NULL, NULL, NULL, 0),
+                     -EINVAL);
     assert_int_equal(load(size, ram, ram_size, NULL, NULL, 0), 0);
     free(ram);
 }
@@ -949,8 +950,9 @@ static void test_format_names(void **state)
     assert_string_equal(image_format_name(IMAGE_FORMAT_ELF64), "ELF64");
     assert_string_equal(image_format_name(IMAGE_FORMAT_MULTIBOOT1), "Multiboot1 ELF32");
     assert_string_equal(image_format_name(IMAGE_FORMAT_BOOTSECTOR), "boot sector");
+    assert_string_equal(image_format_name(IMAGE_FORMAT_LINUX), "Linux bzImage");
     assert_string_equal(image_format_name(0), "unknown");
-    assert_string_equal(image_format_name(4), "unknown");
+    assert_string_equal(image_format_name(5), "unknown");
 }
 
 int main(void)

@@ -41,6 +41,7 @@ struct vm_config {
     char cmdline[CONFIG_CMDLINE_MAX];
     char modules[CONFIG_MAX_MODULES][CONFIG_MODULE_MAX];
     unsigned module_count;
+    char initrd[CONFIG_MODULE_MAX]; /* Linux initrd file, "" when none */
     bool has_sha256;
     uint8_t sha256[32];
     uint64_t time_limit_ms; /* CPU time before the VM is stopped; 0: no limit */

@@ -32,6 +32,7 @@ struct vm {
     const struct boot_module *image_file;
     struct image_info image;
     struct image_module modules[CONFIG_MAX_MODULES];
+    struct image_module initrd; /* a Linux VM's initrd when cfg.initrd names one */
 
     uint64_t ram_host; /* guest-physical 0 lives here */
     uint64_t ram_size;
