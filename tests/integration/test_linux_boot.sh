@@ -5,14 +5,14 @@
 #    command line, initrd), its decompressor runs and the kernel prints its banner
 #    ("Linux version 6.1...") and early boot lines through the virtual UART (earlyprintk);
 #  - hello64 and compute print exactly their normal output and exit 0;
-#  - with earlyprintk (polled UART) and no interrupts (noapic nolapic acpi=off mce=off) the kernel
+#  - with earlyprintk (polled UART) and no interrupts (noapic nolapic acpi=off) the kernel
 #    gets through start_kernel, unpacks the initramfs and runs /init; /init's own output needs the
 #    UART's transmit interrupt (IRQ 4), which the hypervisor cannot deliver yet, so nothing of it
 #    is expected here; the Linux VM is then stopped by its time_limit (or a fault report): it is
 #    contained, the other VMs are unaffected, the run ends with the summary table.
 # Slow: about 8e9 emulated instructions (BIOS, GRUB, the kernel's decompressor, the boot): 6-7
 # minutes of wall time at load 10 on 2 cores, up to 25 at load 18.
-# TEST-BUDGET: 3300
+# TEST-BUDGET: 1500
 # The Linux guest is fetched from Debian's archive by guests/linux/fetch.sh (make linux-guest)
 # when build/linux/ does not hold it yet; the test is skipped when that is not possible.
 . "$(dirname "$0")/../tools/lib.sh"

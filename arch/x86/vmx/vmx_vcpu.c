@@ -740,13 +740,15 @@ static void handle_cpuid(struct vmx_vcpu *x)
         r = cpuid(leaf, sub);
         if (leaf == 1) {
             /* What a guest does not get: VMX, SMX, MONITOR/MWAIT (intercepted), XSAVE and the
-             * AVX family (XSETBV is not emulated, so XCR0 stays x87-only), and a local APIC
-             * (none is virtualised yet: its page is not mapped). */
+             * AVX family (XSETBV is not emulated, so XCR0 stays x87-only), a local APIC
+             * (none is virtualised yet: its page is not mapped), and machine-check
+             * architecture (the MCG/MCi MSRs raise #GP: a guest that saw MCA would take that
+             * as a broken CPU, as Linux does). */
             r.ecx &= ~(CPUID1_ECX_MONITOR | CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_FMA |
                        CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE | CPUID1_ECX_XSAVE |
                        CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX | CPUID1_ECX_F16C);
             r.ecx |= CPUID1_ECX_HYPERVISOR;
-            r.edx &= ~CPUID1_EDX_APIC;
+            r.edx &= ~(CPUID1_EDX_APIC | CPUID1_EDX_MCE | CPUID1_EDX_MCA);
         } else if (leaf == 7 && sub == 0) {
             r.ebx &= ~CPUID7_EBX_AVX_FAMILY;
             r.ecx &= ~(CPUID7_ECX_AVX_FAMILY | CPUID7_ECX_PKU);

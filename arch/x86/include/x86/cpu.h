@@ -49,7 +49,9 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 static inline uint32_t cpuid_max_leaf(void) { return cpuid(0, 0).eax; }
 static inline uint32_t cpuid_max_ext_leaf(void) { return cpuid(0x80000000u, 0).eax; }
 
+#define CPUID1_EDX_MCE (1u << 7)
 #define CPUID1_EDX_APIC (1u << 9)
+#define CPUID1_EDX_MCA (1u << 14)
 
 /* Physical-address width (CPUID 0x80000008 EAX[7:0]); 36 when absent or implausible. */
 static inline unsigned cpu_maxphyaddr(void)
