@@ -41,12 +41,14 @@ static const struct {
     const char *owner;
 } reserved_ports[] = {
     {0x20, 0x21, "master PIC"},
+    {0x61, 0x61, "NMI status and control port (masks IOCHK/SERR NMIs machine-wide)"},
     {0x64, 0x64, "keyboard controller command port (CPU reset)"},
     {0x70, 0x71, "CMOS/RTC index (NMI mask)"},
     {0x92, 0x92, "system control port A (fast reset)"},
     {0xa0, 0xa1, "slave PIC"},
     {0xf4, 0xf7, "debug exit"},
     {0x3f8, 0x3ff, "virtual COM1 UART"},
+    {0x4d0, 0x4d1, "PIC edge/level control (ELCR)"},
     {0xcf8, 0xcff, "PCI configuration"},
 };
 
@@ -329,7 +331,8 @@ static void set_memory(struct parse_state *st, unsigned line, const char *v, siz
     st->vm.memory_bytes = value;
 }
 
-/* time_limit = N ms | N s | N m: CPU time the VM may use before it is stopped. */
+/* time_limit = N ms | N s | N m: how long each life of the VM may last, in real time from its
+ * first entry, before it is stopped. */
 static void set_time_limit(struct parse_state *st, unsigned line, const char *v, size_t n)
 {
     uint64_t value;

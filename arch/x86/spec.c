@@ -12,7 +12,7 @@ uint64_t spec_ibpb_count;
 static struct spec_decision active;
 
 /* The software L1D flush (for L1TF-affected CPUs without IA32_FLUSH_CMD, as KVM does): read
- * twice the largest L1D there is (48 KiB), touching every page first so that TLB misses do not
+ * more than the largest L1D there is (48 KiB), touching every page first so that TLB misses do not
  * leave lines unread. Plain loads: safe on every CPU. */
 #define L1D_FLUSH_SIZE (64u * 1024)
 static uint8_t l1d_flush_buffer[L1D_FLUSH_SIZE] __attribute__((aligned(4096)));

@@ -108,7 +108,7 @@ static void test_happy_path(void **state)
         "\tmemory = 32M\r\n"
         "cpu = 1\r\n"
         "weight = 2   \r\n"
-        "ports = 0x60-0x63, 0x80\r\n"
+        "ports = 0x62-0x63, 0x80\r\n"
         "ports=0x2f8 - 0x2ff,1000\r\n"
         "on_fail = restart\r\n"
         "cmdline = \"console=ttyS0 # not a comment\"  # but this is\r\n"
@@ -140,7 +140,7 @@ static void test_happy_path(void **state)
     assert_int_equal(v->cpu, 1);
     assert_int_equal(v->weight, 2);
     assert_int_equal(v->port_count, 4);
-    assert_int_equal(v->ports[0].first, 0x60);
+    assert_int_equal(v->ports[0].first, 0x62);
     assert_int_equal(v->ports[0].last, 0x63);
     assert_int_equal(v->ports[1].first, 0x80);
     assert_int_equal(v->ports[1].last, 0x80);
@@ -242,8 +242,8 @@ static void test_limits_accepted(void **state)
     assert_int_equal(cfg.vms[0].port_count, 8);
     assert_int_equal(cfg.vms[0].ports[7].last, 0xffff);
     /* Ports next to the reserved ones are fine. */
-    parse("[vm p]\nimage = p\nports = 0x1f-0x1f, 0x22-0x63, 0x65-0x6f, 0x72-0x91, 0x93-0x9f, 0xa2-0xf3, "
-          "0xf8, 0x3f7\n");
+    parse("[vm p]\nimage = p\nports = 0x22-0x60, 0x62-0x63, 0x65-0x6f, 0x72-0x91, 0x93-0x9f, 0xa2-0xf3, "
+          "0x4cf, 0x4d2-0x4d3\n");
     assert_int_equal(errs.count, 0);
     assert_int_equal(cfg.vms[0].port_count, 8);
     parse("[vm p]\nimage = p\nports = 0x400, 0xcf7, 0xd00\n");
@@ -464,15 +464,18 @@ static void test_reserved_ports(void **state)
     check_case("[vm x]\nimage = x\nports = 0x21", 3, "master PIC");
     check_case("[vm x]\nimage = x\nports = 0xa0", 3, "slave PIC");
     check_case("[vm x]\nimage = x\nports = 0xa1-0xa5", 3, "slave PIC");
-    check_case("[vm x]\nimage = x\nports = 0x60-0x64", 3, "keyboard controller command port");
+    check_case("[vm x]\nimage = x\nports = 0x62-0x64", 3, "keyboard controller command port");
     check_case("[vm x]\nimage = x\nports = 0x71", 3, "CMOS/RTC index");
     check_case("[vm x]\nimage = x\nports = 0x90-0x97", 3, "fast reset");
+    check_case("[vm x]\nimage = x\nports = 0x61", 3, "NMI status and control port");
+    check_case("[vm x]\nimage = x\nports = 0x4d1-0x4d8", 3, "PIC edge/level control");
     check_case("[vm x]\nimage = x\nports = 0-0xffff", 3, "hypervisor keeps");
 
     const char *owner = NULL;
     assert_true(config_port_reserved(0x3fc, 0x3fc, &owner));
     assert_string_equal(owner, "virtual COM1 UART");
-    assert_false(config_port_reserved(0x22, 0x63, &owner));
+    assert_false(config_port_reserved(0x22, 0x60, &owner));
+    assert_false(config_port_reserved(0x62, 0x63, &owner));
     assert_true(config_port_reserved(0x22, 0x9f, &owner)); /* 0x64: keyboard controller */
     assert_true(config_port_reserved(0, 0xffff, NULL));
 }
