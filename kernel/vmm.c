@@ -5,7 +5,7 @@
 #include <tessera/arch.h>
 #include <tessera/console.h>
 #include <tessera/errno.h>
-#include <tessera/guest_mem.h>
+#include <tessera/hypercall.h>
 #include <tessera/hypercall_abi.h>
 #include <tessera/mm.h>
 #include <tessera/printf.h>
@@ -93,14 +93,6 @@ static bool port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t val
 
 /* ---- hypercalls --------------------------------------------------------------------------- */
 
-static uint64_t ticks_to_ns(uint64_t ticks)
-{
-    uint64_t hz = arch_tsc_hz();
-    if (!hz)
-        return 0;
-    return (ticks / hz) * 1000000000ull + (ticks % hz) * 1000000000ull / hz;
-}
-
 static uint64_t ticks_per_ms(void)
 {
     return arch_tsc_hz() / 1000 ? arch_tsc_hz() / 1000 : 1;
@@ -108,68 +100,42 @@ static uint64_t ticks_per_ms(void)
 
 enum hypercall_result { HC_CONTINUE, HC_END_SLICE, HC_VM_ENDED };
 
+static size_t hypercall_console(void *ctx, const void *buf, size_t len)
+{
+    return vm_output(ctx, buf, len); /* may be short: the queue is full */
+}
+
+/* Decoding and every check are in kernel/hypercall.c (pure); this applies the outcome. */
 static enum hypercall_result hypercall(struct vm *vm)
 {
     struct vcpu *v = &vm->vcpu;
     struct vcpu_hypercall hc;
     vcpu_hypercall_args(v, &hc);
-    uint64_t mask = hc.width_mask, a1 = hc.arg1, a2 = hc.arg2;
-    int64_t ret = 0;
-    enum hypercall_result result = HC_CONTINUE;
-
-    /* Only the guest's kernel may call (as with KVM): its user programs must not print its
-     * memory or end the VM. */
-    if (hc.cpl != 0) {
-        vcpu_hypercall_return(v, &hc, (uint64_t)-TESSERA_EPERM);
-        return HC_CONTINUE;
-    }
-    switch (hc.nr) {
-    case TESSERA_HC_CONSOLE_WRITE: {
-        const struct vcpu_memory ram = { vm->ram_host, vm->ram_size };
-        const void *buf = a2 ? guest_mem_range(&ram, a1, a2) : NULL;
-        if (a2 > TESSERA_HC_CONSOLE_MAX) {
-            ret = -TESSERA_EINVAL;
-        } else if (a2 == 0) {
-            ret = 0; /* nothing to read */
-        } else if (!buf) {
-            ret = -TESSERA_EFAULT;
-        } else {
-            ret = (int64_t)vm_output(vm, buf, a2); /* may be short: the queue is full */
-        }
-        break;
-    }
-    case TESSERA_HC_YIELD:
-        result = HC_END_SLICE;
-        break;
-    case TESSERA_HC_VM_ID:
-        ret = vm->id;
-        break;
-    case TESSERA_HC_TIME: {
-        uint64_t now = arch_now();
-        vcpu_set_reg(v, VCPU_REG_RBX, arch_tsc_hz() & mask);
-        vcpu_set_reg(v, VCPU_REG_RCX, now & mask);
-        vcpu_set_reg(v, VCPU_REG_RDX, ticks_to_ns(now - boot_tsc) & mask);
-        break;
-    }
-    case TESSERA_HC_EXIT:
-        vm_exit(vm, (uint32_t)a1);
+    const struct hypercall_env env = {
+        .ram = { vm->ram_host, vm->ram_size },
+        .vm_id = vm->id,
+        .now = arch_now(),
+        .tsc_hz = arch_tsc_hz(),
+        .boot_tsc = boot_tsc,
+        .console_write = hypercall_console,
+        .ctx = vm,
+    };
+    struct hypercall_outcome out;
+    hypercall_decode(&hc, &env, &out);
+    if (out.action == HYPERCALL_EXIT) {
+        vm_exit(vm, out.exit_status);
         return HC_VM_ENDED;
-    case TESSERA_HC_SET_TIMER:
-        /* at most an hour ahead: a VM asleep forever could never be ended by its time_limit */
-        if (a1 > arch_tsc_hz() * 3600) {
-            ret = -TESSERA_EINVAL;
-        } else {
-            /* a floor on the period bounds how often a sleeper makes us switch (scheduler.md) */
-            uint64_t min = ticks_per_ms() * TESSERA_TIMER_MIN_US / 1000;
-            vm->timer_deadline = a1 ? arch_now() + (a1 < min ? min : a1) : VM_NO_TIMER;
-        }
-        break;
-    default:
-        ret = -TESSERA_ENOSYS;
-        break;
     }
-    vcpu_hypercall_return(v, &hc, (uint64_t)ret);
-    return result;
+    if (out.set_rbx_rcx_rdx) {
+        vcpu_set_reg(v, VCPU_REG_RBX, out.rbx);
+        vcpu_set_reg(v, VCPU_REG_RCX, out.rcx);
+        vcpu_set_reg(v, VCPU_REG_RDX, out.rdx);
+    }
+    if (out.set_timer)
+        vm->timer_deadline = out.timer_deadline == HYPERCALL_NO_TIMER ? VM_NO_TIMER
+                                                                      : out.timer_deadline;
+    vcpu_hypercall_return(v, &hc, out.rax);
+    return out.action == HYPERCALL_END_SLICE ? HC_END_SLICE : HC_CONTINUE;
 }
 
 /* ---- the loop ----------------------------------------------------------------------------- */

@@ -589,6 +589,23 @@ def irq_router_seeds():
         bytes([7]) + bytes([0x87]) + struct.pack("<H", 0x100) + take)
 
 
+def hypercall_seeds():
+    """fuzz_hypercall: 34-byte calls (nr, arg1, arg2, arg3, flags = 64-bit | CPL << 1, console
+    budget / 17)."""
+    def call(nr, a1=0, a2=0, a3=0, wide=True, cpl=0, budget=255):
+        return struct.pack("<QQQQBB", nr, a1, a2, a3, (1 if wide else 0) | (cpl << 1), budget)
+    ram = 64 * 1024
+    put("hypercall", "every-call", call(1, 0x100, 32) + call(2) + call(3) + call(4) +
+        call(6, 5000) + call(6, 0) + call(6, 1) + call(5, 3))
+    put("hypercall", "console-edges", call(1, ram - 1, 1) + call(1, ram - 1, 2) +
+        call(1, ram, 0) + call(1, 0, 4097) + call(1, 0, 4096, budget=3) +
+        call(1, (1 << 64) - 8, 16) + call(1, 0xfffffff0, 0x20, wide=False))
+    put("hypercall", "ring3", call(1, 0x100, 32, cpl=3) + call(5, 77, cpl=3) +
+        call(1, 0x100, 32, wide=False, cpl=1) + call(6, 5000, cpl=2))
+    put("hypercall", "bad-numbers", call(0) + call(7) + call(0xffff) + call((1 << 64) - 1) +
+        call((1 << 32) + 1, wide=False) + call(6, 5000000 * 3600 + 1))
+
+
 if __name__ == "__main__":
     acpi_seeds()
     mb2_seeds()
@@ -603,3 +620,4 @@ if __name__ == "__main__":
     ioapic_seeds()
     irq_router_seeds()
     outq_seeds()
+    hypercall_seeds()
