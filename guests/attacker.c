@@ -5,6 +5,7 @@
 #include <tessera/errno.h>
 #include <tessera/string.h>
 #include "attack.h"
+#include "desc.h"
 #include "guest.h"
 #include "start64.h"
 
@@ -56,21 +57,6 @@ static volatile uint64_t *window_map(uint64_t phys)
 }
 
 /* ---- an IDT that reports every exception (vectors 0-31) ---- */
-struct idt_gate {
-    uint16_t offset_low;
-    uint16_t selector;
-    uint8_t ist;
-    uint8_t type; /* 0x8e: present, DPL 0, 64-bit interrupt gate */
-    uint16_t offset_mid;
-    uint32_t offset_high;
-    uint32_t reserved;
-} __attribute__((packed));
-
-struct idt_pointer {
-    uint16_t limit;
-    uint64_t base;
-} __attribute__((packed));
-
 /* What isr_common leaves on the stack, lowest address first. */
 struct exception_frame {
     uint64_t r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
@@ -113,7 +99,7 @@ __asm__(".section .text\n"
         ".previous\n");
 extern const char isr_stubs[];
 
-static struct idt_gate idt[0x81] __attribute__((aligned(16))); /* 0-31, and 0x80 for ring3 */
+static struct idt_gate64 idt[0x81] __attribute__((aligned(16))); /* 0-31, and 0x80 for ring3 */
 static bool storm_mode;
 static uint64_t storm_count, storm_limit;
 
@@ -123,15 +109,9 @@ static void idt_install(void)
     __asm__ volatile("mov %%cs, %0" : "=r"(cs));
     for (int v = 0; v < 32; v++) {
         uint64_t handler = (uintptr_t)isr_stubs + 16 * (uint64_t)v;
-        idt[v] = (struct idt_gate){
-            .offset_low = (uint16_t)handler,
-            .selector = cs,
-            .type = 0x8e,
-            .offset_mid = (uint16_t)(handler >> 16),
-            .offset_high = (uint32_t)(handler >> 32),
-        };
+        idt[v] = idt_gate64(handler, cs, 0x8e);
     }
-    struct idt_pointer p = { sizeof(idt) - 1, (uintptr_t)idt };
+    struct table_pointer p = { sizeof(idt) - 1, (uintptr_t)idt };
     __asm__ volatile("lidt %0" : : "m"(p) : "memory");
 }
 
@@ -530,7 +510,7 @@ static int attack_vmcall_bad(void)
 static int attack_triple_fault(void)
 {
     guest_printf("attacker: loading an empty IDT and dividing by zero\n");
-    struct idt_pointer empty = { 0, 0 };
+    struct table_pointer empty = { 0, 0 };
     __asm__ volatile("lidt %0\n"
                      "xor %%ecx, %%ecx\n"
                      "div %%ecx\n"
@@ -571,15 +551,6 @@ static int attack_ud(void)
 #define GDT64_UCODE 0x00affa000000ffffull /* DPL 3, L = 1 */
 #define GDT64_UDATA 0x00cff2000000ffffull /* DPL 3 */
 
-struct tss64 {
-    uint32_t reserved0;
-    uint64_t rsp[3];
-    uint64_t reserved1;
-    uint64_t ist[7];
-    uint64_t reserved2;
-    uint16_t reserved3, iomap_base;
-} __attribute__((packed));
-
 static struct tss64 tss;
 static uint64_t gdt[7] __attribute__((aligned(16))); /* null, 4 segments, the 16-byte TSS */
 static uint8_t ring0_stack[4096] __attribute__((aligned(16)));
@@ -611,17 +582,14 @@ extern const char ring3_return[];
 
 static void ring3_tables_install(void)
 {
-    uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
     gdt[1] = GDT64_KCODE;
     gdt[2] = GDT64_KDATA;
     gdt[3] = GDT64_UCODE;
     gdt[4] = GDT64_UDATA;
-    gdt[5] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 | ((limit >> 16) & 0xf) << 48 |
-             ((base >> 24) & 0xff) << 56; /* available 64-bit TSS */
-    gdt[6] = base >> 32;
+    gdt_set_tss64(&gdt[5], (uintptr_t)&tss, sizeof(tss) - 1);
     tss.rsp[0] = (uintptr_t)(ring0_stack + sizeof(ring0_stack));
     tss.iomap_base = sizeof(tss); /* no I/O permission bitmap: ring 3 gets no ports */
-    struct idt_pointer g = { sizeof(gdt) - 1, (uintptr_t)gdt };
+    struct table_pointer g = { sizeof(gdt) - 1, (uintptr_t)gdt };
     __asm__ volatile("lgdt %0\n"
                      "pushq $0x08\n"
                      "lea 1f(%%rip), %%rax\n"
@@ -634,13 +602,7 @@ static void ring3_tables_install(void)
                      : "m"(g)
                      : "rax", "memory");
     uint64_t handler = (uintptr_t)ring3_return;
-    idt[0x80] = (struct idt_gate){
-        .offset_low = (uint16_t)handler,
-        .selector = 0x08,
-        .type = 0xee, /* present, DPL 3, 64-bit interrupt gate */
-        .offset_mid = (uint16_t)(handler >> 16),
-        .offset_high = (uint32_t)(handler >> 32),
-    };
+    idt[0x80] = idt_gate64(handler, 0x08, 0xee); /* present, DPL 3, 64-bit interrupt gate */
 }
 
 static int attack_ring3(void)

@@ -3,6 +3,7 @@
  * prints "attacker32: ESCAPED ..." and exits 99 when an attack succeeds; exit 0 = refused in a way
  * the guest could observe; exit 3 = stopped by an exception delivered to its own IDT. */
 #include "attack.h"
+#include "desc.h"
 #include "guest.h"
 #include "multiboot.h"
 
@@ -39,11 +40,6 @@ struct idt_gate32 {
     uint16_t offset_low, selector;
     uint8_t zero, type;
     uint16_t offset_high;
-} __attribute__((packed));
-
-struct table_pointer32 {
-    uint16_t limit;
-    uint32_t base;
 } __attribute__((packed));
 
 struct exception_frame32 {
@@ -118,13 +114,6 @@ static struct tss32 tss;
 static uint64_t gdt[6] __attribute__((aligned(8)));
 static uint8_t ring0_stack[4096] __attribute__((aligned(16)));
 
-static uint64_t descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
-{
-    return (uint64_t)(limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 |
-           (uint64_t)access << 40 | (uint64_t)((limit >> 16) & 0xf) << 48 |
-           (uint64_t)(flags & 0xf) << 52 | (uint64_t)(base >> 24) << 56;
-}
-
 /* enter_ring3(eip, esp): saves the callee-saved registers and ESP, IRETs to ring 3. The DPL-3
  * gate at 0x80 comes back through ring3_return, which resumes as if enter_ring3 returned. */
 __asm__(".section .text\n"
@@ -159,15 +148,15 @@ uint32_t ring0_saved_esp;
 static void tables_install(void)
 {
     gdt[0] = 0;
-    gdt[1] = descriptor(0, 0xfffff, 0x9a, 0xc); /* ring 0 code */
-    gdt[2] = descriptor(0, 0xfffff, 0x92, 0xc); /* ring 0 data */
-    gdt[3] = descriptor(0, 0xfffff, 0xfa, 0xc); /* ring 3 code */
-    gdt[4] = descriptor(0, 0xfffff, 0xf2, 0xc); /* ring 3 data */
+    gdt[1] = GDT_SEGMENT(0, 0xfffff, 0x9a, 0xc); /* ring 0 code */
+    gdt[2] = GDT_SEGMENT(0, 0xfffff, 0x92, 0xc); /* ring 0 data */
+    gdt[3] = GDT_SEGMENT(0, 0xfffff, 0xfa, 0xc); /* ring 3 code */
+    gdt[4] = GDT_SEGMENT(0, 0xfffff, 0xf2, 0xc); /* ring 3 data */
     tss.esp0 = (uint32_t)(uintptr_t)(ring0_stack + sizeof(ring0_stack));
     tss.ss0 = SEL_KDATA;
     tss.iomap_base = sizeof(tss); /* no I/O permission bitmap: ring 3 gets no ports */
-    gdt[5] = descriptor((uint32_t)(uintptr_t)&tss, sizeof(tss) - 1, 0x89, 0); /* 32-bit TSS */
-    struct table_pointer32 g = { sizeof(gdt) - 1, (uint32_t)(uintptr_t)gdt };
+    gdt[5] = GDT_SEGMENT((uintptr_t)&tss, sizeof(tss) - 1, 0x89, 0); /* 32-bit TSS */
+    struct table_pointer g = { sizeof(gdt) - 1, (uintptr_t)gdt };
     __asm__ volatile("lgdt %0\n"
                      "ljmp $0x08, $1f\n"
                      "1: mov $0x10, %%ax\n"
@@ -180,7 +169,7 @@ static void tables_install(void)
     for (unsigned v = 0; v < 32; v++)
         idt_set(v, (uint32_t)(uintptr_t)isr32_stubs + 16 * v, 0x8e);
     idt_set(0x80, (uint32_t)(uintptr_t)ring3_return, 0xee); /* present, DPL 3, interrupt gate */
-    struct table_pointer32 i = { sizeof(idt) - 1, (uint32_t)(uintptr_t)idt };
+    struct table_pointer i = { sizeof(idt) - 1, (uintptr_t)idt };
     __asm__ volatile("lidt %0" : : "m"(i) : "memory");
 }
 
