@@ -147,19 +147,25 @@ static void report(const char *fmt, ...)
     va_end(ap);
 }
 
+/* One line naming the seed and the op, so that the finding can be replayed. */
+static void report_finding(const char *kind, const char *fmt, va_list ap)
+{
+    char text[200];
+    kvsnprintf(text, sizeof(text), fmt, ap);
+    report("fuzzer: %s seed=0x%llx op=%llu: %s\n", kind, (unsigned long long)seed,
+           (unsigned long long)op_index, text);
+}
+
 /* A promise of the architecture or of docs/hypercalls.md was broken: a finding. */
 static void mismatch(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void mismatch(const char *fmt, ...)
 {
     if (++mismatches > MAX_MISMATCH_REPORTS)
         return;
-    char text[200];
     va_list ap;
     va_start(ap, fmt);
-    kvsnprintf(text, sizeof(text), fmt, ap);
+    report_finding("MISMATCH", fmt, ap);
     va_end(ap);
-    report("fuzzer: MISMATCH seed=0x%llx op=%llu: %s\n", (unsigned long long)seed,
-           (unsigned long long)op_index, text);
 }
 
 /* The CPU would behave differently on bare metal, but nothing beyond this VM is affected (e.g. a
@@ -179,13 +185,10 @@ static void deviation(const char *fmt, ...)
     kinds[k] = fmt;
     if (++shown[k] > 3)
         return;
-    char text[200];
     va_list ap;
     va_start(ap, fmt);
-    kvsnprintf(text, sizeof(text), fmt, ap);
+    report_finding("deviation", fmt, ap);
     va_end(ap);
-    report("fuzzer: deviation seed=0x%llx op=%llu: %s\n", (unsigned long long)seed,
-           (unsigned long long)op_index, text);
 }
 
 /* ---- exceptions: 256 gates, each resumes at fuzz_resume_rip ---- */
