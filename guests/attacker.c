@@ -4,6 +4,8 @@
  * observe (error codes, failed VMXON); exit 3 = it was stopped by an exception delivered to us. */
 #include <tessera/errno.h>
 #include <tessera/string.h>
+#include "attack.h"
+#include "desc.h"
 #include "guest.h"
 #include "start64.h"
 
@@ -55,21 +57,6 @@ static volatile uint64_t *window_map(uint64_t phys)
 }
 
 /* ---- an IDT that reports every exception (vectors 0-31) ---- */
-struct idt_gate {
-    uint16_t offset_low;
-    uint16_t selector;
-    uint8_t ist;
-    uint8_t type; /* 0x8e: present, DPL 0, 64-bit interrupt gate */
-    uint16_t offset_mid;
-    uint32_t offset_high;
-    uint32_t reserved;
-} __attribute__((packed));
-
-struct idt_pointer {
-    uint16_t limit;
-    uint64_t base;
-} __attribute__((packed));
-
 /* What isr_common leaves on the stack, lowest address first. */
 struct exception_frame {
     uint64_t r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
@@ -112,7 +99,7 @@ __asm__(".section .text\n"
         ".previous\n");
 extern const char isr_stubs[];
 
-static struct idt_gate idt[0x81] __attribute__((aligned(16))); /* 0-31, and 0x80 for ring3 */
+static struct idt_gate64 idt[0x81] __attribute__((aligned(16))); /* 0-31, and 0x80 for ring3 */
 static bool storm_mode;
 static uint64_t storm_count, storm_limit;
 
@@ -122,15 +109,9 @@ static void idt_install(void)
     __asm__ volatile("mov %%cs, %0" : "=r"(cs));
     for (int v = 0; v < 32; v++) {
         uint64_t handler = (uintptr_t)isr_stubs + 16 * (uint64_t)v;
-        idt[v] = (struct idt_gate){
-            .offset_low = (uint16_t)handler,
-            .selector = cs,
-            .type = 0x8e,
-            .offset_mid = (uint16_t)(handler >> 16),
-            .offset_high = (uint32_t)(handler >> 32),
-        };
+        idt[v] = idt_gate64(handler, cs, 0x8e);
     }
-    struct idt_pointer p = { sizeof(idt) - 1, (uintptr_t)idt };
+    struct table_pointer p = { sizeof(idt) - 1, (uintptr_t)idt };
     __asm__ volatile("lidt %0" : : "m"(p) : "memory");
 }
 
@@ -529,7 +510,7 @@ static int attack_vmcall_bad(void)
 static int attack_triple_fault(void)
 {
     guest_printf("attacker: loading an empty IDT and dividing by zero\n");
-    struct idt_pointer empty = { 0, 0 };
+    struct table_pointer empty = { 0, 0 };
     __asm__ volatile("lidt %0\n"
                      "xor %%ecx, %%ecx\n"
                      "div %%ecx\n"
@@ -570,19 +551,9 @@ static int attack_ud(void)
 #define GDT64_UCODE 0x00affa000000ffffull /* DPL 3, L = 1 */
 #define GDT64_UDATA 0x00cff2000000ffffull /* DPL 3 */
 
-struct tss64 {
-    uint32_t reserved0;
-    uint64_t rsp[3];
-    uint64_t reserved1;
-    uint64_t ist[7];
-    uint64_t reserved2;
-    uint16_t reserved3, iomap_base;
-} __attribute__((packed));
-
 static struct tss64 tss;
 static uint64_t gdt[7] __attribute__((aligned(16))); /* null, 4 segments, the 16-byte TSS */
 static uint8_t ring0_stack[4096] __attribute__((aligned(16)));
-static uint8_t ring3_stack[4096] __attribute__((aligned(16)));
 uint64_t ring0_saved_rsp;
 
 /* enter_ring3(rip, rsp): saves the callee-saved registers and RSP and IRETQs to ring 3; gate 0x80
@@ -606,22 +577,19 @@ __asm__(".section .text\n"
         "    pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
         "    ret\n"
         ".previous\n");
-void enter_ring3(uint64_t rip, uint64_t rsp);
+void enter_ring3(uintptr_t rip, uintptr_t rsp);
 extern const char ring3_return[];
 
 static void ring3_tables_install(void)
 {
-    uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
     gdt[1] = GDT64_KCODE;
     gdt[2] = GDT64_KDATA;
     gdt[3] = GDT64_UCODE;
     gdt[4] = GDT64_UDATA;
-    gdt[5] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 | ((limit >> 16) & 0xf) << 48 |
-             ((base >> 24) & 0xff) << 56; /* available 64-bit TSS */
-    gdt[6] = base >> 32;
+    gdt_set_tss64(&gdt[5], (uintptr_t)&tss, sizeof(tss) - 1);
     tss.rsp[0] = (uintptr_t)(ring0_stack + sizeof(ring0_stack));
     tss.iomap_base = sizeof(tss); /* no I/O permission bitmap: ring 3 gets no ports */
-    struct idt_pointer g = { sizeof(gdt) - 1, (uintptr_t)gdt };
+    struct table_pointer g = { sizeof(gdt) - 1, (uintptr_t)gdt };
     __asm__ volatile("lgdt %0\n"
                      "pushq $0x08\n"
                      "lea 1f(%%rip), %%rax\n"
@@ -634,116 +602,57 @@ static void ring3_tables_install(void)
                      : "m"(g)
                      : "rax", "memory");
     uint64_t handler = (uintptr_t)ring3_return;
-    idt[0x80] = (struct idt_gate){
-        .offset_low = (uint16_t)handler,
-        .selector = 0x08,
-        .type = 0xee, /* present, DPL 3, 64-bit interrupt gate */
-        .offset_mid = (uint16_t)(handler >> 16),
-        .offset_high = (uint32_t)(handler >> 32),
-    };
-}
-
-static const char kernel_secret[] = "attacker: ring3 LEAKED kernel memory through CONSOLE_WRITE\n";
-static volatile long ring3_console_rc = 1, ring3_exit_rc = 1;
-
-void ring3_main(void);
-
-/* Runs at CPL 3: no port I/O (IOPL 0), no printing; records what the calls returned. */
-void ring3_main(void)
-{
-    ring3_console_rc = tessera_hypercall(TESSERA_HC_CONSOLE_WRITE, (uintptr_t)kernel_secret,
-                                         sizeof(kernel_secret) - 1, 0, NULL);
-    ring3_exit_rc = tessera_hypercall(TESSERA_HC_EXIT, 77, 0, 0, NULL);
-    __asm__ volatile("int $0x80" : : : "memory");
-    for (;;) /* never reached: the gate does not return here */
-        ;
+    idt[0x80] = idt_gate64(handler, 0x08, 0xee); /* present, DPL 3, 64-bit interrupt gate */
 }
 
 static int attack_ring3(void)
 {
-    if (!tessera_detect(NULL, NULL)) {
-        guest_printf("attacker: not running under Tessera, VMCALL would #UD\n");
+    if (!ring3_probe_possible("attacker"))
         return 1;
-    }
     paging_setup(true); /* the loader's page tables are supervisor-only */
     ring3_tables_install();
-    guest_printf("attacker: entering ring 3 for CONSOLE_WRITE of kernel memory and EXIT 77\n");
-    enter_ring3((uintptr_t)ring3_main, (uintptr_t)(ring3_stack + sizeof(ring3_stack)));
-    uint16_t cs;
-    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
-    guest_printf("attacker: back in ring 0 (cs=0x%x): console_write rc=%ld exit rc=%ld\n", cs,
-                 ring3_console_rc, ring3_exit_rc);
-    if (ring3_console_rc >= 0 || ring3_exit_rc >= 0) {
-        guest_printf("attacker: ESCAPED a hypercall was honoured at CPL 3\n");
-        return ESCAPED;
-    }
-    if (ring3_console_rc != -TESSERA_EPERM || ring3_exit_rc != -TESSERA_EPERM) {
-        guest_printf("attacker: refused, but not with -%d\n", TESSERA_EPERM);
-        return 1;
-    }
-    /* the same calls from ring 0 still work: the refusal is about the caller's CPL */
-    static const char ring0_line[] = "attacker: CONSOLE_WRITE from ring 0 still works\n";
-    if (tessera_console_write(ring0_line, sizeof(ring0_line) - 1) != sizeof(ring0_line) - 1) {
-        guest_printf("attacker: CONSOLE_WRITE from ring 0 failed\n");
-        return 1;
-    }
-    guest_printf("attacker: ring-3 hypercalls refused with -EPERM\n");
-    return 0;
+    return ring3_probe_run("attacker", enter_ring3);
 }
 
-struct attack {
-    const char *name;
-    int (*run)(void);
-    bool own_paging; /* needs our page tables (touches memory outside RAM) */
-    bool idt;        /* gets the reporting IDT */
-};
+/* guest_attack flags */
+#define OWN_PAGING 1u /* needs our page tables (touches memory outside RAM) */
+#define IDT 2u        /* gets the reporting IDT */
 
-static const struct attack attacks[] = {
-    { "read_outside", attack_read_outside, true, true },
-    { "write_outside", attack_write_outside, true, true },
-    { "read_hv", attack_read_hv, true, true },
-    { "mmio", attack_mmio, true, true },
-    { "cli_spin", attack_cli_spin, false, true },
-    { "vmxon", attack_vmxon, false, true },
-    { "vmptrld", attack_vmptrld, false, true },
-    { "xsetbv", attack_xsetbv, false, true },
-    { "icebp", attack_icebp, false, true },
-    { "plant", attack_plant, false, true },
-    { "snoop", attack_snoop, false, true },
-    { "vmcall_bad", attack_vmcall_bad, false, true },
-    { "triple_fault", attack_triple_fault, false, false },
-    { "exception_storm", attack_exception_storm, false, true },
-    { "ud", attack_ud, false, false },
-    { "ring3", attack_ring3, false, true },
+static const struct guest_attack attacks[] = {
+    { "read_outside", attack_read_outside, OWN_PAGING | IDT },
+    { "write_outside", attack_write_outside, OWN_PAGING | IDT },
+    { "read_hv", attack_read_hv, OWN_PAGING | IDT },
+    { "mmio", attack_mmio, OWN_PAGING | IDT },
+    { "cli_spin", attack_cli_spin, IDT },
+    { "vmxon", attack_vmxon, IDT },
+    { "vmptrld", attack_vmptrld, IDT },
+    { "xsetbv", attack_xsetbv, IDT },
+    { "icebp", attack_icebp, IDT },
+    { "plant", attack_plant, IDT },
+    { "snoop", attack_snoop, IDT },
+    { "vmcall_bad", attack_vmcall_bad, IDT },
+    { "triple_fault", attack_triple_fault, 0 },
+    { "exception_storm", attack_exception_storm, IDT },
+    { "ud", attack_ud, 0 },
+    { "ring3", attack_ring3, IDT },
 };
 
 int guest_main(const struct tessera_start_info *info)
 {
     (void)info;
-    char name[32];
-    int rc = cmdline_get(guest_cmdline, "attack", name, sizeof(name));
-    const struct attack *a = NULL;
-    for (size_t i = 0; rc >= 0 && i < sizeof(attacks) / sizeof(attacks[0]); i++)
-        if (strcmp(attacks[i].name, name) == 0)
-            a = &attacks[i];
-    if (!a) {
-        guest_printf("attacker: need attack=NAME, one of:");
-        for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++)
-            guest_printf(" %s", attacks[i].name);
-        guest_printf("\n");
+    const struct guest_attack *a =
+        guest_attack_choose("attacker", attacks, sizeof(attacks) / sizeof(attacks[0]));
+    if (!a)
         return BAD_CMDLINE;
-    }
+    int rc;
     uint64_t marker = 0;
     if (cmdline_u64_option("attacker", guest_cmdline, "marker", 0, 0, 1, &marker) < 0)
         return BAD_CMDLINE;
     if (marker && (rc = check_and_leave_marker()) != 0)
         return rc;
-    if (a->idt)
+    if (a->flags & IDT)
         idt_install();
-    if (a->own_paging)
+    if (a->flags & OWN_PAGING)
         paging_setup(false);
-    guest_printf("attacker: attack=%s starting\n", a->name);
-    rc = a->run();
-    guest_printf("attacker: attack=%s finished status=%d\n", a->name, rc);
-    return rc;
+    return guest_attack_run("attacker", a);
 }

@@ -2,8 +2,8 @@
  * One attack per run, chosen by cmdline attack=NAME (see guests/README.md). Like attacker.elf it
  * prints "attacker32: ESCAPED ..." and exits 99 when an attack succeeds; exit 0 = refused in a way
  * the guest could observe; exit 3 = stopped by an exception delivered to its own IDT. */
-#include <tessera/errno.h>
-#include <tessera/string.h>
+#include "attack.h"
+#include "desc.h"
 #include "guest.h"
 #include "multiboot.h"
 
@@ -40,11 +40,6 @@ struct idt_gate32 {
     uint16_t offset_low, selector;
     uint8_t zero, type;
     uint16_t offset_high;
-} __attribute__((packed));
-
-struct table_pointer32 {
-    uint16_t limit;
-    uint32_t base;
 } __attribute__((packed));
 
 struct exception_frame32 {
@@ -118,14 +113,6 @@ struct tss32 {
 static struct tss32 tss;
 static uint64_t gdt[6] __attribute__((aligned(8)));
 static uint8_t ring0_stack[4096] __attribute__((aligned(16)));
-static uint8_t ring3_stack[4096] __attribute__((aligned(16)));
-
-static uint64_t descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
-{
-    return (uint64_t)(limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 |
-           (uint64_t)access << 40 | (uint64_t)((limit >> 16) & 0xf) << 48 |
-           (uint64_t)(flags & 0xf) << 52 | (uint64_t)(base >> 24) << 56;
-}
 
 /* enter_ring3(eip, esp): saves the callee-saved registers and ESP, IRETs to ring 3. The DPL-3
  * gate at 0x80 comes back through ring3_return, which resumes as if enter_ring3 returned. */
@@ -154,22 +141,22 @@ __asm__(".section .text\n"
         "    pop %ebp\n pop %edi\n pop %esi\n pop %ebx\n"
         "    ret\n"
         ".previous\n");
-void enter_ring3(uint32_t eip, uint32_t esp);
+void enter_ring3(uintptr_t eip, uintptr_t esp);
 extern const char ring3_return[];
 uint32_t ring0_saved_esp;
 
 static void tables_install(void)
 {
     gdt[0] = 0;
-    gdt[1] = descriptor(0, 0xfffff, 0x9a, 0xc); /* ring 0 code */
-    gdt[2] = descriptor(0, 0xfffff, 0x92, 0xc); /* ring 0 data */
-    gdt[3] = descriptor(0, 0xfffff, 0xfa, 0xc); /* ring 3 code */
-    gdt[4] = descriptor(0, 0xfffff, 0xf2, 0xc); /* ring 3 data */
+    gdt[1] = GDT_SEGMENT(0, 0xfffff, 0x9a, 0xc); /* ring 0 code */
+    gdt[2] = GDT_SEGMENT(0, 0xfffff, 0x92, 0xc); /* ring 0 data */
+    gdt[3] = GDT_SEGMENT(0, 0xfffff, 0xfa, 0xc); /* ring 3 code */
+    gdt[4] = GDT_SEGMENT(0, 0xfffff, 0xf2, 0xc); /* ring 3 data */
     tss.esp0 = (uint32_t)(uintptr_t)(ring0_stack + sizeof(ring0_stack));
     tss.ss0 = SEL_KDATA;
     tss.iomap_base = sizeof(tss); /* no I/O permission bitmap: ring 3 gets no ports */
-    gdt[5] = descriptor((uint32_t)(uintptr_t)&tss, sizeof(tss) - 1, 0x89, 0); /* 32-bit TSS */
-    struct table_pointer32 g = { sizeof(gdt) - 1, (uint32_t)(uintptr_t)gdt };
+    gdt[5] = GDT_SEGMENT((uintptr_t)&tss, sizeof(tss) - 1, 0x89, 0); /* 32-bit TSS */
+    struct table_pointer g = { sizeof(gdt) - 1, (uintptr_t)gdt };
     __asm__ volatile("lgdt %0\n"
                      "ljmp $0x08, $1f\n"
                      "1: mov $0x10, %%ax\n"
@@ -182,56 +169,16 @@ static void tables_install(void)
     for (unsigned v = 0; v < 32; v++)
         idt_set(v, (uint32_t)(uintptr_t)isr32_stubs + 16 * v, 0x8e);
     idt_set(0x80, (uint32_t)(uintptr_t)ring3_return, 0xee); /* present, DPL 3, interrupt gate */
-    struct table_pointer32 i = { sizeof(idt) - 1, (uint32_t)(uintptr_t)idt };
+    struct table_pointer i = { sizeof(idt) - 1, (uintptr_t)idt };
     __asm__ volatile("lidt %0" : : "m"(i) : "memory");
 }
 
 /* ---- attack=ring3: hypercalls from CPL 3 ---- */
-static const char kernel_secret[] = "attacker32: ring3 LEAKED kernel memory through CONSOLE_WRITE\n";
-static volatile long ring3_console_rc = 1, ring3_exit_rc = 1;
-
-void ring3_main(void);
-
-/* Runs at CPL 3: no port I/O (IOPL 0), no printing; records what the calls returned. */
-void ring3_main(void)
-{
-    ring3_console_rc = tessera_hypercall(TESSERA_HC_CONSOLE_WRITE, (uintptr_t)kernel_secret,
-                                         sizeof(kernel_secret) - 1, 0, NULL);
-    ring3_exit_rc = tessera_hypercall(TESSERA_HC_EXIT, 77, 0, 0, NULL);
-    __asm__ volatile("int $0x80" : : : "memory");
-    for (;;) /* never reached: the gate does not return here */
-        ;
-}
-
 static int attack_ring3(void)
 {
-    if (!tessera_detect(NULL, NULL)) {
-        guest_printf("attacker32: not running under Tessera, VMCALL would #UD\n");
+    if (!ring3_probe_possible("attacker32"))
         return 1;
-    }
-    guest_printf("attacker32: entering ring 3 for CONSOLE_WRITE of kernel memory and EXIT 77\n");
-    enter_ring3((uint32_t)(uintptr_t)ring3_main,
-                (uint32_t)(uintptr_t)(ring3_stack + sizeof(ring3_stack)));
-    uint16_t cs;
-    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
-    guest_printf("attacker32: back in ring 0 (cs=0x%x): console_write rc=%ld exit rc=%ld\n", cs,
-                 ring3_console_rc, ring3_exit_rc);
-    if (ring3_console_rc >= 0 || ring3_exit_rc >= 0) {
-        guest_printf("attacker32: ESCAPED a hypercall was honoured at CPL 3\n");
-        return ESCAPED;
-    }
-    if (ring3_console_rc != -TESSERA_EPERM || ring3_exit_rc != -TESSERA_EPERM) {
-        guest_printf("attacker32: refused, but not with -%d\n", TESSERA_EPERM);
-        return 1;
-    }
-    /* the same calls from ring 0 still work: the refusal is about the caller's CPL */
-    static const char ring0_line[] = "attacker32: CONSOLE_WRITE from ring 0 still works\n";
-    if (tessera_console_write(ring0_line, sizeof(ring0_line) - 1) != sizeof(ring0_line) - 1) {
-        guest_printf("attacker32: CONSOLE_WRITE from ring 0 failed\n");
-        return 1;
-    }
-    guest_printf("attacker32: ring-3 hypercalls refused with -EPERM\n");
-    return 0;
+    return ring3_probe_run("attacker32", enter_ring3);
 }
 
 /* ---- attack=pdpte and pdpte_plant: PAE page-directory pointers at the end of RAM ----
@@ -350,38 +297,21 @@ static int attack_pdpte(bool outside)
 static int attack_pdpte_last_page(void) { return attack_pdpte(false); }
 static int attack_pdpte_outside(void) { return attack_pdpte(true); }
 
-struct attack {
-    const char *name;
-    int (*run)(void);
-};
-
-static const struct attack attacks[] = {
-    { "ring3", attack_ring3 },
-    { "pdpte", attack_pdpte_last_page },
-    { "pdpte_outside", attack_pdpte_outside },
-    { "pdpte_plant", attack_pdpte_plant },
+static const struct guest_attack attacks[] = {
+    { "ring3", attack_ring3, 0 },
+    { "pdpte", attack_pdpte_last_page, 0 },
+    { "pdpte_outside", attack_pdpte_outside, 0 },
+    { "pdpte_plant", attack_pdpte_plant, 0 },
 };
 
 int multiboot_main(uint32_t magic, const struct multiboot_info *mbi)
 {
     if (magic == MULTIBOOT_BOOT_MAGIC && (mbi->flags & MULTIBOOT_INFO_MEMORY))
         ram_size = MIB + mbi->mem_upper * 1024u;
-    char name[32];
-    int rc = cmdline_get(guest_cmdline, "attack", name, sizeof(name));
-    const struct attack *a = NULL;
-    for (size_t i = 0; rc >= 0 && i < sizeof(attacks) / sizeof(attacks[0]); i++)
-        if (strcmp(attacks[i].name, name) == 0)
-            a = &attacks[i];
-    if (!a) {
-        guest_printf("attacker32: need attack=NAME, one of:");
-        for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++)
-            guest_printf(" %s", attacks[i].name);
-        guest_printf("\n");
+    const struct guest_attack *a =
+        guest_attack_choose("attacker32", attacks, sizeof(attacks) / sizeof(attacks[0]));
+    if (!a)
         return BAD_CMDLINE;
-    }
     tables_install(); /* an IDT that reports exceptions, and what ring 3 needs */
-    guest_printf("attacker32: attack=%s starting\n", a->name);
-    rc = a->run();
-    guest_printf("attacker32: attack=%s finished status=%d\n", a->name, rc);
-    return rc;
+    return guest_attack_run("attacker32", a);
 }

@@ -7,6 +7,7 @@
 #include <tessera/errno.h>
 #include <tessera/printf.h>
 #include <tessera/string.h>
+#include "desc.h"
 #include "guest.h"
 #include "start64.h"
 
@@ -146,19 +147,25 @@ static void report(const char *fmt, ...)
     va_end(ap);
 }
 
+/* One line naming the seed and the op, so that the finding can be replayed. */
+static void report_finding(const char *kind, const char *fmt, va_list ap)
+{
+    char text[200];
+    kvsnprintf(text, sizeof(text), fmt, ap);
+    report("fuzzer: %s seed=0x%llx op=%llu: %s\n", kind, (unsigned long long)seed,
+           (unsigned long long)op_index, text);
+}
+
 /* A promise of the architecture or of docs/hypercalls.md was broken: a finding. */
 static void mismatch(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void mismatch(const char *fmt, ...)
 {
     if (++mismatches > MAX_MISMATCH_REPORTS)
         return;
-    char text[200];
     va_list ap;
     va_start(ap, fmt);
-    kvsnprintf(text, sizeof(text), fmt, ap);
+    report_finding("MISMATCH", fmt, ap);
     va_end(ap);
-    report("fuzzer: MISMATCH seed=0x%llx op=%llu: %s\n", (unsigned long long)seed,
-           (unsigned long long)op_index, text);
 }
 
 /* The CPU would behave differently on bare metal, but nothing beyond this VM is affected (e.g. a
@@ -178,31 +185,13 @@ static void deviation(const char *fmt, ...)
     kinds[k] = fmt;
     if (++shown[k] > 3)
         return;
-    char text[200];
     va_list ap;
     va_start(ap, fmt);
-    kvsnprintf(text, sizeof(text), fmt, ap);
+    report_finding("deviation", fmt, ap);
     va_end(ap);
-    report("fuzzer: deviation seed=0x%llx op=%llu: %s\n", (unsigned long long)seed,
-           (unsigned long long)op_index, text);
 }
 
 /* ---- exceptions: 256 gates, each resumes at fuzz_resume_rip ---- */
-struct idt_gate {
-    uint16_t offset_low;
-    uint16_t selector;
-    uint8_t ist;
-    uint8_t type; /* 0x8e: present, DPL 0, 64-bit interrupt gate */
-    uint16_t offset_mid;
-    uint32_t offset_high;
-    uint32_t reserved;
-} __attribute__((packed));
-
-struct table_pointer {
-    uint16_t limit;
-    uint64_t base;
-} __attribute__((packed));
-
 struct trap_frame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
     uint64_t vector, error;
@@ -245,7 +234,7 @@ __asm__(".section .text\n"
         ".previous\n");
 extern const char fuzz_isr_stubs[];
 
-static struct idt_gate idt[256] __attribute__((aligned(16)));
+static struct idt_gate64 idt[256] __attribute__((aligned(16)));
 static uint64_t vector_count[256];
 
 #define NO_TRAP (-1)
@@ -302,13 +291,7 @@ static void gate_set(unsigned v, uint8_t type)
     uint16_t cs;
     __asm__ volatile("mov %%cs, %0" : "=r"(cs));
     uint64_t handler = (uintptr_t)fuzz_isr_stubs + 32 * (uint64_t)v;
-    idt[v] = (struct idt_gate){
-        .offset_low = (uint16_t)handler,
-        .selector = cs,
-        .type = type,
-        .offset_mid = (uint16_t)(handler >> 16),
-        .offset_high = (uint32_t)(handler >> 32),
-    };
+    idt[v] = idt_gate64(handler, cs, type);
 }
 
 static void idt_load(uint16_t limit)
@@ -386,15 +369,6 @@ static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16))) = {
 
 /* The TSS only gives the stack for exceptions from CPL 3; no I/O bitmap (IOPL 0: every port
  * access from CPL 3 is #GP). */
-struct tss64 {
-    uint32_t reserved0;
-    uint64_t rsp[3];
-    uint64_t reserved1;
-    uint64_t ist[7];
-    uint64_t reserved2;
-    uint16_t reserved3;
-    uint16_t iomap_base;
-} __attribute__((packed));
 static struct tss64 tss __attribute__((aligned(16)));
 static uint8_t user_trap_stack[8192] __attribute__((aligned(16)));
 uint64_t fuzz_kernel_rsp; /* where an op that went to CPL 3 resumes its stack */
@@ -1700,12 +1674,9 @@ static void machine_setup(void)
     cpuid(0x80000001, &a, &b, &c, &d);
     has_rdtscp = d & (1u << 27);
 
-    uint64_t tss_base = (uintptr_t)&tss, tss_limit = sizeof(tss) - 1;
     tss.rsp[0] = (uintptr_t)user_trap_stack + sizeof(user_trap_stack);
     tss.iomap_base = sizeof(tss);
-    gdt[SEL_TSS / 8] = (tss_limit & 0xffff) | (tss_base & 0xffffff) << 16 | 0x89ull << 40 |
-                       ((tss_limit >> 16) & 0xf) << 48 | ((tss_base >> 24) & 0xff) << 56;
-    gdt[SEL_TSS / 8 + 1] = tss_base >> 32;
+    gdt_set_tss64(&gdt[SEL_TSS / 8], (uintptr_t)&tss, sizeof(tss) - 1);
     struct table_pointer g = { sizeof(gdt) - 1, (uintptr_t)gdt };
     __asm__ volatile("lgdt %0\n\t"
                      "mov %1, %%ds\n\tmov %1, %%es\n\tmov %1, %%ss\n\t"

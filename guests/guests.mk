@@ -13,7 +13,7 @@ GUEST_LD_COMMON := -nostdlib -z max-page-size=0x1000 -z noexecstack --gc-section
 GUEST_LDFLAGS := $(GUEST_LD_COMMON) --defsym=GUEST_LOAD_ADDR=0x100000
 
 GUEST_LIB_SRCS := guests/lib/serial.c guests/lib/tessera.c guests/lib/exit.c guests/lib/cmdline.c \
-	guests/lib/crc32.c kernel/lib/printf.c kernel/lib/string.c kernel/lib/cmdline.c
+	guests/lib/crc32.c guests/lib/attack.c kernel/lib/printf.c kernel/lib/string.c kernel/lib/cmdline.c
 GUEST_LIB64_OBJS := $(GUEST_LIB_SRCS:%.c=$(GUEST_OUT)/obj64/%.o) \
 	$(GUEST_OUT)/obj64/guests/lib/start64.o
 GUEST_LIB32_OBJS := $(GUEST_LIB_SRCS:%.c=$(GUEST_OUT)/obj32/%.o) \

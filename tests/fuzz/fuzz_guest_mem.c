@@ -10,20 +10,15 @@
 
 #include <tessera/guest_mem.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_input.h"
 
-static uint64_t take_u64(const uint8_t **data, size_t *size)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < 8 && *size > 0; i++, (*data)++, (*size)--)
-        v |= (uint64_t)**data << (8 * i);
-    return v;
-}
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint64_t host_base = take_u64(&data, &size), ram = take_u64(&data, &size);
-    uint64_t gpa = take_u64(&data, &size), len = take_u64(&data, &size);
+    struct input in = { data, size, 0 };
+    uint64_t host_base = take(&in, 8), ram = take(&in, 8);
+    uint64_t gpa = take(&in, 8), len = take(&in, 8);
 
     const struct vcpu_memory mem = { host_base, ram };
     void *p = guest_mem_range(&mem, gpa, len);

@@ -11,18 +11,7 @@
 
 #include <tessera/ioapic.h>
 
-struct input {
-    const uint8_t *data;
-    size_t size, pos;
-};
-
-static uint64_t take(struct input *in, unsigned bytes)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes; i++)
-        v |= (uint64_t)(in->pos < in->size ? in->data[in->pos++] : 0) << (8 * i);
-    return v;
-}
+#include "fuzz_input.h"
 
 static unsigned deliveries;
 

@@ -111,22 +111,17 @@ static void record(struct record *r, const char *s, size_t n)
 }
 static void write_a(const char *s, size_t n) { record(&rec_a, s, n); }
 static void write_b(const char *s, size_t n) { record(&rec_b, s, n); }
-static size_t try_a(const char *s, size_t n)
+/* A sink that takes at most per_call bytes a call. */
+static size_t try_record(struct record *r, const char *s, size_t n)
 {
-    rec_a.calls++;
-    if (n > rec_a.per_call)
-        n = rec_a.per_call;
-    record(&rec_a, s, n);
+    r->calls++;
+    if (n > r->per_call)
+        n = r->per_call;
+    record(r, s, n);
     return n;
 }
-static size_t try_b(const char *s, size_t n)
-{
-    rec_b.calls++;
-    if (n > rec_b.per_call)
-        n = rec_b.per_call;
-    record(&rec_b, s, n);
-    return n;
-}
+static size_t try_a(const char *s, size_t n) { return try_record(&rec_a, s, n); }
+static size_t try_b(const char *s, size_t n) { return try_record(&rec_b, s, n); }
 
 static struct console_sink sink_a = { .name = "a", .write = write_a, .try_write = try_a };
 static struct console_sink sink_b = { .name = "b", .write = write_b, .try_write = try_b };
