@@ -1,8 +1,9 @@
 ; VM entry and exit (SDM 26, 27): the only assembly of the VMX backend. vmx_enter saves the
 ; host's callee-saved registers, records RSP in the VMCS, loads the guest's general registers and
 ; runs VMLAUNCH or VMRESUME, with VERW as the last memory access before it when asked (MDS/TAA).
-; A VM exit lands on vmx_exit_landing (HOST_RIP) with the stack as vmx_enter left it: store the
-; guest registers, refill the RSB when asked (before the first RET), restore ours, return 0.
+; A VM exit lands on one of the vmx_exit_landing* (HOST_RIP) with the stack as vmx_enter left
+; it: store the guest registers, refill the RSB as that landing's policy says (before the first
+; RET), restore ours, return 0.
 ; The mitigation choice is arch/x86/spec.c's (docs/design.md, "Transient-execution mitigations").
 
 VMCS_HOST_RSP equ 0x6c14
@@ -93,8 +94,8 @@ vmx_enter_failed:                   ; VMfailInvalid (CF) or VMfailValid (ZF): st
     mov eax, 1
     jmp restore_host
 
-global vmx_exit_landing
-vmx_exit_landing:
+; Stores the guest's general registers; the regs pointer is at [rsp] on entry.
+%macro SAVE_GUEST 0
     push rdi                        ; guest RDI; regs pointer is now at [rsp + 8]
     mov rdi, [rsp + 8]
     mov [rdi + R_RAX], rax
@@ -113,21 +114,18 @@ vmx_exit_landing:
     mov [rdi + R_R15], r15
     pop rax
     mov [rdi + R_RDI], rax
-    ; Return predictions the guest left must not steer the host's RETs: overwrite the RSB before
-    ; the first one. Full: 32 CALLs whose return addresses are never used (each speculative
-    ; return lands on an INT3); with eIBRS only the PBRSB case needs one CALL and an LFENCE.
-    mov eax, [rel spec_entry_flags]
-    test eax, SPEC_FLAG_RSB_FULL | SPEC_FLAG_RSB_LITE
-    jz .rsb_done
-    test eax, SPEC_FLAG_RSB_FULL
-    jnz .rsb_full
-    call .pbrsb
-    int3
-.pbrsb:
-    add rsp, 8
-    lfence
-    jmp .rsb_done
-.rsb_full:
+%endmacro
+
+; Three landings, one per RSB policy; host_state_write puts the CPU's in HOST_RIP. No conditional
+; branch comes before the refill: a guest could train one to skip it speculatively. Return
+; predictions the guest left must not steer the host's RETs: the RSB is overwritten before the
+; first one.
+
+; Full: 32 CALLs whose return addresses are never used (each speculative return lands on an
+; INT3).
+global vmx_exit_landing_rsb_full
+vmx_exit_landing_rsb_full:
+    SAVE_GUEST
     mov ecx, 16
 .rsb_loop:
     call .rsb_1
@@ -140,7 +138,24 @@ vmx_exit_landing:
     jnz .rsb_loop
     add rsp, 32 * 8
     lfence                          ; no speculation past a mispredicted loop end
-.rsb_done:
+    jmp vmx_exit_common
+
+; With eIBRS only the PBRSB case needs one CALL and an LFENCE.
+global vmx_exit_landing_rsb_lite
+vmx_exit_landing_rsb_lite:
+    SAVE_GUEST
+    call .pbrsb
+    int3
+.pbrsb:
+    add rsp, 8
+    lfence
+    jmp vmx_exit_common
+
+; No refill (PBRSB_NO with eIBRS, or mitigations off).
+global vmx_exit_landing
+vmx_exit_landing:
+    SAVE_GUEST
+vmx_exit_common:
     add rsp, 8                      ; the regs pointer
     xor eax, eax
 restore_host:                       ; the callee-saved registers vmx_enter pushed

@@ -267,7 +267,11 @@ static void io_bitmap_allow(uint8_t *bitmaps, uint16_t first, uint16_t last)
 static void host_state_write(void)
 {
     unsigned cpu = x86_cpu_index();
-    extern char vmx_exit_landing[];
+    extern char vmx_exit_landing[], vmx_exit_landing_rsb_full[], vmx_exit_landing_rsb_lite[];
+    /* the RSB refill is chosen here, once, so the exit path has no branch before it */
+    const char *landing = (spec_entry_flags & SPEC_FLAG_RSB_FULL)   ? vmx_exit_landing_rsb_full
+                          : (spec_entry_flags & SPEC_FLAG_RSB_LITE) ? vmx_exit_landing_rsb_lite
+                                                                    : vmx_exit_landing;
 
     vmcs_writenat(VMCS_HOST_CR0, read_cr0());
     vmcs_writenat(VMCS_HOST_CR3, read_cr3());
@@ -289,7 +293,7 @@ static void host_state_write(void)
     vmcs_writenat(VMCS_HOST_SYSENTER_EIP, 0);
     vmcs_write64(VMCS_HOST_EFER, rdmsr(MSR_IA32_EFER));
     vmcs_write64(VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
-    vmcs_writenat(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_landing);
+    vmcs_writenat(VMCS_HOST_RIP, (uint64_t)(uintptr_t)landing);
 }
 
 /* Bits of CR0/CR4 the guest may not own: the VMX fixed bits (SDM A.7, A.8). With unrestricted
