@@ -99,6 +99,12 @@
 #define CPUID7_EDX_HIDDEN_MSRS ((1u << 26) | (1u << 27) | (1u << 28) | (1u << 29) | (1u << 31))
 #define CPUID7_ECX_AVX_FAMILY ((1u << 1) | (1u << 6) | (1u << 11) | (1u << 12) | (1u << 14))
 #define CPUID7_ECX_PKU ((1u << 3) | (1u << 4)) /* PKU, OSPKE: PKRU is not switched */
+/* Features whose CR4 bit a guest may not set (cr4_guest_allowed): CET shadow stacks (ECX 7),
+ * Key Locker (ECX 23), PKS (ECX 31); UINTR (EDX 5), CET IBT (EDX 20); leaf 7.1 EAX: LASS (6),
+ * FRED (17), LAM (26). */
+#define CPUID7_ECX_NO_CR4_BIT ((1u << 7) | (1u << 23) | (1u << 31))
+#define CPUID7_EDX_NO_CR4_BIT ((1u << 5) | (1u << 20))
+#define CPUID7_1_EAX_NO_CR4_BIT ((1u << 6) | (1u << 17) | (1u << 26))
 
 /* Segment access rights in the VMCS format (SDM 25.4.1, table 25-2). */
 #define AR_UNUSABLE (1u << 16)
@@ -325,11 +331,21 @@ static void flush_guest_tlb(struct vcpu *v)
     __asm__ volatile("invvpid %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
 }
 
-/* Owned bits exit when the guest changes them (SDM 25.6.6), so cr4_guest_allowed can refuse
- * the ones CPUID hides; SMXE and OSXSAVE would otherwise go straight to the real register. */
+/* CR4 bits a guest may own: an allow-list of what we can give it safely, within what VMX allows.
+ * Everything else a CPU without the feature refuses with #GP (SDM 2.5), and CPUID hides it:
+ * VMXE (no nested VMX), SMXE (GETSEC would exit), OSXSAVE (XSETBV would exit; XCR0 stays the
+ * host's x87|SSE), PKE and PKS (PKRU and IA32_PKRS are not switched), CET (its MSRs are not
+ * switched), and any feature newer than this list (UINTR, LAM, LASS, FRED, ...): a new CR4 bit
+ * stays refused until its state is switched between guests. */
+#define CR4_GUEST_ALLOWED                                                                          \
+    (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE |     \
+     CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_LA57 | CR4_FSGSBASE | CR4_PCIDE | CR4_SMEP |    \
+     CR4_SMAP)
+/* Owned bits exit when the guest changes them (SDM 25.6.6): the fixed bits, and every bit the
+ * guest may not have (cr4_guest_allowed refuses those), so none reaches the real register. */
 static uint64_t cr4_host_owned(void)
 {
-    return vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1 | CR4_PKE | CR4_SMXE | CR4_OSXSAVE;
+    return vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1 | ~CR4_GUEST_ALLOWED;
 }
 
 static void controls_write(struct vcpu *v)
@@ -755,8 +771,10 @@ static void handle_cpuid(struct vmx_vcpu *x)
             r.edx &= ~(CPUID1_EDX_APIC | CPUID1_EDX_MCE | CPUID1_EDX_MCA);
         } else if (leaf == 7 && sub == 0) {
             r.ebx &= ~CPUID7_EBX_AVX_FAMILY;
-            r.ecx &= ~(CPUID7_ECX_AVX_FAMILY | CPUID7_ECX_PKU);
-            r.edx &= ~CPUID7_EDX_HIDDEN_MSRS;
+            r.ecx &= ~(CPUID7_ECX_AVX_FAMILY | CPUID7_ECX_PKU | CPUID7_ECX_NO_CR4_BIT);
+            r.edx &= ~(CPUID7_EDX_HIDDEN_MSRS | CPUID7_EDX_NO_CR4_BIT);
+        } else if (leaf == 7 && sub == 1) {
+            r.eax &= ~CPUID7_1_EAX_NO_CR4_BIT;
         } else if (leaf == 0xa || leaf == 0xd) {
             /* no architectural performance monitoring (RDPMC and its MSRs are refused), no
              * XSAVE state components */
@@ -872,12 +890,9 @@ static bool emulate_cr0_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
     return true;
 }
 
-/* CR4 bits a guest may own: what VMX allows, minus what CPUID hides from it, since a CPU without
- * the feature refuses the bit with #GP (SDM 2.5): VMXE (no nested VMX), SMXE (GETSEC would exit),
- * OSXSAVE (XSETBV would exit; XCR0 stays the host's x87|SSE) and PKE (PKRU is not switched). */
 static uint64_t cr4_guest_allowed(void)
 {
-    return vmx_caps.cr4_fixed1 & ~(CR4_VMXE | CR4_SMXE | CR4_OSXSAVE | CR4_PKE);
+    return vmx_caps.cr4_fixed1 & CR4_GUEST_ALLOWED;
 }
 
 static bool emulate_cr4_write(struct vcpu *v, uint64_t value, struct vcpu_exit *exit)
