@@ -9,7 +9,15 @@
  * hypervisor says how much when the VM ends.
  * With burst=N it first writes N lines `flood: burst I` in one buffer (one CONSOLE_WRITE when they
  * fit the queue): a neighbour whose lines are all queued at once, to see the console alternate.
- * cmdline: rounds=N (default 2, 0..1000), raw=N (default 0), burst=N (default 0, at most 200). */
+ * With fill_exit=1 it then writes 4096-byte buffers of newlines through CONSOLE_WRITE without
+ * yielding until one write is short (its queue is full), and at once ends with the EXIT
+ * hypercall, its status the number of newlines the hypervisor took: a VM that ends with a full
+ * queue, whose lines must all still arrive, before the hypervisor's "exited" line.
+ * With watch=T (first, instead of everything else) it samples RDTSC in a loop for T ticks and
+ * prints `flood: watch ticks=T samples=S max_gap=G`: G, the largest step between two samples,
+ * is the longest time it was kept off the CPU (a neighbour's slice plus the hypervisor's work).
+ * cmdline: rounds=N (default 2, 0..1000), raw=N (default 0), burst=N (default 0, at most 200),
+ * fill_exit=0|1, watch=T (default 0). */
 #include "guest.h"
 #include "start64.h"
 #include <tessera/printf.h>
@@ -66,11 +74,28 @@ static bool write_timed(const char *buf, size_t len)
 int guest_main(const struct tessera_start_info *info)
 {
     (void)info;
-    uint64_t rounds, raw, burst;
+    uint64_t rounds, raw, burst, fill_exit, watch;
     if (cmdline_u64_option("flood", guest_cmdline, "rounds", 2, 0, 1000, &rounds) < 0 ||
+        cmdline_u64_option("flood", guest_cmdline, "fill_exit", 0, 0, 1, &fill_exit) < 0 ||
+        cmdline_u64_option("flood", guest_cmdline, "watch", 0, 0, 1ull << 40, &watch) < 0 ||
         cmdline_u64_option("flood", guest_cmdline, "raw", 0, 0, 1ull << 30, &raw) < 0 ||
         cmdline_u64_option("flood", guest_cmdline, "burst", 0, 0, 200, &burst) < 0)
         return 2;
+    if (watch) {
+        uint64_t start = rdtsc(), last = start, gap = 0, samples = 0;
+        guest_printf("flood: watch start\n");
+        while (last - start < watch) {
+            uint64_t now = rdtsc();
+            if (now - last > gap)
+                gap = now - last;
+            last = now;
+            samples++;
+        }
+        guest_printf("flood: watch ticks=%llu samples=%llu max_gap=%llu\n",
+                     (unsigned long long)watch, (unsigned long long)samples,
+                     (unsigned long long)gap);
+        return 0;
+    }
     for (size_t i = 0; i < FLOOD_BUF; i++)
         newlines[i] = '\n';
     guest_printf("flood: start rounds=%llu\n", (unsigned long long)rounds);
@@ -99,6 +124,18 @@ int guest_main(const struct tessera_start_info *info)
     }
     if (raw)
         serial_putc('\n'); /* careful again: ends the last raw line, so the next is whole */
+    if (fill_exit) {
+        unsigned long taken = 0;
+        for (;;) {
+            long rc = tessera_hypercall(TESSERA_HC_CONSOLE_WRITE,
+                                        (unsigned long)(uintptr_t)newlines, FLOOD_BUF, 0, NULL);
+            if (rc < 0)
+                return 1;
+            taken += (unsigned long)rc;
+            if (rc < FLOOD_BUF)
+                tessera_exit(taken); /* with a full queue */
+        }
+    }
     guest_printf("flood: done rounds=%llu max_exit_ticks=%llu calls=%llu short=%llu bytes=%llu\n",
                  (unsigned long long)rounds, (unsigned long long)max_ticks,
                  (unsigned long long)calls, (unsigned long long)short_writes,

@@ -58,11 +58,16 @@ size_t console_pump(size_t budget)
     return done;
 }
 
-void console_flush_source(struct pump_source *source)
+bool console_finish_source(struct pump_source *source)
 {
-    spin_lock(&console_lock);
-    pump_flush_source(&pump, sinks, source);
+    /* the check without the lock first: a queue still draining costs its CPU no lock traffic */
+    if (outq_used(&source->queue) || !spin_trylock(&console_lock))
+        return false;
+    bool drained = outq_used(&source->queue) == 0 && !source->ready;
+    if (drained)
+        pump_flush_source(&pump, sinks, source); /* now only its partial line */
     spin_unlock(&console_lock);
+    return drained;
 }
 
 void kprintf(const char *fmt, ...)

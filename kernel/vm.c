@@ -253,25 +253,53 @@ void vm_create_all(const struct config *cfg, const struct boot_info *bi, unsigne
         }
 }
 
-/* Its last lines reach the console before the report about it (and agree with its ring). */
-static void flush_output(struct vm *vm)
+/* Inside an exit (or before the VM ever ran): only stops it. Its queue, up to 4096 lines, goes
+ * out through the fair pump like any output; vm_finish_ending reports it afterwards. */
+static void vm_stop(struct vm *vm, enum vm_end how, bool for_good)
 {
-    console_flush_source(&vm->console);
-    if (vm->uart.bytes_lost)
-        kprintf("tessera: vm %s: %llu bytes written to its UART while it reported itself busy "
-                "were lost\n", vm->cfg.name, (unsigned long long)vm->uart.bytes_lost);
+    vm->state = VM_ENDING;
+    vm->end_how = how;
+    sched_stop_vm(vm, for_good);
 }
 
 void vm_exit(struct vm *vm, uint32_t status)
 {
-    flush_output(vm);
-    vm->state = VM_EXITED;
     vm->exit_status = status;
-    kprintf("tessera: vm %s exited with status %u\n", vm->cfg.name, status);
-    sched_finish_vm(vm);
+    vm_stop(vm, VM_END_EXIT, true);
 }
 
-static void vm_fail_how(struct vm *vm, const char *reason, bool may_restart);
+static bool will_restart(const struct vm *vm, bool may_restart)
+{
+    return may_restart && vm->cfg.on_fail == VM_FAIL_RESTART && vm->restarts < VM_MAX_RESTARTS;
+}
+
+static void vm_fail_how(struct vm *vm, const char *reason, bool may_restart)
+{
+    str_copy(vm->fail_reason, reason, sizeof(vm->fail_reason));
+    vm_stop(vm, may_restart ? VM_END_FAIL : VM_END_FAIL_FOR_GOOD, !will_restart(vm, may_restart));
+}
+
+static void report_failure(struct vm *vm, bool may_restart);
+
+bool vm_finish_ending(struct vm *vm)
+{
+    if (vm->state != VM_ENDING)
+        return true;
+    /* its last lines reach the console before the report about it (and agree with its ring) */
+    if (!console_finish_source(&vm->console))
+        return false;
+    if (vm->uart.bytes_lost)
+        kprintf("tessera: vm %s: %llu bytes written to its UART while it reported itself busy "
+                "were lost\n", vm->cfg.name, (unsigned long long)vm->uart.bytes_lost);
+    if (vm->end_how == VM_END_EXIT) {
+        vm->state = VM_EXITED;
+        kprintf("tessera: vm %s exited with status %u\n", vm->cfg.name, vm->exit_status);
+        sched_finish_vm(vm);
+    } else {
+        report_failure(vm, vm->end_how == VM_END_FAIL);
+    }
+    return true;
+}
 
 /* The last lines the VM printed, from its ring buffer: context for a failure report. */
 static void print_recent_output(struct vm *vm)
@@ -314,21 +342,21 @@ void vm_fail_permanently(struct vm *vm, const char *reason)
     vm_fail_how(vm, reason, false);
 }
 
-static void vm_fail_how(struct vm *vm, const char *reason, bool may_restart)
+/* The VM has not run since it failed: its VMCS and registers are as the failure left them. */
+static void report_failure(struct vm *vm, bool may_restart)
 {
     char prefix[CONFIG_NAME_MAX + 24];
-    flush_output(vm);
-    str_copy(vm->fail_reason, reason, sizeof(vm->fail_reason));
-    kprintf("tessera: vm %s failed: %s\n", vm->cfg.name, reason);
+    kprintf("tessera: vm %s failed: %s\n", vm->cfg.name, vm->fail_reason);
     ksnprintf(prefix, sizeof(prefix), "tessera: vm %s:   ", vm->cfg.name);
     vcpu_dump(&vm->vcpu, prefix);
     print_recent_output(vm);
-    if (may_restart && vm->cfg.on_fail == VM_FAIL_RESTART && vm->restarts < VM_MAX_RESTARTS) {
+    if (will_restart(vm, may_restart)) {
         char why[160];
         vm->restarts++;
         kprintf("tessera: vm %s: restarting (restart %u of at most %u)\n", vm->cfg.name,
                 vm->restarts, VM_MAX_RESTARTS);
         if (vm_load(vm, why, sizeof(why)) == 0) {
+            vm->state = VM_RUNNING;
             sched_restart_vm(vm);
             return;
         }

@@ -23,6 +23,7 @@ struct cpu_run {
     unsigned vm_total;
     unsigned vm_limited;          /* how many of them have a time_limit */
     struct vm *vm_at[SCHED_MAX_ENTITIES]; /* by scheduler index */
+    unsigned vm_ending;           /* stopped, not yet reported (VM_ENDING) */
     int done;                     /* set (release) when its last VM has ended */
 };
 
@@ -43,15 +44,26 @@ static void take_shares_snapshot(struct cpu_run *run, unsigned cpu)
             run->share_ticks[i] = vm_get(i)->sched.ticks_run;
 }
 
+/* Blocked without a timer: never picked again until it finishes or restarts. */
+void sched_stop_vm(struct vm *vm, bool for_good)
+{
+    if (for_good) /* the shares of the VMs that ran together: not the time it takes to report */
+        take_shares_snapshot(run_of(vm), vm->cfg.cpu);
+    sched_block(&run_of(vm)->sched, (unsigned)vm->sched_index, SCHED_NO_TIMER);
+    run_of(vm)->vm_ending++;
+}
+
 void sched_finish_vm(struct vm *vm)
 {
     take_shares_snapshot(run_of(vm), vm->cfg.cpu);
     sched_finish(&run_of(vm)->sched, (unsigned)vm->sched_index);
+    run_of(vm)->vm_ending--;
 }
 
 void sched_restart_vm(struct vm *vm)
 {
     sched_restart(&run_of(vm)->sched, (unsigned)vm->sched_index);
+    run_of(vm)->vm_ending--;
 }
 
 /* ---- port I/O ----------------------------------------------------------------------------- */
@@ -163,9 +175,7 @@ static uint64_t enforce_time_limits(unsigned cpu)
         char reason[96];
         ksnprintf(reason, sizeof(reason), "ran past its time_limit of %llu ms",
                   (unsigned long long)limit_ms);
-        vm_fail(vm, reason);
-        if (vm->state == VM_RUNNING) /* restarted: its new life has a new limit */
-            next = now;
+        vm_fail(vm, reason); /* stops it; a restarted life gets a new limit at its entry */
     }
     return next;
 }
@@ -287,19 +297,38 @@ void vmm_set_boot_time(uint64_t tsc)
     boot_tsc = tsc;
 }
 
-/* Runs this CPU's VMs until every one of them has ended. */
+/* Reports (and finishes or restarts) this CPU's stopped VMs whose output is out. */
+static void finish_ending(unsigned cpu)
+{
+    for (unsigned i = 0; i < vm_count() && cpu_runs[cpu].vm_ending; i++) {
+        struct vm *vm = vm_get(i);
+        if (vm->cfg.cpu == cpu && vm->state == VM_ENDING)
+            vm_finish_ending(vm);
+    }
+}
+
+/* Runs this CPU's VMs until every one of them has ended and been reported. */
 static void run_cpu(unsigned cpu)
 {
     struct cpu_run *run = &cpu_runs[cpu];
     for (;;) {
         uint64_t slice, idle_until;
+        if (run->vm_ending)
+            finish_ending(cpu);
         uint64_t next_limit = enforce_time_limits(cpu);
         int index = sched_pick(&run->sched, arch_now(), &slice, &idle_until);
         if (index < 0) {
-            if (idle_until == SCHED_NO_TIMER && next_limit == SCHED_NO_TIMER)
+            if (idle_until == SCHED_NO_TIMER && next_limit == SCHED_NO_TIMER && !run->vm_ending)
                 break; /* every VM of this CPU has ended */
             if (next_limit < idle_until)
                 idle_until = next_limit; /* a sleeping VM may have to be stopped first */
+            if (run->vm_ending) {
+                /* an ending VM's queue may empty with any pump: back to the top after each one;
+                 * the pause leaves other CPUs a turn at the (test-and-set) console lock */
+                console_pump(CONSOLE_PUMP_BUDGET);
+                __builtin_ia32_pause();
+                continue;
+            }
             while (arch_now() < idle_until)
                 if (!console_pump(CONSOLE_PUMP_BUDGET))
                     __builtin_ia32_pause();

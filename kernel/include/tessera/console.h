@@ -5,6 +5,7 @@
 #ifndef TESSERA_CONSOLE_H
 #define TESSERA_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct console_sink {
@@ -32,9 +33,11 @@ int console_add_source(struct pump_source *source, const char *prefix);
  * most. Never waits: returns 0 at once when another CPU holds the console. Each CPU calls it
  * between guest slices and while idle. Returns the work done. */
 size_t console_pump(size_t budget);
-/* Emits everything source has queued, its partial line included, synchronously: when its VM
- * ends, before the report. Bounded by the queue size. */
-void console_flush_source(struct pump_source *source);
+/* When its VM has ended: once the pump has emitted everything source queued (no byte queued, no
+ * whole line waiting), emits its partial line (at most LINEBUF_MAX bytes, after the line in
+ * progress) and returns true. Otherwise, or while another CPU holds the console, does nothing
+ * and returns false: bounded work, called again later. */
+bool console_finish_source(struct pump_source *source);
 /* Work per console_pump call between slices, and on a VM's own output exits (kernel/vm.c). */
 #define CONSOLE_PUMP_BUDGET 512
 #define CONSOLE_PUMP_EXIT_BUDGET 64

@@ -23,7 +23,11 @@ enum vm_state {
     VM_RUNNING = 1,
     VM_EXITED = 2, /* ended itself: exit hypercall or port 0xf4 */
     VM_FAILED = 3, /* stopped by the hypervisor: reason says why */
+    VM_ENDING = 4, /* stopped, never scheduled again; reported once its queued output is out */
 };
+
+/* How a VM in VM_ENDING ended. */
+enum vm_end { VM_END_EXIT = 1, VM_END_FAIL = 2, VM_END_FAIL_FOR_GOOD = 3 };
 
 struct vm {
     unsigned id; /* 0-based, in config order */
@@ -50,6 +54,7 @@ struct vm {
                               * until the life's first entry */
 
     uint32_t state;
+    uint32_t end_how; /* enum vm_end, while VM_ENDING */
     uint32_t exit_status;
     char fail_reason[160];
     unsigned restarts;
@@ -75,13 +80,24 @@ struct vm *vm_get(unsigned index);
  * queue holds OUTQ_SIZE bytes not yet printed. */
 bool vm_output_byte(struct vm *vm, uint8_t byte);
 size_t vm_output(struct vm *vm, const uint8_t *bytes, size_t n);
-/* Ends a VM: status from its own exit, or a failure (which may restart it, per config). */
+/* Ends a VM: status from its own exit, or a failure (which may restart it, per config). In two
+ * steps, so that no exit does unbounded work (its queue may hold 4096 lines): these stop it at
+ * once (VM_ENDING: the scheduler never picks it again, its time_limit no longer counts), and
+ * vm_finish_ending, from its CPU's run loop, reports it once the pump has drained its queue. */
 void vm_exit(struct vm *vm, uint32_t status);
 void vm_fail(struct vm *vm, const char *reason);
 /* Like vm_fail, but never restarts it (it cannot run at all). */
 void vm_fail_permanently(struct vm *vm, const char *reason);
+/* On the VM's own CPU (the register dump and a restart need its VMCS there): when its queued
+ * output is out, prints its last partial line and the report ("exited with status N", or
+ * "failed: ..." with registers and recent output), then finishes or restarts it and returns
+ * true. Returns false, having done nothing, while its output is still draining. */
+bool vm_finish_ending(struct vm *vm);
 
-/* The scheduler side of ending and restarting a VM (kernel/vmm.c). */
+/* The scheduler side of ending and restarting a VM (kernel/vmm.c): a VM stops (for_good: it will
+ * not restart, so the shares of the VMs that ran together are taken now), then finishes or
+ * restarts. */
+void sched_stop_vm(struct vm *vm, bool for_good);
 void sched_finish_vm(struct vm *vm);
 void sched_restart_vm(struct vm *vm);
 
