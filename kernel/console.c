@@ -49,13 +49,24 @@ int console_add_source(struct pump_source *source, const char *prefix)
     return err;
 }
 
-size_t console_pump(size_t budget)
+static size_t pump_if_free(size_t budget, bool only_nonblocking)
 {
     if (!spin_trylock(&console_lock))
         return 0; /* another CPU is at the console: it pumps, we run our guests */
-    size_t done = pump_run(&pump, sinks, budget);
+    size_t done = only_nonblocking ? pump_run_nonblocking(&pump, sinks, budget)
+                                   : pump_run(&pump, sinks, budget);
     spin_unlock(&console_lock);
     return done;
+}
+
+size_t console_pump(size_t budget)
+{
+    return pump_if_free(budget, false);
+}
+
+size_t console_pump_in_exit(size_t budget)
+{
+    return pump_if_free(budget, true);
 }
 
 bool console_finish_source(struct pump_source *source)

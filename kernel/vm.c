@@ -38,7 +38,7 @@ struct vm *vm_get(unsigned index) { return index < nr_vms ? &vms[index] : NULL; 
  * a guest that only prints still sees its queue drain between its own slices. */
 static void pump_a_little(void)
 {
-    console_pump(CONSOLE_PUMP_EXIT_BUDGET);
+    console_pump_in_exit(CONSOLE_PUMP_EXIT_BUDGET);
 }
 
 bool vm_output_byte(struct vm *vm, uint8_t byte)

@@ -81,7 +81,7 @@ static bool pick_line(struct console_pump *p, struct console_sink *sinks, size_t
 
 /* Offers the rest of the line to every sink, within the budget; true when all have taken it. */
 static bool push_line(struct console_pump *p, struct console_sink *sinks, size_t budget,
-                      size_t *used)
+                      size_t *used, bool only_nonblocking)
 {
     bool done = true;
     for (struct console_sink *k = sinks; k; k = k->next) {
@@ -95,7 +95,7 @@ static bool push_line(struct console_pump *p, struct console_sink *sinks, size_t
             took = k->try_write(p->line + k->pump_sent, want);
             if (took > want)
                 took = want; /* a sink's bug must not run us past the line */
-        } else if (want) {
+        } else if (want && !only_nonblocking) {
             k->write(p->line + k->pump_sent, want);
             took = want;
         }
@@ -107,17 +107,28 @@ static bool push_line(struct console_pump *p, struct console_sink *sinks, size_t
     return done;
 }
 
-size_t pump_run(struct console_pump *p, struct console_sink *sinks, size_t budget)
+static size_t run(struct console_pump *p, struct console_sink *sinks, size_t budget,
+                  bool only_nonblocking)
 {
     size_t used = 0;
     while (used < budget) {
         if (!p->busy && !pick_line(p, sinks, budget, &used))
             break;
-        if (!push_line(p, sinks, budget, &used))
+        if (!push_line(p, sinks, budget, &used, only_nonblocking))
             break; /* a sink is full, or the budget is spent: resume next time */
         p->busy = false;
     }
     return used;
+}
+
+size_t pump_run(struct console_pump *p, struct console_sink *sinks, size_t budget)
+{
+    return run(p, sinks, budget, false);
+}
+
+size_t pump_run_nonblocking(struct console_pump *p, struct console_sink *sinks, size_t budget)
+{
+    return run(p, sinks, budget, true);
 }
 
 void pump_finish_line(struct console_pump *p, struct console_sink *sinks)

@@ -293,6 +293,23 @@ static void test_source_limit(void **state)
     assert_true(pump_add_source(&p, &many[PUMP_MAX_SOURCES], "[x] ") < 0);
 }
 
+/* From inside an exit only sinks that never wait get bytes: the blocking one (a framebuffer,
+ * whose scroll costs far more than its bytes) waits, and the line with it, for a normal pump. */
+static void test_nonblocking_pump_skips_blocking_sinks(void **state)
+{
+    (void)state;
+    sink_a.next = &sink_plain;
+    put(0, "first\n");
+    put(1, "second\n");
+    for (int i = 0; i < 10; i++)
+        pump_run_nonblocking(&pump, &sink_a, 64);
+    assert_string_equal(rec_a.text, "[flood] first\n"); /* the serial side of one line */
+    assert_int_equal(rec_b.len, 0);                     /* the blocking sink was never called */
+    run_all(&sink_a);
+    assert_string_equal(rec_a.text, "[flood] first\n[quiet] second\n");
+    assert_string_equal(rec_b.text, "[flood] first\n[quiet] second\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +324,7 @@ int main(void)
         cmocka_unit_test_setup(test_stuck_sink_returns, setup),
         cmocka_unit_test_setup(test_overlong_line_broken, setup),
         cmocka_unit_test_setup(test_flush_source, setup),
+        cmocka_unit_test_setup(test_nonblocking_pump_skips_blocking_sinks, setup),
         cmocka_unit_test(test_source_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,6 +51,10 @@ int pump_add_source(struct console_pump *p, struct pump_source *s, const char *p
 /* Moves lines to the sinks until budget bytes of work are done, no source has a whole
  * line, or a sink takes no more. Returns the work done. */
 size_t pump_run(struct console_pump *p, struct console_sink *sinks, size_t budget);
+/* The same, but only sinks with a try_write get bytes: a sink whose work is not bounded by its
+ * bytes (a framebuffer scroll reads most of the screen back) waits for the next pump_run, and
+ * the line in progress with it. For pumping from inside a guest's exit. */
+size_t pump_run_nonblocking(struct console_pump *p, struct console_sink *sinks, size_t budget);
 
 /* Finishes the line in progress, if any, with blocking writes (at most one line). */
 void pump_finish_line(struct console_pump *p, struct console_sink *sinks);
