@@ -11,6 +11,15 @@
 static struct console_sink *sinks;
 static struct spinlock console_lock;
 static struct console_pump pump;
+/* Set after a VM queues output, cleared by a pump that found nothing left to do: an idle console
+ * costs each slice one load, not a scan of every queue. */
+static int output_pending;
+
+void console_note_output(void)
+{
+    if (!__atomic_load_n(&output_pending, __ATOMIC_RELAXED))
+        __atomic_store_n(&output_pending, 1, __ATOMIC_SEQ_CST);
+}
 
 void console_register(struct console_sink *sink)
 {
@@ -51,10 +60,17 @@ int console_add_source(struct pump_source *source, const char *prefix)
 
 static size_t pump_if_free(size_t budget, bool only_nonblocking)
 {
+    if (!__atomic_load_n(&output_pending, __ATOMIC_RELAXED))
+        return 0; /* nothing queued since a pump found every queue done */
     if (!spin_trylock(&console_lock))
         return 0; /* another CPU is at the console: it pumps, we run our guests */
+    /* cleared before the queues are read: a producer that queues after this sets it again */
+    __atomic_store_n(&output_pending, 0, __ATOMIC_SEQ_CST);
     size_t done = only_nonblocking ? pump_run_nonblocking(&pump, sinks, budget)
                                    : pump_run(&pump, sinks, budget);
+    /* stopped by the budget or a full sink, not by running out of lines: more to do */
+    if (done >= budget || pump.busy)
+        __atomic_store_n(&output_pending, 1, __ATOMIC_SEQ_CST);
     spin_unlock(&console_lock);
     return done;
 }

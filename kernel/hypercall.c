@@ -3,7 +3,6 @@
 #include <tessera/guest_mem.h>
 #include <tessera/hypercall.h>
 #include <tessera/hypercall_abi.h>
-#include <tessera/string.h>
 
 static uint64_t ticks_to_ns(uint64_t ticks, uint64_t hz)
 {
@@ -30,7 +29,7 @@ void hypercall_decode(const struct vcpu_hypercall *hc, const struct hypercall_en
 {
     uint64_t mask = hc->width_mask;
     int64_t ret = 0;
-    memset(out, 0, sizeof(*out));
+    *out = (struct hypercall_outcome){ 0 };
 
     /* Only the guest's kernel may call (as with KVM): its user programs must not print its
      * memory or end the VM. */

@@ -45,6 +45,7 @@ bool vm_output_byte(struct vm *vm, uint8_t byte)
 {
     if (outq_write(&vm->console.queue, &byte, 1) == 0)
         return false;
+    console_note_output();
     ring_putc(&vm->output, byte);
     if (byte == '\n')
         pump_a_little();
@@ -54,6 +55,8 @@ bool vm_output_byte(struct vm *vm, uint8_t byte)
 size_t vm_output(struct vm *vm, const uint8_t *bytes, size_t n)
 {
     size_t taken = outq_write(&vm->console.queue, bytes, n);
+    if (taken)
+        console_note_output();
     ring_write(&vm->output, bytes, taken);
     pump_a_little();
     return taken;

@@ -33,6 +33,8 @@ int console_add_source(struct pump_source *source, const char *prefix);
  * most. Never waits: returns 0 at once when another CPU holds the console. Each CPU calls it
  * between guest slices and while idle. Returns the work done. */
 size_t console_pump(size_t budget);
+/* A VM's producer calls this after queueing output, so the next pump looks at the queues. */
+void console_note_output(void);
 /* The same from inside a guest's exit: only sinks that never wait (the serial port's FIFO) get
  * bytes; the screen, whose scrolling costs far more than its bytes, waits for console_pump. */
 size_t console_pump_in_exit(size_t budget);
