@@ -116,6 +116,9 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
      * many VMs can take longer than their limit */
     vm->time_limit_end = VM_NO_TIMER;
     vuart_init(&vm->uart, vuart_out, vuart_tx_busy, vm);
+    err = vm_devices_reset(vm, why, why_len);
+    if (err)
+        return err;
     return vcpu_reset(&vm->vcpu, &state, why, why_len);
 }
 

@@ -12,7 +12,6 @@
 #include <tessera/string.h>
 #include <tessera/vm.h>
 
-#define COM1_BASE 0x3f8
 #define IGNORED_PORT_REPORTS 4
 
 /* One scheduler per physical CPU; only that CPU touches it. */
@@ -68,14 +67,20 @@ void sched_restart_vm(struct vm *vm)
 
 /* ---- port I/O ----------------------------------------------------------------------------- */
 
+/* A port access goes to the bus region holding all of it; one that is not wholly inside a region
+ * is split into bytes, each to its own region, so an access straddling a device's end reads and
+ * writes what the bytes would alone. Unclaimed bytes read as all ones (the bus floats high). */
 static uint32_t port_read(struct vm *vm, uint16_t port, unsigned size)
 {
+    uint64_t now = arch_now();
+    const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
+    if (r)
+        return (uint32_t)r->ops->read(r->dev, port - r->base, size, now);
     uint32_t value = 0;
     for (unsigned i = 0; i < size; i++) {
         uint16_t p = (uint16_t)(port + i);
-        uint8_t b = 0xff; /* nothing there: the bus floats high */
-        if (p >= COM1_BASE && p < COM1_BASE + 8)
-            b = vuart_read(&vm->uart, p - COM1_BASE);
+        r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, p, 1);
+        uint8_t b = r ? (uint8_t)r->ops->read(r->dev, p - r->base, 1, now) : 0xff;
         value |= (uint32_t)b << (8 * i);
     }
     return value;
@@ -84,15 +89,23 @@ static uint32_t port_read(struct vm *vm, uint16_t port, unsigned size)
 /* Returns false when the write ended the VM. */
 static bool port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
 {
+    /* the debug-exit port is the VM's own end, not a device */
     if (port >= TESSERA_DEBUG_EXIT_PORT && port < TESSERA_DEBUG_EXIT_PORT + 4) {
         vm_exit(vm, size == 1 ? (value & 0xff) : size == 2 ? (value & 0xffff) : value);
         return false;
     }
+    uint64_t now = arch_now();
+    const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
+    if (r) {
+        r->ops->write(r->dev, port - r->base, size, value, now);
+        return true;
+    }
     for (unsigned i = 0; i < size; i++) {
         uint16_t p = (uint16_t)(port + i);
         uint8_t b = (uint8_t)(value >> (8 * i));
-        if (p >= COM1_BASE && p < COM1_BASE + 8) {
-            vuart_write(&vm->uart, p - COM1_BASE, b);
+        r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, p, 1);
+        if (r) {
+            r->ops->write(r->dev, p - r->base, 1, b, now);
         } else if (vm->ignored_ports_reported < IGNORED_PORT_REPORTS) {
             vm->ignored_ports_reported++;
             kprintf("tessera: vm %s: write 0x%x to port 0x%x ignored (no device there)%s\n",
@@ -101,6 +114,38 @@ static bool port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t val
         }
     }
     return true;
+}
+
+/* ---- the legacy PC interrupt path (VMs with has_legacy_pc) --------------------------------- */
+
+/* Before an entry: devices brought to now, then inject the PIC's vector when the guest can take
+ * it or ask for the window. Returns the entry's deadline: the slice's, or the devices' next one
+ * if that is earlier, so a due timer tick is delivered on time. */
+static uint64_t legacy_pc_prepare(struct vm *vm, uint64_t deadline, struct vcpu_exit *exit)
+{
+    uint64_t now = arch_now();
+    legacy_pc_advance(&vm->pc, now);
+    struct legacy_pc_entry e = legacy_pc_before_entry(&vm->pc, exit->interruptible);
+    exit->inject_vector = e.vector;
+    exit->want_interrupt_window = e.want_window;
+    uint64_t next = legacy_pc_next_deadline(&vm->pc, now);
+    return next < deadline ? next : deadline;
+}
+
+/* HLT with interrupts enabled waits for the devices (or the SET_TIMER timer): returns when to
+ * wake, VM_NO_TIMER to give up the slice only, or 0 to go on at once (one is pending). */
+static uint64_t legacy_pc_halt(struct vm *vm)
+{
+    uint64_t now = arch_now();
+    legacy_pc_advance(&vm->pc, now);
+    if (legacy_pc_interrupt_pending(&vm->pc))
+        return 0;
+    uint64_t next = legacy_pc_next_deadline(&vm->pc, now);
+    if (vm->timer_deadline <= next) {
+        next = vm->timer_deadline;
+        vm->timer_deadline = VM_NO_TIMER;
+    }
+    return next == DEV_NO_DEADLINE ? VM_NO_TIMER : next;
 }
 
 /* ---- hypercalls --------------------------------------------------------------------------- */
@@ -184,14 +229,18 @@ static uint64_t enforce_time_limits(unsigned cpu)
 static void run_slice(struct vm *vm, uint64_t slice)
 {
     struct vcpu *v = &vm->vcpu;
-    struct vcpu_exit exit;
+    struct vcpu_exit exit = VCPU_EXIT_INIT;
     uint64_t start = arch_now(), deadline = start + slice;
     uint64_t wake = VM_NO_TIMER; /* HLT with an armed timer: block until then */
     const char *failure = NULL;
     if (vm->cfg.time_limit_ms && vm->time_limit_end == VM_NO_TIMER) /* this life's first entry */
         vm->time_limit_end = start + vm->cfg.time_limit_ms * ticks_per_ms();
     while (arch_now() < deadline) {
-        vcpu_run(v, deadline, &exit);
+        uint64_t entry_deadline = vm->has_legacy_pc ? legacy_pc_prepare(vm, deadline, &exit) : deadline;
+        vcpu_run(v, entry_deadline, &exit);
+        if (exit.kind == VCPU_EXIT_INTERRUPT_WINDOW ||
+            (exit.kind == VCPU_EXIT_PREEMPTED && entry_deadline < deadline))
+            continue; /* a device's interrupt can be delivered now, or one is due */
         if (exit.kind == VCPU_EXIT_IO) {
             if (exit.io.write) {
                 if (!port_write(vm, exit.io.port, exit.io.size, exit.io.value))
@@ -205,6 +254,22 @@ static void run_slice(struct vm *vm, uint64_t slice)
         if (exit.kind == VCPU_EXIT_HYPERCALL) {
             if (hypercall(vm) == HC_CONTINUE)
                 continue;
+            break;
+        }
+        if (exit.kind == VCPU_EXIT_HLT && vm->has_legacy_pc) {
+            vcpu_skip_instruction(v);
+            if (!exit.interrupts_enabled) {
+                /* Nothing can ever wake it (no NMI reaches a VM): Linux's halt, and its
+                 * power-off without ACPI, end here. The VM has stopped itself. */
+                kprintf("tessera: vm %s: halted with interrupts disabled\n", vm->cfg.name);
+                vm_exit(vm, 0);
+                break;
+            }
+            wake = legacy_pc_halt(vm);
+            if (wake == 0) {
+                wake = VM_NO_TIMER;
+                continue;
+            }
             break;
         }
         if (exit.kind == VCPU_EXIT_HLT) {

@@ -40,14 +40,17 @@ static void update_modem_lines(struct vuart *u)
     u->msr_lines = lines;
 }
 
-/* Highest-priority pending interrupt, as IIR bits 3:0. */
+static bool transmitter_busy(const struct vuart *u);
+
+/* Highest-priority pending interrupt, as IIR bits 3:0. A THR-empty interrupt waits while the
+ * transmitter is busy (its output queue full): THR is not empty until the byte moves on. */
 static uint8_t interrupt_source(const struct vuart *u)
 {
     if ((u->ier & VUART_IER_RLSI) && u->lsr_errors)
         return VUART_IIR_RLSI;
     if ((u->ier & VUART_IER_RDI) && u->rx_count)
         return VUART_IIR_RDI;
-    if ((u->ier & VUART_IER_THRI) && u->thr_interrupt)
+    if ((u->ier & VUART_IER_THRI) && u->thr_interrupt && !transmitter_busy(u))
         return VUART_IIR_THRI;
     if ((u->ier & VUART_IER_MSI) && u->msr_deltas)
         return VUART_IIR_MSI;
@@ -199,6 +202,31 @@ void vuart_write(struct vuart *u, unsigned offset, uint8_t value)
         break; /* LSR and MSR are read-only here; other offsets are not ours */
     }
 }
+
+bool vuart_thr_interrupt_held(const struct vuart *u)
+{
+    return (u->ier & VUART_IER_THRI) && u->thr_interrupt && (u->mcr & VUART_MCR_OUT2) &&
+           transmitter_busy(u);
+}
+
+/* The port region adapter: one register per byte, as the chip decodes them. */
+static uint64_t vuart_bus_read(void *dev, uint64_t offset, unsigned size, uint64_t now)
+{
+    (void)now;
+    uint64_t value = 0;
+    for (unsigned i = 0; i < size; i++)
+        value |= (uint64_t)vuart_read(dev, (unsigned)offset + i) << (8 * i);
+    return value;
+}
+
+static void vuart_bus_write(void *dev, uint64_t offset, unsigned size, uint64_t value, uint64_t now)
+{
+    (void)now;
+    for (unsigned i = 0; i < size; i++)
+        vuart_write(dev, (unsigned)offset + i, (uint8_t)(value >> (8 * i)));
+}
+
+const struct dev_ops vuart_ops = { vuart_bus_read, vuart_bus_write };
 
 bool vuart_irq_pending(const struct vuart *u)
 {

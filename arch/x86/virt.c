@@ -10,7 +10,8 @@ const char *const vcpu_stat_names[VCPU_STAT_COUNT] = {
     [VCPU_STAT_CPUID] = "cpuid", [VCPU_STAT_IO] = "io", [VCPU_STAT_HYPERCALL] = "vmcall",
     [VCPU_STAT_HLT] = "hlt", [VCPU_STAT_PREEMPT] = "preempt", [VCPU_STAT_CR] = "cr",
     [VCPU_STAT_MSR] = "msr", [VCPU_STAT_EXCEPTION] = "exception", [VCPU_STAT_NPF] = "ept",
-    [VCPU_STAT_INTR] = "intr", [VCPU_STAT_OTHER] = "other",
+    [VCPU_STAT_INTR] = "intr", [VCPU_STAT_OTHER] = "other", [VCPU_STAT_IRQ] = "irq",
+    [VCPU_STAT_WINDOW] = "irqwin",
 };
 
 const char *virt_name(void) { return "VT-x"; }

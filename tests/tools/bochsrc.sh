@@ -33,7 +33,7 @@ vgaromimage: file=/usr/share/vgabios/vgabios.bin
 display_library: rfb, options="timeout=0"
 vga: extension=$vga, update_freq=5, realtime=0
 $boot_lines
-cpu: model=$model, count=$cpus, ips=5000000, reset_on_triple_fault=0, ignore_bad_msrs=$bad_msrs
+cpu: model=$model, count=$cpus, ips=${BOCHS_IPS:-5000000}, reset_on_triple_fault=0, ignore_bad_msrs=$bad_msrs
 clock: sync=none, time0=946681200
 com1: enabled=1, mode=file, dev=$serial
 speaker: enabled=0

@@ -374,6 +374,26 @@ static void test_busy_transmitter(void **state)
     assert_memory_equal(sink.bytes, "ac", 2);
 }
 
+/* A THR-empty interrupt waits while the transmitter is busy (THR is not empty yet): IIR does not
+ * report it, the IRQ line stays low and vuart_thr_interrupt_held says to look again; with room
+ * in the queue it is reported. */
+static void test_thr_interrupt_held_while_busy(void **state)
+{
+    (void)state;
+    wr(VUART_MCR, VUART_MCR_OUT2);
+    wr(VUART_IER, VUART_IER_THRI);
+    vuart_write(&uart, VUART_THR, 'a');
+    sink.full = true;
+    assert_false(vuart_irq_pending(&uart));
+    assert_true(vuart_thr_interrupt_held(&uart));
+    assert_int_equal(rd(VUART_IIR) & 0x0f, VUART_IIR_NO_INT);
+    sink.full = false;
+    assert_false(vuart_thr_interrupt_held(&uart));
+    assert_true(vuart_irq_pending(&uart));
+    assert_int_equal(rd(VUART_IIR) & 0x0f, VUART_IIR_THRI);
+    assert_false(vuart_irq_pending(&uart));
+}
+
 /* Loopback disconnects the transmitter from the line: a full queue does not make it busy. */
 static void test_busy_ignored_in_loopback(void **state)
 {
@@ -405,6 +425,7 @@ int main(void)
         cmocka_unit_test_setup(test_interrupt_priorities, setup),
         cmocka_unit_test_setup(test_busy_transmitter, setup),
         cmocka_unit_test_setup(test_busy_ignored_in_loopback, setup),
+        cmocka_unit_test_setup(test_thr_interrupt_held_while_busy, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

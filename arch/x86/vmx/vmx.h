@@ -31,6 +31,7 @@
 #define PIN_NMI_EXITING (1u << 3)
 #define PIN_PREEMPTION_TIMER (1u << 6)
 /* Primary processor-based controls (SDM 25.6.2) */
+#define PROC_INTERRUPT_WINDOW_EXITING (1u << 2)
 #define PROC_HLT_EXITING (1u << 7)
 #define PROC_MWAIT_EXITING (1u << 10)
 #define PROC_RDPMC_EXITING (1u << 11)
@@ -114,6 +115,7 @@ struct vmx_vcpu {
     struct vmx_lazy_state lazy;
     bool launched;
     uint8_t tpr;                    /* the guest's CR8, kept virtual */
+    bool window_exiting;            /* interrupt-window exiting is on in the VMCS */
     uint32_t exit_reason;           /* of the last exit */
     uint64_t exit_qualification;
     uint32_t exit_instruction_len;

@@ -34,6 +34,7 @@
 #define EXIT_REASON_EXCEPTION_NMI 0
 #define EXIT_REASON_EXTERNAL_INTERRUPT 1
 #define EXIT_REASON_TRIPLE_FAULT 2
+#define EXIT_REASON_INTERRUPT_WINDOW 7
 #define EXIT_REASON_CPUID 10
 #define EXIT_REASON_HLT 12
 #define EXIT_REASON_INVD 13
@@ -52,6 +53,7 @@
 
 #define INTR_INFO_VALID (1u << 31)
 #define INTR_INFO_ERROR_CODE (1u << 11)
+#define INTR_TYPE_EXTERNAL (0u << 8)
 #define INTR_TYPE_NMI (2u << 8)
 #define INTR_TYPE_HW_EXCEPTION (3u << 8)
 #define INTR_TYPE_PRIV_SW_EXCEPTION (5u << 8) /* ICEBP (INT1) */
@@ -77,6 +79,7 @@
 #define EXCEPTION_STORM_LIMIT 1000 /* identical guest exceptions in a row */
 
 #define RFLAGS_RESERVED1 (1ull << 1)
+#define RFLAGS_IF (1ull << 9)
 #define RFLAGS_VM (1ull << 17) /* virtual-8086 mode */
 #define PAT_POWER_ON 0x0007040600070406ull
 
@@ -354,6 +357,7 @@ static void controls_write(struct vcpu *v)
     struct vmx_caps *c = &vmx_caps;
     vmcs_write32(VMCS_PIN_CONTROLS, c->pin);
     vmcs_write32(VMCS_PROC_CONTROLS, c->proc);
+    x->window_exiting = false;
     vmcs_write32(VMCS_PROC_CONTROLS2, c->proc2);
     vmcs_write32(VMCS_EXIT_CONTROLS, c->exit);
     vmcs_write32(VMCS_ENTRY_CONTROLS, c->entry);
@@ -1109,13 +1113,56 @@ static void set_preemption_timer(uint64_t ticks)
 
 /* ---- the run loop --------------------------------------------------------------------- */
 
-void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
+/* Generic code's answer from the last exit: an external interrupt to deliver at this entry
+ * (it checked interruptible, so no event is pending: SDM 26.3.1.4), and whether to exit once the
+ * guest can take one (interrupt-window exiting, SDM 25.6.2; the exit comes before any guest
+ * instruction when the window is already open, 26.7.5). The vector is written as is: the
+ * external-interrupt type has no error code and no vector restriction (26.2.1.3). */
+static void apply_interrupt_requests(struct vcpu *v, struct vcpu_exit *exit)
 {
     struct vmx_vcpu *x = vmx_of(v);
+    if (exit->inject_vector >= 0 && !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+        vmcs_write32(VMCS_ENTRY_INTR_INFO,
+                     INTR_INFO_VALID | INTR_TYPE_EXTERNAL | ((uint32_t)exit->inject_vector & 0xff));
+        v->stats[VCPU_STAT_IRQ]++;
+    }
+    exit->inject_vector = -1;
+    bool want = exit->want_interrupt_window &&
+                (vmx_caps.proc_allowed1 & PROC_INTERRUPT_WINDOW_EXITING);
+    if (want != x->window_exiting) {
+        x->window_exiting = want;
+        vmcs_write32(VMCS_PROC_CONTROLS,
+                     want ? vmx_caps.proc | PROC_INTERRUPT_WINDOW_EXITING : vmx_caps.proc);
+    }
+}
+
+/* What generic code needs to decide the next injection, from the state the guest will enter
+ * with (SDM 25.4.2: interruptibility bits 0 STI and 1 MOV-SS blocking). */
+static void report_interrupt_state(struct vcpu_exit *exit)
+{
+    bool enabled = (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
+    exit->interrupts_enabled = enabled;
+    exit->interruptible = enabled && !(vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & 3) &&
+                          !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+}
+
+static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
+
+void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
+{
     if (!vcpu_load(v)) {
         fault(exit, "VMPTRLD failed");
         return;
     }
+    apply_interrupt_requests(v, exit);
+    run_guest(v, deadline, exit);
+    if (exit->kind != VCPU_EXIT_FAULT)
+        report_interrupt_state(exit);
+}
+
+static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
+{
+    struct vmx_vcpu *x = vmx_of(v);
     uint64_t now = arch_now();
     set_preemption_timer(deadline > now ? deadline - now : 1);
 
@@ -1198,6 +1245,12 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
         case EXIT_REASON_VMCALL:
             v->stats[VCPU_STAT_HYPERCALL]++;
             exit->kind = VCPU_EXIT_HYPERCALL;
+            return;
+        case EXIT_REASON_INTERRUPT_WINDOW:
+            v->stats[VCPU_STAT_WINDOW]++;
+            x->window_exiting = false;
+            vmcs_write32(VMCS_PROC_CONTROLS, vmx_caps.proc);
+            exit->kind = VCPU_EXIT_INTERRUPT_WINDOW;
             return;
         case EXIT_REASON_HLT:
             v->stats[VCPU_STAT_HLT]++;

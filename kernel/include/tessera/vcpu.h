@@ -19,6 +19,7 @@ enum vcpu_exit_kind {
     VCPU_EXIT_HLT = 3,       /* the guest halted */
     VCPU_EXIT_PREEMPTED = 4, /* its time slice ran out */
     VCPU_EXIT_FAULT = 5,     /* the guest cannot go on: reason says why */
+    VCPU_EXIT_INTERRUPT_WINDOW = 6, /* asked for (want_interrupt_window): it can take one now */
 };
 
 /* Exit statistics, by generic category, kept per vCPU for the summary table. */
@@ -34,6 +35,8 @@ enum vcpu_stat {
     VCPU_STAT_NPF,  /* EPT violation / nested page fault */
     VCPU_STAT_INTR, /* external interrupt / NMI while in the guest */
     VCPU_STAT_OTHER,
+    VCPU_STAT_IRQ,    /* external interrupts injected (VMs with emulated interrupt controllers) */
+    VCPU_STAT_WINDOW, /* interrupt-window exits */
     VCPU_STAT_COUNT,
 };
 
@@ -44,11 +47,24 @@ struct vcpu_io {
     uint32_t value; /* the written value; for reads the handler fills it via vcpu_complete_io */
 };
 
+/* One record per run round trip: vcpu_run fills the exit; generic code answers in the same
+ * record (the interrupt fields) and hands it to the next vcpu_run, which applies them at entry.
+ * Start a record with VCPU_EXIT_INIT. */
 struct vcpu_exit {
     uint32_t kind; /* enum vcpu_exit_kind */
     struct vcpu_io io;
+    /* Filled on every return, as the guest will be at the next entry once generic code has
+     * completed this exit (completions only step past an instruction, which can only lift
+     * blocking): */
+    bool interrupts_enabled; /* RFLAGS.IF (what HLT waits for) */
+    bool interruptible;      /* an external interrupt can be injected at the next entry: IF set,
+                              * no STI/MOV-SS blocking, no event pending injection (SDM 26.3.1.4) */
+    /* Set by generic code before vcpu_run; the backend consumes them at entry: */
+    int inject_vector;          /* -1, or an external interrupt vector (only when interruptible) */
+    bool want_interrupt_window; /* exit with VCPU_EXIT_INTERRUPT_WINDOW once it could take one */
     char reason[160]; /* VCPU_EXIT_FAULT: one line, e.g. "EPT violation: write at GPA 0x..." */
 };
+#define VCPU_EXIT_INIT { .inject_vector = -1 }
 
 enum vcpu_reg {
     VCPU_REG_RAX, VCPU_REG_RBX, VCPU_REG_RCX, VCPU_REG_RDX,
@@ -84,7 +100,8 @@ int vcpu_create(struct vcpu *v, struct vm *vm, unsigned id, const struct vcpu_me
                 const struct vcpu_port_range *ports, unsigned port_count, char *why, size_t why_len);
 /* (Re)sets the register state to an image's start state. */
 int vcpu_reset(struct vcpu *v, const struct guest_boot_state *state, char *why, size_t why_len);
-/* Runs the guest until the TSC reaches deadline or until an exit generic code must see. */
+/* Runs the guest until the TSC reaches deadline or until an exit generic code must see. Applies
+ * exit's inject_vector / want_interrupt_window first (see struct vcpu_exit). */
 void vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
 /* Completes the I/O of the last VCPU_EXIT_IO (value is ignored for writes) and steps past it. */
 void vcpu_complete_io(struct vcpu *v, uint32_t value);

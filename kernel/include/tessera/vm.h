@@ -8,7 +8,9 @@
 #include <tessera/boot_info.h>
 #include <tessera/config.h>
 #include <tessera/console_pump.h>
+#include <tessera/dev.h>
 #include <tessera/image.h>
+#include <tessera/legacy_pc.h>
 #include <tessera/ring.h>
 #include <tessera/sched_policy.h>
 #include <tessera/vcpu.h>
@@ -43,6 +45,9 @@ struct vm {
 
     struct vcpu vcpu;
     struct vuart uart;
+    struct dev_bus bus;      /* the port devices its exits reach (kernel/vm_devices.c) */
+    bool has_legacy_pc;      /* Linux images: PIC pair, PIT, UART on IRQ 4 (docs/devices.md) */
+    struct legacy_pc pc;
     struct pump_source console; /* its output queue, drained by the console pump */
     struct ring output;         /* recent output, for failure reports */
     uint8_t output_storage[VM_RING_SIZE];
@@ -93,6 +98,10 @@ void vm_fail_permanently(struct vm *vm, const char *reason);
  * "failed: ..." with registers and recent output), then finishes or restarts it and returns
  * true. Returns false, having done nothing, while its output is still draining. */
 bool vm_finish_ending(struct vm *vm);
+
+/* (Re)creates the VM's device bus: COM1 for every VM, the legacy PC interrupt path for Linux
+ * images (kernel/vm_devices.c). Returns 0 or a negative error with why filled in. */
+int vm_devices_reset(struct vm *vm, char *why, size_t why_len);
 
 /* The scheduler side of ending and restarting a VM (kernel/vmm.c): a VM stops (for_good: it will
  * not restart, so the shares of the VMs that ran together are taken now), then finishes or

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <tessera/dev.h>
+
 /* Register offsets from the base port. */
 #define VUART_RBR 0 /* read, DLAB=0 */
 #define VUART_THR 0 /* write, DLAB=0 */
@@ -101,5 +103,12 @@ void vuart_write(struct vuart *u, unsigned offset, uint8_t value);
 /* Whether the chip would assert its interrupt line (IIR bit 0 clear and OUT2 set, which gates
  * the IRQ on PCs). No side effects. */
 bool vuart_irq_pending(const struct vuart *u);
+/* A THR-empty interrupt is due but held back while the transmitter is busy: the caller should
+ * look again (vuart_irq_pending) once the output queue may have drained. */
+bool vuart_thr_interrupt_held(const struct vuart *u);
+
+/* The 8 registers as a dev_bus port region (dev = the struct vuart): multi-byte accesses go
+ * to consecutive registers. */
+extern const struct dev_ops vuart_ops;
 
 #endif
