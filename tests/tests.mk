@@ -37,7 +37,7 @@ run: deps
 # run-linux: guests/linux.cfg with the real Linux guest (fetched once into build/linux/).
 run-linux: deps
 	@$(MAKE) --no-print-directory all iso-linux
-	@tests/tools/run.sh $(BUILD)/tessera-linux.iso
+	@BOCHS_IPS=25000000 tests/tools/run.sh $(BUILD)/tessera-linux.iso
 
 bench: deps
 	@$(MAKE) --no-print-directory all
