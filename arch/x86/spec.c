@@ -5,6 +5,7 @@
 #include <tessera/printf.h>
 #include <tessera/string.h>
 #include <x86/cpu.h>
+#include <x86/percpu.h>
 #include <x86/spec.h>
 
 uint32_t spec_entry_flags;
@@ -35,11 +36,6 @@ void spec_l1d_flush(uint32_t flags)
                          : : "r"(&l1d_flush_buffer[off]) : "eax", "memory");
 }
 
-void spec_cpu_enable(void)
-{
-    if (active.write_spec_ctrl)
-        wrmsr(MSR_IA32_SPEC_CTRL, active.spec_ctrl);
-}
 
 static enum spec_vendor cpu_vendor(void)
 {
@@ -62,21 +58,57 @@ static bool cpu_has_smt(void)
     return ((r.ecx >> 8) & 0xff) == 1 && (r.ebx & 0xffff) > 1;
 }
 
+/* What the running CPU says about itself. */
+static void read_cpu(struct spec_cpu *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->vendor = cpu_vendor();
+    if (cpuid_max_leaf() >= 7) {
+        struct cpuid_regs r = cpuid(7, 0);
+        c->cpuid7_edx = r.edx;
+        c->cpuid7_ebx = r.ebx;
+    }
+    if (cpuid_max_ext_leaf() >= 0x80000008u)
+        c->ext8_ebx = cpuid(0x80000008u, 0).ebx;
+    if (c->cpuid7_edx & CPUID7_EDX_ARCH_CAPS) /* never read an MSR the CPU does not enumerate */
+        c->arch_caps = rdmsr(MSR_IA32_ARCH_CAPABILITIES);
+    c->smt = cpu_has_smt();
+}
+
+static struct spec_cpu boot_cpu; /* the CPU the decision was made on */
+
+/* On every CPU before its first VM entry. The decision is the boot CPU's (one exit path for all);
+ * a CPU that enumerates differently (a hybrid part, mismatched microcode) is checked here, and
+ * one whose own decision would need a mechanism the boot CPU's lacks is reported. */
+void spec_cpu_enable(void)
+{
+    struct spec_cpu c;
+    read_cpu(&c);
+    c.off = boot_cpu.off;
+    c.force = boot_cpu.force;
+    if (c.vendor != boot_cpu.vendor || c.cpuid7_edx != boot_cpu.cpuid7_edx ||
+        c.cpuid7_ebx != boot_cpu.cpuid7_ebx || c.ext8_ebx != boot_cpu.ext8_ebx ||
+        c.arch_caps != boot_cpu.arch_caps || c.smt != boot_cpu.smt) {
+        struct spec_decision own;
+        spec_decide(&c, &own);
+        bool weaker = (own.ibpb && !active.ibpb) || (own.verw && !active.verw) ||
+                      (own.l1d != SPEC_L1D_NONE && active.l1d == SPEC_L1D_NONE) ||
+                      (own.rsb == SPEC_RSB_FULL && active.rsb != SPEC_RSB_FULL) ||
+                      (own.rsb == SPEC_RSB_LITE && active.rsb == SPEC_RSB_NONE);
+        kprintf("tessera: mitigations: cpu %u enumerates differently from the boot CPU "
+                "(CPUID.7.EDX=0x%x ARCH_CAPABILITIES=0x%llx)%s\n", x86_cpu_index(), c.cpuid7_edx,
+                (unsigned long long)c.arch_caps,
+                weaker ? ": WARNING: it needs mitigations the boot CPU's decision lacks" : "");
+    }
+    /* SPEC_CTRL only where this CPU has it: the boot CPU's value may name bits it lacks */
+    if (active.write_spec_ctrl && (c.cpuid7_edx & CPUID7_EDX_IBRS_IBPB))
+        wrmsr(MSR_IA32_SPEC_CTRL, active.spec_ctrl);
+}
+
 void arch_mitigations_init(const char *cmdline)
 {
     struct spec_cpu c;
-    memset(&c, 0, sizeof(c));
-    c.vendor = cpu_vendor();
-    if (cpuid_max_leaf() >= 7) {
-        struct cpuid_regs r = cpuid(7, 0);
-        c.cpuid7_edx = r.edx;
-        c.cpuid7_ebx = r.ebx;
-    }
-    if (cpuid_max_ext_leaf() >= 0x80000008u)
-        c.ext8_ebx = cpuid(0x80000008u, 0).ebx;
-    if (c.cpuid7_edx & CPUID7_EDX_ARCH_CAPS) /* never read an MSR the CPU does not enumerate */
-        c.arch_caps = rdmsr(MSR_IA32_ARCH_CAPABILITIES);
-    c.smt = cpu_has_smt();
+    read_cpu(&c);
 
     char value[48];
     int n = cmdline_get(cmdline, "mitigations", value, sizeof(value));
@@ -95,6 +127,7 @@ void arch_mitigations_init(const char *cmdline)
     }
 
     spec_decide(&c, &active);
+    boot_cpu = c;
     uint32_t f = 0;
     f |= active.verw ? SPEC_FLAG_VERW : 0;
     f |= active.rsb == SPEC_RSB_FULL ? SPEC_FLAG_RSB_FULL : 0;
