@@ -12,19 +12,6 @@
 #define LOW_MEMORY_END 0xa0000ULL /* 640 KiB */
 #define FOUR_GIB (1ULL << 32)
 
-static int refuse(char *reason, size_t reason_len, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int refuse(char *reason, size_t reason_len, int err, const char *fmt, ...)
-{
-    if (reason && reason_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        kvsnprintf(reason, reason_len, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
 
 int linux_is_kernel(const uint8_t *data, uint64_t size)
 {
@@ -37,15 +24,15 @@ int linux_parse_setup(const uint8_t *d, uint64_t size, uint64_t addr_limit,
 {
     memset(out, 0, sizeof(*out));
     if (!linux_is_kernel(d, size))
-        return refuse(reason, reason_len, -ENOEXEC, "no Linux setup header (\"HdrS\" at 0x202)");
+        return kreason(reason, reason_len, -ENOEXEC, "no Linux setup header (\"HdrS\" at 0x202)");
     uint16_t version = rd16(d + LINUX_VERSION);
     if (version < LINUX_PROTOCOL_MIN)
-        return refuse(reason, reason_len, -ENOEXEC,
+        return kreason(reason, reason_len, -ENOEXEC,
                       "Linux boot protocol %u.%02u is older than 2.12 (no 64-bit entry to use)",
                       version >> 8, version & 0xff);
     uint64_t header_end = LINUX_HEADER_MAGIC + (uint64_t)d[LINUX_JUMP + 1];
     if (header_end < LINUX_HDR_NEEDED || size < header_end)
-        return refuse(reason, reason_len, -ENOEXEC,
+        return kreason(reason, reason_len, -ENOEXEC,
                       "Linux setup header is truncated (ends at 0x%llx, file %llu bytes)",
                       (unsigned long long)header_end, (unsigned long long)size);
     out->version = version;
@@ -60,22 +47,22 @@ int linux_parse_setup(const uint8_t *d, uint64_t size, uint64_t addr_limit,
     out->pref_address = rd64(d + LINUX_PREF_ADDRESS);
 
     if (!(out->xloadflags & LINUX_XLF_KERNEL_64))
-        return refuse(reason, reason_len, -ENOEXEC,
+        return kreason(reason, reason_len, -ENOEXEC,
                       "Linux kernel has no 64-bit entry point (XLF_KERNEL_64 not set)");
     if (!(out->loadflags & LINUX_LOADED_HIGH))
-        return refuse(reason, reason_len, -ENOEXEC,
+        return kreason(reason, reason_len, -ENOEXEC,
                       "not a bzImage: a zImage loads at 0x10000 (LOADED_HIGH not set)");
 
     unsigned setup_sects = d[LINUX_SETUP_SECTS] ? d[LINUX_SETUP_SECTS] : 4; /* 0 means 4 */
     out->kernel_offset = ((uint64_t)setup_sects + 1) * 512;
     if (out->kernel_offset + LINUX_ENTRY64_OFFSET >= size)
-        return refuse(reason, reason_len, -ENOEXEC,
+        return kreason(reason, reason_len, -ENOEXEC,
                       "Linux kernel file of %llu bytes ends before its 64-bit entry (setup "
                       "%u sectors)",
                       (unsigned long long)size, setup_sects);
     out->kernel_size = size - out->kernel_offset;
     if (out->init_size < out->kernel_size)
-        return refuse(reason, reason_len, -ENOEXEC,
+        return kreason(reason, reason_len, -ENOEXEC,
                       "Linux init_size 0x%x is smaller than the kernel's 0x%llx bytes",
                       out->init_size, (unsigned long long)out->kernel_size);
 
@@ -83,25 +70,25 @@ int linux_parse_setup(const uint8_t *d, uint64_t size, uint64_t addr_limit,
     if (out->relocatable) {
         uint32_t align = out->kernel_alignment;
         if (align < PAGE_SIZE || (align & (align - 1)) != 0)
-            return refuse(reason, reason_len, -ENOEXEC,
+            return kreason(reason, reason_len, -ENOEXEC,
                           "Linux kernel_alignment 0x%x is not a power of two of 4 KiB or more",
                           align);
         if (load < LINUX_LOW_MIN)
             load = LINUX_LOW_MIN;
         /* load < 2^64 - 2^32 is checked below through addr_limit; align up without wrapping */
         if (load > addr_limit)
-            return refuse(reason, reason_len, -ENOEXEC,
+            return kreason(reason, reason_len, -ENOEXEC,
                           "Linux pref_address 0x%llx is beyond the addressable 0x%llx",
                           (unsigned long long)load, (unsigned long long)addr_limit);
         load = (load + align - 1) & ~(uint64_t)(align - 1);
     } else if (load < LINUX_LOW_MIN) {
-        return refuse(reason, reason_len, -ENOEXEC,
+        return kreason(reason, reason_len, -ENOEXEC,
                       "Linux kernel is not relocatable and its pref_address 0x%llx is below "
                       "1 MiB",
                       (unsigned long long)load);
     }
     if (load > addr_limit || out->init_size > addr_limit - load)
-        return refuse(reason, reason_len, -ENOEXEC,
+        return kreason(reason, reason_len, -ENOEXEC,
                       "Linux kernel at 0x%llx with init_size 0x%x ends beyond the addressable "
                       "0x%llx",
                       (unsigned long long)load, out->init_size, (unsigned long long)addr_limit);
@@ -122,7 +109,7 @@ int linux_place_initrd(const struct linux_setup *s, uint64_t usable_end, uint64_
         top = FOUR_GIB;
     uint64_t kernel_end = s->load_addr + s->init_size; /* checked against addr_limit by parse */
     if (size > top || ((top - size) & ~(PAGE_SIZE - 1)) < kernel_end)
-        return refuse(reason, reason_len, -ENOSPC,
+        return kreason(reason, reason_len, -ENOSPC,
                       "initrd of %llu bytes does not fit between the kernel's end at 0x%llx "
                       "(load address + init_size) and 0x%llx (end of RAM / initrd_addr_max)",
                       (unsigned long long)size, (unsigned long long)kernel_end,
@@ -200,15 +187,15 @@ int linux_build_zero_page(uint8_t *zp, const struct linux_zero_page_args *a, cha
     const struct linux_setup *s = a->setup;
     if (!zp || !s || !a->image || a->image_size < s->header_end || s->header_end > LINUX_HDR_LIMIT ||
         s->header_end < LINUX_HDR_NEEDED)
-        return refuse(reason, reason_len, -EINVAL, "bad arguments");
+        return kreason(reason, reason_len, -EINVAL, "bad arguments");
     if (a->initrd_size > 0 && (a->initrd_addr >= FOUR_GIB || a->initrd_size > FOUR_GIB - 1 ||
                                a->initrd_size > a->ram_size ||
                                a->initrd_addr > a->ram_size - a->initrd_size))
-        return refuse(reason, reason_len, -EINVAL,
+        return kreason(reason, reason_len, -EINVAL,
                       "initrd at 0x%llx (%llu bytes) is outside the 32-bit RAM",
                       (unsigned long long)a->initrd_addr, (unsigned long long)a->initrd_size);
     if (a->cmdline_addr >= FOUR_GIB || a->cmdline_addr >= a->ram_size)
-        return refuse(reason, reason_len, -EINVAL, "command line at 0x%llx is outside RAM",
+        return kreason(reason, reason_len, -EINVAL, "command line at 0x%llx is outside RAM",
                       (unsigned long long)a->cmdline_addr);
 
     memset(zp, 0, LINUX_ZP_SIZE);
@@ -233,11 +220,11 @@ int linux_build_zero_page(uint8_t *zp, const struct linux_zero_page_args *a, cha
 
     struct linux_e820_range map[LINUX_MAX_CARVE * 2 + 3];
     if (a->carve_count > LINUX_MAX_CARVE)
-        return refuse(reason, reason_len, -EINVAL, "too many reserved ranges");
+        return kreason(reason, reason_len, -EINVAL, "too many reserved ranges");
     int n = linux_build_e820(map, sizeof(map) / sizeof(map[0]), a->ram_size, a->carve,
                              a->carve_count);
     if (n < 0)
-        return refuse(reason, reason_len, -EINVAL,
+        return kreason(reason, reason_len, -EINVAL,
                       "reserved ranges are unsorted, overlap or lie outside RAM");
     zp[LINUX_ZP_E820_ENTRIES] = (uint8_t)n;
     for (int i = 0; i < n; i++) {

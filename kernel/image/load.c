@@ -41,19 +41,6 @@
 #define LOW_MEMORY_END 0xa0000ULL /* 640 KiB: conventional memory below the legacy hole */
 #define LOADER_NAME "Tessera"
 
-static int refuse(char *reason, size_t reason_len, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int refuse(char *reason, size_t reason_len, int err, const char *fmt, ...)
-{
-    if (reason && reason_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        kvsnprintf(reason, reason_len, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
 
 static bool align_up(uint64_t value, uint64_t align, uint64_t *out)
 {
@@ -80,21 +67,21 @@ static int copy_segments(const struct image_info *info, const uint8_t *data, uin
         uint64_t file_end;
         if (s->file_size > s->mem_size ||
             __builtin_add_overflow(s->file_offset, s->file_size, &file_end) || file_end > size)
-            return refuse(reason, reason_len, -EINVAL,
+            return kreason(reason, reason_len, -EINVAL,
                           "segment %u does not match the file (%llu bytes)", i,
                           (unsigned long long)size);
         /* an empty segment is written nowhere; it only needs an address up to the end of RAM */
         uint8_t *dst = s->mem_size > 0 ? guest_mem_range(ram, s->guest_addr, s->mem_size) : NULL;
         bool fits = s->mem_size > 0 ? dst != NULL : s->guest_addr <= ram->size;
         if (!fits)
-            return refuse(reason, reason_len, -ENOSPC,
+            return kreason(reason, reason_len, -ENOSPC,
                           "segment %u at 0x%llx (0x%llx bytes) lies beyond guest RAM (0x%llx "
                           "bytes)",
                           i, (unsigned long long)s->guest_addr, (unsigned long long)s->mem_size,
                           (unsigned long long)ram->size);
         uint64_t mem_end = s->guest_addr + s->mem_size; /* inside RAM: cannot wrap */
         if (mem_end > addr_limit)
-            return refuse(reason, reason_len, -ENOSPC,
+            return kreason(reason, reason_len, -ENOSPC,
                           "segment %u ends at 0x%llx, above the 0x%llx the guest can reach", i,
                           (unsigned long long)mem_end, (unsigned long long)addr_limit);
         if (s->mem_size > 0) {
@@ -113,17 +100,17 @@ static int place_modules(const struct image_info *info, const struct vcpu_memory
 {
     uint64_t next;
     if (!align_up(info->highest, IMAGE_MODULE_ALIGN, &next))
-        return refuse(reason, reason_len, -ENOSPC, "no room for modules after the image");
+        return kreason(reason, reason_len, -ENOSPC, "no room for modules after the image");
     for (unsigned i = 0; i < module_count; i++) {
         const struct image_module *m = &modules[i];
         uint64_t end;
         if (!m->name || (!m->data && m->size > 0))
-            return refuse(reason, reason_len, -EINVAL, "module %u has no name or no data", i);
+            return kreason(reason, reason_len, -EINVAL, "module %u has no name or no data", i);
         /* an empty module is written nowhere; it only needs an address up to the end of RAM */
         uint8_t *dst = m->size > 0 ? guest_mem_range(ram, next, m->size) : NULL;
         bool fits = m->size > 0 ? dst != NULL : next <= ram->size;
         if (!fits || __builtin_add_overflow(next, m->size, &end) || end > addr_limit)
-            return refuse(reason, reason_len, -ENOSPC,
+            return kreason(reason, reason_len, -ENOSPC,
                           "module '%s' (%llu bytes) does not fit in guest RAM after the image "
                           "(at 0x%llx, RAM ends at 0x%llx)",
                           m->name, (unsigned long long)m->size, (unsigned long long)next,
@@ -168,7 +155,7 @@ static void write_page_tables(uint8_t *ram, uint64_t ram_size)
 
 static int too_big_for_start_area(char *reason, size_t reason_len, uint64_t need)
 {
-    return refuse(reason, reason_len, -ENOSPC,
+    return kreason(reason, reason_len, -ENOSPC,
                   "command line and module list need %llu bytes, more than the %llu-byte "
                   "start-info area at 0x%llx",
                   (unsigned long long)need,
@@ -191,7 +178,7 @@ static int write_start_info(uint8_t *ram, uint64_t ram_size, const char *cmdline
         return too_big_for_start_area(reason, reason_len, end - IMAGE_START_INFO);
     for (unsigned i = 0; i < module_count; i++) {
         if (strlen(placed[i].name) >= sizeof(((struct tessera_start_module *)0)->name))
-            return refuse(reason, reason_len, -ENOSPC,
+            return kreason(reason, reason_len, -ENOSPC,
                           "module name '%.40s...' is longer than 63 characters", placed[i].name);
     }
 
@@ -297,7 +284,7 @@ static int load_linux(const struct image_info *info, const uint8_t *data, uint64
 {
     const struct linux_setup *s = &info->linux_hdr;
     if (module_count > 0)
-        return refuse(reason, reason_len, -EINVAL,
+        return kreason(reason, reason_len, -EINVAL,
                       "a Linux kernel takes an initrd, not Multiboot modules");
     /* the info may not come straight from image_probe: re-check what is used below */
     if (info->segment_count != 1 || info->segments[0].guest_addr != s->load_addr ||
@@ -306,23 +293,23 @@ static int load_linux(const struct image_info *info, const uint8_t *data, uint64
         info->segments[0].mem_size > s->init_size || s->header_end < LINUX_HDR_NEEDED ||
         s->header_end > LINUX_HDR_LIMIT || s->header_end > size ||
         info->entry != s->load_addr + LINUX_ENTRY64_OFFSET)
-        return refuse(reason, reason_len, -EINVAL, "Linux image info is inconsistent");
+        return kreason(reason, reason_len, -EINVAL, "Linux image info is inconsistent");
 
     size_t cmdline_len = cmdline ? strlen(cmdline) : 0;
     if (cmdline_len > s->cmdline_size)
-        return refuse(reason, reason_len, -EINVAL,
+        return kreason(reason, reason_len, -EINVAL,
                       "command line of %llu characters is longer than the kernel's cmdline_size "
                       "(%u)",
                       (unsigned long long)cmdline_len, s->cmdline_size);
     if (cmdline_len > IMAGE_LINUX_CMDLINE_MAX)
-        return refuse(reason, reason_len, -EINVAL,
+        return kreason(reason, reason_len, -EINVAL,
                       "command line of %llu characters is longer than the %llu we place",
                       (unsigned long long)cmdline_len,
                       (unsigned long long)IMAGE_LINUX_CMDLINE_MAX);
 
     uint64_t kernel_end = s->load_addr + s->init_size;
     if (kernel_end > ram->size)
-        return refuse(reason, reason_len, -ENOSPC,
+        return kreason(reason, reason_len, -ENOSPC,
                       s->relocatable
                           ? "Linux kernel needs RAM up to 0x%llx (load address 0x%llx + init_size "
                             "0x%x), the VM has 0x%llx bytes"
@@ -334,9 +321,9 @@ static int load_linux(const struct image_info *info, const uint8_t *data, uint64
     const struct image_module *initrd = args ? args->initrd : NULL;
     uint64_t initrd_size = initrd ? initrd->size : 0, initrd_addr = 0;
     if (initrd && !initrd->data && initrd->size > 0)
-        return refuse(reason, reason_len, -EINVAL, "initrd has no data");
+        return kreason(reason, reason_len, -EINVAL, "initrd has no data");
     if (initrd_size > ram->size)
-        return refuse(reason, reason_len, -ENOSPC,
+        return kreason(reason, reason_len, -ENOSPC,
                       "initrd of %llu bytes does not fit the VM's RAM of %llu bytes",
                       (unsigned long long)initrd_size, (unsigned long long)ram->size);
     int err = linux_place_initrd(s, ram->size, initrd_size, &initrd_addr, reason, reason_len);
@@ -349,7 +336,7 @@ static int load_linux(const struct image_info *info, const uint8_t *data, uint64
     if (initrd_size > 0) {
         uint8_t *dst = guest_mem_range(ram, initrd_addr, initrd_size);
         if (!dst)
-            return refuse(reason, reason_len, -ENOSPC, "initrd at 0x%llx lies beyond guest RAM",
+            return kreason(reason, reason_len, -ENOSPC, "initrd at 0x%llx lies beyond guest RAM",
                           (unsigned long long)initrd_addr);
         memcpy(dst, initrd->data, initrd_size);
     }
@@ -400,13 +387,13 @@ static int load_bootsector(const struct image_info *info, const uint8_t *data, u
                            size_t reason_len)
 {
     if (module_count > 0)
-        return refuse(reason, reason_len, -EINVAL, "a boot-sector image cannot take modules");
+        return kreason(reason, reason_len, -EINVAL, "a boot-sector image cannot take modules");
     if (cmdline && cmdline[0])
-        return refuse(reason, reason_len, -EINVAL,
+        return kreason(reason, reason_len, -EINVAL,
                       "a boot-sector image cannot take a command line");
     if (info->segment_count != 1 || info->segments[0].guest_addr != IMAGE_BOOTSECTOR_ADDR ||
         info->segments[0].mem_size > IMAGE_BOOTSECTOR_MAX)
-        return refuse(reason, reason_len, -EINVAL, "boot-sector image info is inconsistent");
+        return kreason(reason, reason_len, -EINVAL, "boot-sector image info is inconsistent");
     int err = copy_segments(info, data, size, ram, IMAGE_LOADER_END, reason, reason_len);
     if (err)
         return err;
@@ -429,32 +416,32 @@ int image_load(const struct image_info *info, const void *data, uint64_t size,
         reason[0] = '\0';
     if (!info || (!data && size > 0) || !ram || !out || (!modules && module_count > 0) ||
         info->segment_count > IMAGE_MAX_SEGMENTS)
-        return refuse(reason, reason_len, -EINVAL, "bad arguments");
+        return kreason(reason, reason_len, -EINVAL, "bad arguments");
     memset(out, 0, sizeof(*out));
     uint64_t guest_ram_size = ram->size;
 
     if (linux_args && linux_args->initrd && info->format != IMAGE_FORMAT_LINUX)
-        return refuse(reason, reason_len, -EINVAL, "an initrd is only for a Linux kernel");
+        return kreason(reason, reason_len, -EINVAL, "an initrd is only for a Linux kernel");
     if (info->format == IMAGE_FORMAT_BOOTSECTOR)
         return load_bootsector(info, data, size, ram, cmdline, module_count, out, reason,
                                reason_len);
     if (info->format != IMAGE_FORMAT_ELF64 && info->format != IMAGE_FORMAT_MULTIBOOT1 &&
         info->format != IMAGE_FORMAT_LINUX)
-        return refuse(reason, reason_len, -EINVAL, "unknown image format %u", info->format);
+        return kreason(reason, reason_len, -EINVAL, "unknown image format %u", info->format);
 
     bool is64 = info->format == IMAGE_FORMAT_ELF64;
     uint8_t *guest_ram = guest_mem_range(ram, 0, IMAGE_LOADER_END); /* the loader area */
     if (!guest_ram)
-        return refuse(reason, reason_len, -ENOSPC,
+        return kreason(reason, reason_len, -ENOSPC,
                       "guest RAM of 0x%llx bytes is smaller than the 1 MiB loader area",
                       (unsigned long long)guest_ram_size);
     for (unsigned i = 0; i < info->segment_count; i++)
         if (info->segments[i].guest_addr < IMAGE_LOADER_END)
-            return refuse(reason, reason_len, -EINVAL,
+            return kreason(reason, reason_len, -EINVAL,
                           "segment %u at 0x%llx overlaps the loader area below 1 MiB", i,
                           (unsigned long long)info->segments[i].guest_addr);
     if (module_count > IMAGE_MAX_MODULES)
-        return refuse(reason, reason_len, -ENOSPC, "%u modules, at most %u", module_count,
+        return kreason(reason, reason_len, -ENOSPC, "%u modules, at most %u", module_count,
                       IMAGE_MAX_MODULES);
     if (info->format == IMAGE_FORMAT_LINUX)
         return load_linux(info, data, size, ram, guest_ram, cmdline, module_count, linux_args, out,

@@ -30,19 +30,8 @@
 #define MB1_HEADER_SIZE 12u
 #define MB1_HEADER_ADDR_SIZE 32u
 
-static int refuse(char *reason, size_t reason_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int refuse(char *reason, size_t reason_len, const char *fmt, ...)
-{
-    if (reason && reason_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        kvsnprintf(reason, reason_len, fmt, ap);
-        va_end(ap);
-    }
-    return -ENOEXEC;
-}
+/* Every probe refusal is -ENOEXEC: not an image we can run. */
+#define refuse(reason, reason_len, ...) kreason(reason, reason_len, -ENOEXEC, __VA_ARGS__)
 
 const char *image_format_name(uint32_t format)
 {

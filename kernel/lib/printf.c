@@ -223,3 +223,14 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
     va_end(ap);
     return n;
 }
+
+int kreason(char *reason, size_t reason_len, int err, const char *fmt, ...)
+{
+    if (reason && reason_len > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        kvsnprintf(reason, reason_len, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
