@@ -230,6 +230,7 @@ static void run_slice(struct vm *vm, uint64_t slice)
 {
     struct vcpu *v = &vm->vcpu;
     struct vcpu_exit exit = VCPU_EXIT_INIT;
+    exit.want_interrupt_state = vm->has_legacy_pc;
     uint64_t start = arch_now(), deadline = start + slice;
     uint64_t wake = VM_NO_TIMER; /* HLT with an armed timer: block until then */
     const char *failure = NULL;

@@ -185,8 +185,8 @@ int linux_build_zero_page(uint8_t *zp, const struct linux_zero_page_args *a, cha
                           size_t reason_len)
 {
     const struct linux_setup *s = a->setup;
-    if (!zp || !s || !a->image || a->image_size < s->header_end || s->header_end > LINUX_HDR_LIMIT ||
-        s->header_end < LINUX_HDR_NEEDED)
+    if (!zp || !s || !a->image || a->image_size < s->header_end ||
+        s->header_end > LINUX_HDR_LIMIT || s->header_end < LINUX_HDR_NEEDED)
         return kreason(reason, reason_len, -EINVAL, "bad arguments");
     if (a->initrd_size > 0 && (a->initrd_addr >= FOUR_GIB || a->initrd_size > FOUR_GIB - 1 ||
                                a->initrd_size > a->ram_size ||

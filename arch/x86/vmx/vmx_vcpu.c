@@ -1156,7 +1156,7 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
     }
     apply_interrupt_requests(v, exit);
     run_guest(v, deadline, exit);
-    if (exit->kind != VCPU_EXIT_FAULT)
+    if (exit->want_interrupt_state && exit->kind != VCPU_EXIT_FAULT)
         report_interrupt_state(exit);
 }
 

@@ -53,9 +53,11 @@ struct vcpu_io {
 struct vcpu_exit {
     uint32_t kind; /* enum vcpu_exit_kind */
     struct vcpu_io io;
-    /* Filled on every return, as the guest will be at the next entry once generic code has
-     * completed this exit (completions only step past an instruction, which can only lift
-     * blocking): */
+    /* Set by generic code for a VM that has interrupt sources; only then does every return fill
+     * the two below (they cost the backend reads of guest state on each exit): */
+    bool want_interrupt_state;
+    /* As the guest will be at the next entry once generic code has completed this exit
+     * (completions only step past an instruction, which can only lift blocking): */
     bool interrupts_enabled; /* RFLAGS.IF (what HLT waits for) */
     bool interruptible;      /* an external interrupt can be injected at the next entry: IF set,
                               * no STI/MOV-SS blocking, no event pending injection (SDM 26.3.1.4) */
