@@ -41,6 +41,14 @@ struct svm_regs {
     uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
+/* svm_check.c: which guest state VMRUN refused (APM 15.5.1), one line, "" when none found. */
+struct svm_check_state {
+    uint64_t efer, cr0, cr3, cr4, dr6, dr7, rflags;
+    uint16_t cs_attrib;
+    uint32_t asid, intercept_misc2;
+    uint64_t event_inject;
+    unsigned maxphyaddr;
+};
 struct svm_vcpu {
     struct svm_regs regs;  /* first: the entry stub addresses it directly */
     struct vmcb *vmcb;
@@ -51,6 +59,9 @@ struct svm_vcpu {
     uint32_t exit_code;
     struct x86_storm storm;
     uint32_t clean;        /* clean bits for the next VMRUN (0 without VMCB clean support) */
+    /* The checked guest state as given to the last VMRUN: a VMEXIT_INVALID may overwrite the
+     * VMCB's (QEMU stores its own state there), and the report must name what was refused. */
+    struct svm_check_state entry;
     bool flush_tlb;        /* flush this ASID at the next VMRUN */
 };
 
@@ -71,14 +82,6 @@ extern svm_enter_fn svm_enter_variant;
 void svm_timer_arm(uint64_t deadline);
 void svm_timer_disarm(void);
 
-/* svm_check.c: which guest state VMRUN refused (APM 15.5.1), one line, "" when none found. */
-struct svm_check_state {
-    uint64_t efer, cr0, cr3, cr4, dr6, dr7, rflags;
-    uint16_t cs_attrib;
-    uint32_t asid, intercept_misc2;
-    uint64_t event_inject;
-    unsigned maxphyaddr;
-};
 void svm_explain_invalid(const struct svm_check_state *s, char *out, size_t len);
 
 #endif

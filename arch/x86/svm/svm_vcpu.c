@@ -49,6 +49,20 @@ static const struct vm *last_vm[X86_MAX_CPUS];
 
 static inline struct svm_vcpu *svm_of(struct vcpu *v) { return v->backend; }
 
+/* ASIDs (APM 15.16): one per VM while the CPU has enough (QEMU offers 16, real CPUs thousands);
+ * beyond that VMs share them. Each CPU remembers which vCPU ran last under each ASID, and a
+ * vCPU that finds another's translations under its ASID flushes them before it runs. */
+#define ASID_SLOTS 64
+static const struct vcpu *asid_owner[X86_MAX_CPUS][ASID_SLOTS];
+
+static uint32_t asid_for(unsigned tag)
+{
+    uint32_t usable = svm_caps.asids - 1; /* ASID 0 is the host's */
+    if (usable > ASID_SLOTS - 1)
+        usable = ASID_SLOTS - 1;
+    return (uint32_t)((tag - 1) % usable) + 1;
+}
+
 /* VMRUN switches CR2, DR6 and DR7 (in the VMCB) and VMLOAD/VMSAVE the syscall MSRs: only the
  * x87/SSE state, DR0-DR3 and TSC_AUX stay for us to swap (x86/lazy_regs.h). */
 static unsigned lazy_parts(void)
@@ -60,6 +74,11 @@ static void vcpu_load(struct vcpu *v)
 {
     if (loaded_vcpu == v)
         return;
+    const struct vcpu **owner = &asid_owner[x86_cpu_index()][svm_of(v)->vmcb->asid % ASID_SLOTS];
+    if (*owner != v) {
+        svm_of(v)->flush_tlb = true;
+        *owner = v;
+    }
     if (loaded_vcpu)
         x86_lazy_save(&svm_of(loaded_vcpu)->lazy, lazy_parts());
     x86_lazy_load(&svm_of(v)->lazy, lazy_parts());
@@ -110,6 +129,10 @@ static void svm_vcpu_destroy(struct vcpu *v)
         return;
     if (loaded_vcpu == v)
         loaded_vcpu = NULL;
+    for (unsigned cpu = 0; cpu < X86_MAX_CPUS; cpu++)
+        for (unsigned a = 0; a < ASID_SLOTS; a++)
+            if (asid_owner[cpu][a] == v)
+                asid_owner[cpu][a] = NULL;
     if (x->vmcb_phys)
         phys_free(x->vmcb_phys, PAGE_SIZE);
     phys_free(virt_to_phys(x), PAGE_SIZE);
@@ -159,11 +182,6 @@ static int svm_vcpu_create(struct vcpu *v, struct x86_vm *vm, char *why, size_t 
         svm_vcpu_destroy(v);
         return -ENOMEM;
     }
-    if (vm->tag >= svm_caps.asids) {
-        ksnprintf(why, why_len, "ASID %u beyond the CPU's %u", vm->tag, svm_caps.asids);
-        svm_vcpu_destroy(v);
-        return -ENOSPC;
-    }
     struct vmcb *c = x->vmcb = phys_to_virt(x->vmcb_phys);
     /* Intercepts: everything the VMX backend traps. CR4 writes for the allow-list (CR0, CR3 and
      * CR8 are the guest's own: nested paging, and V_INTR_MASKING keeps CR8 virtual, 15.21.1). */
@@ -182,7 +200,7 @@ static int svm_vcpu_create(struct vcpu *v, struct x86_vm *vm, char *why, size_t 
                          SVM_INTERCEPT_RDPRU;
     c->iopm_base_pa = vm->io_map_phys;
     c->msrpm_base_pa = vm->msr_map_phys;
-    c->asid = vm->tag; /* one ASID per VM, never 0 (the host's) */
+    c->asid = asid_for(vm->tag); /* never 0 (the host's) */
     c->np_control = 1;
     c->n_cr3 = slat_npt_cr3(&vm->slat);
     /* V_INTR_MASKING: the guest's IF and CR8 govern only virtual interrupts; host interrupts
@@ -736,18 +754,30 @@ static void report_interrupt_state(struct svm_vcpu *x, struct vcpu_exit *exit)
                           !(c->event_inject & SVM_EVENT_VALID);
 }
 
-static void report_invalid(struct svm_vcpu *x, struct vcpu_exit *exit)
+static void snapshot_entry_state(struct svm_vcpu *x)
 {
     const struct vmcb *c = x->vmcb;
-    struct svm_check_state s = {
-        .efer = c->efer, .cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .dr6 = c->dr6,
-        .dr7 = c->dr7, .rflags = c->rflags, .cs_attrib = c->cs.attrib, .asid = c->asid,
-        .intercept_misc2 = c->intercept_misc2, .event_inject = c->event_inject,
-        .maxphyaddr = cpu_maxphyaddr(),
-    };
+    struct svm_check_state *s = &x->entry;
+    s->efer = c->efer;
+    s->cr0 = c->cr0;
+    s->cr3 = c->cr3;
+    s->cr4 = c->cr4;
+    s->dr6 = c->dr6;
+    s->dr7 = c->dr7;
+    s->rflags = c->rflags;
+    s->cs_attrib = c->cs.attrib;
+    s->event_inject = c->event_inject;
+}
+
+static void report_invalid(struct svm_vcpu *x, struct vcpu_exit *exit)
+{
+    struct svm_check_state s = x->entry;
+    s.asid = x->vmcb->asid;
+    s.intercept_misc2 = x->vmcb->intercept_misc2;
+    s.maxphyaddr = cpu_maxphyaddr();
     char why[120];
     svm_explain_invalid(&s, why, sizeof(why));
-    x86_exit_fault(exit, "VMRUN refused the guest state (VMEXIT_INVALID): %s",
+    x86_exit_fault(exit, "VMRUN rejected the guest state (VMEXIT_INVALID): %s",
                    why[0] ? why : "no check we know of failed");
 }
 
@@ -763,6 +793,7 @@ static void run_guest(struct vcpu *v, struct svm_vcpu *x, uint64_t deadline, str
             spec_l1d_flush(spec);
         c->clean = x->clean;
         c->tlb_control = x->flush_tlb ? flush : 0;
+        snapshot_entry_state(x);
         svm_enter_variant(&x->regs, x->vmcb_phys, host, spec);
         x->flush_tlb = false;
         x->clean = clean_all;
