@@ -77,12 +77,18 @@ bool x86_guest_translate(const struct vcpu_memory *mem, const struct x86_paging 
 bool x86_guest_code_bytes(const struct vcpu_memory *mem, const struct x86_paging *p,
                           uint64_t linear, uint8_t *out, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        uint64_t gpa;
+    size_t done = 0;
+    while (done < len) {
+        /* one walk per 4 KiB of linear space: the smallest page maps it in one piece */
+        uint64_t at = linear + done, gpa;
+        size_t chunk = 4096 - (size_t)(at & 4095);
+        if (chunk > len - done)
+            chunk = len - done;
         const uint8_t *b;
-        if (!x86_guest_translate(mem, p, linear + i, &gpa) || !(b = guest_mem_range(mem, gpa, 1)))
+        if (!x86_guest_translate(mem, p, at, &gpa) || !(b = guest_mem_range(mem, gpa, chunk)))
             return false;
-        out[i] = *b;
+        memcpy(out + done, b, chunk);
+        done += chunk;
     }
     return true;
 }

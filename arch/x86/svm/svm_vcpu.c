@@ -509,10 +509,15 @@ static bool handle_cr4_write(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exi
         uint8_t bytes[X86_MAX_INSN_LEN];
         struct x86_paging p = guest_paging(c);
         struct x86_mov_cr m;
-        size_t n = 0;
-        while (n < sizeof(bytes) && x86_guest_code_bytes(&x->vm->mem, &p, c->cs.base + c->rip + n,
-                                                         &bytes[n], 1))
-            n++;
+        uint64_t at = c->cs.base + c->rip;
+        size_t n = 4096 - (size_t)(at & 4095); /* what this page holds, then the next one's */
+        if (n > sizeof(bytes))
+            n = sizeof(bytes);
+        if (!x86_guest_code_bytes(&x->vm->mem, &p, at, bytes, n))
+            n = 0;
+        else if (n < sizeof(bytes) &&
+                 x86_guest_code_bytes(&x->vm->mem, &p, at + n, bytes + n, sizeof(bytes) - n))
+            n = sizeof(bytes);
         if (!x86_decode_mov_cr(bytes, n, guest_64bit(c), &m) || !m.to_cr || m.cr != 4) {
             x86_exit_fault(exit, "CR4 write exit at RIP 0x%llx that does not decode as MOV CR4",
                            (unsigned long long)c->rip);
