@@ -3,14 +3,10 @@
  * we gave it. Pure: host unit test in tests/unit/test_svm_check.c. */
 #include <tessera/printf.h>
 
+#include <x86/cpu.h>
+
 #include "svm.h"
 
-#define CR0_PE (1ull << 0)
-#define CR0_NW (1ull << 29)
-#define CR0_CD (1ull << 30)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define EFER_LME (1ull << 8)
 #define CS_L (1u << 9)
 #define CS_D (1u << 10)
 /* EFER bits that are reserved (must be zero) on every AMD64 CPU: 63:16 except those defined

@@ -221,8 +221,9 @@ static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
             return;
         }
         uint32_t basic = reason & 0xffff;
-        vmx_exit_handler handler = basic < EXIT_REASON_COUNT ? vmx_exit_handlers[basic] : NULL;
-        if (!(handler ? handler : vmx_exit_unexpected)(v, x, exit))
+        vmx_exit_handler handler =
+            basic < EXIT_REASON_COUNT ? vmx_exit_handlers[basic] : vmx_exit_unexpected;
+        if (!handler(v, x, exit))
             return;
         /* Exits handled here re-enter directly. The preemption timer only counts in VMX
          * non-root operation and resumes from its saved value (SDM 26.5.1, 27.2), so it measures

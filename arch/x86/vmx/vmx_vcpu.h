@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <tessera/vcpu.h>
 #include <x86/cpu.h>
+#include <x86/percpu.h>
 #include <x86/virt_ops.h>
 
 #include "vmcs.h"
@@ -62,10 +63,26 @@ void vmx_vcpu_test_corrupt_state(struct vcpu *v);
 void vmx_vcpu_unload(struct vcpu *v);
 int vmx_vcpu_adopt(struct vcpu *v, char *why, size_t why_len);
 void vmx_msr_map_init(uint8_t *map);
-bool vmx_vcpu_load(struct vcpu *v); /* VMPTRLD and the lazy registers, if not loaded already */
+/* Whose VMCS and lazy registers are on each CPU now. */
+extern struct vcpu *vmx_loaded[];
+bool vmx_vcpu_load_other(struct vcpu *v);
+/* VMPTRLD and the lazy registers, if v is not loaded on this CPU already (inline: every exit
+ * that returns to generic code comes back through here). */
+static inline bool vmx_vcpu_load(struct vcpu *v)
+{
+    return vmx_loaded[x86_cpu_index()] == v || vmx_vcpu_load_other(v);
+}
 uint64_t vmx_cr0_fixed0(void);
 void vmx_flush_guest_tlb(struct vcpu *v);
-unsigned vmx_lazy_parts(void);
+
+/* Registers the VMCS does not switch and guests use directly (x86/lazy_regs.h): the syscall
+ * MSRs, CR2, DR0-DR3 and DR6, the x87/SSE state, TSC_AUX with RDTSCP. DR7 and DEBUGCTL are loaded
+ * and saved through the VMCS (the debug-controls entry and exit controls). */
+static inline unsigned vmx_lazy_parts(void)
+{
+    return X86_LAZY_FPU | X86_LAZY_DR0_3 | X86_LAZY_CR2_DR6 | X86_LAZY_SYSCALL |
+           ((vmx_caps.proc2 & PROC2_RDTSCP) ? X86_LAZY_TSC_AUX : 0);
+}
 
 /* vmx_run.c */
 void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);

@@ -35,8 +35,8 @@
 #define AR_TSS_BUSY_32 0x008b /* also the 64-bit busy TSS type */
 
 /* Whose VMCS and lazy registers are on each CPU now. */
-static struct vcpu *loaded[X86_MAX_CPUS];
-#define loaded_vcpu (loaded[x86_cpu_index()])
+struct vcpu *vmx_loaded[X86_MAX_CPUS];
+#define loaded_vcpu (vmx_loaded[x86_cpu_index()])
 /* The VM whose vCPU each CPU loaded last (kept across unloads): an IBPB when it changes. */
 static const struct vm *last_vm[X86_MAX_CPUS];
 
@@ -54,19 +54,8 @@ static void vmclear(uint64_t phys)
     __asm__ volatile("vmclear %0" : : "m"(phys) : "cc", "memory");
 }
 
-/* Registers the VMCS does not switch and guests use directly (x86/lazy_regs.h): the syscall
- * MSRs, CR2, DR0-DR3 and DR6, the x87/SSE state, TSC_AUX with RDTSCP. DR7 and DEBUGCTL are loaded
- * and saved through the VMCS (the debug-controls entry and exit controls). */
-unsigned vmx_lazy_parts(void)
+bool vmx_vcpu_load_other(struct vcpu *v)
 {
-    return X86_LAZY_FPU | X86_LAZY_DR0_3 | X86_LAZY_CR2_DR6 | X86_LAZY_SYSCALL |
-           ((vmx_caps.proc2 & PROC2_RDTSCP) ? X86_LAZY_TSC_AUX : 0);
-}
-
-bool vmx_vcpu_load(struct vcpu *v)
-{
-    if (loaded_vcpu == v)
-        return true;
     if (!vmx_on[x86_cpu_index()])
         return false; /* e.g. reporting a VM whose CPU could not enable VMX */
     if (loaded_vcpu)

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <tessera/hypercall_abi.h>
 
 #define X86_VECTOR_DE 0
 #define X86_VECTOR_DB 1
@@ -44,16 +45,103 @@ struct x86_cpuid {
     uint32_t eax, ebx, ecx, edx;
 };
 
-/* True for the hypervisor's own leaves (0x40000000-0x400000ff): x86_cpuid_filter fills them
- * without the hardware's answer. */
-bool x86_cpuid_is_hypervisor_leaf(uint32_t leaf);
 /* What the guest sees for CPUID leaf/sub, given in r the CPU's own answer (ignored for the
- * hypervisor leaves). Each leaf has its own named function below, so additions slot in. */
-void x86_cpuid_filter(uint32_t leaf, uint32_t sub, struct x86_cpuid *r);
+ * hypervisor leaves). Each leaf has its own named function, so additions slot in. Inline: this
+ * runs on every CPUID exit. */
 void x86_cpuid_hypervisor_leaves(uint32_t leaf, struct x86_cpuid *r);
-void x86_cpuid_leaf1(struct x86_cpuid *r);
-void x86_cpuid_leaf7(uint32_t sub, struct x86_cpuid *r);
-void x86_cpuid_ext_leaf1(struct x86_cpuid *r);
+
+#define X86_HIDE_CPUID1_ECX_MONITOR (1u << 3)
+#define X86_HIDE_CPUID1_ECX_VMX (1u << 5)
+#define X86_HIDE_CPUID1_ECX_SMX (1u << 6)
+#define X86_HIDE_CPUID1_ECX_FMA (1u << 12)
+#define X86_HIDE_CPUID1_ECX_X2APIC (1u << 21)
+#define X86_HIDE_CPUID1_ECX_TSC_DEADLINE (1u << 24)
+#define X86_HIDE_CPUID1_ECX_XSAVE (1u << 26)
+#define X86_HIDE_CPUID1_ECX_OSXSAVE (1u << 27)
+#define X86_HIDE_CPUID1_ECX_AVX (1u << 28)
+#define X86_HIDE_CPUID1_ECX_F16C (1u << 29)
+#define X86_HIDE_CPUID1_ECX_HYPERVISOR (1u << 31)
+#define X86_HIDE_CPUID1_EDX_MCE (1u << 7)
+#define X86_HIDE_CPUID1_EDX_APIC (1u << 9)
+#define X86_HIDE_CPUID1_EDX_MCA (1u << 14)
+/* AVX2 and AVX-512 (leaf 7): they need XCR0 state we do not give guests. */
+#define X86_HIDE_CPUID7_EBX_AVX_FAMILY ((1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) | (1u << 26) |   \
+                               (1u << 27) | (1u << 28) | (1u << 30) | (1u << 31))
+/* Leaf 7 EDX features whose MSRs guests may not touch (they raise #GP): IBRS/IBPB (SPEC_CTRL,
+ * PRED_CMD), STIBP, L1D_FLUSH, ARCH_CAPABILITIES, SSBD. */
+#define X86_HIDE_CPUID7_EDX_HIDDEN_MSRS ((1u << 26) | (1u << 27) | (1u << 28) | (1u << 29) | (1u << 31))
+#define X86_HIDE_CPUID7_ECX_AVX_FAMILY ((1u << 1) | (1u << 6) | (1u << 11) | (1u << 12) | (1u << 14))
+#define X86_HIDE_CPUID7_ECX_PKU ((1u << 3) | (1u << 4)) /* PKU, OSPKE: PKRU is not switched */
+/* Features whose CR4 bit a guest may not set (X86_CR4_GUEST_ALLOWED): CET shadow stacks (ECX 7),
+ * Key Locker (ECX 23), PKS (ECX 31); UINTR (EDX 5), CET IBT (EDX 20); leaf 7.1 EAX: LASS (6),
+ * FRED (17), LAM (26). */
+#define X86_HIDE_CPUID7_ECX_NO_CR4_BIT ((1u << 7) | (1u << 23) | (1u << 31))
+#define X86_HIDE_CPUID7_EDX_NO_CR4_BIT ((1u << 5) | (1u << 20))
+#define X86_HIDE_CPUID7_1_EAX_NO_CR4_BIT ((1u << 6) | (1u << 17) | (1u << 26))
+/* 0x80000001 ECX: SVM (bit 2, no nested virtualization), MONITORX (bit 29, not intercepted
+ * separately: MWAITX would sleep the host CPU). */
+#define X86_HIDE_CPUIDX1_ECX_SVM (1u << 2)
+#define X86_HIDE_CPUIDX1_ECX_MONITORX (1u << 29)
+
+static inline bool x86_cpuid_is_hypervisor_leaf(uint32_t leaf)
+{
+    return leaf >= TESSERA_CPUID_BASE && leaf <= 0x400000ffu;
+}
+
+/* What a guest does not get: VMX, SMX, MONITOR/MWAIT (intercepted), XSAVE and the AVX family
+ * (XSETBV is not emulated, so XCR0 stays x87-only), a local APIC (none is virtualised yet: its
+ * page is not mapped), and machine-check architecture (the MCG/MCi MSRs raise #GP: a guest that
+ * saw MCA would take that as a broken CPU, as Linux does). */
+static inline void x86_cpuid_leaf1(struct x86_cpuid *r)
+{
+    r->ecx &= ~(X86_HIDE_CPUID1_ECX_MONITOR | X86_HIDE_CPUID1_ECX_VMX | X86_HIDE_CPUID1_ECX_SMX | X86_HIDE_CPUID1_ECX_FMA |
+                X86_HIDE_CPUID1_ECX_X2APIC | X86_HIDE_CPUID1_ECX_TSC_DEADLINE | X86_HIDE_CPUID1_ECX_XSAVE |
+                X86_HIDE_CPUID1_ECX_OSXSAVE | X86_HIDE_CPUID1_ECX_AVX | X86_HIDE_CPUID1_ECX_F16C);
+    r->ecx |= X86_HIDE_CPUID1_ECX_HYPERVISOR;
+    r->edx &= ~(X86_HIDE_CPUID1_EDX_APIC | X86_HIDE_CPUID1_EDX_MCE | X86_HIDE_CPUID1_EDX_MCA);
+}
+
+static inline void x86_cpuid_leaf7(uint32_t sub, struct x86_cpuid *r)
+{
+    if (sub == 0) {
+        r->ebx &= ~X86_HIDE_CPUID7_EBX_AVX_FAMILY;
+        r->ecx &= ~(X86_HIDE_CPUID7_ECX_AVX_FAMILY | X86_HIDE_CPUID7_ECX_PKU | X86_HIDE_CPUID7_ECX_NO_CR4_BIT);
+        r->edx &= ~(X86_HIDE_CPUID7_EDX_HIDDEN_MSRS | X86_HIDE_CPUID7_EDX_NO_CR4_BIT);
+    } else if (sub == 1) {
+        r->eax &= ~X86_HIDE_CPUID7_1_EAX_NO_CR4_BIT;
+    }
+}
+
+static inline void x86_cpuid_ext_leaf1(struct x86_cpuid *r)
+{
+    r->ecx &= ~(X86_HIDE_CPUIDX1_ECX_SVM | X86_HIDE_CPUIDX1_ECX_MONITORX);
+}
+
+static inline void x86_cpuid_filter(uint32_t leaf, uint32_t sub, struct x86_cpuid *r)
+{
+    if (x86_cpuid_is_hypervisor_leaf(leaf)) {
+        x86_cpuid_hypervisor_leaves(leaf, r);
+        return;
+    }
+    switch (leaf) {
+    case 1:
+        x86_cpuid_leaf1(r);
+        break;
+    case 7:
+        x86_cpuid_leaf7(sub, r);
+        break;
+    case 0xa: /* no architectural performance monitoring (RDPMC and its MSRs are refused) */
+    case 0xd: /* no XSAVE state components */
+    case 0x8000000au: /* no SVM features (SVM itself is hidden) */
+        r->eax = r->ebx = r->ecx = r->edx = 0;
+        break;
+    case 0x80000001u:
+        x86_cpuid_ext_leaf1(r);
+        break;
+    default:
+        break;
+    }
+}
 
 /* MSRs a backend does not pass through. Nothing is read from the host on a guest's behalf: a guest
  * must never make the host touch an MSR that may not exist. now is the guest's TSC. Returns true
@@ -96,7 +184,14 @@ bool x86_storm_note(struct x86_storm *s, unsigned vector, uint64_t rip);
 
 /* RAX after IN of size bytes returned value: only the accessed part changes; a 32-bit result
  * zero-extends (the rule for 32-bit register writes in 64-bit mode). */
-uint64_t x86_io_merge(uint64_t rax, unsigned size, uint32_t value);
+static inline uint64_t x86_io_merge(uint64_t rax, unsigned size, uint32_t value)
+{
+    if (size == 1)
+        return (rax & ~0xffull) | (value & 0xff);
+    if (size == 2)
+        return (rax & ~0xffffull) | (value & 0xffff);
+    return value;
+}
 
 /* The hypercall instructions: VMCALL (0F 01 C1) and VMMCALL (0F 01 D9). A guest built for the
  * other vendor executes the one that raises #UD here; the backend reads 3 bytes at RIP and asks. */
