@@ -6,19 +6,6 @@
 #define VM_CR_SVMDIS (1ull << 4)
 #define VM_CR_LOCK (1ull << 3)
 
-void x86_cpuid_hypervisor_leaves(uint32_t leaf, struct x86_cpuid *r)
-{
-    r->eax = r->ebx = r->ecx = r->edx = 0;
-    if (leaf == TESSERA_CPUID_BASE) {
-        r->eax = TESSERA_CPUID_MAX;
-        r->ebx = TESSERA_CPUID_SIG_EBX;
-        r->ecx = TESSERA_CPUID_SIG_ECX;
-        r->edx = TESSERA_CPUID_SIG_EDX;
-    } else if (leaf == TESSERA_CPUID_BASE + 1) {
-        r->eax = TESSERA_ABI_VERSION;
-    }
-}
-
 #define MTRR_DEF_TYPE_ENABLED_WB 0x806ull /* E = 1, default type write-back */
 /* fast strings on; BTS and PEBS unavailable (no performance monitoring for guests) */
 #define MISC_ENABLE_GUEST 0x1801ull

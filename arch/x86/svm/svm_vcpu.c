@@ -429,12 +429,14 @@ static bool handle_cpuid(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *e
     (void)exit;
     v->stats[VCPU_STAT_CPUID]++;
     uint32_t leaf = (uint32_t)x->vmcb->rax, sub = (uint32_t)x->regs.rcx;
-    struct x86_cpuid r = { 0, 0, 0, 0 };
-    if (!x86_cpuid_is_hypervisor_leaf(leaf)) {
+    struct x86_cpuid r;
+    if (x86_cpuid_is_hypervisor_leaf(leaf)) {
+        x86_cpuid_hypervisor_leaves(leaf, &r);
+    } else {
         struct cpuid_regs hw = cpuid(leaf, sub);
         r = (struct x86_cpuid){ hw.eax, hw.ebx, hw.ecx, hw.edx };
+        x86_cpuid_filter_cpu(leaf, sub, &r);
     }
-    x86_cpuid_filter(leaf, sub, &r);
     x->vmcb->rax = r.eax;
     x->regs.rbx = r.ebx;
     x->regs.rcx = r.ecx;

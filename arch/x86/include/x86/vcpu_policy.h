@@ -48,8 +48,6 @@ struct x86_cpuid {
 /* What the guest sees for CPUID leaf/sub, given in r the CPU's own answer (ignored for the
  * hypervisor leaves). Each leaf has its own named function, so additions slot in. Inline: this
  * runs on every CPUID exit. */
-void x86_cpuid_hypervisor_leaves(uint32_t leaf, struct x86_cpuid *r);
-
 #define X86_HIDE_CPUID1_ECX_MONITOR (1u << 3)
 #define X86_HIDE_CPUID1_ECX_VMX (1u << 5)
 #define X86_HIDE_CPUID1_ECX_SMX (1u << 6)
@@ -88,6 +86,19 @@ static inline bool x86_cpuid_is_hypervisor_leaf(uint32_t leaf)
     return leaf >= TESSERA_CPUID_BASE && leaf <= 0x400000ffu;
 }
 
+static inline void x86_cpuid_hypervisor_leaves(uint32_t leaf, struct x86_cpuid *r)
+{
+    r->eax = r->ebx = r->ecx = r->edx = 0;
+    if (leaf == TESSERA_CPUID_BASE) {
+        r->eax = TESSERA_CPUID_MAX;
+        r->ebx = TESSERA_CPUID_SIG_EBX;
+        r->ecx = TESSERA_CPUID_SIG_ECX;
+        r->edx = TESSERA_CPUID_SIG_EDX;
+    } else if (leaf == TESSERA_CPUID_BASE + 1) {
+        r->eax = TESSERA_ABI_VERSION;
+    }
+}
+
 /* What a guest does not get: VMX, SMX, MONITOR/MWAIT (intercepted), XSAVE and the AVX family
  * (XSETBV is not emulated, so XCR0 stays x87-only), a local APIC (none is virtualised yet: its
  * page is not mapped), and machine-check architecture (the MCG/MCi MSRs raise #GP: a guest that
@@ -117,12 +128,9 @@ static inline void x86_cpuid_ext_leaf1(struct x86_cpuid *r)
     r->ecx &= ~(X86_HIDE_CPUIDX1_ECX_SVM | X86_HIDE_CPUIDX1_ECX_MONITORX);
 }
 
-static inline void x86_cpuid_filter(uint32_t leaf, uint32_t sub, struct x86_cpuid *r)
+/* A hardware leaf (not x86_cpuid_is_hypervisor_leaf): the CPU's answer in r, filtered. */
+static inline void x86_cpuid_filter_cpu(uint32_t leaf, uint32_t sub, struct x86_cpuid *r)
 {
-    if (x86_cpuid_is_hypervisor_leaf(leaf)) {
-        x86_cpuid_hypervisor_leaves(leaf, r);
-        return;
-    }
     switch (leaf) {
     case 1:
         x86_cpuid_leaf1(r);
@@ -141,6 +149,14 @@ static inline void x86_cpuid_filter(uint32_t leaf, uint32_t sub, struct x86_cpui
     default:
         break;
     }
+}
+
+static inline void x86_cpuid_filter(uint32_t leaf, uint32_t sub, struct x86_cpuid *r)
+{
+    if (x86_cpuid_is_hypervisor_leaf(leaf))
+        x86_cpuid_hypervisor_leaves(leaf, r);
+    else
+        x86_cpuid_filter_cpu(leaf, sub, r);
 }
 
 /* MSRs a backend does not pass through. Nothing is read from the host on a guest's behalf: a guest
