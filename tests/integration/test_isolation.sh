@@ -276,7 +276,9 @@ expect_vm_output "$log" a_pdpte \
     'attacker32: setting CR0.CD \(emulated: the hypervisor reloads the PDPTEs\)' \
     'attacker32: own PDPTEs still in use after the emulated CR0 write' \
     'attacker32: attack=pdpte finished status=0'
-expect_order "$log" '^\[a_pdpte_nb\] attacker32: planted' '^\[a_pdpte\] attacker32: setting CR0.CD' \
+# (VMX emulates the PDPTE load, so the order matters there; with nested paging the CPU loads them
+# itself, and under QEMU's host-speed TSC the order of the two VMs is not fixed)
+[ "$BACKEND" = svm ] || expect_order "$log" '^\[a_pdpte_nb\] attacker32: planted' '^\[a_pdpte\] attacker32: setting CR0.CD' \
     "a_pdpte_nb planted its PDPTE before a_pdpte's emulated CR0 write"
 expect_count "$log" '^tessera: vm a_pdpte exited with status 0' 1 "a_pdpte: exits 0"
 expect_summary_row "$log" a_pdpte "exit 0"

@@ -59,9 +59,12 @@ struct svm_vcpu {
     uint32_t exit_code;
     struct x86_storm storm;
     uint32_t clean;        /* clean bits for the next VMRUN (0 without VMCB clean support) */
-    /* The checked guest state as given to the last VMRUN: a VMEXIT_INVALID may overwrite the
-     * VMCB's (QEMU stores its own state there), and the report must name what was refused. */
+    /* The checked guest state as given to VMRUN after the host last wrote it (host_wrote): a
+     * VMEXIT_INVALID may overwrite the VMCB's (QEMU stores its own state there), and the report
+     * must name what was refused. A guest cannot make its own state invalid (it gets #GP), so
+     * only the VMRUNs after our writes need the copy. */
     struct svm_check_state entry;
+    bool host_wrote;
     bool flush_tlb;        /* flush this ASID at the next VMRUN */
 };
 

@@ -298,6 +298,7 @@ static int svm_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char
     c->rflags = RFLAGS_RESERVED1;
     c->interrupt_shadow = 0;
     c->event_inject = 0;
+    x->host_wrote = true;
     c->vintr = SVM_VINTR_MASKING;
     c->intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
     x->clean = 0;
@@ -418,6 +419,7 @@ static void inject_exception(struct svm_vcpu *x, unsigned vector, uint32_t error
     if (x86_exception_has_error_code(vector) && (x->vmcb->cr0 & CR0_PE))
         ev |= SVM_EVENT_ERROR_VALID | ((uint64_t)error << 32);
     x->vmcb->event_inject = ev;
+    x->host_wrote = true;
 }
 
 /* ---- exits handled here --------------------------------------------------------------- */
@@ -457,6 +459,7 @@ static bool efer_write(struct svm_vcpu *x, uint64_t value)
     if ((x->vmcb->cr0 & CR0_PG) && ((value ^ old) & EFER_LME))
         return false; /* LME cannot change while paging is on (APM 14.6.1) */
     x->vmcb->efer = (value & EFER_GUEST_BITS) | (old & EFER_LMA) | EFER_SVME;
+    x->host_wrote = true;
     x->clean &= ~SVM_CLEAN_CR;
     return true;
 }
@@ -538,6 +541,7 @@ static bool handle_cr4_write(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exi
         return true;
     }
     c->cr4 = value;
+    x->host_wrote = true;
     x->clean &= ~SVM_CLEAN_CR;
     if ((old ^ value) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_PCIDE | CR4_SMEP | CR4_SMAP))
         x->flush_tlb = true; /* what the instruction itself would have flushed */
@@ -736,6 +740,7 @@ static void apply_interrupt_requests(struct vcpu *v, struct svm_vcpu *x, struct 
     struct vmcb *c = x->vmcb;
     if (exit->inject_vector >= 0 && !(c->event_inject & SVM_EVENT_VALID)) {
         c->event_inject = SVM_EVENT_VALID | SVM_EVENT_TYPE_INTR | ((uint64_t)exit->inject_vector & 0xff);
+        x->host_wrote = true;
         v->stats[VCPU_STAT_IRQ]++;
     }
     exit->inject_vector = -1;
@@ -800,7 +805,10 @@ static void run_guest(struct vcpu *v, struct svm_vcpu *x, uint64_t deadline, str
             spec_l1d_flush(spec);
         c->clean = x->clean;
         c->tlb_control = x->flush_tlb ? flush : 0;
-        snapshot_entry_state(x);
+        if (x->host_wrote) { /* only our writes can make VMRUN refuse the state */
+            snapshot_entry_state(x);
+            x->host_wrote = false;
+        }
         svm_enter_variant(&x->regs, x->vmcb_phys, host, spec);
         x->flush_tlb = false;
         x->clean = clean_all;
@@ -815,8 +823,10 @@ static void run_guest(struct vcpu *v, struct svm_vcpu *x, uint64_t deadline, str
                                                           : NULL;
         /* An exit that cut the delivery of an event hands it back (15.7.2); an exception
          * handler decides itself (double faults). */
-        if ((c->exit_int_info & SVM_EVENT_VALID) && handler != handle_exception)
+        if ((c->exit_int_info & SVM_EVENT_VALID) && handler != handle_exception) {
             c->event_inject = c->exit_int_info;
+            x->host_wrote = true;
+        }
         if (!(handler ? handler : handle_unexpected)(v, x, exit))
             return;
         if (arch_now() >= deadline) {
@@ -866,6 +876,7 @@ static void svm_vcpu_test_corrupt_state(struct vcpu *v)
 {
     struct svm_vcpu *x = svm_of(v);
     x->vmcb->cr0 = (x->vmcb->cr0 | CR0_NW) & ~CR0_CD;
+    x->host_wrote = true;
     x->clean = 0;
 }
 
