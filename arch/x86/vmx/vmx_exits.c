@@ -10,6 +10,7 @@
 #include <x86/lapic.h>
 #include <x86/vcpu_policy.h>
 
+#include "vmx_fast_exits.h"
 #include "vmx_vcpu.h"
 
 /* ---- event injection ------------------------------------------------------------------ */
@@ -47,26 +48,6 @@ static void reinject_interrupted_event(void)
 
 /* ---- exits handled here --------------------------------------------------------------- */
 
-static bool handle_cpuid(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
-{
-    (void)exit;
-    v->stats[VCPU_STAT_CPUID]++;
-    uint32_t leaf = (uint32_t)x->regs.rax, sub = (uint32_t)x->regs.rcx;
-    struct x86_cpuid r;
-    if (x86_cpuid_is_hypervisor_leaf(leaf)) {
-        x86_cpuid_hypervisor_leaves(leaf, &r);
-    } else {
-        struct cpuid_regs hw = cpuid(leaf, sub);
-        r = (struct x86_cpuid){ hw.eax, hw.ebx, hw.ecx, hw.edx };
-        x86_cpuid_filter_cpu(leaf, sub, &r);
-    }
-    x->regs.rax = r.eax;
-    x->regs.rbx = r.ebx;
-    x->regs.rcx = r.ecx;
-    x->regs.rdx = r.edx;
-    vmx_skip_instruction(x);
-    return true;
-}
 
 /* PAE paging without long mode: the CPU takes PDPTEs from the VMCS, so a CR0/CR3/CR4 write we
  * emulate must load them the way the instruction would (SDM 26.3.2.4, 4.4.1): the 32 bytes at
@@ -397,30 +378,7 @@ static bool handle_cache_flush(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_e
     return true;
 }
 
-static bool handle_io(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
-{
-    v->stats[VCPU_STAT_IO]++;
-    uint64_t q = x->exit_qualification;
-    if (q & (1u << 4)) {
-        x86_exit_fault(exit, "string I/O (INS/OUTS) on port 0x%llx is not supported",
-                       (unsigned long long)(q >> 16));
-        return false;
-    }
-    exit->kind = VCPU_EXIT_IO;
-    exit->io.port = (uint16_t)(q >> 16);
-    exit->io.size = (uint8_t)((q & 7) + 1);
-    exit->io.write = !(q & (1u << 3));
-    exit->io.value = (uint32_t)x->regs.rax;
-    return false;
-}
 
-static bool handle_vmcall(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
-{
-    (void)x;
-    v->stats[VCPU_STAT_HYPERCALL]++;
-    exit->kind = VCPU_EXIT_HYPERCALL;
-    return false;
-}
 
 static bool handle_interrupt_window(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
@@ -431,21 +389,7 @@ static bool handle_interrupt_window(struct vcpu *v, struct vmx_vcpu *x, struct v
     return false;
 }
 
-static bool handle_hlt(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
-{
-    (void)x;
-    v->stats[VCPU_STAT_HLT]++;
-    exit->kind = VCPU_EXIT_HLT;
-    return false;
-}
 
-static bool handle_preemption_timer(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
-{
-    (void)x;
-    v->stats[VCPU_STAT_PREEMPT]++;
-    exit->kind = VCPU_EXIT_PREEMPTED;
-    return false;
-}
 
 static bool handle_triple_fault(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
@@ -482,21 +426,21 @@ const vmx_exit_handler vmx_exit_handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
     [EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
     [EXIT_REASON_INTERRUPT_WINDOW] = handle_interrupt_window,
-    [EXIT_REASON_CPUID] = handle_cpuid,
-    [EXIT_REASON_HLT] = handle_hlt,
+    [EXIT_REASON_CPUID] = vmx_handle_cpuid,
+    [EXIT_REASON_HLT] = vmx_handle_hlt,
     [EXIT_REASON_INVD] = handle_cache_flush,
     [EXIT_REASON_RDPMC] = handle_undefined,
-    [EXIT_REASON_VMCALL] = handle_vmcall,
+    [EXIT_REASON_VMCALL] = vmx_handle_vmcall,
     [19 ... 27] = handle_vmx_instruction, /* VMCLEAR ... VMXON */
     [EXIT_REASON_CR_ACCESS] = handle_cr_access,
-    [EXIT_REASON_IO] = handle_io,
+    [EXIT_REASON_IO] = vmx_handle_io,
     [EXIT_REASON_RDMSR] = handle_msr,
     [EXIT_REASON_WRMSR] = handle_msr,
     [EXIT_REASON_MWAIT] = handle_undefined,
     [EXIT_REASON_MONITOR] = handle_undefined,
     [EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
     [50] = handle_vmx_instruction, /* INVEPT */
-    [EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
+    [EXIT_REASON_PREEMPTION_TIMER] = vmx_handle_preemption_timer,
     [53] = handle_vmx_instruction, /* INVVPID */
     [EXIT_REASON_WBINVD] = handle_cache_flush,
 };

@@ -7,6 +7,7 @@
 #include <x86/spec.h>
 #include <x86/vcpu_policy.h>
 
+#include "vmx_fast_exits.h"
 #include "vmx_vcpu.h"
 
 /* ---- registers ------------------------------------------------------------------------ */
@@ -221,9 +222,18 @@ static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
             return;
         }
         uint32_t basic = reason & 0xffff;
-        vmx_exit_handler handler =
-            basic < EXIT_REASON_COUNT ? vmx_exit_handlers[basic] : vmx_exit_unexpected;
-        if (!handler(v, x, exit))
+        /* the hottest exits inline, the rest through the table */
+        bool again;
+        switch (basic) {
+        case EXIT_REASON_CPUID: again = vmx_handle_cpuid(v, x, exit); break;
+        case EXIT_REASON_IO: again = vmx_handle_io(v, x, exit); break;
+        case EXIT_REASON_VMCALL: again = vmx_handle_vmcall(v, x, exit); break;
+        case EXIT_REASON_HLT: again = vmx_handle_hlt(v, x, exit); break;
+        case EXIT_REASON_PREEMPTION_TIMER: again = vmx_handle_preemption_timer(v, x, exit); break;
+        default:
+            again = (basic < EXIT_REASON_COUNT ? vmx_exit_handlers[basic] : vmx_exit_unexpected)(v, x, exit);
+        }
+        if (!again)
             return;
         /* Exits handled here re-enter directly. The preemption timer only counts in VMX
          * non-root operation and resumes from its saved value (SDM 26.5.1, 27.2), so it measures
