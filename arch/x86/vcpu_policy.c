@@ -3,8 +3,6 @@
 
 #include <tessera/hypercall_abi.h>
 
-#define VM_CR_SVMDIS (1ull << 4)
-#define VM_CR_LOCK (1ull << 3)
 
 #define MTRR_DEF_TYPE_ENABLED_WB 0x806ull /* E = 1, default type write-back */
 /* fast strings on; BTS and PEBS unavailable (no performance monitoring for guests) */
@@ -29,9 +27,6 @@ bool x86_msr_read(uint32_t msr, uint64_t now, uint64_t *value)
         return true;
     case X86_MSR_MICROCODE_REV:
         *value = 0;
-        return true;
-    case X86_MSR_VM_CR:
-        *value = VM_CR_LOCK | VM_CR_SVMDIS; /* SVM off and locked: matches CPUID */
         return true;
     default:
         return false;
