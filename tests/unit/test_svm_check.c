@@ -17,6 +17,7 @@ static struct svm_check_state valid_long(void)
         .efer = (1ull << 12) | (1ull << 8) | (1ull << 10), .cr0 = 0x80000011, .cr3 = 0x1000,
         .cr4 = 1u << 5, .dr6 = 0xffff0ff0, .dr7 = 0x400, .rflags = 2, .cs_attrib = 0x29b,
         .asid = 1, .intercept_misc2 = SVM_INTERCEPT_VMRUN, .maxphyaddr = 40,
+        .g_pat = 0x0007040600070406ull,
     };
     return s;
 }
@@ -69,6 +70,9 @@ static void test_each_check(void **state)
     s = valid_long();
     s.event_inject = SVM_EVENT_VALID | SVM_EVENT_TYPE_EXCEPTION | 2;
     expect(&s, "the event to inject is invalid");
+    s = valid_long();
+    s.g_pat = 0x0007040600070402ull; /* type 2 is reserved */
+    expect(&s, "guest G_PAT holds a reserved memory type");
     s = valid_long();
     s.dr7 = 1ull << 40;
     expect(&s, "guest DR7 bits 63:32 are not zero");

@@ -43,7 +43,7 @@ struct svm_regs {
 
 /* svm_check.c: which guest state VMRUN refused (APM 15.5.1), one line, "" when none found. */
 struct svm_check_state {
-    uint64_t efer, cr0, cr3, cr4, dr6, dr7, rflags;
+    uint64_t efer, cr0, cr3, cr4, dr6, dr7, rflags, g_pat;
     uint16_t cs_attrib;
     uint32_t asid, intercept_misc2;
     uint64_t event_inject;

@@ -15,6 +15,16 @@
                     (1ull << 13) | (1ull << 14) | (1ull << 15) | (1ull << 17) | (1ull << 18) |      \
                     (1ull << 20) | (1ull << 21)))
 
+static bool pat_invalid(uint64_t pat)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned type = (pat >> (8 * i)) & 0xff;
+        if (type == 2 || type == 3 || type > 7)
+            return true;
+    }
+    return false;
+}
+
 void svm_explain_invalid(const struct svm_check_state *s, char *out, size_t len)
 {
     const char *why = NULL;
@@ -53,6 +63,8 @@ void svm_explain_invalid(const struct svm_check_state *s, char *out, size_t len)
         why = "the event to inject is invalid";
     else if (s->rflags >> 32)
         why = "guest RFLAGS bits 63:32 are not zero";
+    else if (pat_invalid(s->g_pat))
+        why = "guest G_PAT holds a reserved memory type";
     if (why)
         ksnprintf(out, len, "%s", why);
     else if (len)

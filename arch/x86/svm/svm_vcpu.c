@@ -93,7 +93,7 @@ static void vcpu_load(struct vcpu *v)
 /* ---- permission maps and creation ------------------------------------------------------- */
 
 /* MSRPM (APM 15.11): two bits per MSR, read then write, in three 2 KiB ranges. */
-static void msrpm_allow(uint8_t *map, uint32_t msr)
+static void msrpm_clear(uint8_t *map, uint32_t msr, unsigned bits)
 {
     unsigned base;
     if (msr < 0x2000)
@@ -105,19 +105,25 @@ static void msrpm_allow(uint8_t *map, uint32_t msr)
     else
         return;
     unsigned bit = (msr & 0x1fff) * 2;
-    map[base + bit / 8] &= (uint8_t)~(3u << (bit % 8));
+    map[base + bit / 8] &= (uint8_t)~(bits << (bit % 8));
 }
 
-/* What the guest uses directly: the state VMLOAD/VMSAVE switch, and PAT (nested paging makes it
- * the VMCB's G_PAT, APM 15.25.8). EFER stays intercepted: SVME must stay set and hidden. */
+static void msrpm_allow(uint8_t *map, uint32_t msr) { msrpm_clear(map, msr, 3); }
+
+/* What the guest uses directly: the state VMLOAD/VMSAVE switch, and reads of PAT (nested paging
+ * makes it the VMCB's G_PAT, APM 15.25.8). PAT writes are checked here: VMRUN refuses a G_PAT
+ * with a reserved type, so the guest's #GP must not depend on the WRMSR itself checking (an
+ * emulator that skips a check would otherwise stop the VM). EFER stays intercepted: SVME must
+ * stay set and hidden. */
 static void svm_msr_map_init(uint8_t *map)
 {
     static const uint32_t direct[] = {
         MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR, MSR_CSTAR,
-        MSR_SFMASK, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_IA32_PAT,
+        MSR_SFMASK, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
     };
     for (unsigned i = 0; i < sizeof(direct) / sizeof(direct[0]); i++)
         msrpm_allow(map, direct[i]);
+    msrpm_clear(map, MSR_IA32_PAT, 1); /* reads only */
     if (svm_caps.rdtscp)
         msrpm_allow(map, MSR_TSC_AUX); /* swapped lazily */
 }
@@ -464,6 +470,21 @@ static bool efer_write(struct svm_vcpu *x, uint64_t value)
     return true;
 }
 
+/* Each of the 8 PAT entries must be a defined type: UC 0, WC 1, WT 4, WP 5, WB 6, UC- 7 (SDM
+ * 11.12.2; a reserved type is #GP). */
+static bool pat_write(struct svm_vcpu *x, uint64_t value)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned type = (value >> (8 * i)) & 0xff;
+        if (type == 2 || type == 3 || type > 7)
+            return false;
+    }
+    x->vmcb->g_pat = value;
+    x->clean &= ~SVM_CLEAN_NP;
+    x->host_wrote = true;
+    return true;
+}
+
 static bool handle_msr(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit)
 {
     (void)exit;
@@ -472,7 +493,9 @@ static bool handle_msr(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exi
     bool ok;
     if (x->vmcb->exit_info1 & 1) {
         uint64_t value = (x->regs.rdx << 32) | (uint32_t)x->vmcb->rax;
-        ok = msr == MSR_IA32_EFER ? efer_write(x, value) : x86_msr_write(msr, value);
+        ok = msr == MSR_IA32_EFER ? efer_write(x, value)
+             : msr == MSR_IA32_PAT ? pat_write(x, value)
+                                   : x86_msr_write(msr, value);
     } else {
         uint64_t value = 0;
         if (msr == MSR_IA32_EFER) {
@@ -779,6 +802,7 @@ static void snapshot_entry_state(struct svm_vcpu *x)
     s->rflags = c->rflags;
     s->cs_attrib = c->cs.attrib;
     s->event_inject = c->event_inject;
+    s->g_pat = c->g_pat;
 }
 
 static void report_invalid(struct svm_vcpu *x, struct vcpu_exit *exit)
