@@ -606,6 +606,31 @@ def hypercall_seeds():
         call((1 << 32) + 1, wide=False) + call(6, 5000000 * 3600 + 1))
 
 
+def insn_seeds():
+    """Mode byte (0: 16-bit, 1: 32-bit, 2: 64-bit) then instruction bytes: the MMIO forms,
+    instructions from every map and prefix kind, and edge cases (15 bytes, truncated)."""
+    m16, m32, m64 = b"\x00", b"\x01", b"\x02"
+    h = bytes.fromhex
+    put("insn", "mmio-load-rip", m64 + h("8b05f8ffffff"))
+    put("insn", "mmio-store-imm", m64 + h("c780b000000000000000"))
+    put("insn", "mmio-store-high-byte", m64 + h("8820"))
+    put("insn", "mmio-movzx", m64 + h("0fb7 00".replace(" ", "")))
+    put("insn", "mmio-movsx-rex", m64 + h("480fbe00"))
+    put("insn", "mmio-moffs32", m32 + h("a1f000e0fe"))
+    put("insn", "mmio-16bit", m16 + h("268b4702"))
+    put("insn", "sib-rex", m64 + h("478b4cac10"))
+    put("insn", "movabs", m64 + h("48b8efcdab8967452301"))
+    put("insn", "vex3", m64 + h("c4e3790fc101"))
+    put("insn", "evex", m64 + h("62f17c48284001"))
+    put("insn", "xop", m64 + h("8fe978c1c0"))
+    put("insn", "enter", m64 + h("c8100001"))
+    put("insn", "far-call32", m32 + h("9a785634120800"))
+    put("insn", "fifteen", m64 + b"\x66" * 14 + b"\x90")
+    put("insn", "sixteen", m64 + b"\x66" * 15 + b"\x90")
+    put("insn", "truncated", m64 + h("48c78424000100"))
+    put("insn", "vmcall", m64 + h("0f01c1"))
+
+
 if __name__ == "__main__":
     acpi_seeds()
     mb2_seeds()
@@ -621,3 +646,4 @@ if __name__ == "__main__":
     irq_router_seeds()
     outq_seeds()
     hypercall_seeds()
+    insn_seeds()
