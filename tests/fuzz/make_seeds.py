@@ -631,6 +631,40 @@ def insn_seeds():
     put("insn", "vmcall", m64 + h("0f01c1"))
 
 
+def gpt_walk_seeds():
+    """CR0 CR3 CR4 EFER PDPTE0-3 (u64), misc (CPL, AC bit 2, CR3-in-RAM bit 7), MAXPHYADDR,
+    linear address (u64), access (bit 0 write, bit 1 fetch), then RAM."""
+    def head(cr0, cr3, cr4, efer, la, access=0, pdpte=(0, 0, 0, 0), misc=0, maxphy=39):
+        return struct.pack("<QQQQQQQQBBQB", cr0, cr3, cr4, efer, *pdpte, misc, maxphy, la,
+                           access)
+    pg, wp, pe = 1 << 31, 1 << 16, 1
+    pae, pse = 1 << 5, 1 << 4
+    lma = (1 << 8) | (1 << 10) | (1 << 11)
+
+    def ram(entries, size=0x6000):
+        r = bytearray(size)
+        for gpa, v, width in entries:
+            r[gpa:gpa + width] = v.to_bytes(width, "little")
+        return bytes(r)
+    la = 0xffffffff81234567
+    four = ram([(0x1000 + ((la >> 39) & 0x1ff) * 8, 0x2003, 8),
+                (0x2000 + ((la >> 30) & 0x1ff) * 8, 0x3003, 8),
+                (0x3000 + ((la >> 21) & 0x1ff) * 8, 0x4003, 8),
+                (0x4000 + ((la >> 12) & 0x1ff) * 8, 0x5003, 8)])
+    put("gpt_walk", "long-4k", head(pg | wp | pe, 0x1000, pae, lma, la, 2) + four)
+    put("gpt_walk", "long-4k-write", head(pg | wp | pe, 0x1000, pae, lma, la, 1, misc=3) + four)
+    put("gpt_walk", "paging-off", head(pe, 0, 0, 0, 0xfee000f0))
+    la32 = 0xc0101234
+    put("gpt_walk", "32bit-4k", head(pg | pe, 0x1000, 0, 0, la32) +
+        ram([(0x1000 + (la32 >> 22) * 4, 0x2003, 4), (0x2000 + ((la32 >> 12) & 0x3ff) * 4, 0x3003, 4)]))
+    put("gpt_walk", "32bit-4m", head(pg | pe, 0x1000, pse, 0, la32) +
+        ram([(0x1000 + (la32 >> 22) * 4, 0x400083 | (1 << 13), 4)]))
+    put("gpt_walk", "pae", head(pg | pe, 0, pae, 0, 0xc0345678, pdpte=(0, 0, 0, 0x3001)) +
+        ram([(0x3000 + ((0xc0345678 >> 21) & 0x1ff) * 8, 0x4003, 8),
+             (0x4000 + ((0xc0345678 >> 12) & 0x1ff) * 8, 0x5003, 8)]))
+    put("gpt_walk", "la57", head(pg | pe, 0x1000, pae | (1 << 12), lma, 0xff12345678901234) + four)
+
+
 if __name__ == "__main__":
     acpi_seeds()
     mb2_seeds()
@@ -647,3 +681,4 @@ if __name__ == "__main__":
     outq_seeds()
     hypercall_seeds()
     insn_seeds()
+    gpt_walk_seeds()
