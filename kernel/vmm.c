@@ -116,7 +116,43 @@ static bool port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t val
     return true;
 }
 
-/* ---- the legacy PC interrupt path (VMs with has_legacy_pc) --------------------------------- */
+/* ---- device memory and MSRs ---------------------------------------------------------------- */
+
+/* A data access outside RAM goes to the bus region holding all of it; anything else (no device
+ * there, or an access straddling a device's end) stops the VM, as any other EPT violation.
+ * Returns false with reason filled in then. */
+static bool mmio_access(struct vm *vm, const struct vcpu_mmio *m, char *reason, size_t len)
+{
+    const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_MMIO, m->gpa, m->size);
+    if (!r) {
+        ksnprintf(reason, len, "EPT violation: %u-byte %s at guest-physical 0x%llx, outside the "
+                  "VM's memory and its devices", m->size, m->write ? "write" : "read",
+                  (unsigned long long)m->gpa);
+        return false;
+    }
+    uint64_t now = arch_now();
+    if (m->write) {
+        r->ops->write(r->dev, m->gpa - r->base, m->size, m->value, now);
+        vcpu_complete_mmio(&vm->vcpu, 0);
+    } else {
+        vcpu_complete_mmio(&vm->vcpu, r->ops->read(r->dev, m->gpa - r->base, m->size, now));
+    }
+    return true;
+}
+
+/* An MSR the backend left to generic code: the platform's local APIC MSRs, else #GP as on a
+ * CPU without that MSR. */
+static void msr_access(struct vm *vm, const struct vcpu_msr *m)
+{
+    uint64_t value = 0;
+    int err = -ENOENT;
+    if (vm->has_legacy_pc)
+        err = m->write ? legacy_pc_msr_write(&vm->pc, m->index, m->value, arch_now())
+                       : legacy_pc_msr_read(&vm->pc, m->index, &value, arch_now());
+    vcpu_complete_msr(&vm->vcpu, err == 0, value);
+}
+
+/* ---- the PC platform's interrupts (VMs with has_legacy_pc) ------------------------------------ */
 
 /* Before an entry: devices brought to now, then inject the PIC's vector when the guest can take
  * it or ask for the window. Returns the entry's deadline: the slice's, or the devices' next one
@@ -250,6 +286,16 @@ static void run_slice(struct vm *vm, uint64_t slice)
             } else {
                 vcpu_complete_io(v, port_read(vm, exit.io.port, exit.io.size));
             }
+            continue;
+        }
+        if (exit.kind == VCPU_EXIT_MMIO) {
+            if (mmio_access(vm, &exit.mmio, exit.reason, sizeof(exit.reason)))
+                continue;
+            failure = exit.reason;
+            break;
+        }
+        if (exit.kind == VCPU_EXIT_MSR) {
+            msr_access(vm, &exit.msr);
             continue;
         }
         if (exit.kind == VCPU_EXIT_HYPERCALL) {

@@ -44,6 +44,9 @@ void vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
 }
 
 void vcpu_complete_io(struct vcpu *v, uint32_t value) { vmx_vcpu_complete_io(v, value); }
+void vcpu_complete_mmio(struct vcpu *v, uint64_t value) { vmx_vcpu_complete_mmio(v, value); }
+void vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value) { vmx_vcpu_complete_msr(v, ok, value); }
+void vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *cpu) { vmx_vcpu_set_guest_cpu(v, cpu); }
 void vcpu_skip_instruction(struct vcpu *v) { vmx_vcpu_skip_instruction(v); }
 uint64_t vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg) { return vmx_vcpu_get_reg(v, reg); }
 void vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value) { vmx_vcpu_set_reg(v, reg, value); }

@@ -1,4 +1,4 @@
-/* UNIT-SOURCES: kernel/dev/legacy_pc.c kernel/dev/pic.c kernel/dev/pit.c kernel/dev/irq_router.c kernel/dev/ioapic.c kernel/dev/bus.c kernel/vuart.c */
+/* UNIT-SOURCES: kernel/dev/legacy_pc.c kernel/dev/pic.c kernel/dev/pit.c kernel/dev/rtc.c kernel/dev/vlapic.c kernel/dev/irq_router.c kernel/dev/ioapic.c kernel/dev/bus.c kernel/vuart.c */
 /* The legacy PC interrupt path of a Linux VM (kernel/dev/legacy_pc.c): the PIT's IRQ 0 and the
  * UART's IRQ 4 reach the PIC pair, and the decision before each VM entry injects only when the
  * guest can take an interrupt, asks for the window otherwise, and does nothing when nothing is
@@ -55,7 +55,7 @@ static int setup(void **state)
     dev_bus_init(&bus);
     const struct dev_region com1 = { DEV_SPACE_PORT, 0x3f8, 8, &vuart_ops, &uart, "uart" };
     assert_int_equal(dev_bus_add(&bus, &com1), 0);
-    legacy_pc_init(&pc, HZ, 0, &uart);
+    assert_int_equal(legacy_pc_init(&pc, HZ, 0, &uart, 946684800), 0);
     assert_int_equal(legacy_pc_attach(&pc, &bus), 0);
     static const uint8_t master[] = { 0x11, 0x30, 0x04, 0x01 };
     static const uint8_t slave[] = { 0x11, 0x38, 0x02, 0x01 };
@@ -71,13 +71,19 @@ static int setup(void **state)
 static void test_regions_on_the_bus(void **state)
 {
     (void)state;
-    static const unsigned ports[] = { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1, 0x40, 0x43, 0x61 };
+    static const unsigned ports[] = { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1, 0x40, 0x43, 0x61,
+                                      0x70, 0x71 };
     for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
         assert_non_null(dev_bus_find(&bus, DEV_SPACE_PORT, ports[i], 1));
-    assert_null(dev_bus_find(&bus, DEV_SPACE_PORT, 0x70, 1));
+    assert_null(dev_bus_find(&bus, DEV_SPACE_PORT, 0x72, 1));
+    assert_null(dev_bus_find(&bus, DEV_SPACE_PORT, 0x80, 1));
+    assert_non_null(dev_bus_find(&bus, DEV_SPACE_MMIO, 0xfee000b0, 4));
+    assert_non_null(dev_bus_find(&bus, DEV_SPACE_MMIO, 0xfec00010, 4));
+    assert_null(dev_bus_find(&bus, DEV_SPACE_MMIO, 0xfee01000, 4));
+    assert_null(dev_bus_find(&bus, DEV_SPACE_MMIO, 0xfed00000, 4)); /* no HPET */
     /* a second attach to the same bus overlaps */
     struct legacy_pc other;
-    legacy_pc_init(&other, HZ, 0, NULL);
+    assert_int_equal(legacy_pc_init(&other, HZ, 0, NULL, 946684800), 0);
     assert_int_not_equal(legacy_pc_attach(&other, &bus), 0);
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <tessera/vcpu.h>
+#include <x86/insn.h>
 
 #include "ept.h"
 
@@ -123,6 +124,9 @@ struct vmx_vcpu {
     uint64_t storm_rip;
     uint32_t storm_vector;
     uint32_t storm_count;
+    struct vcpu_guest_cpu guest_cpu; /* what CPUID shows of the emulated devices */
+    uint32_t host_max_leaf;          /* CPUID.0:EAX of the host */
+    struct insn_mmio mmio;           /* the access of the last VCPU_EXIT_MMIO, to complete */
 };
 
 /* arch/x86/vmx/vmx_entry.asm: enters the guest (VMLAUNCH when launched is 0, else VMRESUME),
@@ -141,6 +145,9 @@ int vmx_vcpu_create(struct vcpu *v, const struct vcpu_memory *mem,
 int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, size_t why_len);
 void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
 void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value);
+void vmx_vcpu_complete_mmio(struct vcpu *v, uint64_t value);
+void vmx_vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value);
+void vmx_vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *cpu);
 void vmx_vcpu_skip_instruction(struct vcpu *v);
 uint64_t vmx_vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg);
 void vmx_vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value);

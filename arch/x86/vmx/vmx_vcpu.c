@@ -10,6 +10,8 @@
 #include <tessera/string.h>
 #include <x86/cpu.h>
 #include <x86/desc.h>
+#include <x86/gpt_walk.h>
+#include <x86/guest_cpuid.h>
 #include <x86/lapic.h>
 #include <x86/percpu.h>
 #include <x86/spec.h>
@@ -393,6 +395,7 @@ int vmx_vcpu_create(struct vcpu *v, const struct vcpu_memory *mem,
     struct vmx_vcpu *x = phys_to_virt(backend_phys);
     v->backend = x;
     x->mem = *mem;
+    x->host_max_leaf = cpuid_max_leaf();
     int err = page_alloc_zeroed(&x->vmcs_phys);
     if (!err)
         err = phys_alloc_zeroed(2 * PAGE_SIZE, PAGE_SIZE, &x->io_bitmap_phys);
@@ -700,6 +703,37 @@ void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value)
     skip_instruction(x);
 }
 
+static void inject_exception(unsigned vector, uint32_t error_code);
+
+void vmx_vcpu_complete_mmio(struct vcpu *v, uint64_t value)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    vcpu_load(v);
+    if (x->mmio.kind == INSN_MMIO_LOAD)
+        gpr_write(x, x->mmio.reg, insn_mmio_load_result(&x->mmio, gpr_read(x, x->mmio.reg), value));
+    skip_instruction(x);
+}
+
+void vmx_vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    vcpu_load(v);
+    if (!ok) {
+        inject_exception(VECTOR_GP, 0);
+        return;
+    }
+    if ((x->exit_reason & 0xffff) == EXIT_REASON_RDMSR) {
+        x->regs.rax = (uint32_t)value;
+        x->regs.rdx = value >> 32;
+    }
+    skip_instruction(x);
+}
+
+void vmx_vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *cpu)
+{
+    vmx_of(v)->guest_cpu = *cpu;
+}
+
 /* ---- event injection ------------------------------------------------------------------ */
 
 static bool exception_has_error_code(unsigned vector)
@@ -784,6 +818,9 @@ static void handle_cpuid(struct vmx_vcpu *x)
              * XSAVE state components */
             r.eax = r.ebx = r.ecx = r.edx = 0;
         }
+        struct guest_cpuid_regs g = { r.eax, r.ebx, r.ecx, r.edx };
+        guest_cpuid_apply(&x->guest_cpu, x->host_max_leaf, leaf, sub, &g);
+        r = (struct cpuid_regs){ g.eax, g.ebx, g.ecx, g.edx };
     }
     x->regs.rax = r.eax;
     x->regs.rbx = r.ebx;
@@ -981,7 +1018,8 @@ static bool handle_cr_access(struct vcpu *v, struct vcpu_exit *exit)
 #define MTRR_DEF_TYPE_ENABLED_WB 0x806ull /* E = 1, default type write-back */
 /* fast strings on; BTS and PEBS unavailable (no performance monitoring for guests) */
 #define MISC_ENABLE_GUEST 0x1801ull
-static void handle_msr(struct vmx_vcpu *x, bool write)
+/* Returns false when the MSR is not one of these: generic code gets it (VCPU_EXIT_MSR). */
+static bool handle_msr(struct vmx_vcpu *x, bool write, struct vcpu_exit *exit)
 {
     uint32_t msr = (uint32_t)x->regs.rcx;
     uint64_t value = 0;
@@ -1018,14 +1056,18 @@ static void handle_msr(struct vmx_vcpu *x, bool write)
         }
     }
     if (!ok) {
-        inject_exception(VECTOR_GP, 0);
-        return;
+        exit->kind = VCPU_EXIT_MSR;
+        exit->msr.index = msr;
+        exit->msr.write = write;
+        exit->msr.value = write ? (x->regs.rdx << 32) | (uint32_t)x->regs.rax : 0;
+        return false;
     }
     if (!write) {
         x->regs.rax = (uint32_t)value;
         x->regs.rdx = value >> 32;
     }
     skip_instruction(x);
+    return true;
 }
 
 /* A watched guest exception: pass it on as the CPU would have, but count it, combine it with an
@@ -1103,6 +1145,69 @@ static void describe_ept_violation(struct vmx_vcpu *x, struct vcpu_exit *exit)
     else
         fault(exit, "EPT violation: %s at guest-physical 0x%llx, outside the VM's memory", access,
               (unsigned long long)gpa);
+}
+
+/* The guest's paging state for the walker, from the loaded VMCS. */
+static void paging_state(struct gpt_state *s)
+{
+    s->cr0 = vmcs_readnat(VMCS_GUEST_CR0);
+    s->cr3 = vmcs_readnat(VMCS_GUEST_CR3);
+    s->cr4 = vmcs_readnat(VMCS_GUEST_CR4);
+    s->efer = vmcs_read64(VMCS_GUEST_EFER);
+    for (unsigned i = 0; i < 4; i++) /* the PDPTEs the CPU holds in PAE mode (SDM 25.4.2) */
+        s->pdpte[i] = vmcs_read64((enum vmcs_field)(VMCS_GUEST_PDPTE0 + 2 * i));
+    s->cpl = guest_cpl();
+    s->rflags_ac = (vmcs_readnat(VMCS_GUEST_RFLAGS) >> 18) & 1;
+    s->maxphyaddr = cpu_maxphyaddr();
+}
+
+/* An EPT violation outside the VM's RAM (EPT maps all of it): a data access by the instruction
+ * at CS:RIP, which is fetched through the guest's own page tables and decoded, so generic code
+ * can hand the access to a device (VCPU_EXIT_MMIO). The exit gives neither the instruction's
+ * length nor its data (SDM 28.2.1, table 28-7): both come from the decode. Anything the decoder
+ * does not know as an MMIO form, a fetch from there, or an access made while delivering an event
+ * stops the VM. */
+static void mmio_exit(struct vcpu *v, struct vcpu_exit *exit)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    uint64_t q = x->exit_qualification;
+    uint64_t gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+    if ((q & 4) || (vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID)) {
+        describe_ept_violation(x, exit);
+        return;
+    }
+    struct gpt_state ps;
+    paging_state(&ps);
+    uint64_t rip = vmcs_readnat(VMCS_GUEST_RIP);
+    unsigned bits = guest_mode_bits();
+    uint64_t la = bits == 64 ? rip : (vmcs_readnat(VMCS_GUEST_CS_BASE) + rip) & 0xffffffffull;
+    uint8_t bytes[INSN_MAX_LENGTH];
+    size_t n = gpt_read(&x->mem, &ps, la, GPT_FETCH, bytes, sizeof(bytes));
+    struct insn insn;
+    int err = insn_decode(&insn, bytes, n, (enum insn_mode)bits);
+    if (!err)
+        err = insn_mmio(&insn, &x->mmio);
+    const char *access = (q & 2) ? "write" : "read";
+    if (err) {
+        fault(exit, "%s at guest-physical 0x%llx (outside RAM) by an instruction not emulated "
+              "(%s; %zu bytes at RIP 0x%llx: %02x %02x %02x %02x)", access,
+              (unsigned long long)gpa, err == -ENOTSUP ? "not an MMIO move" : "undecodable", n,
+              (unsigned long long)rip, n > 0 ? bytes[0] : 0, n > 1 ? bytes[1] : 0,
+              n > 2 ? bytes[2] : 0, n > 3 ? bytes[3] : 0);
+        return;
+    }
+    bool write = x->mmio.kind == INSN_MMIO_STORE;
+    if (write != ((q & 2) != 0)) {
+        fault(exit, "EPT violation: %s at guest-physical 0x%llx disagrees with the instruction "
+              "at RIP 0x%llx", access, (unsigned long long)gpa, (unsigned long long)rip);
+        return;
+    }
+    x->exit_instruction_len = insn.length; /* for skip_instruction at completion */
+    exit->kind = VCPU_EXIT_MMIO;
+    exit->mmio.gpa = gpa;
+    exit->mmio.size = x->mmio.size;
+    exit->mmio.write = write;
+    exit->mmio.value = write ? insn_mmio_store_value(&x->mmio, gpr_read(x, x->mmio.reg)) : 0;
 }
 
 static void set_preemption_timer(uint64_t ticks)
@@ -1200,7 +1305,8 @@ static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
         case EXIT_REASON_RDMSR:
         case EXIT_REASON_WRMSR:
             v->stats[VCPU_STAT_MSR]++;
-            handle_msr(x, (reason & 0xffff) == EXIT_REASON_WRMSR);
+            if (!handle_msr(x, (reason & 0xffff) == EXIT_REASON_WRMSR, exit))
+                return;
             break;
         case EXIT_REASON_EXCEPTION_NMI:
             if (!handle_exception(v, exit))
@@ -1262,7 +1368,7 @@ static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
             return;
         case EXIT_REASON_EPT_VIOLATION:
             v->stats[VCPU_STAT_NPF]++;
-            describe_ept_violation(x, exit);
+            mmio_exit(v, exit);
             return;
         case EXIT_REASON_TRIPLE_FAULT:
             v->stats[VCPU_STAT_OTHER]++;
