@@ -179,7 +179,7 @@ static void config_load(const struct boot_info *bi)
 
 void kernel_main(struct boot_info *bi)
 {
-    vmm_set_boot_time(arch_now());
+    hypercall_set_boot_time(arch_now());
     if (uart_init(0x3f8))
         console_register(&serial_sink);
     kprintf("\ntessera: Tessera hypervisor starting\n");

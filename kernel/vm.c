@@ -265,7 +265,8 @@ static void vm_stop(struct vm *vm, enum vm_end how, bool for_good)
 {
     vm->state = VM_ENDING;
     vm->end_how = how;
-    sched_stop_vm(vm, for_good);
+    vm->end_for_good = for_good;
+    vm->parked = false; /* the run loop takes it off its CPU's run queue */
 }
 
 void vm_exit(struct vm *vm, uint32_t status)
@@ -285,26 +286,22 @@ static void vm_fail_how(struct vm *vm, const char *reason, bool may_restart)
     vm_stop(vm, may_restart ? VM_END_FAIL : VM_END_FAIL_FOR_GOOD, !will_restart(vm, may_restart));
 }
 
-static void report_failure(struct vm *vm, bool may_restart);
+static enum vm_finish report_failure(struct vm *vm, bool may_restart);
 
-bool vm_finish_ending(struct vm *vm)
+enum vm_finish vm_finish_ending(struct vm *vm)
 {
-    if (vm->state != VM_ENDING)
-        return true;
     /* its last lines reach the console before the report about it (and agree with its ring) */
     if (!console_finish_source(&vm->console))
-        return false;
+        return VM_FINISH_WAIT;
     if (vm->uart.bytes_lost)
         kprintf("tessera: vm %s: %llu bytes written to its UART while it reported itself busy "
                 "were lost\n", vm->cfg.name, (unsigned long long)vm->uart.bytes_lost);
     if (vm->end_how == VM_END_EXIT) {
         vm->state = VM_EXITED;
         kprintf("tessera: vm %s exited with status %u\n", vm->cfg.name, vm->exit_status);
-        sched_finish_vm(vm);
-    } else {
-        report_failure(vm, vm->end_how == VM_END_FAIL);
+        return VM_FINISH_ENDED;
     }
-    return true;
+    return report_failure(vm, vm->end_how == VM_END_FAIL);
 }
 
 /* The last lines the VM printed, from its ring buffer: context for a failure report. */
@@ -349,7 +346,7 @@ void vm_fail_permanently(struct vm *vm, const char *reason)
 }
 
 /* The VM has not run since it failed: its VMCS and registers are as the failure left them. */
-static void report_failure(struct vm *vm, bool may_restart)
+static enum vm_finish report_failure(struct vm *vm, bool may_restart)
 {
     char prefix[CONFIG_NAME_MAX + 24];
     kprintf("tessera: vm %s failed: %s\n", vm->cfg.name, vm->fail_reason);
@@ -363,13 +360,12 @@ static void report_failure(struct vm *vm, bool may_restart)
                 vm->restarts, VM_MAX_RESTARTS);
         if (vm_load(vm, why, sizeof(why)) == 0) {
             vm->state = VM_RUNNING;
-            sched_restart_vm(vm);
-            return;
+            return VM_FINISH_RESTARTED;
         }
         kprintf("tessera: vm %s: restart failed: %s\n", vm->cfg.name, why);
     } else if (vm->cfg.on_fail == VM_FAIL_RESTART) {
         kprintf("tessera: vm %s: not restarting again (%u restarts)\n", vm->cfg.name, vm->restarts);
     }
     vm->state = VM_FAILED;
-    sched_finish_vm(vm);
+    return VM_FINISH_ENDED;
 }

@@ -1,14 +1,18 @@
 /* A VM's devices on its bus: the virtual 16550 at COM1 for every VM; for a VM running a Linux
  * image also the PC platform (kernel/dev/legacy_pc.c: 8259A pair, 8254 PIT and port 0x61, CMOS
  * RTC, local APIC and I/O APIC, the UART on IRQ 4), which the run loop (kernel/vmm.c) advances
- * and injects from, and the CPUID that describes it (local APIC, TSC rate). Other VMs keep
- * exactly the devices and CPUID they always had. */
+ * and injects from, through vm_devices_prepare_entry and vm_devices_halt, and the CPUID that describes it (local
+ * APIC, TSC rate). Device memory (VCPU_EXIT_MMIO) and the APIC's MSRs (VCPU_EXIT_MSR) reach them
+ * through vm_mmio_access and vm_msr_access. Other VMs keep exactly the devices and CPUID they
+ * always had. */
 #include <tessera/arch.h>
 #include <tessera/errno.h>
+#include <tessera/hypercall_abi.h>
 #include <tessera/printf.h>
 #include <tessera/vm.h>
 
 #define COM1_BASE 0x3f8
+#define IGNORED_PORT_REPORTS 4
 
 int vm_devices_reset(struct vm *vm, char *why, size_t why_len)
 {
@@ -37,4 +41,117 @@ int vm_devices_reset(struct vm *vm, char *why, size_t why_len)
     if (err)
         ksnprintf(why, why_len, "cannot register its devices (error %d)", err);
     return err;
+}
+
+/* A port access goes to the bus region holding all of it; one that is not wholly inside a region
+ * is split into bytes, each to its own region, so an access straddling a device's end reads and
+ * writes what the bytes would alone. Unclaimed bytes read as all ones (the bus floats high). */
+uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size)
+{
+    uint64_t now = arch_now();
+    const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
+    if (r)
+        return (uint32_t)r->ops->read(r->dev, port - r->base, size, now);
+    uint32_t value = 0;
+    for (unsigned i = 0; i < size; i++) {
+        uint16_t p = (uint16_t)(port + i);
+        r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, p, 1);
+        uint8_t b = r ? (uint8_t)r->ops->read(r->dev, p - r->base, 1, now) : 0xff;
+        value |= (uint32_t)b << (8 * i);
+    }
+    return value;
+}
+
+/* Returns false when the write ended the VM. */
+bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+    /* the debug-exit port is the VM's own end, not a device */
+    if (port >= TESSERA_DEBUG_EXIT_PORT && port < TESSERA_DEBUG_EXIT_PORT + 4) {
+        vm_exit(vm, size == 1 ? (value & 0xff) : size == 2 ? (value & 0xffff) : value);
+        return false;
+    }
+    uint64_t now = arch_now();
+    const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
+    if (r) {
+        r->ops->write(r->dev, port - r->base, size, value, now);
+        return true;
+    }
+    for (unsigned i = 0; i < size; i++) {
+        uint16_t p = (uint16_t)(port + i);
+        uint8_t b = (uint8_t)(value >> (8 * i));
+        r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, p, 1);
+        if (r) {
+            r->ops->write(r->dev, p - r->base, 1, b, now);
+        } else if (vm->ignored_ports_reported < IGNORED_PORT_REPORTS) {
+            vm->ignored_ports_reported++;
+            kprintf("tessera: vm %s: write 0x%x to port 0x%x ignored (no device there)%s\n",
+                    vm->cfg.name, b, p,
+                    vm->ignored_ports_reported == IGNORED_PORT_REPORTS ? "; not reporting more" : "");
+        }
+    }
+    return true;
+}
+
+/* A data access outside RAM goes to the bus region holding all of it; anything else (no device
+ * there, or an access straddling a device's end) stops the VM, as any other EPT violation.
+ * Returns false with reason filled in then. */
+bool vm_mmio_access(struct vm *vm, const struct vcpu_mmio *m, char *reason, size_t len)
+{
+    const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_MMIO, m->gpa, m->size);
+    if (!r) {
+        ksnprintf(reason, len, "EPT violation: %u-byte %s at guest-physical 0x%llx, outside the "
+                  "VM's memory and its devices", m->size, m->write ? "write" : "read",
+                  (unsigned long long)m->gpa);
+        return false;
+    }
+    uint64_t now = arch_now();
+    if (m->write) {
+        r->ops->write(r->dev, m->gpa - r->base, m->size, m->value, now);
+        vcpu_complete_mmio(&vm->vcpu, 0);
+    } else {
+        vcpu_complete_mmio(&vm->vcpu, r->ops->read(r->dev, m->gpa - r->base, m->size, now));
+    }
+    return true;
+}
+
+/* An MSR the backend left to generic code: the platform's local APIC MSRs, else #GP as on a
+ * CPU without that MSR. */
+void vm_msr_access(struct vm *vm, const struct vcpu_msr *m)
+{
+    uint64_t value = 0;
+    int err = -ENOENT;
+    if (vm->has_legacy_pc)
+        err = m->write ? legacy_pc_msr_write(&vm->pc, m->index, m->value, arch_now())
+                       : legacy_pc_msr_read(&vm->pc, m->index, &value, arch_now());
+    vcpu_complete_msr(&vm->vcpu, err == 0, value);
+}
+
+/* Before an entry: devices brought to now, then inject the pending vector (the PIC's through
+ * ExtINT, or the local APIC's) when the guest can take it or ask for the window. Returns the entry's deadline: the slice's, or the devices' next one
+ * if that is earlier, so a due timer tick is delivered on time. */
+uint64_t vm_devices_prepare_entry(struct vm *vm, uint64_t deadline, struct vcpu_exit *exit)
+{
+    uint64_t now = arch_now();
+    legacy_pc_advance(&vm->pc, now);
+    struct legacy_pc_entry e = legacy_pc_before_entry(&vm->pc, exit->interruptible);
+    exit->inject_vector = e.vector;
+    exit->want_interrupt_window = e.want_window;
+    uint64_t next = legacy_pc_next_deadline(&vm->pc, now);
+    return next < deadline ? next : deadline;
+}
+
+/* HLT with interrupts enabled waits for the devices (or the SET_TIMER timer): returns when to
+ * wake, VM_NO_TIMER to give up the slice only, or 0 to go on at once (one is pending). */
+uint64_t vm_devices_halt(struct vm *vm)
+{
+    uint64_t now = arch_now();
+    legacy_pc_advance(&vm->pc, now);
+    if (legacy_pc_interrupt_pending(&vm->pc))
+        return 0;
+    uint64_t next = legacy_pc_next_deadline(&vm->pc, now);
+    if (vm->timer_deadline <= next) {
+        next = vm->timer_deadline;
+        vm->timer_deadline = VM_NO_TIMER;
+    }
+    return next == DEV_NO_DEADLINE ? VM_NO_TIMER : next;
 }

@@ -58,8 +58,12 @@ struct vm {
     uint64_t time_limit_end; /* with a time_limit: TSC at which this life ends; VM_NO_TIMER
                               * until the life's first entry */
 
+    uint64_t share_ticks; /* ticks_run when the first VM of its CPU ended for good (summary) */
+
     uint32_t state;
-    uint32_t end_how; /* enum vm_end, while VM_ENDING */
+    uint32_t end_how;  /* enum vm_end, while VM_ENDING */
+    bool end_for_good; /* while VM_ENDING: it will not restart */
+    bool parked;       /* while VM_ENDING: its CPU's scheduler has taken it off the run queue */
     uint32_t exit_status;
     char fail_reason[160];
     unsigned restarts;
@@ -95,23 +99,43 @@ void vm_fail(struct vm *vm, const char *reason);
 void vm_fail_permanently(struct vm *vm, const char *reason);
 /* On the VM's own CPU (the register dump and a restart need its VMCS there): when its queued
  * output is out, prints its last partial line and the report ("exited with status N", or
- * "failed: ..." with registers and recent output), then finishes or restarts it and returns
- * true. Returns false, having done nothing, while its output is still draining. */
-bool vm_finish_ending(struct vm *vm);
+ * "failed: ..." with registers and recent output), then ends (VM_EXITED / VM_FAILED) or restarts
+ * it (VM_RUNNING) and says which. Returns VM_FINISH_WAIT, having done nothing, while its output
+ * is still draining. The caller (the run loop) does the scheduler's part. */
+enum vm_finish { VM_FINISH_WAIT, VM_FINISH_ENDED, VM_FINISH_RESTARTED };
+enum vm_finish vm_finish_ending(struct vm *vm);
 
-/* (Re)creates the VM's device bus: COM1 for every VM, the legacy PC interrupt path for Linux
- * images (kernel/vm_devices.c). Returns 0 or a negative error with why filled in. */
+/* Its devices (kernel/vm_devices.c). vm_devices_reset (re)creates the bus: COM1 for every VM,
+ * the legacy PC interrupt path for Linux images; 0 or a negative error with why filled in. */
 int vm_devices_reset(struct vm *vm, char *why, size_t why_len);
+/* A port access from an exit, through the bus. vm_port_write returns false when the write ended
+ * the VM (the debug-exit port). */
+uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size);
+bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
+/* For VMs with interrupt sources: before an entry, brings the devices to now and fills exit's
+ * injection request; returns the entry's deadline (deadline, or a device's earlier one). */
+uint64_t vm_devices_prepare_entry(struct vm *vm, uint64_t deadline, struct vcpu_exit *exit);
+/* HLT with interrupts enabled: when to wake (TSC), VM_NO_TIMER when nothing will, 0 when an
+ * interrupt is pending already. */
+uint64_t vm_devices_halt(struct vm *vm);
+/* VCPU_EXIT_MMIO: the access to the device that owns the address, completed; false (reason
+ * filled in, nothing completed) when no device does: the VM must be stopped. */
+bool vm_mmio_access(struct vm *vm, const struct vcpu_mmio *m, char *reason, size_t len);
+/* VCPU_EXIT_MSR: the platform's MSRs (the local APIC's), #GP for any other; completed. */
+void vm_msr_access(struct vm *vm, const struct vcpu_msr *m);
 
-/* The scheduler side of ending and restarting a VM (kernel/vmm.c): a VM stops (for_good: it will
- * not restart, so the shares of the VMs that ran together are taken now), then finishes or
- * restarts. */
-void sched_stop_vm(struct vm *vm, bool for_good);
-void sched_finish_vm(struct vm *vm);
-void sched_restart_vm(struct vm *vm);
-
+/* Its hypercalls (kernel/vm_hypercall.c): applies the call of a VCPU_EXIT_HYPERCALL. */
+enum vm_hypercall_result {
+    VM_HYPERCALL_CONTINUE,  /* back into the guest */
+    VM_HYPERCALL_END_SLICE, /* it gave up its slice */
+    VM_HYPERCALL_ENDED,     /* it ended itself (VM_ENDING) */
+};
+enum vm_hypercall_result vm_hypercall(struct vm *vm);
 /* TSC value at hypervisor start: the TIME hypercall's nanoseconds count from it. */
-void vmm_set_boot_time(uint64_t tsc);
+void hypercall_set_boot_time(uint64_t tsc);
+
+/* Prints the summary table of every VM (kernel/summary.c). */
+void vm_print_summary(void);
 /* What every other CPU runs once started: waits for the VMs, then runs its own. */
 void vmm_ap_main(unsigned cpu);
 /* Runs every VM to its end, then prints the summary. Returns true if all ended with status 0. */
