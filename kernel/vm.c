@@ -1,4 +1,5 @@
 /* VM creation from config entries and images, output plumbing, and ending VMs. */
+#include <tessera/acpi_gen.h>
 #include <tessera/arch.h>
 #include <tessera/console.h>
 #include <tessera/errno.h>
@@ -104,8 +105,19 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
     struct guest_boot_state state;
     const char *cmdline = vm->cfg.cmdline;
     const struct vcpu_memory ram = { vm->ram_host, vm->ram_size };
-    /* the VM gets no ACPI tables in its RAM yet: RSDP 0 (Linux runs with acpi=off) */
-    const struct image_linux_args linux_args = { vm->cfg.initrd[0] ? &vm->initrd : NULL, 0 };
+    uint64_t rsdp = 0;
+    if (vm->image.format == IMAGE_FORMAT_LINUX) {
+        /* Its ACPI tables, rebuilt each life (the guest may have written over them), in the
+         * reserved BIOS area its e820 map keeps from the OS (docs/devices.md, ACPI tables). */
+        struct acpi_gen_machine m;
+        struct acpi_gen_layout layout;
+        acpi_gen_machine_pc(&m, 1, ACPI_GEN_TABLES_GPA);
+        int err = acpi_gen_install(&ram, &m, ACPI_GEN_TABLES_LEN, &layout, why, why_len);
+        if (err)
+            return err;
+        rsdp = layout.rsdp;
+    }
+    const struct image_linux_args linux_args = { vm->cfg.initrd[0] ? &vm->initrd : NULL, rsdp };
     int err = image_load(&vm->image, phys_to_virt(vm->image_file->addr), vm->image_file->size,
                          &ram, cmdline, vm->modules, vm->cfg.module_count, &linux_args, &state,
                          why, why_len);
