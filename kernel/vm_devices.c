@@ -115,8 +115,8 @@ bool vm_mmio_access(struct vm *vm, const struct vcpu_mmio *m, char *reason, size
 }
 
 /* An MSR the backend left to generic code: the platform's local APIC MSRs, else #GP as on a
- * CPU without that MSR. */
-void vm_msr_access(struct vm *vm, const struct vcpu_msr *m)
+ * CPU without that MSR. Returns false when it raised #GP. */
+bool vm_msr_access(struct vm *vm, const struct vcpu_msr *m)
 {
     uint64_t value = 0;
     int err = -ENOENT;
@@ -124,6 +124,7 @@ void vm_msr_access(struct vm *vm, const struct vcpu_msr *m)
         err = m->write ? legacy_pc_msr_write(&vm->pc, m->index, m->value, arch_now())
                        : legacy_pc_msr_read(&vm->pc, m->index, &value, arch_now());
     vcpu_complete_msr(&vm->vcpu, err == 0, value);
+    return err == 0;
 }
 
 /* Before an entry: devices brought to now, then inject the pending vector (the PIC's through

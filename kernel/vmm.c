@@ -122,7 +122,10 @@ static void run_slice(struct vm *vm, uint64_t slice)
             break;
         }
         if (exit.kind == VCPU_EXIT_MSR) {
-            vm_msr_access(vm, &exit.msr);
+            /* a #GP now pending injection leaves no room for an interrupt at this entry: one
+             * acknowledged from the APIC or PIC would be lost (SDM 26.6: one event per entry) */
+            if (!vm_msr_access(vm, &exit.msr))
+                exit.interruptible = false;
             continue;
         }
         if (exit.kind == VCPU_EXIT_HYPERCALL) {

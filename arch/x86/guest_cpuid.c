@@ -52,8 +52,9 @@ void guest_cpuid_apply(const struct vcpu_guest_cpu *g, uint32_t host_max_leaf, u
         break;
     case 0x16:
         if (tsc) {
-            r->eax = r->ebx = (uint32_t)(g->tsc_hz / 1000000); /* base and maximum MHz */
-            r->ecx = g->crystal_hz / 1000000;                  /* bus (reference) MHz */
+            /* base and maximum MHz, bus (reference) MHz: to the nearest MHz */
+            r->eax = r->ebx = (uint32_t)((g->tsc_hz + 500000) / 1000000);
+            r->ecx = (uint32_t)(((uint64_t)g->crystal_hz + 500000) / 1000000);
             r->edx = 0;
         }
         break;

@@ -1027,6 +1027,7 @@ static bool handle_msr(struct vmx_vcpu *x, bool write, struct vcpu_exit *exit)
     if (write) {
         switch (msr) {
         case MSR_IA32_MTRR_DEF_TYPE: /* memory types are the host's (EPT says WB): ignored */
+        case 0x8b: /* BIOS_SIGN_ID: cleared before a CPUID that reloads it; it reads 0 anyway */
             break;
         default:
             ok = false;
@@ -1226,6 +1227,8 @@ static void set_preemption_timer(uint64_t ticks)
 static void apply_interrupt_requests(struct vcpu *v, struct vcpu_exit *exit)
 {
     struct vmx_vcpu *x = vmx_of(v);
+    /* generic code asks only when interruptible said no event is pending, so the check below
+     * never drops an acknowledged vector (a completion that injects must clear interruptible) */
     if (exit->inject_vector >= 0 && !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
         vmcs_write32(VMCS_ENTRY_INTR_INFO,
                      INTR_INFO_VALID | INTR_TYPE_EXTERNAL | ((uint32_t)exit->inject_vector & 0xff));

@@ -143,7 +143,9 @@ void vcpu_complete_io(struct vcpu *v, uint32_t value);
  * bytes; ignored for writes) and steps past the instruction. */
 void vcpu_complete_mmio(struct vcpu *v, uint64_t value);
 /* Completes the last VCPU_EXIT_MSR: ok false raises #GP in the guest (the MSR does not exist or
- * the value is refused), else a read returns value in EDX:EAX; steps past the instruction. */
+ * the value is refused; the exception then occupies the next entry's injection, so the exit's
+ * interruptible no longer holds), else a read returns value in EDX:EAX and steps past the
+ * instruction. */
 void vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value);
 /* Steps past the instruction of the last exit (hypercall, HLT). */
 void vcpu_skip_instruction(struct vcpu *v);

@@ -121,8 +121,10 @@ uint64_t vm_devices_halt(struct vm *vm);
 /* VCPU_EXIT_MMIO: the access to the device that owns the address, completed; false (reason
  * filled in, nothing completed) when no device does: the VM must be stopped. */
 bool vm_mmio_access(struct vm *vm, const struct vcpu_mmio *m, char *reason, size_t len);
-/* VCPU_EXIT_MSR: the platform's MSRs (the local APIC's), #GP for any other; completed. */
-void vm_msr_access(struct vm *vm, const struct vcpu_msr *m);
+/* VCPU_EXIT_MSR: the platform's MSRs (the local APIC's), #GP for any other; completed. False
+ * when the guest gets #GP: the next entry then delivers that exception, so it can carry no
+ * external interrupt (the caller treats the guest as not interruptible). */
+bool vm_msr_access(struct vm *vm, const struct vcpu_msr *m);
 
 /* Its hypercalls (kernel/vm_hypercall.c): applies the call of a VCPU_EXIT_HYPERCALL. */
 enum vm_hypercall_result {
