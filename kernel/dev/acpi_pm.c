@@ -8,7 +8,10 @@
 
 #define TSC_HZ_MAX (1ull << 42) /* rem * tsc_hz < 2^22 * 2^42 = 2^64 below */
 #define PM1_STS_BITS (ACPI_PM1_TMR_STS | ACPI_PM1_PWRBTN_STS)
-#define PM1_EN_BITS (ACPI_PM1_TMR_STS | ACPI_PM1_PWRBTN_STS) /* TMR_EN, PWRBTN_EN: same bits */
+/* PM1_EN bits that read back (ACPI 4.8.3.1.2): TMR_EN, GBL_EN, PWRBTN_EN, SLPBTN_EN, RTC_EN.
+ * Only the timer and the power button ever set their status bit, but ACPICA enables the global
+ * lock and RTC events and checks that the enable bit sticks ("Could not enable ... event"). */
+#define PM1_EN_BITS ACPI_PM1_EN_BITS
 #define SLP_TYP_MASK (7u << ACPI_PM1_CNT_SLP_TYP_SHIFT)
 
 /* floor((now - base) * 3579545 / tsc_hz), split into whole TSC seconds and a remainder so no

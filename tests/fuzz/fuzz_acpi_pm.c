@@ -36,7 +36,7 @@ static const uint16_t ports[] = {
 static void check_state(const struct acpi_pm *pm)
 {
     uint16_t stsen = ACPI_PM1_TMR_STS | ACPI_PM1_PWRBTN_STS;
-    if ((pm->sts & ~stsen) || (pm->en & ~stsen) || (pm->slp_typ & ~(7u << 10)) ||
+    if ((pm->sts & ~stsen) || (pm->en & ~ACPI_PM1_EN_BITS) || (pm->slp_typ & ~(7u << 10)) ||
         (pm->reset_reg & ~0x0au) || pm->request > ACPI_PM_PANIC)
         abort();
     if (line != pm->sci_level)

@@ -175,8 +175,14 @@ static void test_power_button(void **state)
 {
     (void)state;
     reset(HZ25M, true);
-    out(ACPI_GEN_PM1A_EVT_PORT + 2, 2, ACPI_PM1_PWRBTN_STS | 0xfefe, BASE);
-    assert_int_equal(in(ACPI_GEN_PM1A_EVT_PORT + 2, 2, BASE), ACPI_PM1_PWRBTN_STS); /* no other bits */
+    /* the enable bits ACPICA checks stick (GBL_EN, RTC_EN, SLPBTN_EN too); no others */
+    out(ACPI_GEN_PM1A_EVT_PORT + 2, 2, 0xffff, BASE);
+    assert_int_equal(in(ACPI_GEN_PM1A_EVT_PORT + 2, 2, BASE), 0x0721);
+    out(ACPI_GEN_PM1A_EVT_PORT + 2, 2, ACPI_PM1_PWRBTN_STS | 0x0420, BASE);
+    assert_int_equal(in(ACPI_GEN_PM1A_EVT_PORT + 2, 2, BASE), ACPI_PM1_PWRBTN_STS | 0x0420);
+    /* status bits of events that never happen cannot be set or seen */
+    assert_int_equal(in(ACPI_GEN_PM1A_EVT_PORT, 2, BASE), 0);
+    assert_false(sci);
     acpi_pm_press_power_button(&pm, BASE + 10);
     assert_true(sci);
     assert_int_equal(in(ACPI_GEN_PM1A_EVT_PORT + 1, 1, BASE + 10), ACPI_PM1_PWRBTN_STS >> 8);

@@ -19,6 +19,7 @@
 #define ACPI_PM_RESET_BLOCK 0xcf8 /* 0xcf9 is the reset register; 0xcf8-0xcfb decoded here */
 #define ACPI_PM_RESET_RST_CPU (1u << 2)
 #define ACPI_PM_PVPANIC_PANICKED (1u << 0)
+#define ACPI_PM1_EN_BITS 0x0721u /* TMR_EN, GBL_EN, PWRBTN_EN, SLPBTN_EN, RTC_EN */
 
 enum acpi_pm_request {
     ACPI_PM_NONE = 0,
@@ -34,7 +35,7 @@ struct acpi_pm {
     uint64_t last_tick;   /* timer ticks at last_now (for TMR_STS) */
     unsigned timer_bits;  /* 24 or 32 */
     uint16_t sts;         /* PM1_STS: TMR_STS, PWRBTN_STS */
-    uint16_t en;          /* PM1_EN: TMR_EN, PWRBTN_EN */
+    uint16_t en;          /* PM1_EN: ACPI_PM1_EN_BITS */
     uint16_t slp_typ;     /* PM1_CNT bits 12:10 as last written */
     uint8_t s5_slp_typ;   /* the SLP_TYP of \_S5 */
     uint8_t reset_reg;    /* 0xcf9 as last written, RST_CPU clear */
