@@ -124,6 +124,8 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
     if (err)
         return err;
     vm->timer_deadline = VM_NO_TIMER;
+    vm->end_note = NULL;
+    vm->guest_panicked = false;
     /* time_limit counts from this life's first entry (kernel/vmm.c), not from loading: creating
      * many VMs can take longer than their limit */
     vm->time_limit_end = VM_NO_TIMER;
@@ -287,6 +289,23 @@ void vm_exit(struct vm *vm, uint32_t status)
     vm_stop(vm, VM_END_EXIT, true);
 }
 
+void vm_power_off(struct vm *vm)
+{
+    vm->end_note = "powered off (ACPI S5)";
+    vm_exit(vm, 0);
+}
+
+void vm_reboot(struct vm *vm)
+{
+    if (vm->cfg.on_reboot == VM_REBOOT_STOP) {
+        vm->end_note = "rebooted itself; on_reboot = stop: not restarting";
+        vm_exit(vm, 0);
+        return;
+    }
+    vm->end_note = "reboot requested (ACPI reset register)";
+    vm_stop(vm, VM_END_REBOOT, false);
+}
+
 static bool will_restart(const struct vm *vm, bool may_restart)
 {
     return may_restart && vm->cfg.on_fail == VM_FAIL_RESTART && vm->restarts < VM_MAX_RESTARTS;
@@ -308,6 +327,22 @@ enum vm_finish vm_finish_ending(struct vm *vm)
     if (vm->uart.bytes_lost)
         kprintf("tessera: vm %s: %llu bytes written to its UART while it reported itself busy "
                 "were lost\n", vm->cfg.name, (unsigned long long)vm->uart.bytes_lost);
+    if (vm->end_note)
+        kprintf("tessera: vm %s: %s\n", vm->cfg.name, vm->end_note);
+    if (vm->end_how == VM_END_REBOOT) {
+        char why[160];
+        vm->reboots++;
+        kprintf("tessera: vm %s: rebooting (reboot %u)\n", vm->cfg.name, vm->reboots);
+        vm->keep_nvram = true;
+        if (vm_load(vm, why, sizeof(why)) == 0) {
+            vm->state = VM_RUNNING;
+            return VM_FINISH_RESTARTED;
+        }
+        kprintf("tessera: vm %s: reboot failed: %s\n", vm->cfg.name, why);
+        str_copy(vm->fail_reason, "its reboot failed", sizeof(vm->fail_reason));
+        vm->state = VM_FAILED;
+        return VM_FINISH_ENDED;
+    }
     if (vm->end_how == VM_END_EXIT) {
         vm->state = VM_EXITED;
         kprintf("tessera: vm %s exited with status %u\n", vm->cfg.name, vm->exit_status);
@@ -316,18 +351,27 @@ enum vm_finish vm_finish_ending(struct vm *vm)
     return report_failure(vm, vm->end_how == VM_END_FAIL);
 }
 
-/* The last lines the VM printed, from its ring buffer: context for a failure report. */
-static void print_recent_output(struct vm *vm)
+/* The last lines the VM printed, from its ring buffer (up to its whole 4 KiB): context for a
+ * failure report. */
+#define RECENT_LINES 10
+#define RECENT_LINES_PANIC 40 /* Linux's "Kernel panic - not syncing" precedes its stack dump */
+static void print_recent_output(struct vm *vm, unsigned max_lines)
 {
-    char recent[256];
+    char recent[VM_RING_SIZE + 1];
     size_t n = ring_copy_out(&vm->output, recent, sizeof(recent) - 1);
     recent[n] = '\0';
     size_t start = 0, lines = 0;
-    for (size_t i = n; i > 0; i--) /* back up over the last three lines */
-        if (recent[i - 1] == '\n' && i != n && ++lines == 3) {
+    for (size_t i = n; i > 0; i--) /* back up over the last max_lines lines */
+        if (recent[i - 1] == '\n' && i != n && ++lines == max_lines) {
             start = i;
             break;
         }
+    if (start == 0 && n == sizeof(recent) - 1) /* the ring's first line may be cut: skip it */
+        for (size_t i = 0; i < n; i++)
+            if (recent[i] == '\n') {
+                start = i + 1;
+                break;
+            }
     kprintf("tessera: vm %s:   recent output (%llu bytes in its ring):\n", vm->cfg.name,
             (unsigned long long)ring_size(&vm->output));
     char *line = recent + start;
@@ -347,6 +391,12 @@ static void print_recent_output(struct vm *vm)
     }
 }
 
+void vm_guest_panic(struct vm *vm)
+{
+    vm->guest_panicked = true;
+    vm_fail(vm, "guest kernel panicked");
+}
+
 void vm_fail(struct vm *vm, const char *reason)
 {
     vm_fail_how(vm, reason, true);
@@ -364,7 +414,7 @@ static enum vm_finish report_failure(struct vm *vm, bool may_restart)
     kprintf("tessera: vm %s failed: %s\n", vm->cfg.name, vm->fail_reason);
     ksnprintf(prefix, sizeof(prefix), "tessera: vm %s:   ", vm->cfg.name);
     vcpu_dump(&vm->vcpu, prefix);
-    print_recent_output(vm);
+    print_recent_output(vm, vm->guest_panicked ? RECENT_LINES_PANIC : RECENT_LINES);
     if (will_restart(vm, may_restart)) {
         char why[160];
         vm->restarts++;

@@ -1,5 +1,5 @@
-/* A VM's PC platform (see legacy_pc.h): PIC pair, PIT on IRQ 0, RTC on IRQ 8, 16550 on IRQ 4,
- * the I/O APIC and the local APIC. */
+/* A VM's PC interrupt platform (see legacy_pc.h): PIC pair, PIT on IRQ 0, 16550 on IRQ 4, the
+ * I/O APIC and the local APIC. */
 #include <tessera/errno.h>
 #include <tessera/legacy_pc.h>
 #include <tessera/string.h>
@@ -24,8 +24,7 @@ static void eoi_level(void *ctx, uint8_t vector)
     ioapic_eoi(&pc->ioapic, vector);
 }
 
-int legacy_pc_init(struct legacy_pc *pc, uint64_t tsc_hz, uint64_t now, struct vuart *uart,
-                   uint64_t rtc_seconds)
+int legacy_pc_init(struct legacy_pc *pc, uint64_t tsc_hz, uint64_t now, struct vuart *uart)
 {
     memset(pc, 0, sizeof(*pc));
     const struct vlapic_config apic = { LEGACY_PC_APIC_ID, true, tsc_hz, eoi_level, pc };
@@ -39,8 +38,6 @@ int legacy_pc_init(struct legacy_pc *pc, uint64_t tsc_hz, uint64_t now, struct v
     irq_router_init(&pc->router, &pc->ioapic, pic_irq_line_set, &pc->pic, 0);
     struct irq_line irq0 = irq_router_line(&pc->router, LEGACY_PC_TIMER_IRQ);
     pit_init(&pc->pit, tsc_hz, now, &irq0);
-    struct irq_line irq8 = irq_router_line(&pc->router, LEGACY_PC_RTC_IRQ);
-    rtc_init(&pc->rtc, tsc_hz, now, rtc_seconds, &irq8);
     pc->uart = uart;
     /* a held THR interrupt is looked at again after 1 ms: the console pump drains a full
      * 4 KiB queue in a few ms at 115200 baud, so this costs little and bounds the delay */
@@ -50,14 +47,12 @@ int legacy_pc_init(struct legacy_pc *pc, uint64_t tsc_hz, uint64_t now, struct v
 
 int legacy_pc_attach(struct legacy_pc *pc, struct dev_bus *bus)
 {
-    struct dev_region r[PIC_REGIONS + PIT_REGIONS + RTC_REGIONS + 2];
+    struct dev_region r[PIC_REGIONS + PIT_REGIONS + 2];
     unsigned n = 0;
     pic_regions(&pc->pic, r);
     n += PIC_REGIONS;
     pit_regions(&pc->pit, r + n);
     n += PIT_REGIONS;
-    rtc_regions(&pc->rtc, r + n);
-    n += RTC_REGIONS;
     r[n++] = (struct dev_region){ DEV_SPACE_MMIO, VLAPIC_MMIO_BASE, VLAPIC_MMIO_SIZE,
                                   &vlapic_mmio_ops, &pc->apic, "local APIC" };
     r[n++] = (struct dev_region){ DEV_SPACE_MMIO, IOAPIC_MMIO_BASE, IOAPIC_MMIO_SIZE,
@@ -73,7 +68,6 @@ int legacy_pc_attach(struct legacy_pc *pc, struct dev_bus *bus)
 void legacy_pc_advance(struct legacy_pc *pc, uint64_t now)
 {
     pit_advance(&pc->pit, now);
-    rtc_advance(&pc->rtc, now);
     vlapic_advance(&pc->apic, now);
     bool level = pc->uart && vuart_irq_pending(pc->uart);
     if (level != pc->uart_level) {
@@ -89,8 +83,7 @@ static uint64_t earlier(uint64_t a, uint64_t b)
 
 uint64_t legacy_pc_next_deadline(const struct legacy_pc *pc, uint64_t now)
 {
-    uint64_t next = earlier(pit_next_deadline(&pc->pit), rtc_next_deadline(&pc->rtc));
-    next = earlier(next, vlapic_next_deadline(&pc->apic));
+    uint64_t next = earlier(pit_next_deadline(&pc->pit), vlapic_next_deadline(&pc->apic));
     if (pc->uart && vuart_thr_interrupt_held(pc->uart)) {
         uint64_t look = now + pc->uart_poll < now ? DEV_NO_DEADLINE : now + pc->uart_poll;
         next = earlier(next, look);

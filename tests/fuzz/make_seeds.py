@@ -432,6 +432,40 @@ def rtc_seeds():
         w(1, 0x05) + w(3, 0x00) + w(5, 0x10) + w(0x0b, 0x22) + deadline + r(0x0c) + deadline +
         w(1, 0xff) + w(3, 0xc0) + r(0x0c) + deadline * 2 + r(0x0c) + w(0x0b, 0x20) + w(5, 0x90) +
         w(3, 0x00) + w(1, 0x00) + deadline + r(0x0c) + w(1, 0x5a) + deadline))
+def acpi_pm_seeds():
+    # setup byte, then (op | port index << 3, size code << 0 | shift << 2, value32) operations
+    P = {0x600: 0, 0x601: 1, 0x602: 2, 0x603: 3, 0x604: 4, 0x605: 5, 0x608: 6, 0x60a: 8,
+         0xcf8: 10, 0xcf9: 11, 0x505: 14}
+    SIZE = {1: 1, 2: 2, 4: 3}
+
+    def op(kind, port=0x600, size=1, value=0, shift=0):
+        return bytes([kind | P[port] << 3, SIZE[size] | shift << 2]) + value.to_bytes(4, "little")
+
+    def w(port, size, value):
+        return op(0, port, size, value)
+
+    def r(port, size):
+        return op(1, port, size)
+
+    def wait(v, shift):
+        return op(2, value=v, shift=shift)
+
+    advance, deadline, button, take = op(3), op(4), op(5), op(6)
+    # Linux's S5: PM1 status cleared, SLP_TYP, then SLP_TYP | SLP_EN
+    put("acpi_pm", "linux-s5", bytes([5]) + r(0x604, 2) + w(0x600, 2, 0xffff) +
+        w(0x604, 2, 0x1401) + w(0x604, 2, 0x3401) + take + r(0x604, 2))
+    # reboot: the PCI probe at 0xcf8, then reboot=pci and ACPI's 0x06
+    put("acpi_pm", "reset-pci-probe", bytes([1]) + w(0xcf8, 4, 0x80000000) + r(0xcf8, 4) +
+        w(0xcf9, 1, 0x02) + r(0xcf9, 1) + w(0xcf9, 1, 0x06) + take + w(0x505, 1, 1) + take)
+    # the PM timer's status and the SCI: TMR_EN, deadlines, write-1-to-clear, 24-bit wrap
+    put("acpi_pm", "timer-sci", bytes([1]) + w(0x602, 2, 1) + deadline + r(0x600, 2) +
+        w(0x600, 2, 1) + deadline + r(0x608, 4) + w(0x600, 4, 0x00010001) + wait(0xffff, 20) +
+        advance + r(0x60a, 2) + r(0x608, 1) + op(7, value=1000) + r(0x608, 4))
+    put("acpi_pm", "timer-32-button", bytes([6]) + w(0x602, 2, 0x101) + button + r(0x601, 1) +
+        w(0x601, 1, 1) + deadline + w(0x603, 1, 0) + r(0x602, 2) + wait(0xffffffff, 30) +
+        advance + r(0x608, 4) + w(0x605, 1, 0x34) + take)
+
+
 def vlapic_op(kind, pred=lambda o: True):
     """The first opcode byte fuzz_vlapic.c decodes as `kind` (op % 12) with pred(op) true."""
     return next(o for o in range(256) if o % 12 == kind and pred(o))
@@ -676,6 +710,7 @@ if __name__ == "__main__":
     pit_seeds()
     rtc_seeds()
     vlapic_seeds()
+    acpi_pm_seeds()
     ioapic_seeds()
     irq_router_seeds()
     outq_seeds()

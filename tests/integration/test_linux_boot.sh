@@ -5,12 +5,12 @@
 #    command line, initrd), its decompressor runs and the kernel prints its banner
 #    ("Linux version 6.1...") and early boot lines through the virtual UART (earlyprintk);
 #  - hello64 and compute print exactly their normal output and exit 0;
-#  - with `noapic nolapic acpi=off` the kernel finds the VM's legacy PC interrupt path (8259A
+#  - with `noapic nolapic` the kernel finds the VM's legacy PC interrupt path (8259A
 #    pair, 8254 PIT on IRQ 0, the 16550 on IRQ 4: docs/devices.md "Wiring"), runs /init, whose
 #    output needs the UART's transmit interrupt: its markers, the known checksum line, `sleep 1`
 #    returning (timer interrupts), /proc/interrupts counting timer and serial interrupts;
-#  - `poweroff -f` without ACPI becomes Linux's halt (cli; hlt), which ends the VM with status 0;
-#    the run ends with the summary table.
+#  - `poweroff -f` goes through the VM's ACPI tables (zero page acpi_rsdp_addr, FADT, \_S5) to
+#    the PM device's S5, which ends the VM with status 0; the run ends with the summary table.
 # Slow: about 8e9 emulated instructions (BIOS, GRUB, the kernel's decompressor, the boot): 6-7
 # minutes of wall time at load 10 on 2 cores, up to 25 at load 18.
 # TEST-BUDGET: 1500
@@ -74,7 +74,21 @@ expect "$log" "${K}RAMDISK: \\[mem 0x0[0-9a-f]+-0x0[0-9a-f]+\\]\$" "the kernel f
 # ---- how far it gets without interrupts: each line is a milestone for the device models ----
 expect_not "$log" '^\[linux\] \[ *[0-9.]+\] Using NULL legacy PIC$' "the kernel found the 8259A pair"
 expect_not "$log" 'Failed to register legacy timer interrupt' "the kernel has its PIT timer interrupt"
-expect "$log" '^\[linux\] \[ *[0-9.]+\] Calibrating delay loop \(skipped\) preset value' "lpj= skips calibration"
+# ---- the TSC rate from CPUID 0x15/0x16: no calibration against a device --------------------------
+expect "$log" "${K}tsc: Detected 2[45]\\.[0-9]{3} MHz processor\$" "the TSC rate comes from CPUID (Bochs: 25 MHz)"
+expect_not "$log" 'tsc: (Fast TSC calibration|PIT calibration|Unable to calibrate)' "no TSC calibration against the PIT"
+expect_not "$log" 'Refined TSC clocksource calibration' "the known TSC rate needs no refinement"
+expect "$log" "${K}Calibrating delay loop \\(skipped\\), value calculated using timer frequency" \
+    "the delay loop is derived from the known TSC rate"
+# ---- the local APIC and the I/O APIC (MADT) --------------------------------------------------------
+expect "$log" "${K}IOAPIC\\[0\\]: apic_id 1, version 17, address 0xfec00000, GSI 0-23\$" \
+    "the kernel finds the I/O APIC through the MADT"
+expect "$log" "${K}TSC deadline timer available\$" "CPUID offers the TSC-deadline timer"
+expect_not "$log" 'MP-BIOS bug|IO-APIC \+ timer doesn.t work|APIC: Disabling|Local APIC disabled' \
+    "the timer works through the I/O APIC and the local APIC is used"
+# ---- the CMOS RTC: the host's time of day (Bochs's clock starts at 1999-12-31 23:00:00) ----------
+expect "$log" "${K}rtc_cmos rtc_cmos: setting system clock to (1999-12-31|2000-01-01)T[0-9:]{8} UTC" \
+    "Linux sets its clock from the RTC"
 expect "$log" '^\[linux\] \[ *[0-9.]+\] Freeing initrd memory: [0-9]+K$' "the initramfs was unpacked"
 expect "$log" '^\[linux\] \[ *[0-9.]+\] serial8250: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A$' \
     "the 8250 driver found the virtual UART"
@@ -100,14 +114,20 @@ expect "$log" '^\[linux\] TESSERA-LINUX-CHECK ba10eb0aa181938288b41dadc444b37c33
     "the initramfs checksum line, as bare under QEMU"
 expect "$log" '^\[linux\] TESSERA-LINUX-UPTIME [0-9]+\.[0-9]+ [0-9]+\.[0-9]+$' "/proc/uptime after sleep 1"
 expect "$log" '^\[linux\] TESSERA-LINUX-END$' "sleep 1 returned (timer interrupts)"
-expect "$log" '^\[linux\] +0: +[1-9][0-9]* +XT-PIC +timer$' "/proc/interrupts: PIT timer interrupts through the PIC"
-expect "$log" '^\[linux\] +4: +[1-9][0-9]* +XT-PIC +ttyS0$' "/proc/interrupts: serial interrupts through the PIC"
-note "$(grep -E '^\[linux\] +(0|4): ' "$log" | tr -s ' ' | tr '\n' '|')"
+expect "$log" '^\[linux\] +0: +[1-9][0-9]* +IO-APIC +2-edge +timer$' "/proc/interrupts: the PIT's IRQ 0 reached I/O APIC pin 2"
+expect "$log" '^\[linux\] +4: +[1-9][0-9]* +IO-APIC +4-edge +ttyS0$' "/proc/interrupts: serial interrupts through the I/O APIC"
+expect "$log" '^\[linux\] +LOC: +[1-9][0-9]* +Local timer interrupts$' "/proc/interrupts: local APIC timer interrupts"
+expect "$log" '^\[linux\] TESSERA-LINUX-DATE (1999-12-31|2000-01-01)T[0-9:]{8} rtc0 (1999-12-31|2000-01-01)$' \
+    "userspace: the date and the RTC's date"
+note "$(grep -E '^\[linux\] +(0|4|8|9|LOC): ' "$log" | tr -s ' ' | tr '\n' '|')"
+note "$(grep -m1 '^\[linux\] TESSERA-LINUX-DATE' "$log")"
+note "$(grep -Em2 'tsc: Detected' "$log" | tr '\n' '|')"
 note "$(grep -m1 '^\[linux\] TESSERA-LINUX-UPTIME' "$log")"
 
-# ---- Linux powers off: poweroff -f without ACPI is Linux's halt, which ends the VM --------------
-expect "$log" '^\[linux\] \[ *[0-9.]+\] reboot: System halted$' "Linux halts"
-expect "$log" '^tessera: vm linux: halted with interrupts disabled$' "the halt ends the VM"
+# ---- Linux powers off through ACPI S5, which ends the VM --------------------------------------
+expect "$log" "${K}ACPI: RSDP 0x00000000000E0000 " "Linux finds the VM's ACPI tables"
+expect "$log" '^\[linux\] \[ *[0-9.]+\] reboot: Power down$' "Linux powers off"
+expect "$log" '^tessera: vm linux: powered off \(ACPI S5\)$' "S5 ends the VM"
 expect_count "$log" '^tessera: vm linux exited with status 0' 1 "linux: exits with status 0"
 expect_not "$log" '^tessera: vm linux failed' "the Linux VM is not stopped by its time_limit"
 expect_summary_row "$log" linux "exit 0"

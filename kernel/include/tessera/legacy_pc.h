@@ -1,6 +1,6 @@
-/* The PC platform of a VM that runs a stock OS: the 8259A pair, the 8254 PIT on IRQ 0, the CMOS
- * RTC on IRQ 8 and the virtual 16550 on IRQ 4, joined through the interrupt router to the PICs
- * and to the I/O APIC, whose deliveries and the PIC's INTR (LINT0, ExtINT) reach the one vCPU's
+/* The PC interrupt platform of a VM that runs a stock OS: the 8259A pair, the 8254 PIT on IRQ 0
+ * and the virtual 16550 on IRQ 4, joined through the interrupt router (which other devices of
+ * the VM, the CMOS RTC and the ACPI PM device, drive too) to the PICs and to the I/O APIC, whose deliveries and the PIC's INTR (LINT0, ExtINT) reach the one vCPU's
  * local APIC; plus the decision the run loop makes before each VM entry (inject a vector now, or
  * ask for an exit when the guest can take one) and the local APIC's MSRs. Pure: time is given,
  * nothing touches hardware, so the decision is unit-tested on the host
@@ -16,20 +16,17 @@
 #include <tessera/irq_router.h>
 #include <tessera/pic.h>
 #include <tessera/pit.h>
-#include <tessera/rtc.h>
 #include <tessera/vlapic.h>
 #include <tessera/vuart.h>
 
 #define LEGACY_PC_UART_IRQ 4
 #define LEGACY_PC_TIMER_IRQ 0
-#define LEGACY_PC_RTC_IRQ 8
 #define LEGACY_PC_APIC_ID 0   /* the one vCPU's (the MADT's CPU 0) */
 #define LEGACY_PC_IOAPIC_ID 1 /* after the CPUs' ids, as acpi_gen_machine_pc gives it */
 
 struct legacy_pc {
     struct pic pic;
     struct pit pit;
-    struct rtc rtc;
     struct vlapic apic;
     struct ioapic ioapic;
     struct irq_router router; /* ISA IRQs reach the PIC pair and the I/O APIC */
@@ -45,19 +42,18 @@ struct legacy_pc_entry {
 };
 
 /* Power-on state at TSC value now; tsc_hz as for pit_init (-EINVAL when the local APIC
- * refuses it: 0 or above VLAPIC_MAX_TSC_HZ); rtc_seconds: the time of day the RTC starts
- * from (seconds since 1970). The local APIC starts as firmware leaves it (virtual wire: LINT0
- * ExtINT), so a guest that never touches it (Linux with `nolapic`) gets the PIC's vectors. */
-int legacy_pc_init(struct legacy_pc *pc, uint64_t tsc_hz, uint64_t now, struct vuart *uart,
-                   uint64_t rtc_seconds);
-/* Registers the PIC pair, ELCR, PIT, port 0x61 and the RTC's ports, and the local APIC and I/O
- * APIC MMIO pages, on bus: 0 or dev_bus_add's error. */
+ * refuses it: 0 or above VLAPIC_MAX_TSC_HZ). The local APIC starts as firmware leaves it
+ * (virtual wire: LINT0 ExtINT), so a guest that never touches it (Linux with `nolapic`) gets the
+ * PIC's vectors. */
+int legacy_pc_init(struct legacy_pc *pc, uint64_t tsc_hz, uint64_t now, struct vuart *uart);
+/* Registers the PIC pair, ELCR, PIT and port 0x61, and the local APIC and I/O APIC MMIO pages,
+ * on bus: 0 or dev_bus_add's error. */
 int legacy_pc_attach(struct legacy_pc *pc, struct dev_bus *bus);
-/* Brings the devices to now: the PIT's, RTC's and APIC timer's due interrupts, the UART's IRQ 4
+/* Brings the devices to now: the PIT's and the APIC timer's due interrupts, the UART's IRQ 4
  * level. */
 void legacy_pc_advance(struct legacy_pc *pc, uint64_t now);
 /* The earliest TSC value at which an interrupt may become due without a guest access (the next
- * PIT edge, RTC event, APIC timer expiry, or look at a held UART interrupt), DEV_NO_DEADLINE if
+ * PIT edge, APIC timer expiry, or look at a held UART interrupt), DEV_NO_DEADLINE if
  * none. */
 uint64_t legacy_pc_next_deadline(const struct legacy_pc *pc, uint64_t now);
 /* True while an interrupt waits that the vCPU would take with RFLAGS.IF set: the PIC's INTR
