@@ -90,7 +90,7 @@ expect_not "$log" 'MP-BIOS bug|IO-APIC \+ timer doesn.t work|APIC: Disabling|Loc
 expect "$log" "${K}rtc_cmos rtc_cmos: setting system clock to (1999-12-31|2000-01-01)T[0-9:]{8} UTC" \
     "Linux sets its clock from the RTC"
 expect "$log" '^\[linux\] \[ *[0-9.]+\] Freeing initrd memory: [0-9]+K$' "the initramfs was unpacked"
-expect "$log" '^\[linux\] \[ *[0-9.]+\] serial8250: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A$' \
+expect "$log" '^\[linux\] \[ *[0-9.]+\] (serial8250|00:0[0-9]): ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A$' \
     "the 8250 driver found the virtual UART"
 expect "$log" '^\[linux\] \[ *[0-9.]+\] Run /init as init process$' "the kernel runs /init"
 banner=$(grep -Enm1 "${K}Linux version" "$log" | cut -d: -f1)
