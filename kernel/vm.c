@@ -354,7 +354,9 @@ enum vm_finish vm_finish_ending(struct vm *vm)
 /* The last lines the VM printed, from its ring buffer (up to its whole 4 KiB): context for a
  * failure report. */
 #define RECENT_LINES 10
-#define RECENT_LINES_PANIC 40 /* Linux's "Kernel panic - not syncing" precedes its stack dump */
+/* Linux's "Kernel panic - not syncing" line precedes its stack dump, about 30 lines (measured:
+ * 30 for a sysrq crash of Debian's 6.1): after a guest's panic report, the whole ring */
+#define RECENT_LINES_PANIC 80
 static void print_recent_output(struct vm *vm, unsigned max_lines)
 {
     char recent[VM_RING_SIZE + 1];
@@ -381,6 +383,8 @@ static void print_recent_output(struct vm *vm, unsigned max_lines)
             end++;
         char saved = *end;
         *end = '\0';
+        if (end > line && end[-1] == '\r')
+            end[-1] = '\0'; /* a serial console's CR LF: the CR is no content */
         for (char *c = line; *c; c++)
             if (*c < 0x20 || *c > 0x7e)
                 *c = '.';

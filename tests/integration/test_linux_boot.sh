@@ -91,8 +91,9 @@ expect_not "$log" 'MP-BIOS bug|IO-APIC \+ timer doesn.t work|APIC: Disabling|Loc
 expect "$log" "${K}rtc_cmos rtc_cmos: setting system clock to (1999-12-31|2000-01-01)T[0-9:]{8} UTC" \
     "Linux sets its clock from the RTC"
 expect "$log" '^\[linux\] \[ *[0-9.]+\] Freeing initrd memory: [0-9]+K$' "the initramfs was unpacked"
-expect "$log" '^\[linux\] \[ *[0-9.]+\] (serial8250|00:0[0-9]): ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A$' \
-    "the 8250 driver found the virtual UART"
+# with ACPI, 8250_pnp binds the UART through the DSDT's PNP0501 device (PnP device 00:00)
+expect "$log" '^\[linux\] \[ *[0-9.]+\] 00:00: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A$' \
+    "the 8250 driver found the virtual UART through the DSDT (PNP0501)"
 expect "$log" '^\[linux\] \[ *[0-9.]+\] Run /init as init process$' "the kernel runs /init"
 banner=$(grep -Enm1 "${K}Linux version" "$log" | cut -d: -f1)
 [ -n "$banner" ] && note "Linux banner at serial line $banner"
