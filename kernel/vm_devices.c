@@ -178,9 +178,9 @@ bool vm_mmio_access(struct vm *vm, const struct vcpu_mmio *m, char *reason, size
 {
     const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_MMIO, m->gpa, m->size);
     if (!r) {
-        ksnprintf(reason, len, "EPT violation: %u-byte %s at guest-physical 0x%llx, outside the "
-                  "VM's memory and its devices", m->size, m->write ? "write" : "read",
-                  (unsigned long long)m->gpa);
+        ksnprintf(reason, len, "EPT violation: %s at guest-physical 0x%llx, outside the VM's "
+                  "memory and its devices (%u-byte access)", m->write ? "write" : "read",
+                  (unsigned long long)m->gpa, m->size);
         return false;
     }
     uint64_t now = arch_now();

@@ -1027,7 +1027,6 @@ static bool handle_msr(struct vmx_vcpu *x, bool write, struct vcpu_exit *exit)
     if (write) {
         switch (msr) {
         case MSR_IA32_MTRR_DEF_TYPE: /* memory types are the host's (EPT says WB): ignored */
-        case 0x8b: /* BIOS_SIGN_ID: cleared before a CPUID that reloads it; it reads 0 anyway */
             break;
         default:
             ok = false;
@@ -1190,8 +1189,8 @@ static void mmio_exit(struct vcpu *v, struct vcpu_exit *exit)
         err = insn_mmio(&insn, &x->mmio);
     const char *access = (q & 2) ? "write" : "read";
     if (err) {
-        fault(exit, "%s at guest-physical 0x%llx (outside RAM) by an instruction not emulated "
-              "(%s; %zu bytes at RIP 0x%llx: %02x %02x %02x %02x)", access,
+        fault(exit, "EPT violation: %s at guest-physical 0x%llx, outside the VM's memory, by an "
+              "instruction not emulated (%s; %zu bytes at RIP 0x%llx: %02x %02x %02x %02x)", access,
               (unsigned long long)gpa, err == -ENOTSUP ? "not an MMIO move" : "undecodable", n,
               (unsigned long long)rip, n > 0 ? bytes[0] : 0, n > 1 ? bytes[1] : 0,
               n > 2 ? bytes[2] : 0, n > 3 ? bytes[3] : 0);
