@@ -5,10 +5,13 @@
 #    command line, initrd), its decompressor runs and the kernel prints its banner
 #    ("Linux version 6.1...") and early boot lines through the virtual UART (earlyprintk);
 #  - hello64 and compute print exactly their normal output and exit 0;
-#  - with `noapic nolapic` the kernel finds the VM's legacy PC interrupt path (8259A
-#    pair, 8254 PIT on IRQ 0, the 16550 on IRQ 4: docs/devices.md "Wiring"), runs /init, whose
-#    output needs the UART's transmit interrupt: its markers, the known checksum line, `sleep 1`
-#    returning (timer interrupts), /proc/interrupts counting timer and serial interrupts;
+#  - with its stock command line (no noapic/nolapic/acpi=off/tsc_early_khz/lpj) the kernel takes
+#    the TSC rate from CPUID 0x15/0x16 (no calibration), finds the I/O APIC through the MADT and
+#    runs its clock on the local APIC's TSC-deadline timer (docs/devices.md "Wiring"), sets its
+#    clock from the CMOS RTC (the host's time), runs /init, whose output needs the UART's transmit
+#    interrupt through I/O APIC pin 4: its markers, the known checksum line, `sleep 1` returning
+#    (timer interrupts), /proc/interrupts counting local timer and IO-APIC serial interrupts and
+#    none through the PIC, the date from the RTC;
 #  - `poweroff -f` goes through the VM's ACPI tables (zero page acpi_rsdp_addr, FADT, \_S5) to
 #    the PM device's S5, which ends the VM with status 0; the run ends with the summary table.
 # Slow: about 8e9 emulated instructions (BIOS, GRUB, the kernel's decompressor, the boot): 6-7
