@@ -20,6 +20,7 @@ enum config_key {
     KEY_SHA256,
     KEY_TIME_LIMIT,
     KEY_INITRD,
+    KEY_ON_REBOOT,
     KEY_COUNT,
 };
 
@@ -32,7 +33,7 @@ static const struct {
     [KEY_PORTS] = {"ports", true},      [KEY_ON_FAIL] = {"on_fail", false},
     [KEY_CMDLINE] = {"cmdline", false}, [KEY_MODULE] = {"module", true},
     [KEY_SHA256] = {"sha256", false},   [KEY_TIME_LIMIT] = {"time_limit", false},
-    [KEY_INITRD] = {"initrd", false},
+    [KEY_INITRD] = {"initrd", false},   [KEY_ON_REBOOT] = {"on_reboot", false},
 };
 
 /* Ports the hypervisor emulates or needs itself: a VM may never own them. */
@@ -167,6 +168,7 @@ void config_default_vm(struct vm_config *vm)
     vm->cpu = 0;
     vm->weight = 1;
     vm->on_fail = VM_FAIL_STOP;
+    vm->on_reboot = VM_REBOOT_RESTART;
 }
 
 /* The current section ends: check what needs the whole section, then keep or drop the VM. */
@@ -570,6 +572,15 @@ static void parse_key_value(struct parse_state *st, const char *p, unsigned line
             st->vm.on_fail = VM_FAIL_RESTART;
         else
             vm_error(st, line, "on_fail must be 'stop' or 'restart', not '%.*s'",
+                     (int)(n > 40 ? 40 : n), v);
+        break;
+    case KEY_ON_REBOOT:
+        if (n == 4 && memcmp(v, "stop", 4) == 0)
+            st->vm.on_reboot = VM_REBOOT_STOP;
+        else if (n == 7 && memcmp(v, "restart", 7) == 0)
+            st->vm.on_reboot = VM_REBOOT_RESTART;
+        else
+            vm_error(st, line, "on_reboot must be 'restart' or 'stop', not '%.*s'",
                      (int)(n > 40 ? 40 : n), v);
         break;
     case KEY_TIME_LIMIT:

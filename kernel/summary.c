@@ -67,6 +67,9 @@ void vm_print_summary(void)
                 vm->cfg.weight, vm->cfg.cpu, (unsigned long long)vm->sched.times_scheduled, exits);
         if (vm->state == VM_FAILED)
             kprintf("tessera:   %-12s reason: %s\n", "", vm->fail_reason);
+        if (vm->reboots)
+            kprintf("tessera:   %-12s rebooted %u time%s (its own reboot, not a failure)\n", "",
+                    vm->reboots, vm->reboots == 1 ? "" : "s");
     }
     for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++)
         print_shares(cpu);

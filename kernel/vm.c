@@ -1,4 +1,5 @@
 /* VM creation from config entries and images, output plumbing, and ending VMs. */
+#include <tessera/acpi_gen.h>
 #include <tessera/arch.h>
 #include <tessera/console.h>
 #include <tessera/errno.h>
@@ -104,14 +105,27 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
     struct guest_boot_state state;
     const char *cmdline = vm->cfg.cmdline;
     const struct vcpu_memory ram = { vm->ram_host, vm->ram_size };
-    /* the VM gets no ACPI tables in its RAM yet: RSDP 0 (Linux runs with acpi=off) */
-    const struct image_linux_args linux_args = { vm->cfg.initrd[0] ? &vm->initrd : NULL, 0 };
+    uint64_t rsdp = 0;
+    if (vm->image.format == IMAGE_FORMAT_LINUX) {
+        /* Its ACPI tables, rebuilt each life (the guest may have written over them), in the
+         * reserved BIOS area its e820 map keeps from the OS (docs/devices.md, ACPI tables). */
+        struct acpi_gen_machine m;
+        struct acpi_gen_layout layout;
+        acpi_gen_machine_pc(&m, 1, ACPI_GEN_TABLES_GPA);
+        int err = acpi_gen_install(&ram, &m, ACPI_GEN_TABLES_LEN, &layout, why, why_len);
+        if (err)
+            return err;
+        rsdp = layout.rsdp;
+    }
+    const struct image_linux_args linux_args = { vm->cfg.initrd[0] ? &vm->initrd : NULL, rsdp };
     int err = image_load(&vm->image, phys_to_virt(vm->image_file->addr), vm->image_file->size,
                          &ram, cmdline, vm->modules, vm->cfg.module_count, &linux_args, &state,
                          why, why_len);
     if (err)
         return err;
     vm->timer_deadline = VM_NO_TIMER;
+    vm->end_note = NULL;
+    vm->guest_panicked = false;
     /* time_limit counts from this life's first entry (kernel/vmm.c), not from loading: creating
      * many VMs can take longer than their limit */
     vm->time_limit_end = VM_NO_TIMER;
@@ -275,6 +289,23 @@ void vm_exit(struct vm *vm, uint32_t status)
     vm_stop(vm, VM_END_EXIT, true);
 }
 
+void vm_power_off(struct vm *vm)
+{
+    vm->end_note = "powered off (ACPI S5)";
+    vm_exit(vm, 0);
+}
+
+void vm_reboot(struct vm *vm)
+{
+    if (vm->cfg.on_reboot == VM_REBOOT_STOP) {
+        vm->end_note = "rebooted itself; on_reboot = stop: not restarting";
+        vm_exit(vm, 0);
+        return;
+    }
+    vm->end_note = "reboot requested (ACPI reset register)";
+    vm_stop(vm, VM_END_REBOOT, false);
+}
+
 static bool will_restart(const struct vm *vm, bool may_restart)
 {
     return may_restart && vm->cfg.on_fail == VM_FAIL_RESTART && vm->restarts < VM_MAX_RESTARTS;
@@ -296,6 +327,22 @@ enum vm_finish vm_finish_ending(struct vm *vm)
     if (vm->uart.bytes_lost)
         kprintf("tessera: vm %s: %llu bytes written to its UART while it reported itself busy "
                 "were lost\n", vm->cfg.name, (unsigned long long)vm->uart.bytes_lost);
+    if (vm->end_note)
+        kprintf("tessera: vm %s: %s\n", vm->cfg.name, vm->end_note);
+    if (vm->end_how == VM_END_REBOOT) {
+        char why[160];
+        vm->reboots++;
+        kprintf("tessera: vm %s: rebooting (reboot %u)\n", vm->cfg.name, vm->reboots);
+        vm->keep_nvram = true;
+        if (vm_load(vm, why, sizeof(why)) == 0) {
+            vm->state = VM_RUNNING;
+            return VM_FINISH_RESTARTED;
+        }
+        kprintf("tessera: vm %s: reboot failed: %s\n", vm->cfg.name, why);
+        str_copy(vm->fail_reason, "its reboot failed", sizeof(vm->fail_reason));
+        vm->state = VM_FAILED;
+        return VM_FINISH_ENDED;
+    }
     if (vm->end_how == VM_END_EXIT) {
         vm->state = VM_EXITED;
         kprintf("tessera: vm %s exited with status %u\n", vm->cfg.name, vm->exit_status);
@@ -304,18 +351,29 @@ enum vm_finish vm_finish_ending(struct vm *vm)
     return report_failure(vm, vm->end_how == VM_END_FAIL);
 }
 
-/* The last lines the VM printed, from its ring buffer: context for a failure report. */
-static void print_recent_output(struct vm *vm)
+/* The last lines the VM printed, from its ring buffer (up to its whole 4 KiB): context for a
+ * failure report. */
+#define RECENT_LINES 10
+/* Linux's "Kernel panic - not syncing" line precedes its stack dump, about 30 lines (measured:
+ * 30 for a sysrq crash of Debian's 6.1): after a guest's panic report, the whole ring */
+#define RECENT_LINES_PANIC 80
+static void print_recent_output(struct vm *vm, unsigned max_lines)
 {
-    char recent[256];
+    char recent[VM_RING_SIZE + 1];
     size_t n = ring_copy_out(&vm->output, recent, sizeof(recent) - 1);
     recent[n] = '\0';
     size_t start = 0, lines = 0;
-    for (size_t i = n; i > 0; i--) /* back up over the last three lines */
-        if (recent[i - 1] == '\n' && i != n && ++lines == 3) {
+    for (size_t i = n; i > 0; i--) /* back up over the last max_lines lines */
+        if (recent[i - 1] == '\n' && i != n && ++lines == max_lines) {
             start = i;
             break;
         }
+    if (start == 0 && n == sizeof(recent) - 1) /* the ring's first line may be cut: skip it */
+        for (size_t i = 0; i < n; i++)
+            if (recent[i] == '\n') {
+                start = i + 1;
+                break;
+            }
     kprintf("tessera: vm %s:   recent output (%llu bytes in its ring):\n", vm->cfg.name,
             (unsigned long long)ring_size(&vm->output));
     char *line = recent + start;
@@ -325,6 +383,8 @@ static void print_recent_output(struct vm *vm)
             end++;
         char saved = *end;
         *end = '\0';
+        if (end > line && end[-1] == '\r')
+            end[-1] = '\0'; /* a serial console's CR LF: the CR is no content */
         for (char *c = line; *c; c++)
             if (*c < 0x20 || *c > 0x7e)
                 *c = '.';
@@ -333,6 +393,12 @@ static void print_recent_output(struct vm *vm)
             break;
         line = end + 1;
     }
+}
+
+void vm_guest_panic(struct vm *vm)
+{
+    vm->guest_panicked = true;
+    vm_fail(vm, "guest kernel panicked");
 }
 
 void vm_fail(struct vm *vm, const char *reason)
@@ -352,7 +418,7 @@ static enum vm_finish report_failure(struct vm *vm, bool may_restart)
     kprintf("tessera: vm %s failed: %s\n", vm->cfg.name, vm->fail_reason);
     ksnprintf(prefix, sizeof(prefix), "tessera: vm %s:   ", vm->cfg.name);
     vcpu_dump(&vm->vcpu, prefix);
-    print_recent_output(vm);
+    print_recent_output(vm, vm->guest_panicked ? RECENT_LINES_PANIC : RECENT_LINES);
     if (will_restart(vm, may_restart)) {
         char why[160];
         vm->restarts++;

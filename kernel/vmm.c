@@ -115,6 +115,19 @@ static void run_slice(struct vm *vm, uint64_t slice)
             }
             continue;
         }
+        if (exit.kind == VCPU_EXIT_MMIO) {
+            if (vm_mmio_access(vm, &exit.mmio, exit.reason, sizeof(exit.reason)))
+                continue;
+            failure = exit.reason; /* no device there: a VM failure, as any EPT violation */
+            break;
+        }
+        if (exit.kind == VCPU_EXIT_MSR) {
+            /* a #GP now pending injection leaves no room for an interrupt at this entry: one
+             * acknowledged from the APIC or PIC would be lost (SDM 26.6: one event per entry) */
+            if (!vm_msr_access(vm, &exit.msr))
+                exit.interruptible = false;
+            continue;
+        }
         if (exit.kind == VCPU_EXIT_HYPERCALL) {
             if (vm_hypercall(vm) == VM_HYPERCALL_CONTINUE)
                 continue;

@@ -35,6 +35,7 @@ static const struct virt_ops *pick_backend(void)
 }
 
 const char *virt_name(void) { return ops ? ops->name : "VT-x/AMD-V"; }
+const char *virt_slat_fault_name(void) { return ops ? ops->slat_fault_name : "second-level fault"; }
 
 bool virt_report(void)
 {
@@ -64,6 +65,37 @@ void x86_exit_fault(struct vcpu_exit *exit, const char *fmt, ...)
     kvsnprintf(exit->reason, sizeof(exit->reason), fmt, ap);
     va_end(ap);
     exit->kind = VCPU_EXIT_FAULT;
+}
+
+unsigned x86_mmio_exit(const uint8_t *bytes, size_t n, unsigned bits, bool write, uint64_t gpa,
+                       uint64_t rip, struct insn_mmio *m, struct vcpu_exit *exit)
+{
+    struct insn insn;
+    int err = insn_decode(&insn, bytes, n, (enum insn_mode)bits);
+    if (!err)
+        err = insn_mmio(&insn, m);
+    const char *access = write ? "write" : "read";
+    if (err) {
+        x86_exit_fault(exit, "%s: %s at guest-physical 0x%llx, outside the VM's memory, "
+                       "by an instruction not emulated (%s; %zu bytes at RIP 0x%llx: %02x %02x %02x "
+                       "%02x)", virt_slat_fault_name(), access, (unsigned long long)gpa,
+                       err == -ENOTSUP ? "not an MMIO move" : "undecodable", n,
+                       (unsigned long long)rip, n > 0 ? bytes[0] : 0, n > 1 ? bytes[1] : 0,
+                       n > 2 ? bytes[2] : 0, n > 3 ? bytes[3] : 0);
+        return 0;
+    }
+    if ((m->kind == INSN_MMIO_STORE) != write) {
+        x86_exit_fault(exit, "%s: %s at guest-physical 0x%llx disagrees with the "
+                       "instruction at RIP 0x%llx", virt_slat_fault_name(), access, (unsigned long long)gpa,
+                       (unsigned long long)rip);
+        return 0;
+    }
+    exit->kind = VCPU_EXIT_MMIO;
+    exit->mmio.gpa = gpa;
+    exit->mmio.size = m->size;
+    exit->mmio.write = write;
+    exit->mmio.value = 0;
+    return insn.length;
 }
 
 void x86_io_map_allow(uint8_t *map, uint16_t first, uint16_t last)
@@ -180,6 +212,9 @@ void vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
 }
 
 void vcpu_complete_io(struct vcpu *v, uint32_t value) { ops->vcpu_complete_io(v, value); }
+void vcpu_complete_mmio(struct vcpu *v, uint64_t value) { ops->vcpu_complete_mmio(v, value); }
+void vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value) { ops->vcpu_complete_msr(v, ok, value); }
+void vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *cpu) { ops->vcpu_set_guest_cpu(v, cpu); }
 void vcpu_skip_instruction(struct vcpu *v) { ops->vcpu_skip_instruction(v); }
 uint64_t vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg) { return ops->vcpu_get_reg(v, reg); }
 void vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value) { ops->vcpu_set_reg(v, reg, value); }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # fetch.sh OUTDIR: the Linux guest of guests/linux.cfg, from Debian's archive (never committed).
 #   OUTDIR/vmlinuz            the stock bzImage of the package linux-image-amd64 depends on
-#   OUTDIR/initramfs.cpio.gz  busybox-static plus guests/linux/init (a newc cpio, gzipped)
+#   OUTDIR/initramfs.cpio.gz  busybox-static, guests/linux/init and the kernel's pvpanic modules
+#                             (a newc cpio, gzipped)
 # The .deb files are cached in OUTDIR/cache; a fresh machine needs `apt-get update` once, which
 # this script runs (as root or through sudo) only when apt does not know the packages yet.
 # Neither the download nor the unpacking needs root.
@@ -56,6 +57,11 @@ mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev" "$root/et
 cp "$tmp/busybox/bin/busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 cp "$here/init" "$root/init"
+# pvpanic (CONFIG_PVPANIC=y in Debian's kernel, its ACPI driver a module): /init insmods them
+mkdir -p "$root/lib/modules"
+for m in pvpanic pvpanic-mmio; do
+    cp "$tmp"/kernel/lib/modules/*/kernel/drivers/misc/pvpanic/$m.ko "$root/lib/modules/$m.ko"
+done
 chmod 755 "$root/init" "$root/bin/busybox"
 # A file of known content: init prints its checksum, the test compares it.
 printf 'tessera linux guest check file\n' >"$root/etc/tessera-check"

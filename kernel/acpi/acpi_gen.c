@@ -373,6 +373,29 @@ static void aml_com1(struct writer *w, uint16_t port, uint8_t irq)
     aml_close(w, dev);
 }
 
+/* Device(PEVT), the pvpanic device (QEMU's docs/specs/pvpanic.rst): _HID "QEMU0001" and one I/O
+ * port, _CRS = ResourceTemplate() { IO(Decode16, port, port, 1, 1) }. Linux's pvpanic-mmio
+ * driver binds to it and writes bit 0 there when the kernel panics. */
+static void aml_pvpanic(struct writer *w, uint16_t port)
+{
+    const uint8_t crs[] = {
+        0x47, 0x01, (uint8_t)port, (uint8_t)(port >> 8), (uint8_t)port, (uint8_t)(port >> 8),
+        0x01, 0x01, /* IO: 16-bit decode, min = max, align 1, length 1 */
+        0x79, 0x00, /* end tag */
+    };
+    uint64_t dev = aml_device_open(w, "PEVT");
+
+    aml_name_string(w, "_HID", "QEMU0001");
+    w8(w, AML_NAME);
+    aml_nameseg(w, "_CRS");
+    w8(w, AML_BUFFER);
+    uint64_t buf = aml_open(w);
+    aml_integer(w, sizeof(crs));
+    w_bytes(w, crs, sizeof(crs));
+    aml_close(w, buf);
+    aml_close(w, dev);
+}
+
 /* ---- the tables ----------------------------------------------------------------------------- */
 
 /* FACS (ACPI 5.2.10): required without HW_REDUCED; holds the global lock and waking vector. */
@@ -408,6 +431,8 @@ static uint64_t emit_dsdt(struct writer *w, const struct acpi_gen_machine *m)
         aml_processor(w, i);
     if (m->com1_present)
         aml_com1(w, m->com1_port, m->com1_irq);
+    if (m->pvpanic_present)
+        aml_pvpanic(w, m->pvpanic_port);
     aml_close(w, sb);
     table_end(w, start);
     return start;
@@ -612,15 +637,17 @@ static int check_machine(const struct acpi_gen_machine *m)
         { m->pm_timer_port, ACPI_GEN_PM_TMR_LEN },
         { m->reset_port, 1 },
         { m->com1_present ? m->com1_port : 0, 8 },
+        { m->pvpanic_present ? m->pvpanic_port : 0, 1 },
     };
     const unsigned nblocks = sizeof(blocks) / sizeof(blocks[0]);
     for (unsigned i = 0; i < nblocks; i++) {
-        if (i == nblocks - 1 && !m->com1_present)
+        if ((i == nblocks - 2 && !m->com1_present) || (i == nblocks - 1 && !m->pvpanic_present))
             continue;
         if (blocks[i].port == 0 || blocks[i].port + blocks[i].len > 0x10000)
             return -EINVAL;
         for (unsigned j = 0; j < i; j++)
-            if (ports_overlap(blocks[i].port, blocks[i].len, blocks[j].port, blocks[j].len))
+            if (blocks[j].port &&
+                ports_overlap(blocks[i].port, blocks[i].len, blocks[j].port, blocks[j].len))
                 return -EINVAL;
     }
     if (m->com1_present && m->com1_irq >= 16)
@@ -696,5 +723,7 @@ void acpi_gen_machine_pc(struct acpi_gen_machine *m, unsigned cpu_count, uint64_
     m->com1_present = true;
     m->com1_port = 0x3f8;
     m->com1_irq = 4;
+    m->pvpanic_present = true;
+    m->pvpanic_port = ACPI_GEN_PVPANIC_PORT;
     m->tables_gpa = tables_gpa;
 }

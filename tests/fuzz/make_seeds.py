@@ -432,6 +432,40 @@ def rtc_seeds():
         w(1, 0x05) + w(3, 0x00) + w(5, 0x10) + w(0x0b, 0x22) + deadline + r(0x0c) + deadline +
         w(1, 0xff) + w(3, 0xc0) + r(0x0c) + deadline * 2 + r(0x0c) + w(0x0b, 0x20) + w(5, 0x90) +
         w(3, 0x00) + w(1, 0x00) + deadline + r(0x0c) + w(1, 0x5a) + deadline))
+def acpi_pm_seeds():
+    # setup byte, then (op | port index << 3, size code << 0 | shift << 2, value32) operations
+    P = {0x600: 0, 0x601: 1, 0x602: 2, 0x603: 3, 0x604: 4, 0x605: 5, 0x608: 6, 0x60a: 8,
+         0xcf8: 10, 0xcf9: 11, 0x505: 14}
+    SIZE = {1: 1, 2: 2, 4: 3}
+
+    def op(kind, port=0x600, size=1, value=0, shift=0):
+        return bytes([kind | P[port] << 3, SIZE[size] | shift << 2]) + value.to_bytes(4, "little")
+
+    def w(port, size, value):
+        return op(0, port, size, value)
+
+    def r(port, size):
+        return op(1, port, size)
+
+    def wait(v, shift):
+        return op(2, value=v, shift=shift)
+
+    advance, deadline, button, take = op(3), op(4), op(5), op(6)
+    # Linux's S5: PM1 status cleared, SLP_TYP, then SLP_TYP | SLP_EN
+    put("acpi_pm", "linux-s5", bytes([5]) + r(0x604, 2) + w(0x600, 2, 0xffff) +
+        w(0x604, 2, 0x1401) + w(0x604, 2, 0x3401) + take + r(0x604, 2))
+    # reboot: the PCI probe at 0xcf8, then reboot=pci and ACPI's 0x06
+    put("acpi_pm", "reset-pci-probe", bytes([1]) + w(0xcf8, 4, 0x80000000) + r(0xcf8, 4) +
+        w(0xcf9, 1, 0x02) + r(0xcf9, 1) + w(0xcf9, 1, 0x06) + take + w(0x505, 1, 1) + take)
+    # the PM timer's status and the SCI: TMR_EN, deadlines, write-1-to-clear, 24-bit wrap
+    put("acpi_pm", "timer-sci", bytes([1]) + w(0x602, 2, 1) + deadline + r(0x600, 2) +
+        w(0x600, 2, 1) + deadline + r(0x608, 4) + w(0x600, 4, 0x00010001) + wait(0xffff, 20) +
+        advance + r(0x60a, 2) + r(0x608, 1) + op(7, value=1000) + r(0x608, 4))
+    put("acpi_pm", "timer-32-button", bytes([6]) + w(0x602, 2, 0x101) + button + r(0x601, 1) +
+        w(0x601, 1, 1) + deadline + w(0x603, 1, 0) + r(0x602, 2) + wait(0xffffffff, 30) +
+        advance + r(0x608, 4) + w(0x605, 1, 0x34) + take)
+
+
 def vlapic_op(kind, pred=lambda o: True):
     """The first opcode byte fuzz_vlapic.c decodes as `kind` (op % 12) with pred(op) true."""
     return next(o for o in range(256) if o % 12 == kind and pred(o))
@@ -606,6 +640,65 @@ def hypercall_seeds():
         call((1 << 32) + 1, wide=False) + call(6, 5000000 * 3600 + 1))
 
 
+def insn_seeds():
+    """Mode byte (0: 16-bit, 1: 32-bit, 2: 64-bit) then instruction bytes: the MMIO forms,
+    instructions from every map and prefix kind, and edge cases (15 bytes, truncated)."""
+    m16, m32, m64 = b"\x00", b"\x01", b"\x02"
+    h = bytes.fromhex
+    put("insn", "mmio-load-rip", m64 + h("8b05f8ffffff"))
+    put("insn", "mmio-store-imm", m64 + h("c780b000000000000000"))
+    put("insn", "mmio-store-high-byte", m64 + h("8820"))
+    put("insn", "mmio-movzx", m64 + h("0fb7 00".replace(" ", "")))
+    put("insn", "mmio-movsx-rex", m64 + h("480fbe00"))
+    put("insn", "mmio-moffs32", m32 + h("a1f000e0fe"))
+    put("insn", "mmio-16bit", m16 + h("268b4702"))
+    put("insn", "sib-rex", m64 + h("478b4cac10"))
+    put("insn", "movabs", m64 + h("48b8efcdab8967452301"))
+    put("insn", "vex3", m64 + h("c4e3790fc101"))
+    put("insn", "evex", m64 + h("62f17c48284001"))
+    put("insn", "xop", m64 + h("8fe978c1c0"))
+    put("insn", "enter", m64 + h("c8100001"))
+    put("insn", "far-call32", m32 + h("9a785634120800"))
+    put("insn", "fifteen", m64 + b"\x66" * 14 + b"\x90")
+    put("insn", "sixteen", m64 + b"\x66" * 15 + b"\x90")
+    put("insn", "truncated", m64 + h("48c78424000100"))
+    put("insn", "vmcall", m64 + h("0f01c1"))
+
+
+def gpt_walk_seeds():
+    """CR0 CR3 CR4 EFER PDPTE0-3 (u64), misc (CPL, AC bit 2, CR3-in-RAM bit 7), MAXPHYADDR,
+    linear address (u64), access (bit 0 write, bit 1 fetch), then RAM."""
+    def head(cr0, cr3, cr4, efer, la, access=0, pdpte=(0, 0, 0, 0), misc=0, maxphy=39):
+        return struct.pack("<QQQQQQQQBBQB", cr0, cr3, cr4, efer, *pdpte, misc, maxphy, la,
+                           access)
+    pg, wp, pe = 1 << 31, 1 << 16, 1
+    pae, pse = 1 << 5, 1 << 4
+    lma = (1 << 8) | (1 << 10) | (1 << 11)
+
+    def ram(entries, size=0x6000):
+        r = bytearray(size)
+        for gpa, v, width in entries:
+            r[gpa:gpa + width] = v.to_bytes(width, "little")
+        return bytes(r)
+    la = 0xffffffff81234567
+    four = ram([(0x1000 + ((la >> 39) & 0x1ff) * 8, 0x2003, 8),
+                (0x2000 + ((la >> 30) & 0x1ff) * 8, 0x3003, 8),
+                (0x3000 + ((la >> 21) & 0x1ff) * 8, 0x4003, 8),
+                (0x4000 + ((la >> 12) & 0x1ff) * 8, 0x5003, 8)])
+    put("gpt_walk", "long-4k", head(pg | wp | pe, 0x1000, pae, lma, la, 2) + four)
+    put("gpt_walk", "long-4k-write", head(pg | wp | pe, 0x1000, pae, lma, la, 1, misc=3) + four)
+    put("gpt_walk", "paging-off", head(pe, 0, 0, 0, 0xfee000f0))
+    la32 = 0xc0101234
+    put("gpt_walk", "32bit-4k", head(pg | pe, 0x1000, 0, 0, la32) +
+        ram([(0x1000 + (la32 >> 22) * 4, 0x2003, 4), (0x2000 + ((la32 >> 12) & 0x3ff) * 4, 0x3003, 4)]))
+    put("gpt_walk", "32bit-4m", head(pg | pe, 0x1000, pse, 0, la32) +
+        ram([(0x1000 + (la32 >> 22) * 4, 0x400083 | (1 << 13), 4)]))
+    put("gpt_walk", "pae", head(pg | pe, 0, pae, 0, 0xc0345678, pdpte=(0, 0, 0, 0x3001)) +
+        ram([(0x3000 + ((0xc0345678 >> 21) & 0x1ff) * 8, 0x4003, 8),
+             (0x4000 + ((0xc0345678 >> 12) & 0x1ff) * 8, 0x5003, 8)]))
+    put("gpt_walk", "la57", head(pg | pe, 0x1000, pae | (1 << 12), lma, 0xff12345678901234) + four)
+
+
 if __name__ == "__main__":
     acpi_seeds()
     mb2_seeds()
@@ -617,7 +710,10 @@ if __name__ == "__main__":
     pit_seeds()
     rtc_seeds()
     vlapic_seeds()
+    acpi_pm_seeds()
     ioapic_seeds()
     irq_router_seeds()
     outq_seeds()
     hypercall_seeds()
+    insn_seeds()
+    gpt_walk_seeds()

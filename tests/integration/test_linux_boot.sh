@@ -7,12 +7,15 @@
 #    command line, initrd), its decompressor runs and the kernel prints its banner
 #    ("Linux version 6.1...") and early boot lines through the virtual UART (earlyprintk);
 #  - hello64 and compute print exactly their normal output and exit 0;
-#  - with `noapic nolapic acpi=off` the kernel finds the VM's legacy PC interrupt path (8259A
-#    pair, 8254 PIT on IRQ 0, the 16550 on IRQ 4: docs/devices.md "Wiring"), runs /init, whose
-#    output needs the UART's transmit interrupt: its markers, the known checksum line, `sleep 1`
-#    returning (timer interrupts), /proc/interrupts counting timer and serial interrupts;
-#  - `poweroff -f` without ACPI becomes Linux's halt (cli; hlt), which ends the VM with status 0;
-#    the run ends with the summary table.
+#  - with its stock command line (no noapic/nolapic/acpi=off/tsc_early_khz/lpj) the kernel takes
+#    the TSC rate from CPUID 0x15/0x16 (no calibration), finds the I/O APIC through the MADT and
+#    runs its clock on the local APIC's TSC-deadline timer (docs/devices.md "Wiring"), sets its
+#    clock from the CMOS RTC (the host's time), runs /init, whose output needs the UART's transmit
+#    interrupt through I/O APIC pin 4: its markers, the known checksum line, `sleep 1` returning
+#    (timer interrupts), /proc/interrupts counting local timer and IO-APIC serial interrupts and
+#    none through the PIC, the date from the RTC;
+#  - `poweroff -f` goes through the VM's ACPI tables (zero page acpi_rsdp_addr, FADT, \_S5) to
+#    the PM device's S5, which ends the VM with status 0; the run ends with the summary table.
 # Slow: about 8e9 emulated instructions (BIOS, GRUB, the kernel's decompressor, the boot): 6-7
 # minutes of wall time at load 10 on 2 cores, up to 25 at load 18.
 # TEST-BUDGET: 1500
@@ -45,7 +48,8 @@ export BOCHS_IPS=25000000
 sed -e "s/^time_limit = .*/time_limit = $LIMIT/" \
     "$ROOT/guests/linux.cfg" >"$T/tessera.cfg"
 grep -q "^time_limit = $LIMIT\$" "$T/tessera.cfg" || { fail "guests/linux.cfg has no time_limit line"; finish; }
-grep -q "tsc_early_khz=25000 lpj=100000" "$T/tessera.cfg" || { fail "guests/linux.cfg: no tsc_early_khz=25000 lpj=100000"; finish; }
+grep -m1 '^cmdline = ' "$T/tessera.cfg" | grep -Eq "tsc_early_khz|lpj=|noapic|nolapic|acpi=off" &&
+    { fail "guests/linux.cfg: the command line still works around missing devices"; finish; }
 log=$T/serial.log
 make_iso "$T/linux.iso" "" "$T/tessera.cfg" "$L/vmlinuz" "$L/initramfs.cpio.gz" \
     "$G/hello64.elf" "$G/compute.elf"
@@ -68,7 +72,7 @@ expect "$log" '^tessera: running 3 VMs \(3 on CPU 0;' "all three VMs run"
 # ---- Linux: decompressor, banner, early boot ---------------------------------------------------
 expect "$log" "^\\[linux\\] KASLR disabled: 'nokaslr' on cmdline\\.\$" "decompressor read the command line"
 expect "$log" "${K}Linux version 6\\.1\\.[0-9]+-[0-9]+-amd64 " "the kernel banner"
-expect "$log" "${K}Command line: console=ttyS0 earlyprintk=serial,ttyS0,115200 nokaslr " \
+expect "$log" "${K}Command line: console=ttyS0 earlyprintk=serial,ttyS0,115200 nokaslr( |\$)" \
     "the kernel got our command line"
 expect "$log" "${K}BIOS-provided physical RAM map:\$" "the kernel read the e820 map"
 expect "$log" "${K}BIOS-e820: \\[mem 0x0000000000100000-0x0000000007ffffff\\] usable\$" \
@@ -79,10 +83,26 @@ expect "$log" "${K}RAMDISK: \\[mem 0x0[0-9a-f]+-0x0[0-9a-f]+\\]\$" "the kernel f
 # ---- how far it gets without interrupts: each line is a milestone for the device models ----
 expect_not "$log" '^\[linux\] \[ *[0-9.]+\] Using NULL legacy PIC$' "the kernel found the 8259A pair"
 expect_not "$log" 'Failed to register legacy timer interrupt' "the kernel has its PIT timer interrupt"
-expect "$log" '^\[linux\] \[ *[0-9.]+\] Calibrating delay loop \(skipped\) preset value' "lpj= skips calibration"
+# ---- the TSC rate from CPUID 0x15/0x16: no calibration against a device --------------------------
+expect "$log" "${K}tsc: Detected 2[45]\\.[0-9]{3} MHz processor\$" "the TSC rate comes from CPUID (Bochs: 25 MHz)"
+expect_not "$log" 'tsc: (Fast TSC calibration|PIT calibration|Unable to calibrate)' "no TSC calibration against the PIT"
+expect_not "$log" 'Refined TSC clocksource calibration' "the known TSC rate needs no refinement"
+expect "$log" ' tsc_known_freq ' "/proc/cpuinfo: tsc_known_freq (CPUID 0x15 gave the crystal)"
+expect "$log" "${K}Calibrating delay loop \\(skipped\\), value calculated using timer frequency" \
+    "the delay loop is derived from the known TSC rate"
+# ---- the local APIC and the I/O APIC (MADT) --------------------------------------------------------
+expect "$log" "${K}IOAPIC\\[0\\]: apic_id 1, version 17, address 0xfec00000, GSI 0-23\$" \
+    "the kernel finds the I/O APIC through the MADT"
+expect "$log" "${K}TSC deadline timer available\$" "CPUID offers the TSC-deadline timer"
+expect_not "$log" 'MP-BIOS bug|IO-APIC \+ timer doesn.t work|APIC: Disabling|Local APIC disabled' \
+    "the timer works through the I/O APIC and the local APIC is used"
+# ---- the CMOS RTC: the host's time of day (Bochs's clock starts at 1999-12-31 23:00:00) ----------
+expect "$log" "${K}rtc_cmos rtc_cmos: setting system clock to (1999-12-31|2000-01-01)T[0-9:]{8} UTC" \
+    "Linux sets its clock from the RTC"
 expect "$log" '^\[linux\] \[ *[0-9.]+\] Freeing initrd memory: [0-9]+K$' "the initramfs was unpacked"
-expect "$log" '^\[linux\] \[ *[0-9.]+\] serial8250: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A$' \
-    "the 8250 driver found the virtual UART"
+# with ACPI, 8250_pnp binds the UART through the DSDT's PNP0501 device (PnP device 00:00)
+expect "$log" '^\[linux\] \[ *[0-9.]+\] 00:00: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A$' \
+    "the 8250 driver found the virtual UART through the DSDT (PNP0501)"
 expect "$log" '^\[linux\] \[ *[0-9.]+\] Run /init as init process$' "the kernel runs /init"
 banner=$(grep -Enm1 "${K}Linux version" "$log" | cut -d: -f1)
 [ -n "$banner" ] && note "Linux banner at serial line $banner"
@@ -105,14 +125,22 @@ expect "$log" '^\[linux\] TESSERA-LINUX-CHECK ba10eb0aa181938288b41dadc444b37c33
     "the initramfs checksum line, as bare under QEMU"
 expect "$log" '^\[linux\] TESSERA-LINUX-UPTIME [0-9]+\.[0-9]+ [0-9]+\.[0-9]+$' "/proc/uptime after sleep 1"
 expect "$log" '^\[linux\] TESSERA-LINUX-END$' "sleep 1 returned (timer interrupts)"
-expect "$log" '^\[linux\] +0: +[1-9][0-9]* +XT-PIC +timer$' "/proc/interrupts: PIT timer interrupts through the PIC"
-expect "$log" '^\[linux\] +4: +[1-9][0-9]* +XT-PIC +ttyS0$' "/proc/interrupts: serial interrupts through the PIC"
-note "$(grep -E '^\[linux\] +(0|4): ' "$log" | tr -s ' ' | tr '\n' '|')"
+# the local APIC's TSC-deadline timer is Linux's clock event: with it (and the TSC rate known)
+# Linux does not set up the PIT at all (apic_needs_pit), so IRQ 0 has no line
+expect_not "$log" '^\[linux\] +[0-9]+: .*XT-PIC' "/proc/interrupts: nothing through the PIC"
+expect "$log" '^\[linux\] +4: +[1-9][0-9]* +IO-APIC +4-edge +ttyS0$' "/proc/interrupts: serial interrupts through the I/O APIC"
+expect "$log" '^\[linux\] +LOC: +[1-9][0-9]* +Local timer interrupts$' "/proc/interrupts: local APIC timer interrupts"
+expect "$log" '^\[linux\] TESSERA-LINUX-DATE (1999-12-31|2000-01-01)T[0-9:]{8} rtc0 (1999-12-31|2000-01-01)$' \
+    "userspace: the date and the RTC's date"
+note "$(grep -E '^\[linux\] +(0|4|8|9|LOC): ' "$log" | tr -s ' ' | tr '\n' '|')"
+note "$(grep -m1 '^\[linux\] TESSERA-LINUX-DATE' "$log")"
+note "$(grep -Em2 'tsc: Detected' "$log" | tr '\n' '|')"
 note "$(grep -m1 '^\[linux\] TESSERA-LINUX-UPTIME' "$log")"
 
-# ---- Linux powers off: poweroff -f without ACPI is Linux's halt, which ends the VM --------------
-expect "$log" '^\[linux\] \[ *[0-9.]+\] reboot: System halted$' "Linux halts"
-expect "$log" '^tessera: vm linux: halted with interrupts disabled$' "the halt ends the VM"
+# ---- Linux powers off through ACPI S5, which ends the VM --------------------------------------
+expect "$log" "${K}ACPI: RSDP 0x00000000000E0000 " "Linux finds the VM's ACPI tables"
+expect "$log" '^\[linux\] \[ *[0-9.]+\] reboot: Power down$' "Linux powers off"
+expect "$log" '^tessera: vm linux: powered off \(ACPI S5\)$' "S5 ends the VM"
 expect_count "$log" '^tessera: vm linux exited with status 0' 1 "linux: exits with status 0"
 expect_not "$log" '^tessera: vm linux failed' "the Linux VM is not stopped by its time_limit"
 expect_summary_row "$log" linux "exit 0"

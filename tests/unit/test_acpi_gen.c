@@ -1,4 +1,4 @@
-/* UNIT-SOURCES: kernel/acpi/acpi_gen.c kernel/acpi/acpi.c kernel/lib/printf.c kernel/lib/string.c */
+/* UNIT-SOURCES: kernel/acpi/acpi_gen.c kernel/acpi/acpi_install.c kernel/mm/guest_mem.c kernel/acpi/acpi.c kernel/lib/printf.c kernel/lib/string.c */
 /* Generated VM ACPI tables, read back by our own parser (kernel/acpi/acpi.c) through a map
  * function that sees only the generated region, and by byte-level checks here for what the
  * parser does not extract (interrupt overrides, the NMI entry, the AML structure, the FACS). */
@@ -15,6 +15,7 @@
 #include <tessera/acpi_gen.h>
 #include <tessera/bytes.h>
 #include <tessera/errno.h>
+#include <tessera/vcpu.h>
 
 #define GUARD 256
 #define GUARD_BYTE 0xa5
@@ -570,7 +571,25 @@ static void check_dsdt(const struct region *r, const struct acpi_gen_machine *m)
     nm = find_name(&names, "\\_S0_");
     assert_non_null(nm);
     assert_int_equal(nm->elements[0], 0);
-    assert_int_equal(names.devices, m->cpu_count + (m->com1_present ? 1 : 0));
+    assert_int_equal(names.devices,
+                     m->cpu_count + (m->com1_present ? 1 : 0) + (m->pvpanic_present ? 1 : 0));
+
+    nm = find_name(&names, "\\_SB_.PEVT._HID");
+    if (m->pvpanic_present) {
+        assert_non_null(nm);
+        assert_string_equal(nm->string, "QEMU0001");
+        nm = find_name(&names, "\\_SB_.PEVT._CRS");
+        assert_non_null(nm);
+        assert_int_equal(nm->kind, 'b');
+        assert_int_equal(nm->value, 10);
+        assert_int_equal(nm->bytes[0], 0x47);                  /* I/O port descriptor */
+        assert_int_equal(rd16(nm->bytes + 2), m->pvpanic_port); /* minimum */
+        assert_int_equal(rd16(nm->bytes + 4), m->pvpanic_port); /* maximum */
+        assert_int_equal(nm->bytes[7], 1);                     /* length */
+        assert_int_equal(nm->bytes[8], 0x79);                  /* end tag */
+    } else {
+        assert_null(nm);
+    }
 
     for (unsigned i = 0; i < m->cpu_count; i++) {
         snprintf(path, sizeof(path), "\\_SB_.C%03X._HID", i);
@@ -729,6 +748,7 @@ static void test_options(void **state)
     m.pic_present = false;
     m.power_button = false;
     m.com1_present = false;
+    m.pvpanic_present = false;
     m.pm1a_evt_port = 0xb000;
     m.pm1a_cnt_port = 0xb004;
     m.pm_timer_port = 0xb008;
@@ -792,6 +812,8 @@ static void test_invalid_machines(void **state)
     REFUSED(m.reset_port = 0x605, -EINVAL);     /* inside PM1a_CNT */
     REFUSED(m.com1_port = 0x600, -EINVAL);
     REFUSED(m.com1_irq = 16, -EINVAL);
+    REFUSED(m.pvpanic_port = 0x3f8, -EINVAL);   /* inside COM1 */
+    REFUSED(m.pvpanic_port = 0xcf9, -EINVAL);   /* the reset register */
     REFUSED(m.sci_irq = 0, -EINVAL);
     REFUSED(m.s5_slp_typ = 0, -EINVAL);
     REFUSED(m.s5_slp_typ = 8, -EINVAL);
@@ -827,6 +849,51 @@ static void test_invalid_machines(void **state)
     assert_int_equal(acpi_gen_build(&m, NULL, 0, NULL), -EINVAL);
 }
 
+/* acpi_gen_install: the tables land in the VM's RAM at the gpa, through guest_mem_range; a VM
+ * too small for the region is refused with a sentence, with nothing written. */
+static void test_install(void **state)
+{
+    (void)state;
+    const uint64_t ram_size = ACPI_GEN_TABLES_GPA + ACPI_GEN_TABLES_LEN; /* 1 MiB */
+    uint8_t *ram = malloc(ram_size);
+    assert_non_null(ram);
+    memset(ram, 0xa5, ram_size);
+    struct vcpu_memory mem = { (uint64_t)(uintptr_t)ram, ram_size };
+    struct acpi_gen_machine m;
+    struct acpi_gen_layout l;
+    char why[160];
+
+    acpi_gen_machine_pc(&m, 1, ACPI_GEN_TABLES_GPA);
+    assert_int_equal(acpi_gen_install(&mem, &m, ACPI_GEN_TABLES_LEN, &l, why, sizeof(why)), 0);
+    assert_int_equal(l.rsdp, ACPI_GEN_TABLES_GPA); /* in the legacy search area, 16-aligned */
+    assert_memory_equal(ram + l.rsdp, "RSD PTR ", 8);
+    assert_memory_equal(ram + l.madt, "APIC", 4);
+    assert_memory_equal(ram + l.fadt, "FACP", 4);
+    assert_true(l.size < 4096);
+    for (uint64_t i = 0; i < ACPI_GEN_TABLES_GPA; i++)
+        if (ram[i] != 0xa5)
+            fail_msg("byte 0x%llx below the region written", (unsigned long long)i);
+
+    /* a VM that ends inside the region: refused, the reason names the range */
+    memset(ram, 0xa5, ram_size);
+    mem.size = ACPI_GEN_TABLES_GPA + 0x1000;
+    assert_int_equal(acpi_gen_install(&mem, &m, ACPI_GEN_TABLES_LEN, &l, why, sizeof(why)),
+                     -ENOSPC);
+    assert_string_equal(why, "its ACPI tables need RAM at 0xe0000-0x100000, the VM has 0xe1000 bytes");
+    for (uint64_t i = 0; i < ram_size; i++)
+        if (ram[i] != 0xa5)
+            fail_msg("byte 0x%llx written", (unsigned long long)i);
+    /* a region too small for the tables */
+    mem.size = ram_size;
+    assert_int_equal(acpi_gen_install(&mem, &m, 64, &l, why, sizeof(why)), -ENOSPC);
+    assert_non_null(strstr(why, "set aside"));
+    /* an inconsistent machine */
+    m.cpu_count = 0;
+    assert_int_equal(acpi_gen_install(&mem, &m, ACPI_GEN_TABLES_LEN, &l, why, sizeof(why)),
+                     -EINVAL);
+    free(ram);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -838,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_unaligned_region),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_invalid_machines),
+        cmocka_unit_test(test_install),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

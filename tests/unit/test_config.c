@@ -193,6 +193,7 @@ static void test_defaults(void **state)
     assert_int_equal(v->cpu, 0);
     assert_int_equal(v->weight, 1);
     assert_int_equal(v->on_fail, VM_FAIL_STOP);
+    assert_int_equal(v->on_reboot, VM_REBOOT_RESTART);
     assert_int_equal(v->port_count, 0);
     assert_int_equal(v->module_count, 0);
     assert_false(v->has_sha256);
@@ -205,6 +206,7 @@ static void test_defaults(void **state)
     assert_int_equal(d.weight, 1);
     assert_int_equal(d.cpu, 0);
     assert_int_equal(d.on_fail, VM_FAIL_STOP);
+    assert_int_equal(d.on_reboot, VM_REBOOT_RESTART);
     assert_int_equal(d.name[0], 0);
     assert_int_equal(d.port_count, 0);
     assert_int_equal(d.module_count, 0);
@@ -527,6 +529,20 @@ static void test_too_many_vms(void **state)
     assert_string_equal(cfg.vms[CONFIG_MAX_VMS - 1].name, "v31");
 }
 
+static void test_on_reboot(void **state)
+{
+    (void)state;
+    parse("[vm a]\nimage = a\non_reboot = stop\n[vm b]\nimage = b\non_reboot = restart\n");
+    assert_int_equal(errs.count, 0);
+    assert_int_equal(cfg.vm_count, 2);
+    assert_int_equal(cfg.vms[0].on_reboot, VM_REBOOT_STOP);
+    assert_int_equal(cfg.vms[1].on_reboot, VM_REBOOT_RESTART);
+    check_case("[vm x]\nimage = x\non_reboot = destroy", 3,
+               "on_reboot must be 'restart' or 'stop', not 'destroy'");
+    check_case("[vm x]\nimage = x\non_reboot = Stop", 3, "on_reboot must be");
+    check_case("[vm x]\nimage = x\non_reboot = stop\non_reboot = stop", 4, "on_reboot");
+}
+
 static void test_bad_on_fail(void **state)
 {
     (void)state;
@@ -681,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_initrd),
         cmocka_unit_test(test_too_many_vms),
         cmocka_unit_test(test_bad_on_fail),
+        cmocka_unit_test(test_on_reboot),
         cmocka_unit_test(test_bad_sha256),
         cmocka_unit_test(test_overlong_values),
         cmocka_unit_test(test_unterminated_quote),

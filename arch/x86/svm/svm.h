@@ -66,6 +66,9 @@ struct svm_vcpu {
     struct svm_check_state entry;
     bool host_wrote;
     bool flush_tlb;        /* flush this ASID at the next VMRUN */
+    struct vcpu_guest_cpu guest_cpu; /* what CPUID shows of the emulated devices */
+    uint32_t host_max_leaf;          /* CPUID.0:EAX of the host */
+    struct insn_mmio mmio;           /* the access of the last VCPU_EXIT_MMIO, to complete */
 };
 
 /* arch/x86/svm/svm_entry.asm: CLGI, VMLOAD guest, VMRUN, VMSAVE guest, VMLOAD host, STGI with

@@ -9,6 +9,8 @@
 #include <tessera/printf.h>
 #include <tessera/string.h>
 #include <x86/cpu.h>
+#include <x86/guest_cpuid.h>
+#include <x86/insn.h>
 #include <x86/desc.h>
 #include <x86/guest_code.h>
 #include <x86/insn_decode.h>
@@ -183,6 +185,7 @@ static int svm_vcpu_create(struct vcpu *v, struct x86_vm *vm, char *why, size_t 
     struct svm_vcpu *x = phys_to_virt(phys);
     v->backend = x;
     x->vm = vm;
+    x->host_max_leaf = cpuid_max_leaf();
     if (page_alloc_zeroed(&x->vmcb_phys)) {
         ksnprintf(why, why_len, "no memory for the VMCB");
         svm_vcpu_destroy(v);
@@ -416,6 +419,38 @@ static void svm_vcpu_complete_io(struct vcpu *v, uint32_t value)
     skip_instruction(x);
 }
 
+static void svm_vcpu_complete_mmio(struct vcpu *v, uint64_t value)
+{
+    struct svm_vcpu *x = svm_of(v);
+    if (x->mmio.kind == INSN_MMIO_LOAD) {
+        uint64_t *reg = gpr_slot(x, x->mmio.reg);
+        *reg = insn_mmio_load_result(&x->mmio, *reg, value);
+    }
+    skip_instruction(x);
+}
+
+static void svm_vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *cpu)
+{
+    svm_of(v)->guest_cpu = *cpu;
+}
+
+static void inject_exception(struct svm_vcpu *x, unsigned vector, uint32_t error);
+
+/* An MSR generic code answered (VCPU_EXIT_MSR): #GP for a refusal, else the value of a read. */
+static void svm_vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value)
+{
+    struct svm_vcpu *x = svm_of(v);
+    if (!ok) {
+        inject_exception(x, X86_VECTOR_GP, 0);
+        return;
+    }
+    if (!(x->vmcb->exit_info1 & 1)) { /* RDMSR */
+        x->vmcb->rax = (uint32_t)value;
+        x->regs.rdx = value >> 32;
+    }
+    skip_instruction(x);
+}
+
 /* ---- event injection ------------------------------------------------------------------ */
 
 static void inject_exception(struct svm_vcpu *x, unsigned vector, uint32_t error)
@@ -437,14 +472,12 @@ static bool handle_cpuid(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *e
     (void)exit;
     v->stats[VCPU_STAT_CPUID]++;
     uint32_t leaf = (uint32_t)x->vmcb->rax, sub = (uint32_t)x->regs.rcx;
-    struct x86_cpuid r;
-    if (x86_cpuid_is_hypervisor_leaf(leaf)) {
-        x86_cpuid_hypervisor_leaves(leaf, &r);
-    } else {
+    struct x86_cpuid r = { 0, 0, 0, 0 };
+    if (!x86_cpuid_is_hypervisor_leaf(leaf)) {
         struct cpuid_regs hw = cpuid(leaf, sub);
         r = (struct x86_cpuid){ hw.eax, hw.ebx, hw.ecx, hw.edx };
-        x86_cpuid_filter_cpu(leaf, sub, &r);
     }
+    x86_cpuid_guest_view(&x->guest_cpu, x->host_max_leaf, leaf, sub, &r);
     x->vmcb->rax = r.eax;
     x->regs.rbx = r.ebx;
     x->regs.rcx = r.ecx;
@@ -938,6 +971,7 @@ static void svm_vcpu_dump(struct vcpu *v, const char *prefix)
 
 const struct virt_ops svm_ops = {
     .name = "AMD-V",
+    .slat_fault_name = "nested page fault",
     .slat_format = SLAT_FORMAT_NPT,
     .io_map_pages = 3, /* IOPM: 12 KiB, one bit per port plus the wrap-around bits (15.10.1) */
     .msr_map_pages = 2, /* MSRPM: 8 KiB (15.11) */
@@ -948,6 +982,9 @@ const struct virt_ops svm_ops = {
     .vcpu_reset = svm_vcpu_reset,
     .vcpu_run = svm_vcpu_run,
     .vcpu_complete_io = svm_vcpu_complete_io,
+    .vcpu_complete_mmio = svm_vcpu_complete_mmio,
+    .vcpu_complete_msr = svm_vcpu_complete_msr,
+    .vcpu_set_guest_cpu = svm_vcpu_set_guest_cpu,
     .vcpu_skip_instruction = svm_vcpu_skip_instruction,
     .vcpu_get_reg = svm_vcpu_get_reg,
     .vcpu_set_reg = svm_vcpu_set_reg,

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <tessera/vcpu.h>
-
+#include <x86/insn.h>
 #include <x86/lazy_regs.h>
 #include <x86/vcpu_policy.h>
 #include <x86/virt_ops.h>
@@ -104,6 +104,9 @@ struct vmx_vcpu {
     uint64_t exit_qualification;
     uint32_t exit_instruction_len;
     struct x86_storm storm;         /* exception-storm detection */
+    struct vcpu_guest_cpu guest_cpu; /* what CPUID shows of the emulated devices */
+    uint32_t host_max_leaf;          /* CPUID.0:EAX of the host */
+    struct insn_mmio mmio;           /* the access of the last VCPU_EXIT_MMIO, to complete */
 };
 
 /* arch/x86/vmx/vmx_entry.asm: enters the guest (VMLAUNCH when launched is 0, else VMRESUME),

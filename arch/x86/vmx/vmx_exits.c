@@ -6,7 +6,9 @@
 #include <tessera/guest_mem.h>
 #include <tessera/string.h>
 #include <x86/cpu.h>
+#include <x86/gpt_walk.h>
 #include <x86/guest_code.h>
+#include <x86/insn.h>
 #include <x86/lapic.h>
 #include <x86/vcpu_policy.h>
 
@@ -232,27 +234,43 @@ static bool handle_cr_access(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exi
     return true;
 }
 
+/* MSRs the policy does not know go to generic code (VCPU_EXIT_MSR: the APIC base, ...), which
+ * answers through vmx_vcpu_complete_msr. */
 static bool handle_msr(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
-    (void)exit;
     v->stats[VCPU_STAT_MSR]++;
     uint32_t msr = (uint32_t)x->regs.rcx;
-    uint64_t value = 0;
-    bool ok;
-    if ((x->exit_reason & 0xffff) == EXIT_REASON_WRMSR) {
-        ok = x86_msr_write(msr, (x->regs.rdx << 32) | (uint32_t)x->regs.rax);
-    } else {
-        ok = x86_msr_read(msr, arch_now(), &value);
-        if (ok) {
-            x->regs.rax = (uint32_t)value;
-            x->regs.rdx = value >> 32;
-        }
+    bool write = (x->exit_reason & 0xffff) == EXIT_REASON_WRMSR;
+    uint64_t value = write ? (x->regs.rdx << 32) | (uint32_t)x->regs.rax : 0;
+    bool ok = write ? x86_msr_write(msr, value) : x86_msr_read(msr, arch_now(), &value);
+    if (!ok) {
+        exit->kind = VCPU_EXIT_MSR;
+        exit->msr.index = msr;
+        exit->msr.write = write;
+        exit->msr.value = value;
+        return false;
     }
-    if (!ok)
-        inject_exception(X86_VECTOR_GP, 0);
-    else
-        vmx_skip_instruction(x);
+    if (!write) {
+        x->regs.rax = (uint32_t)value;
+        x->regs.rdx = value >> 32;
+    }
+    vmx_skip_instruction(x);
     return true;
+}
+
+void vmx_vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    vmx_vcpu_load(v);
+    if (!ok) {
+        inject_exception(X86_VECTOR_GP, 0);
+        return;
+    }
+    if ((x->exit_reason & 0xffff) == EXIT_REASON_RDMSR) {
+        x->regs.rax = (uint32_t)value;
+        x->regs.rdx = value >> 32;
+    }
+    vmx_skip_instruction(x);
 }
 
 /* VMMCALL (AMD's hypercall) raises #UD under VMX: a guest built for the other vendor gets the
@@ -329,9 +347,8 @@ static bool handle_exception(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exi
     return true;
 }
 
-static bool handle_ept_violation(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
+static void describe_ept_violation(struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
-    v->stats[VCPU_STAT_NPF]++;
     uint64_t q = x->exit_qualification;
     uint64_t gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
     const char *access = (q & 4) ? "instruction fetch" : (q & 2) ? "write" : "read";
@@ -342,6 +359,36 @@ static bool handle_ept_violation(struct vcpu *v, struct vmx_vcpu *x, struct vcpu
     else
         x86_exit_fault(exit, "EPT violation: %s at guest-physical 0x%llx, outside the VM's memory", access,
               (unsigned long long)gpa);
+}
+
+/* An EPT violation outside the VM's RAM (EPT maps all of it): a data access by the instruction
+ * at CS:RIP, which is fetched through the guest's own page tables and decoded, so generic code
+ * can hand the access to a device (VCPU_EXIT_MMIO). The exit gives neither the instruction's
+ * length nor its data (SDM 28.2.1, table 28-7): both come from the decode. Anything the decoder
+ * does not know as an MMIO form, a fetch from there, or an access made while delivering an event
+ * stops the VM. */
+static bool handle_ept_violation(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
+{
+    v->stats[VCPU_STAT_NPF]++;
+    uint64_t q = x->exit_qualification;
+    uint64_t gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+    if ((q & 4) || (vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID)) {
+        describe_ept_violation(x, exit);
+        return false;
+    }
+    struct gpt_state ps;
+    vmx_paging_state(&ps);
+    uint64_t rip = vmcs_readnat(VMCS_GUEST_RIP);
+    unsigned bits = vmx_guest_mode_bits();
+    uint64_t la = bits == 64 ? rip : (vmcs_readnat(VMCS_GUEST_CS_BASE) + rip) & 0xffffffffull;
+    uint8_t bytes[INSN_MAX_LENGTH];
+    size_t n = gpt_read(&x->vm->mem, &ps, la, GPT_FETCH, bytes, sizeof(bytes));
+    unsigned length = x86_mmio_exit(bytes, n, bits, (q & 2) != 0, gpa, rip, &x->mmio, exit);
+    if (!length)
+        return false;
+    x->exit_instruction_len = length; /* for vmx_skip_instruction at completion */
+    if (exit->mmio.write)
+        exit->mmio.value = insn_mmio_store_value(&x->mmio, vmx_gpr_read(x, x->mmio.reg));
     return false;
 }
 

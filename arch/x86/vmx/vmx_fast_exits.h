@@ -3,6 +3,7 @@
 #ifndef ARCH_X86_VMX_VMX_FAST_EXITS_H
 #define ARCH_X86_VMX_VMX_FAST_EXITS_H
 
+#include <x86/guest_cpuid.h>
 #include <x86/vcpu_policy.h>
 
 #include "vmx_vcpu.h"
@@ -12,14 +13,12 @@ static inline bool vmx_handle_cpuid(struct vcpu *v, struct vmx_vcpu *x, struct v
     (void)exit;
     v->stats[VCPU_STAT_CPUID]++;
     uint32_t leaf = (uint32_t)x->regs.rax, sub = (uint32_t)x->regs.rcx;
-    struct x86_cpuid r;
-    if (x86_cpuid_is_hypervisor_leaf(leaf)) {
-        x86_cpuid_hypervisor_leaves(leaf, &r);
-    } else {
+    struct x86_cpuid r = { 0, 0, 0, 0 };
+    if (!x86_cpuid_is_hypervisor_leaf(leaf)) {
         struct cpuid_regs hw = cpuid(leaf, sub);
         r = (struct x86_cpuid){ hw.eax, hw.ebx, hw.ecx, hw.edx };
-        x86_cpuid_filter_cpu(leaf, sub, &r);
     }
+    x86_cpuid_guest_view(&x->guest_cpu, x->host_max_leaf, leaf, sub, &r);
     x->regs.rax = r.eax;
     x->regs.rbx = r.ebx;
     x->regs.rcx = r.ecx;

@@ -139,6 +139,35 @@ void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value)
     vmx_skip_instruction(x);
 }
 
+void vmx_vcpu_complete_mmio(struct vcpu *v, uint64_t value)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    vmx_vcpu_load(v);
+    if (x->mmio.kind == INSN_MMIO_LOAD)
+        vmx_gpr_write(x, x->mmio.reg,
+                      insn_mmio_load_result(&x->mmio, vmx_gpr_read(x, x->mmio.reg), value));
+    vmx_skip_instruction(x);
+}
+
+void vmx_vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *cpu)
+{
+    vmx_of(v)->guest_cpu = *cpu;
+}
+
+/* The guest's paging state for the walker, from the loaded VMCS. */
+void vmx_paging_state(struct gpt_state *s)
+{
+    s->cr0 = vmcs_readnat(VMCS_GUEST_CR0);
+    s->cr3 = vmcs_readnat(VMCS_GUEST_CR3);
+    s->cr4 = vmcs_readnat(VMCS_GUEST_CR4);
+    s->efer = vmcs_read64(VMCS_GUEST_EFER);
+    for (unsigned i = 0; i < 4; i++) /* the PDPTEs the CPU holds in PAE mode (SDM 25.4.2) */
+        s->pdpte[i] = vmcs_read64((enum vmcs_field)(VMCS_GUEST_PDPTE0 + 2 * i));
+    s->cpl = guest_cpl();
+    s->rflags_ac = (vmcs_readnat(VMCS_GUEST_RFLAGS) >> 18) & 1;
+    s->maxphyaddr = cpu_maxphyaddr();
+}
+
 /* ---- the run loop --------------------------------------------------------------------- */
 
 static void set_preemption_timer(uint64_t ticks)
@@ -155,6 +184,8 @@ static void set_preemption_timer(uint64_t ticks)
 static void apply_interrupt_requests(struct vcpu *v, struct vcpu_exit *exit)
 {
     struct vmx_vcpu *x = vmx_of(v);
+    /* generic code asks only when interruptible said no event is pending, so the check below
+     * never drops an acknowledged vector (a completion that injects must clear interruptible) */
     if (exit->inject_vector >= 0 && !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
         vmcs_write32(VMCS_ENTRY_INTR_INFO,
                      INTR_INFO_VALID | INTR_TYPE_EXTERNAL | ((uint32_t)exit->inject_vector & 0xff));
@@ -291,6 +322,7 @@ void vmx_vcpu_dump(struct vcpu *v, const char *prefix)
 
 const struct virt_ops vmx_ops = {
     .name = "VT-x",
+    .slat_fault_name = "EPT violation",
     .slat_format = SLAT_FORMAT_EPT,
     .io_map_pages = 2, /* bitmaps A (ports 0-0x7fff) and B, adjacent (SDM 25.6.4) */
     .msr_map_pages = 1,
@@ -301,6 +333,9 @@ const struct virt_ops vmx_ops = {
     .vcpu_reset = vmx_vcpu_reset,
     .vcpu_run = vmx_vcpu_run,
     .vcpu_complete_io = vmx_vcpu_complete_io,
+    .vcpu_complete_mmio = vmx_vcpu_complete_mmio,
+    .vcpu_complete_msr = vmx_vcpu_complete_msr,
+    .vcpu_set_guest_cpu = vmx_vcpu_set_guest_cpu,
     .vcpu_skip_instruction = vmx_vcpu_skip_instruction,
     .vcpu_get_reg = vmx_vcpu_get_reg,
     .vcpu_set_reg = vmx_vcpu_set_reg,

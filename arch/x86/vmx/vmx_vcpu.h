@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <tessera/vcpu.h>
 #include <x86/cpu.h>
+#include <x86/gpt_walk.h>
 #include <x86/percpu.h>
 #include <x86/virt_ops.h>
 
@@ -84,9 +85,15 @@ static inline unsigned vmx_lazy_parts(void)
            ((vmx_caps.proc2 & PROC2_RDTSCP) ? X86_LAZY_TSC_AUX : 0);
 }
 
+/* vmx_exits.c */
+void vmx_vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value);
+
 /* vmx_run.c */
 void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
 void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value);
+void vmx_vcpu_complete_mmio(struct vcpu *v, uint64_t value);
+void vmx_vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *cpu);
+void vmx_paging_state(struct gpt_state *s);
 void vmx_vcpu_skip_instruction(struct vcpu *v);
 uint64_t vmx_vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg);
 void vmx_vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value);

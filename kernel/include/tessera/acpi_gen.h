@@ -8,6 +8,7 @@
 #define TESSERA_ACPI_GEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define ACPI_GEN_MAX_CPUS 16
@@ -26,6 +27,11 @@
 #define ACPI_GEN_SCI_IRQ 9
 #define ACPI_GEN_S5_SLP_TYP 5        /* PM1_CNT.SLP_TYP that, with SLP_EN, powers the VM off */
 #define ACPI_GEN_RTC_CENTURY 0x32    /* CMOS index of the century byte */
+#define ACPI_GEN_PVPANIC_PORT 0x505  /* pvpanic (_HID QEMU0001), one byte */
+/* Where a VM's tables go: the reserved BIOS area below 1 MiB, where the legacy RSDP search also
+ * looks (ACPI 5.2.5.1); the region runs to 1 MiB. */
+#define ACPI_GEN_TABLES_GPA 0xe0000
+#define ACPI_GEN_TABLES_LEN 0x20000
 
 /* PM1 register bits (ACPI 4.8.4.1 and 4.8.4.2) the emulation needs. */
 #define ACPI_PM1_TMR_STS (1u << 0)
@@ -74,6 +80,9 @@ struct acpi_gen_machine {
     uint16_t com1_port;                   /* 8 ports */
     uint8_t com1_irq;                     /* ISA IRQ, below 16 */
 
+    bool pvpanic_present;                 /* QEMU0001 in the DSDT */
+    uint16_t pvpanic_port;                /* 1 port */
+
     uint64_t tables_gpa;                  /* where the buffer lies in the VM; the whole region
                                            * must sit below 4 GiB (RSDT and 32-bit FADT fields) */
 };
@@ -96,6 +105,13 @@ void acpi_gen_machine_pc(struct acpi_gen_machine *m, unsigned cpu_count, uint64_
  * layout->size; nothing was written). The buffer is never written past size. */
 int acpi_gen_build(const struct acpi_gen_machine *m, void *buf, uint64_t size,
                    struct acpi_gen_layout *layout);
+
+/* Builds the tables for m (at m->tables_gpa, at most len bytes) straight into the VM's RAM, through
+ * guest_mem_range: 0 with *layout filled, or a negative errno with a sentence in why (the region
+ * is not wholly inside the VM's RAM, is too small, or m is inconsistent). */
+struct vcpu_memory;
+int acpi_gen_install(const struct vcpu_memory *ram, const struct acpi_gen_machine *m, uint64_t len,
+                     struct acpi_gen_layout *layout, char *why, size_t why_len);
 
 /* AML PkgLength (ACPI 20.2.4) of a package whose body (what follows the PkgLength) is body
  * bytes long: the encoded value counts its own bytes, in the fewest of 1-4 bytes. Writes the

@@ -30,6 +30,10 @@ static inline uint64_t arch_now(void)
 void arch_mitigations_init(const char *cmdline);
 /* How often the rare mechanisms ran (IBPBs on VM switches), for the end-of-run summary. */
 void arch_mitigations_report(void);
+/* The host's time of day, seconds since 1970-01-01 (as its RTC keeps it, UTC or local): its
+ * CMOS RTC is read once, at the first call, later calls add the TSC time since. False when the
+ * RTC gives no valid date. */
+bool arch_wall_clock(uint64_t *seconds);
 /* CPU vendor/brand line for the boot summary. */
 void arch_cpu_describe(char *buf, unsigned len);
 /* Ends the run: ACPI power-off, or with exit_qemu the isa-debug-exit port (status 0x10 ok,

@@ -24,6 +24,8 @@
 #define CONFIG_TIME_LIMIT_MAX_MS (24ULL * 3600 * 1000)
 
 enum vm_fail_action { VM_FAIL_STOP = 0, VM_FAIL_RESTART = 1 };
+/* What a guest's own reboot request (ACPI reset register) does: restart the VM, or end it. */
+enum vm_reboot_action { VM_REBOOT_RESTART = 0, VM_REBOOT_STOP = 1 };
 
 struct config_port_range {
     uint16_t first, last; /* inclusive */
@@ -38,6 +40,7 @@ struct vm_config {
     struct config_port_range ports[CONFIG_MAX_PORT_RANGES];
     unsigned port_count;
     uint32_t on_fail; /* enum vm_fail_action */
+    uint32_t on_reboot; /* enum vm_reboot_action */
     char cmdline[CONFIG_CMDLINE_MAX];
     char modules[CONFIG_MAX_MODULES][CONFIG_MODULE_MAX];
     unsigned module_count;
@@ -64,7 +67,7 @@ typedef void (*config_error_fn)(void *ctx, const char *file, unsigned line, cons
 int config_parse(const char *text, size_t len, const char *file, struct config *out,
                  config_error_fn on_error, void *ctx);
 
-/* Defaults for a VM: memory 16M, cpu 0, weight 1, on_fail stop, everything else empty. */
+/* Defaults for a VM: memory 16M, cpu 0, weight 1, on_fail stop, on_reboot restart, everything else empty. */
 void config_default_vm(struct vm_config *vm);
 /* A character allowed in a VM name: A-Z a-z 0-9 _ - */
 bool config_is_name_char(char c);

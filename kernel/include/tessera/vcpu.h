@@ -20,6 +20,10 @@ enum vcpu_exit_kind {
     VCPU_EXIT_PREEMPTED = 4, /* its time slice ran out */
     VCPU_EXIT_FAULT = 5,     /* the guest cannot go on: reason says why */
     VCPU_EXIT_INTERRUPT_WINDOW = 6, /* asked for (want_interrupt_window): it can take one now */
+    VCPU_EXIT_MMIO = 7, /* a data access to guest-physical memory outside the VM's RAM (a device's
+                         * if its bus has one there); complete with vcpu_complete_mmio */
+    VCPU_EXIT_MSR = 8,  /* RDMSR/WRMSR of an MSR the backend does not handle itself (the device
+                         * models' IA32_APIC_BASE, IA32_TSC_DEADLINE); vcpu_complete_msr */
 };
 
 /* Exit statistics, by generic category, kept per vCPU for the summary table. */
@@ -47,12 +51,28 @@ struct vcpu_io {
     uint32_t value; /* the written value; for reads the handler fills it via vcpu_complete_io */
 };
 
+/* The instruction has been decoded by the backend (x86/insn.h): one access of size bytes. */
+struct vcpu_mmio {
+    uint64_t gpa;
+    uint8_t size; /* 1, 2, 4 or 8 */
+    bool write;
+    uint64_t value; /* the written value; reads are answered through vcpu_complete_mmio */
+};
+
+struct vcpu_msr {
+    uint32_t index;
+    bool write;
+    uint64_t value; /* the written value (EDX:EAX) */
+};
+
 /* One record per run round trip: vcpu_run fills the exit; generic code answers in the same
  * record (the interrupt fields) and hands it to the next vcpu_run, which applies them at entry.
  * Start a record with VCPU_EXIT_INIT. */
 struct vcpu_exit {
     uint32_t kind; /* enum vcpu_exit_kind */
     struct vcpu_io io;
+    struct vcpu_mmio mmio;
+    struct vcpu_msr msr;
     /* Set by generic code for a VM that has interrupt sources; only then does every return fill
      * the two below (they cost the backend reads of guest state on each exit): */
     bool want_interrupt_state;
@@ -98,6 +118,20 @@ int virt_cpu_enable(char *why, size_t why_len);
 /* Prints what the CPU offers (boot summary lines). Returns true when guests can run here. */
 bool virt_report(void);
 const char *virt_name(void); /* "VT-x", "AMD-V" (after virt_report) */
+/* What the CPU calls a second-level fault: "EPT violation", "nested page fault". */
+const char *virt_slat_fault_name(void);
+
+/* What the guest's CPUID shows of the devices generic code emulates for it. All zero (the
+ * default after vcpu_create): no local APIC, the TSC rate not offered. */
+struct vcpu_guest_cpu {
+    bool apic;            /* CPUID.1:EDX.APIC and ECX.TSC-deadline (x2APIC stays hidden) */
+    uint8_t apic_id;      /* CPUID.1:EBX[31:24] and leaf 0xB/0x1F EDX */
+    uint64_t tsc_hz;      /* CPUID 0x16 base/max MHz; 0: not offered */
+    uint32_t crystal_hz;  /* CPUID 0x15: ECX = crystal_hz, EBX/EAX = crystal_ratio / 1, the
+                           * local APIC timer's clock (TSC = crystal * ratio); 0: not offered */
+    uint32_t crystal_ratio;
+};
+void vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *cpu);
 
 int vcpu_create(struct vcpu *v, struct vm *vm, unsigned id, const struct vcpu_memory *mem,
                 const struct vcpu_port_range *ports, unsigned port_count, char *why, size_t why_len);
@@ -108,6 +142,14 @@ int vcpu_reset(struct vcpu *v, const struct guest_boot_state *state, char *why, 
 void vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
 /* Completes the I/O of the last VCPU_EXIT_IO (value is ignored for writes) and steps past it. */
 void vcpu_complete_io(struct vcpu *v, uint32_t value);
+/* Completes the access of the last VCPU_EXIT_MMIO (value: what a read returned, low size
+ * bytes; ignored for writes) and steps past the instruction. */
+void vcpu_complete_mmio(struct vcpu *v, uint64_t value);
+/* Completes the last VCPU_EXIT_MSR: ok false raises #GP in the guest (the MSR does not exist or
+ * the value is refused; the exception then occupies the next entry's injection, so the exit's
+ * interruptible no longer holds), else a read returns value in EDX:EAX and steps past the
+ * instruction. */
+void vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value);
 /* Steps past the instruction of the last exit (hypercall, HLT). */
 void vcpu_skip_instruction(struct vcpu *v);
 uint64_t vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <tessera/acpi_pm.h>
 #include <tessera/boot_info.h>
 #include <tessera/config.h>
 #include <tessera/console_pump.h>
@@ -12,6 +13,7 @@
 #include <tessera/image.h>
 #include <tessera/legacy_pc.h>
 #include <tessera/ring.h>
+#include <tessera/rtc.h>
 #include <tessera/sched_policy.h>
 #include <tessera/vcpu.h>
 #include <tessera/vuart.h>
@@ -29,7 +31,7 @@ enum vm_state {
 };
 
 /* How a VM in VM_ENDING ended. */
-enum vm_end { VM_END_EXIT = 1, VM_END_FAIL = 2, VM_END_FAIL_FOR_GOOD = 3 };
+enum vm_end { VM_END_EXIT = 1, VM_END_FAIL = 2, VM_END_FAIL_FOR_GOOD = 3, VM_END_REBOOT = 4 };
 
 struct vm {
     unsigned id; /* 0-based, in config order */
@@ -46,8 +48,12 @@ struct vm {
     struct vcpu vcpu;
     struct vuart uart;
     struct dev_bus bus;      /* the port devices its exits reach (kernel/vm_devices.c) */
-    bool has_legacy_pc;      /* Linux images: PIC pair, PIT, UART on IRQ 4 (docs/devices.md) */
+    bool has_legacy_pc;      /* Linux images: PIC pair, PIT, UART on IRQ 4 (docs/devices.md), the
+                              * CMOS RTC, the ACPI PM device, reset register and pvpanic */
     struct legacy_pc pc;
+    struct acpi_pm acpi_pm;
+    struct rtc rtc;
+    bool keep_nvram;         /* the next vm_devices_reset keeps the RTC's CMOS RAM (a reboot) */
     struct pump_source console; /* its output queue, drained by the console pump */
     struct ring output;         /* recent output, for failure reports */
     uint8_t output_storage[VM_RING_SIZE];
@@ -67,6 +73,9 @@ struct vm {
     uint32_t exit_status;
     char fail_reason[160];
     unsigned restarts;
+    unsigned reboots;        /* restarts the guest asked for itself (reset register) */
+    bool guest_panicked;     /* this life ended by the guest's pvpanic report */
+    const char *end_note;    /* while VM_ENDING: how it ended, printed before the report */
     unsigned ignored_ports_reported;
 };
 
@@ -95,6 +104,16 @@ size_t vm_output(struct vm *vm, const uint8_t *bytes, size_t n);
  * vm_finish_ending, from its CPU's run loop, reports it once the pump has drained its queue. */
 void vm_exit(struct vm *vm, uint32_t status);
 void vm_fail(struct vm *vm, const char *reason);
+/* The guest's own power-off (ACPI S5): ends it with status 0. */
+void vm_power_off(struct vm *vm);
+/* The guest's own reboot (ACPI reset register): with on_reboot = restart, vm_finish_ending
+ * reloads its image and devices (keeping the CMOS RAM, as a PC's battery does) and counts it in
+ * reboots, neither a failure nor bounded by VM_MAX_RESTARTS; with on_reboot = stop it ends with
+ * status 0. */
+void vm_reboot(struct vm *vm);
+/* The guest reported a kernel panic (pvpanic): a failure ("guest kernel panicked"), whose
+ * report shows more of its last output (the panic message precedes the stack dump). */
+void vm_guest_panic(struct vm *vm);
 /* Like vm_fail, but never restarts it (it cannot run at all). */
 void vm_fail_permanently(struct vm *vm, const char *reason);
 /* On the VM's own CPU (the register dump and a restart need its VMCS there): when its queued
@@ -118,6 +137,13 @@ uint64_t vm_devices_prepare_entry(struct vm *vm, uint64_t deadline, struct vcpu_
 /* HLT with interrupts enabled: when to wake (TSC), VM_NO_TIMER when nothing will, 0 when an
  * interrupt is pending already. */
 uint64_t vm_devices_halt(struct vm *vm);
+/* VCPU_EXIT_MMIO: the access to the device that owns the address, completed; false (reason
+ * filled in, nothing completed) when no device does: the VM must be stopped. */
+bool vm_mmio_access(struct vm *vm, const struct vcpu_mmio *m, char *reason, size_t len);
+/* VCPU_EXIT_MSR: the platform's MSRs (the local APIC's), #GP for any other; completed. False
+ * when the guest gets #GP: the next entry then delivers that exception, so it can carry no
+ * external interrupt (the caller treats the guest as not interruptible). */
+bool vm_msr_access(struct vm *vm, const struct vcpu_msr *m);
 
 /* Its hypercalls (kernel/vm_hypercall.c): applies the call of a VCPU_EXIT_HYPERCALL. */
 enum vm_hypercall_result {

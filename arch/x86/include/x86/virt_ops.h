@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <tessera/vcpu.h>
+#include <x86/insn.h>
 #include <x86/slat.h>
 
 /* What belongs to a VM rather than to one of its vCPUs: the second-level page tables (EPT or
@@ -24,6 +25,7 @@ struct x86_vm {
 
 struct virt_ops {
     const char *name; /* "VT-x", "AMD-V" */
+    const char *slat_fault_name; /* "EPT violation", "nested page fault" */
     enum slat_format slat_format;
     unsigned io_map_pages, msr_map_pages;
     /* Clears the intercept bits of the MSRs every guest reads and writes directly. */
@@ -34,6 +36,9 @@ struct virt_ops {
     int (*vcpu_reset)(struct vcpu *v, const struct guest_boot_state *s, char *why, size_t why_len);
     void (*vcpu_run)(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
     void (*vcpu_complete_io)(struct vcpu *v, uint32_t value);
+    void (*vcpu_complete_mmio)(struct vcpu *v, uint64_t value);
+    void (*vcpu_complete_msr)(struct vcpu *v, bool ok, uint64_t value);
+    void (*vcpu_set_guest_cpu)(struct vcpu *v, const struct vcpu_guest_cpu *cpu);
     void (*vcpu_skip_instruction)(struct vcpu *v);
     uint64_t (*vcpu_get_reg)(struct vcpu *v, enum vcpu_reg reg);
     void (*vcpu_set_reg)(struct vcpu *v, enum vcpu_reg reg, uint64_t value);
@@ -51,6 +56,15 @@ extern const struct virt_ops svm_ops;
 
 /* Ends exit as VCPU_EXIT_FAULT with a one-line reason. */
 void x86_exit_fault(struct vcpu_exit *exit, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A data access (a second-level fault) to guest-physical gpa outside the VM's
+ * RAM, by the instruction whose first n bytes (fetched at RIP rip through the guest's page tables, or given by the CPU) are in bytes, in
+ * bits-bit code; write is what the second-level fault reported. Decodes it into *m and makes exit
+ * a VCPU_EXIT_MMIO (the caller fills mmio.value of a store from m's register) and returns the
+ * instruction's length; returns 0 with exit a VCPU_EXIT_FAULT saying why when it is not an MMIO
+ * move the decoder knows or disagrees with the fault. */
+unsigned x86_mmio_exit(const uint8_t *bytes, size_t n, unsigned bits, bool write, uint64_t gpa,
+                       uint64_t rip, struct insn_mmio *m, struct vcpu_exit *exit);
 
 /* Clears the intercept bits of ports first..last in an I/O permission map. */
 void x86_io_map_allow(uint8_t *map, uint16_t first, uint16_t last);
