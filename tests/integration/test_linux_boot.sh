@@ -62,6 +62,8 @@ fi
 note "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 N='[0-9]+'
+# The RTC's date: Bochs's clock starts at 1999-12-31 23:00:00, QEMU's is the host's.
+if [ "$BACKEND" = svm ]; then DATE='20[0-9]{2}-[0-9]{2}-[0-9]{2}'; else DATE='(1999-12-31|2000-01-01)'; fi
 K='^\[linux\] \[ *[0-9]+\.[0-9]+\] ' # a kernel line: "[linux] [   12.345678] "
 expect "$log" '^tessera: config: 3 VMs accepted, 0 errors' "config parsed"
 expect "$log" '^tessera: vm linux: image=vmlinuz format=Linux bzImage size=[0-9]+ ' \
@@ -84,12 +86,19 @@ expect "$log" "${K}RAMDISK: \\[mem 0x0[0-9a-f]+-0x0[0-9a-f]+\\]\$" "the kernel f
 expect_not "$log" '^\[linux\] \[ *[0-9.]+\] Using NULL legacy PIC$' "the kernel found the 8259A pair"
 expect_not "$log" 'Failed to register legacy timer interrupt' "the kernel has its PIT timer interrupt"
 # ---- the TSC rate from CPUID 0x15/0x16: no calibration against a device --------------------------
-expect "$log" "${K}tsc: Detected 2[45]\\.[0-9]{3} MHz processor\$" "the TSC rate comes from CPUID (Bochs: 25 MHz)"
-expect_not "$log" 'tsc: (Fast TSC calibration|PIT calibration|Unable to calibrate)' "no TSC calibration against the PIT"
-expect_not "$log" 'Refined TSC clocksource calibration' "the known TSC rate needs no refinement"
-expect "$log" ' tsc_known_freq ' "/proc/cpuinfo: tsc_known_freq (CPUID 0x15 gave the crystal)"
-expect "$log" "${K}Calibrating delay loop \\(skipped\\), value calculated using timer frequency" \
-    "the delay loop is derived from the known TSC rate"
+# Linux reads leaf 0x15 only on Intel CPUs (native_calibrate_tsc returns 0 for other vendors,
+# and tsc_known_freq is Intel's), so on AMD-V it calibrates against the PIT and PM timer, which
+# under QEMU TCG fails (too few port reads per 10 ms): noted there, asserted under Bochs.
+if [ "$BACKEND" = svm ]; then
+    note "$(grep -E '^\[linux\] .*tsc: ' "$log" | head -4 | tr '\n' '|')"
+else
+    expect "$log" "${K}tsc: Detected 2[45]\\.[0-9]{3} MHz processor\$" "the TSC rate comes from CPUID (Bochs: 25 MHz)"
+    expect_not "$log" 'tsc: (Fast TSC calibration|PIT calibration|Unable to calibrate)' "no TSC calibration against the PIT"
+    expect_not "$log" 'Refined TSC clocksource calibration' "the known TSC rate needs no refinement"
+    expect "$log" ' tsc_known_freq ' "/proc/cpuinfo: tsc_known_freq (CPUID 0x15 gave the crystal)"
+    expect "$log" "${K}Calibrating delay loop \\(skipped\\), value calculated using timer frequency" \
+        "the delay loop is derived from the known TSC rate"
+fi
 # ---- the local APIC and the I/O APIC (MADT) --------------------------------------------------------
 expect "$log" "${K}IOAPIC\\[0\\]: apic_id 1, version 17, address 0xfec00000, GSI 0-23\$" \
     "the kernel finds the I/O APIC through the MADT"
@@ -97,7 +106,7 @@ expect "$log" "${K}TSC deadline timer available\$" "CPUID offers the TSC-deadlin
 expect_not "$log" 'MP-BIOS bug|IO-APIC \+ timer doesn.t work|APIC: Disabling|Local APIC disabled' \
     "the timer works through the I/O APIC and the local APIC is used"
 # ---- the CMOS RTC: the host's time of day (Bochs's clock starts at 1999-12-31 23:00:00) ----------
-expect "$log" "${K}rtc_cmos rtc_cmos: setting system clock to (1999-12-31|2000-01-01)T[0-9:]{8} UTC" \
+expect "$log" "${K}rtc_cmos rtc_cmos: setting system clock to ${DATE}T[0-9:]{8} UTC" \
     "Linux sets its clock from the RTC"
 expect "$log" '^\[linux\] \[ *[0-9.]+\] Freeing initrd memory: [0-9]+K$' "the initramfs was unpacked"
 # with ACPI, 8250_pnp binds the UART through the DSDT's PNP0501 device (PnP device 00:00)
@@ -130,7 +139,7 @@ expect "$log" '^\[linux\] TESSERA-LINUX-END$' "sleep 1 returned (timer interrupt
 expect_not "$log" '^\[linux\] +[0-9]+: .*XT-PIC' "/proc/interrupts: nothing through the PIC"
 expect "$log" '^\[linux\] +4: +[1-9][0-9]* +IO-APIC +4-edge +ttyS0$' "/proc/interrupts: serial interrupts through the I/O APIC"
 expect "$log" '^\[linux\] +LOC: +[1-9][0-9]* +Local timer interrupts$' "/proc/interrupts: local APIC timer interrupts"
-expect "$log" '^\[linux\] TESSERA-LINUX-DATE (1999-12-31|2000-01-01)T[0-9:]{8} rtc0 (1999-12-31|2000-01-01)$' \
+expect "$log" "^\\[linux\\] TESSERA-LINUX-DATE ${DATE}T[0-9:]{8} rtc0 ${DATE}\$" \
     "userspace: the date and the RTC's date"
 note "$(grep -E '^\[linux\] +(0|4|8|9|LOC): ' "$log" | tr -s ' ' | tr '\n' '|')"
 note "$(grep -m1 '^\[linux\] TESSERA-LINUX-DATE' "$log")"

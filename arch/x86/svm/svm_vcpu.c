@@ -5,6 +5,7 @@
  * the guest's bytes (x86/insn_decode.h). */
 #include <tessera/arch.h>
 #include <tessera/errno.h>
+#include <tessera/guest_mem.h>
 #include <tessera/mm.h>
 #include <tessera/printf.h>
 #include <tessera/string.h>
@@ -12,6 +13,7 @@
 #include <x86/guest_cpuid.h>
 #include <x86/insn.h>
 #include <x86/desc.h>
+#include <x86/gpt_walk.h>
 #include <x86/guest_code.h>
 #include <x86/insn_decode.h>
 #include <x86/lazy_regs.h>
@@ -518,35 +520,41 @@ static bool pat_write(struct svm_vcpu *x, uint64_t value)
     return true;
 }
 
+/* MSRs neither EFER/PAT nor the policy answer go to generic code (VCPU_EXIT_MSR: the APIC base,
+ * ...), which completes them through svm_vcpu_complete_msr. */
 static bool handle_msr(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit)
 {
-    (void)exit;
     v->stats[VCPU_STAT_MSR]++;
     uint32_t msr = (uint32_t)x->regs.rcx;
+    bool write = x->vmcb->exit_info1 & 1;
+    uint64_t value = write ? (x->regs.rdx << 32) | (uint32_t)x->vmcb->rax : 0;
     bool ok;
-    if (x->vmcb->exit_info1 & 1) {
-        uint64_t value = (x->regs.rdx << 32) | (uint32_t)x->vmcb->rax;
+    set_next_rip(x, 2);
+    if (write) {
         ok = msr == MSR_IA32_EFER ? efer_write(x, value)
              : msr == MSR_IA32_PAT ? pat_write(x, value)
                                    : x86_msr_write(msr, value);
+    } else if (msr == MSR_IA32_EFER) {
+        value = x->vmcb->efer & ~EFER_SVME;
+        ok = true;
     } else {
-        uint64_t value = 0;
-        if (msr == MSR_IA32_EFER) {
-            value = x->vmcb->efer & ~EFER_SVME;
-            ok = true;
-        } else {
-            ok = x86_msr_read(msr, arch_now(), &value);
-        }
-        if (ok) {
-            x->vmcb->rax = (uint32_t)value;
-            x->regs.rdx = value >> 32;
-        }
+        ok = x86_msr_read(msr, arch_now(), &value);
+    }
+    if (!ok && msr != MSR_IA32_EFER && msr != MSR_IA32_PAT) {
+        exit->kind = VCPU_EXIT_MSR;
+        exit->msr.index = msr;
+        exit->msr.write = write;
+        exit->msr.value = value;
+        return false;
     }
     if (!ok) {
         inject_exception(x, X86_VECTOR_GP, 0);
         return true;
     }
-    set_next_rip(x, 2);
+    if (!write) {
+        x->vmcb->rax = (uint32_t)value;
+        x->regs.rdx = value >> 32;
+    }
     skip_instruction(x);
     return true;
 }
@@ -729,13 +737,61 @@ static bool handle_exception(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exi
     return true;
 }
 
+/* The paging state for the walker. The VMCB holds no PDPTEs (VMX's VMCS does): for a PAE guest
+ * they are read from its memory at CR3, as a nested-paging walk does. */
+static void paging_state(struct svm_vcpu *x, struct gpt_state *s)
+{
+    const struct vmcb *c = x->vmcb;
+    *s = (struct gpt_state){ .cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .efer = c->efer,
+                             .cpl = c->cpl & 3, .rflags_ac = (c->rflags >> 18) & 1,
+                             .maxphyaddr = cpu_maxphyaddr() };
+    const uint64_t *pdpte = guest_mem_range(&x->vm->mem, c->cr3 & 0xffffffe0ull, 32);
+    if (pdpte && !(c->efer & EFER_LMA))
+        memcpy(s->pdpte, pdpte, sizeof(s->pdpte));
+}
+
+/* Up to len bytes of the instruction at CS:RIP, through the guest's page tables. */
+static size_t guest_code(struct svm_vcpu *x, uint8_t *buf, size_t len)
+{
+    const struct vmcb *c = x->vmcb;
+    struct gpt_state ps;
+    paging_state(x, &ps);
+    uint64_t la = guest_64bit(c) ? c->rip : (c->cs.base + c->rip) & 0xffffffffull;
+    return gpt_read(&x->vm->mem, &ps, la, GPT_FETCH, buf, len);
+}
+
+/* NPT maps all of the VM's RAM, so a nested page fault is an access outside it. A data access by
+ * an ordinary instruction (not during event delivery) becomes VCPU_EXIT_MMIO: the instruction
+ * comes from decode assists' bytes when the CPU gave them (APM 15.35.3), else from the guest's
+ * memory through its page tables, and is decoded for its operand and length (NPF gives no next
+ * RIP). Anything else stops the VM. */
 static bool handle_npf(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit)
 {
     v->stats[VCPU_STAT_NPF]++;
-    uint64_t info = x->vmcb->exit_info1; /* a page-fault error code (15.25.6) */
-    const char *access = (info & 16) ? "instruction fetch" : (info & 2) ? "write" : "read";
-    x86_exit_fault(exit, "nested page fault: %s at guest-physical 0x%llx, outside the VM's memory",
-                   access, (unsigned long long)x->vmcb->exit_info2);
+    struct vmcb *c = x->vmcb;
+    uint64_t info = c->exit_info1; /* a page-fault error code (15.25.6) */
+    uint64_t gpa = c->exit_info2;
+    if ((info & 16) || (c->exit_int_info & SVM_EVENT_VALID)) {
+        const char *access = (info & 16) ? "instruction fetch" : (info & 2) ? "write" : "read";
+        x86_exit_fault(exit, "nested page fault: %s at guest-physical 0x%llx, outside the VM's "
+                       "memory", access, (unsigned long long)gpa);
+        return false;
+    }
+    uint8_t bytes[INSN_MAX_LENGTH];
+    size_t n;
+    if ((svm_caps.features & SVM_FEATURE_DECODE_ASSISTS) && c->insn_len) {
+        n = c->insn_len < sizeof(bytes) ? c->insn_len : sizeof(bytes);
+        memcpy(bytes, c->insn_bytes, n);
+    } else {
+        n = guest_code(x, bytes, sizeof(bytes));
+    }
+    unsigned length = x86_mmio_exit(bytes, n, guest_mode_bits(c), (info & 2) != 0, gpa, c->rip,
+                                    &x->mmio, exit);
+    if (!length)
+        return false;
+    x->next_rip = c->rip + length; /* for skip_instruction at completion */
+    if (exit->mmio.write)
+        exit->mmio.value = insn_mmio_store_value(&x->mmio, *gpr_slot(x, x->mmio.reg));
     return false;
 }
 
