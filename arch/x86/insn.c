@@ -141,7 +141,9 @@ static int decode_modrm(struct insn *in, struct cursor *c)
     in->rm = (uint8_t)((m & 7) | (rex_b << 3));
     in->base = in->index = INSN_NO_REG;
     in->scale = 1;
-    if (in->mod == 3)
+    /* MOV to/from CRn and DRn (0F 20-23) ignore mod: the operand is always a register, with no
+     * SIB or displacement (SDM vol. 2, MOV--Move to/from Control/Debug Registers) */
+    if (in->mod == 3 || (in->map == INSN_MAP_0F && (in->opcode & 0xfc) == 0x20))
         return 0;
     in->mem = true;
     unsigned disp = 0;

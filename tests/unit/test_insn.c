@@ -182,6 +182,64 @@ static void test_modrm_fields(void **state)
     assert_int_equal(in.address_size, 2);
 }
 
+/* MOV to/from CRn (0F 22 / 0F 20), which the SVM backend decodes for a CR4 write without decode
+ * assists: mod is ignored (always a register operand, no displacement), REX.R extends the CR
+ * and REX.B the register, LOCK is AMD's way to CR8 (the caller adds 8), prefixes count, and a
+ * REX byte is INC/DEC outside 64-bit code. */
+static void test_mov_cr(void **state)
+{
+    (void)state;
+    uint8_t b[20];
+    struct insn in;
+    size_t n = unhex("0f22e0", b); /* mov cr4, rax */
+    assert_int_equal(insn_decode(&in, b, n, INSN_MODE_64), 0);
+    assert_int_equal(in.map, INSN_MAP_0F);
+    assert_int_equal(in.opcode, 0x22);
+    assert_int_equal(in.reg, 4);
+    assert_int_equal(in.rm, 0);
+    assert_int_equal(in.length, 3);
+    n = unhex("0f20e3", b); /* mov rbx, cr4 */
+    assert_int_equal(insn_decode(&in, b, n, INSN_MODE_64), 0);
+    assert_int_equal(in.opcode, 0x20);
+    assert_int_equal(in.reg, 4);
+    assert_int_equal(in.rm, 3);
+    n = unhex("0f2205", b); /* mod 00 rm 101: still a register (rbp), no disp32 */
+    assert_int_equal(insn_decode(&in, b, n, INSN_MODE_64), 0);
+    assert_int_equal(in.length, 3);
+    assert_false(in.mem);
+    assert_int_equal(in.rm, 5);
+    n = unhex("0f2224", b); /* mod 00 rm 100: no SIB */
+    assert_int_equal(insn_decode(&in, b, n, INSN_MODE_32), 0);
+    assert_int_equal(in.length, 3);
+    n = unhex("410f22e4", b); /* mov cr4, r12 */
+    assert_int_equal(insn_decode(&in, b, n, INSN_MODE_64), 0);
+    assert_int_equal(in.reg, 4);
+    assert_int_equal(in.rm, 12);
+    assert_int_equal(in.length, 4);
+    n = unhex("440f22c0", b); /* mov cr8, rax */
+    assert_int_equal(insn_decode(&in, b, n, INSN_MODE_64), 0);
+    assert_int_equal(in.reg, 8);
+    assert_int_equal(insn_decode(&in, b, n, INSN_MODE_32), 0); /* inc esp */
+    assert_int_equal(in.length, 1);
+    n = unhex("f00f22c0", b); /* AMD: lock mov cr0, eax is mov cr8, eax */
+    assert_int_equal(insn_decode(&in, b, n, INSN_MODE_32), 0);
+    assert_true(in.lock);
+    assert_int_equal(in.reg, 0);
+    assert_int_equal(in.length, 4);
+    n = unhex("2e660f22e1", b);
+    assert_int_equal(insn_decode(&in, b, n, INSN_MODE_64), 0);
+    assert_int_equal(in.length, 5);
+    assert_int_equal(in.rm, 1);
+    n = unhex("0f22", b);
+    assert_int_equal(insn_decode(&in, b, n, INSN_MODE_64), -EAGAIN);
+    memset(b, 0x66, sizeof(b)); /* 14 prefixes + 3 bytes: 17, too long */
+    b[14] = 0x0f, b[15] = 0x22, b[16] = 0xe0;
+    assert_int_equal(insn_decode(&in, b, 17, INSN_MODE_64), -EINVAL);
+    b[12] = 0x0f, b[13] = 0x22, b[14] = 0xe0; /* exactly 15 */
+    assert_int_equal(insn_decode(&in, b, sizeof(b), INSN_MODE_64), 0);
+    assert_int_equal(in.length, 15);
+}
+
 static void test_refused(void **state)
 {
     (void)state;
@@ -320,6 +378,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lengths),
         cmocka_unit_test(test_modrm_fields),
+        cmocka_unit_test(test_mov_cr),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_mmio_forms),
     };
