@@ -98,6 +98,14 @@ unsigned x86_mmio_exit(const uint8_t *bytes, size_t n, unsigned bits, bool write
     return insn.length;
 }
 
+void x86_msr_exit(struct vcpu_exit *exit, uint32_t msr, bool write, uint64_t value)
+{
+    exit->kind = VCPU_EXIT_MSR;
+    exit->msr.index = msr;
+    exit->msr.write = write;
+    exit->msr.value = value;
+}
+
 void x86_io_map_allow(uint8_t *map, uint16_t first, uint16_t last)
 {
     for (uint32_t port = first; port <= last; port++)

@@ -2,7 +2,7 @@
  * the backend handles itself, one handler per exit code. What an exit means on x86 (CPUID and MSR
  * views, exception folding, storms) is x86/vcpu_policy.h's, shared with VMX. Without NRIP save
  * (QEMU TCG) the next RIP comes from fixed instruction lengths, IOIO's EXITINFO2, or a decode of
- * the guest's bytes (x86/insn_decode.h). */
+ * the guest's bytes (x86/insn.h, fetched through x86/gpt_walk.h). */
 #include <tessera/arch.h>
 #include <tessera/errno.h>
 #include <tessera/guest_mem.h>
@@ -14,8 +14,6 @@
 #include <x86/insn.h>
 #include <x86/desc.h>
 #include <x86/gpt_walk.h>
-#include <x86/guest_code.h>
-#include <x86/insn_decode.h>
 #include <x86/lazy_regs.h>
 #include <x86/percpu.h>
 #include <x86/spec.h>
@@ -541,10 +539,7 @@ static bool handle_msr(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exi
         ok = x86_msr_read(msr, arch_now(), &value);
     }
     if (!ok && msr != MSR_IA32_EFER && msr != MSR_IA32_PAT) {
-        exit->kind = VCPU_EXIT_MSR;
-        exit->msr.index = msr;
-        exit->msr.write = write;
-        exit->msr.value = value;
+        x86_msr_exit(exit, msr, write, write ? value : 0);
         return false;
     }
     if (!ok) {
@@ -559,10 +554,7 @@ static bool handle_msr(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exi
     return true;
 }
 
-static struct x86_paging guest_paging(const struct vmcb *c)
-{
-    return (struct x86_paging){ c->cr0, c->cr3, c->cr4, c->efer };
-}
+static size_t guest_code(struct svm_vcpu *x, uint8_t *buf, size_t len);
 
 /* MOV to CR4. With decode assists EXITINFO1 names the register (15.33.1); without them the
  * instruction is decoded from the guest's memory. */
@@ -575,25 +567,18 @@ static bool handle_cr4_write(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exi
         gpr = c->exit_info1 & 15;
         length = 0;
     } else {
-        uint8_t bytes[X86_MAX_INSN_LEN];
-        struct x86_paging p = guest_paging(c);
-        struct x86_mov_cr m;
-        uint64_t at = c->cs.base + c->rip;
-        size_t n = 4096 - (size_t)(at & 4095); /* what this page holds, then the next one's */
-        if (n > sizeof(bytes))
-            n = sizeof(bytes);
-        if (!x86_guest_code_bytes(&x->vm->mem, &p, at, bytes, n))
-            n = 0;
-        else if (n < sizeof(bytes) &&
-                 x86_guest_code_bytes(&x->vm->mem, &p, at + n, bytes + n, sizeof(bytes) - n))
-            n = sizeof(bytes);
-        if (!x86_decode_mov_cr(bytes, n, guest_64bit(c), &m) || !m.to_cr || m.cr != 4) {
+        uint8_t bytes[INSN_MAX_LENGTH];
+        size_t n = guest_code(x, bytes, sizeof(bytes));
+        struct insn in;
+        /* LOCK MOV CR0 is MOV CR8 on AMD (AltMovCr8): not CR4 either way */
+        if (insn_decode(&in, bytes, n, (enum insn_mode)guest_mode_bits(c)) ||
+            in.map != INSN_MAP_0F || in.opcode != 0x22 || in.reg != 4 || in.lock) {
             x86_exit_fault(exit, "CR4 write exit at RIP 0x%llx that does not decode as MOV CR4",
                            (unsigned long long)c->rip);
             return false;
         }
-        gpr = m.gpr;
-        length = m.length;
+        gpr = in.rm;
+        length = in.length;
     }
     uint64_t value = *gpr_slot(x, gpr);
     if (!guest_64bit(c))
@@ -697,8 +682,7 @@ static bool handle_undefined(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exi
 static bool is_vmcall(struct svm_vcpu *x)
 {
     uint8_t bytes[3];
-    struct x86_paging p = guest_paging(x->vmcb);
-    return x86_guest_code_bytes(&x->vm->mem, &p, x->vmcb->cs.base + x->vmcb->rip, bytes, 3) &&
+    return guest_code(x, bytes, sizeof(bytes)) == sizeof(bytes) &&
            x86_is_hypercall_instruction(bytes);
 }
 

@@ -7,7 +7,6 @@
 #include <tessera/string.h>
 #include <x86/cpu.h>
 #include <x86/gpt_walk.h>
-#include <x86/guest_code.h>
 #include <x86/insn.h>
 #include <x86/lapic.h>
 #include <x86/vcpu_policy.h>
@@ -244,10 +243,7 @@ static bool handle_msr(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exi
     uint64_t value = write ? (x->regs.rdx << 32) | (uint32_t)x->regs.rax : 0;
     bool ok = write ? x86_msr_write(msr, value) : x86_msr_read(msr, arch_now(), &value);
     if (!ok) {
-        exit->kind = VCPU_EXIT_MSR;
-        exit->msr.index = msr;
-        exit->msr.write = write;
-        exit->msr.value = value;
+        x86_msr_exit(exit, msr, write, write ? value : 0);
         return false;
     }
     if (!write) {
@@ -277,13 +273,12 @@ void vmx_vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value)
  * same hypercall. The bytes at CS:RIP come through the guest's own page tables. */
 static bool hypercall_of_other_vendor(struct vmx_vcpu *x, uint64_t rip)
 {
-    uint64_t linear = vmcs_readnat(VMCS_GUEST_CS_BASE) + rip;
-    const struct x86_paging paging = {
-        vmcs_readnat(VMCS_CR0_SHADOW) | (vmcs_readnat(VMCS_GUEST_CR0) & CR0_PG),
-        vmcs_readnat(VMCS_GUEST_CR3), vmcs_readnat(VMCS_GUEST_CR4), vmcs_read64(VMCS_GUEST_EFER),
-    };
+    struct gpt_state ps;
+    vmx_paging_state(&ps);
+    uint64_t linear = vmx_guest_mode_bits() == 64
+                          ? rip : (vmcs_readnat(VMCS_GUEST_CS_BASE) + rip) & 0xffffffffull;
     uint8_t bytes[3];
-    if (!x86_guest_code_bytes(&x->vm->mem, &paging, linear, bytes, sizeof(bytes)))
+    if (gpt_read(&x->vm->mem, &ps, linear, GPT_FETCH, bytes, sizeof(bytes)) != sizeof(bytes))
         return false;
     if (!x86_is_hypercall_instruction(bytes))
         return false;

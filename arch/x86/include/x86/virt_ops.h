@@ -66,6 +66,10 @@ void x86_exit_fault(struct vcpu_exit *exit, const char *fmt, ...) __attribute__(
 unsigned x86_mmio_exit(const uint8_t *bytes, size_t n, unsigned bits, bool write, uint64_t gpa,
                        uint64_t rip, struct insn_mmio *m, struct vcpu_exit *exit);
 
+/* Makes exit a VCPU_EXIT_MSR: an MSR the backend leaves to generic code (value: what a WRMSR
+ * writes). */
+void x86_msr_exit(struct vcpu_exit *exit, uint32_t msr, bool write, uint64_t value);
+
 /* Clears the intercept bits of ports first..last in an I/O permission map. */
 void x86_io_map_allow(uint8_t *map, uint16_t first, uint16_t last);
 
