@@ -94,6 +94,10 @@
 #define CPUID1_ECX_AVX (1u << 28)
 #define CPUID1_ECX_F16C (1u << 29)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
+/* Leaf 6 (thermal and power management): only ARAT (EAX 2) is left. Every other bit names MSRs a
+ * guest gets #GP for (thermal status and interrupt, HWP, ENERGY_PERF_BIAS, and APERF/MPERF in
+ * ECX 0, which Linux 6.x reads on every timer tick: two MSR exits and two #GPs a tick). */
+#define CPUID6_EAX_ARAT (1u << 2)
 /* AVX2 and AVX-512 (leaf 7): they need XCR0 state we do not give guests. */
 #define CPUID7_EBX_AVX_FAMILY ((1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) | (1u << 26) |   \
                                (1u << 27) | (1u << 28) | (1u << 30) | (1u << 31))
@@ -773,6 +777,9 @@ static void handle_cpuid(struct vmx_vcpu *x)
                        CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX | CPUID1_ECX_F16C);
             r.ecx |= CPUID1_ECX_HYPERVISOR;
             r.edx &= ~(CPUID1_EDX_APIC | CPUID1_EDX_MCE | CPUID1_EDX_MCA);
+        } else if (leaf == 6) {
+            r.eax &= CPUID6_EAX_ARAT;
+            r.ebx = r.ecx = r.edx = 0;
         } else if (leaf == 7 && sub == 0) {
             r.ebx &= ~CPUID7_EBX_AVX_FAMILY;
             r.ecx &= ~(CPUID7_ECX_AVX_FAMILY | CPUID7_ECX_PKU | CPUID7_ECX_NO_CR4_BIT);
