@@ -766,7 +766,8 @@ static void handle_cpuid(struct vmx_vcpu *x)
         }
     } else {
         r = cpuid(leaf, sub);
-        if (leaf == 1) {
+        switch (leaf) { /* one jump, not a compare per filtered leaf */
+        case 1:
             /* What a guest does not get: VMX, SMX, MONITOR/MWAIT (intercepted), XSAVE and the
              * AVX family (XSETBV is not emulated, so XCR0 stays x87-only), a local APIC
              * (none is virtualised yet: its page is not mapped), and machine-check
@@ -777,19 +778,28 @@ static void handle_cpuid(struct vmx_vcpu *x)
                        CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX | CPUID1_ECX_F16C);
             r.ecx |= CPUID1_ECX_HYPERVISOR;
             r.edx &= ~(CPUID1_EDX_APIC | CPUID1_EDX_MCE | CPUID1_EDX_MCA);
-        } else if (leaf == 6) {
+            break;
+        case 6:
             r.eax &= CPUID6_EAX_ARAT;
             r.ebx = r.ecx = r.edx = 0;
-        } else if (leaf == 7 && sub == 0) {
-            r.ebx &= ~CPUID7_EBX_AVX_FAMILY;
-            r.ecx &= ~(CPUID7_ECX_AVX_FAMILY | CPUID7_ECX_PKU | CPUID7_ECX_NO_CR4_BIT);
-            r.edx &= ~(CPUID7_EDX_HIDDEN_MSRS | CPUID7_EDX_NO_CR4_BIT);
-        } else if (leaf == 7 && sub == 1) {
-            r.eax &= ~CPUID7_1_EAX_NO_CR4_BIT;
-        } else if (leaf == 0xa || leaf == 0xd) {
+            break;
+        case 7:
+            if (sub == 0) {
+                r.ebx &= ~CPUID7_EBX_AVX_FAMILY;
+                r.ecx &= ~(CPUID7_ECX_AVX_FAMILY | CPUID7_ECX_PKU | CPUID7_ECX_NO_CR4_BIT);
+                r.edx &= ~(CPUID7_EDX_HIDDEN_MSRS | CPUID7_EDX_NO_CR4_BIT);
+            } else if (sub == 1) {
+                r.eax &= ~CPUID7_1_EAX_NO_CR4_BIT;
+            }
+            break;
+        case 0xa:
+        case 0xd:
             /* no architectural performance monitoring (RDPMC and its MSRs are refused), no
              * XSAVE state components */
             r.eax = r.ebx = r.ecx = r.edx = 0;
+            break;
+        default:
+            break;
         }
     }
     x->regs.rax = r.eax;
