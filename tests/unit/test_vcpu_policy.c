@@ -74,6 +74,9 @@ static void test_cpuid_leaf7_and_ext(void **state)
     assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
     r = filtered(0xd, 0, all);
     assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+    r = filtered(6, 0, all); /* thermal/power: only ARAT; no APERF/MPERF (ECX 0), whose MSRs #GP */
+    assert_int_equal(r.eax, 1u << 2);
+    assert_int_equal(r.ebx | r.ecx | r.edx, 0);
     r = filtered(0, 0, all); /* other leaves pass */
     assert_int_equal(r.ebx, 0xffffffffu);
 }

@@ -128,12 +128,21 @@ static inline void x86_cpuid_ext_leaf1(struct x86_cpuid *r)
     r->ecx &= ~(X86_HIDE_CPUIDX1_ECX_SVM | X86_HIDE_CPUIDX1_ECX_MONITORX);
 }
 
+#define X86_CPUID6_EAX_ARAT (1u << 2)
+
 /* A hardware leaf (not x86_cpuid_is_hypervisor_leaf): the CPU's answer in r, filtered. */
 static inline void x86_cpuid_filter_cpu(uint32_t leaf, uint32_t sub, struct x86_cpuid *r)
 {
     switch (leaf) {
     case 1:
         x86_cpuid_leaf1(r);
+        break;
+    case 6:
+        /* Thermal and power management: only ARAT (EAX 2). Every other bit names MSRs a guest
+         * gets #GP for (thermal status and interrupt, HWP, ENERGY_PERF_BIAS, and APERF/MPERF in
+         * ECX 0, which Linux 6.x reads on every timer tick: two MSR exits and two #GPs a tick). */
+        r->eax &= X86_CPUID6_EAX_ARAT;
+        r->ebx = r->ecx = r->edx = 0;
         break;
     case 7:
         x86_cpuid_leaf7(sub, r);
