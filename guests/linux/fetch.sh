@@ -1,7 +1,8 @@
 #!/bin/sh
 # fetch.sh OUTDIR: the Linux guest of guests/linux.cfg, from Debian's archive (never committed).
 #   OUTDIR/vmlinuz            the stock bzImage of the package linux-image-amd64 depends on
-#   OUTDIR/initramfs.cpio.gz  busybox-static, guests/linux/init and the kernel's pvpanic modules
+#   OUTDIR/initramfs.cpio.gz  busybox-static, guests/linux/init, the kernel's pvpanic modules and
+#                             /bin/tscmark (guests/linux/tscmark.c, built here with the host's cc)
 #                             (a newc cpio, gzipped)
 # The .deb files are cached in OUTDIR/cache; a fresh machine needs `apt-get update` once, which
 # this script runs (as root or through sudo) only when apt does not know the packages yet.
@@ -62,7 +63,11 @@ mkdir -p "$root/lib/modules"
 for m in pvpanic pvpanic-mmio; do
     cp "$tmp"/kernel/lib/modules/*/kernel/drivers/misc/pvpanic/$m.ko "$root/lib/modules/$m.ko"
 done
-chmod 755 "$root/init" "$root/bin/busybox"
+# tscmark: a static x86-64 program without libc (make bench reads its TSC line)
+${CC:-cc} -Os -static -nostdlib -ffreestanding -fno-pie -no-pie -fno-stack-protector \
+    -fno-asynchronous-unwind-tables -mgeneral-regs-only -Wall -Wextra -Werror \
+    -o "$root/bin/tscmark" "$here/tscmark.c"
+chmod 755 "$root/init" "$root/bin/busybox" "$root/bin/tscmark"
 # A file of known content: init prints its checksum, the test compares it.
 printf 'tessera linux guest check file\n' >"$root/etc/tessera-check"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$tmp/initramfs.cpio"

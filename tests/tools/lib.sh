@@ -76,6 +76,35 @@ run_qemu_iso() {
     echo "$st"
 }
 
+# run_qemu_iso_until ISO LOG SECONDS PATTERN [QEMU ARGS...]: like run_qemu_iso for a run that
+# never ends by itself (it halts): stops QEMU 2 s after a serial line matches PATTERN (extended
+# regex), or after SECONDS, and prints 124 in both cases, as timeout would. A loaded machine then
+# gets the whole budget and an idle one does not wait for it.
+run_qemu_iso_until() {
+    local iso=$1 log=$2 secs=$3 pattern=$4; shift 4
+    : >"$log"
+    qemu-system-x86_64 -machine pc -accel tcg -m 256 -display none -nodefaults \
+        -no-reboot -cdrom "$iso" -serial "file:$log" \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@" </dev/null >"$log.qemu" 2>&1 &
+    local pid=$! waited=0 st=124
+    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$((secs * 2))" ]; do
+        if tr -d '\r' <"$log" | grep -Eq "$pattern"; then
+            sleep 2
+            break
+        fi
+        sleep 0.5
+        waited=$((waited + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    else
+        wait "$pid"; st=$?
+    fi
+    sed -i 's/\r$//' "$log" 2>/dev/null
+    echo "$st"
+}
+
 # run_bochs_iso ISO LOG SECONDS [CPU MODEL] [MEGS] [CPUS]: Bochs BIOS boot from CD, its own log in
 # LOG.bochs. Bochs cannot report a status of ours: judge by the serial log. Notes how long it took.
 run_bochs_iso() {
