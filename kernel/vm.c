@@ -112,6 +112,9 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
     if (err)
         return err;
     vm->timer_deadline = VM_NO_TIMER;
+    vm->life_started = arch_now();
+    vm->life_ended = 0;
+    outq_init(&vm->input); /* keystrokes typed for an earlier life are dropped */
     /* time_limit counts from this life's first entry (kernel/vmm.c), not from loading: creating
      * many VMs can take longer than their limit */
     vm->time_limit_end = VM_NO_TIMER;
@@ -296,12 +299,51 @@ enum vm_finish vm_finish_ending(struct vm *vm)
     if (vm->uart.bytes_lost)
         kprintf("tessera: vm %s: %llu bytes written to its UART while it reported itself busy "
                 "were lost\n", vm->cfg.name, (unsigned long long)vm->uart.bytes_lost);
+    vm->life_ended = arch_now();
     if (vm->end_how == VM_END_EXIT) {
         vm->state = VM_EXITED;
         kprintf("tessera: vm %s exited with status %u\n", vm->cfg.name, vm->exit_status);
         return VM_FINISH_ENDED;
     }
+    if (vm->end_how == VM_END_STOP) {
+        vm->state = VM_STOPPED;
+        kprintf("tessera: vm %s stopped from the monitor\n", vm->cfg.name);
+        return VM_FINISH_ENDED;
+    }
+    if (vm->end_how == VM_END_RESTART) {
+        kprintf("tessera: vm %s stopped from the monitor: restarting\n", vm->cfg.name);
+        return vm_start_again(vm) ? VM_FINISH_RESTARTED : VM_FINISH_ENDED;
+    }
     return report_failure(vm, vm->end_how == VM_END_FAIL);
+}
+
+void vm_stop_from_monitor(struct vm *vm, bool restart)
+{
+    vm_stop(vm, restart ? VM_END_RESTART : VM_END_STOP, !restart);
+}
+
+bool vm_start_again(struct vm *vm)
+{
+    char why[160];
+    if (vm_load(vm, why, sizeof(why)) != 0) {
+        kprintf("tessera: vm %s: start failed: %s\n", vm->cfg.name, why);
+        vm->state = VM_FAILED;
+        str_copy(vm->fail_reason, why, sizeof(vm->fail_reason));
+        return false;
+    }
+    vm->monitor_starts++;
+    vm->state = VM_RUNNING;
+    kprintf("tessera: vm %s: started from the monitor (image reloaded, RAM zeroed)\n",
+            vm->cfg.name);
+    return true;
+}
+
+void vm_take_input(struct vm *vm)
+{
+    uint8_t byte;
+    while (outq_used(&vm->input) && vuart_rx_room(&vm->uart) &&
+           outq_read(&vm->input, &byte, 1) == 1)
+        vuart_receive(&vm->uart, byte);
 }
 
 /* The last lines the VM printed, from its ring buffer: context for a failure report. */
@@ -332,6 +374,27 @@ static void print_recent_output(struct vm *vm)
         if (!saved)
             break;
         line = end + 1;
+    }
+}
+
+void vm_print_log(struct vm *vm)
+{
+    static char text[VM_RING_SIZE + 1]; /* one CPU at a time: under the monitor's one request */
+    size_t n = ring_copy_out(&vm->output, text, VM_RING_SIZE);
+    text[n] = '\0';
+    kprintf("tessera: vm %s: recent output (%llu bytes):\n", vm->cfg.name, (unsigned long long)n);
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && text[i] != '\n')
+            continue;
+        if (i > start || i < n) {
+            for (size_t c = start; c < i; c++)
+                if ((unsigned char)text[c] < 0x20 || (unsigned char)text[c] > 0x7e)
+                    text[c] = '.';
+            text[i] = '\0';
+            kprintf("tessera: vm %s: | %s\n", vm->cfg.name, text + start);
+        }
+        start = i + 1;
     }
 }
 

@@ -34,6 +34,8 @@ int vm_devices_reset(struct vm *vm, char *why, size_t why_len)
 uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size)
 {
     uint64_t now = arch_now();
+    if (port >= COM1_BASE && port < COM1_BASE + VUART_REGISTERS)
+        vm_take_input(vm); /* what the monitor typed for it reaches RBR/LSR before the read */
     const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
     if (r)
         return (uint32_t)r->ops->read(r->dev, port - r->base, size, now);
@@ -83,6 +85,7 @@ bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
 uint64_t vm_devices_prepare_entry(struct vm *vm, uint64_t deadline, struct vcpu_exit *exit)
 {
     uint64_t now = arch_now();
+    vm_take_input(vm); /* typed input raises IRQ 4 before the devices are sampled */
     legacy_pc_advance(&vm->pc, now);
     struct legacy_pc_entry e = legacy_pc_before_entry(&vm->pc, exit->interruptible);
     exit->inject_vector = e.vector;
@@ -96,6 +99,7 @@ uint64_t vm_devices_prepare_entry(struct vm *vm, uint64_t deadline, struct vcpu_
 uint64_t vm_devices_halt(struct vm *vm)
 {
     uint64_t now = arch_now();
+    vm_take_input(vm);
     legacy_pc_advance(&vm->pc, now);
     if (legacy_pc_interrupt_pending(&vm->pc))
         return 0;

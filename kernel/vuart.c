@@ -235,3 +235,16 @@ bool vuart_irq_pending(const struct vuart *u)
         return false;
     return interrupt_source(u) != VUART_IIR_NO_INT;
 }
+
+unsigned vuart_rx_room(const struct vuart *u)
+{
+    if (u->mcr & VUART_MCR_LOOP)
+        return 0;
+    unsigned capacity = fifo_enabled(u) ? VUART_RX_FIFO : 1;
+    return u->rx_count < capacity ? capacity - u->rx_count : 0;
+}
+
+void vuart_receive(struct vuart *u, uint8_t byte)
+{
+    rx_push(u, byte);
+}

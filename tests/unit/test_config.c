@@ -464,7 +464,8 @@ static void test_reserved_ports(void **state)
     check_case("[vm x]\nimage = x\nports = 0x21", 3, "master PIC");
     check_case("[vm x]\nimage = x\nports = 0xa0", 3, "slave PIC");
     check_case("[vm x]\nimage = x\nports = 0xa1-0xa5", 3, "slave PIC");
-    check_case("[vm x]\nimage = x\nports = 0x62-0x64", 3, "keyboard controller command port");
+    check_case("[vm x]\nimage = x\nports = 0x62-0x64", 3, "keyboard controller status/command port");
+    check_case("[vm x]\nimage = x\nports = 0x60", 3, "keyboard controller data port");
     check_case("[vm x]\nimage = x\nports = 0x71", 3, "CMOS/RTC index");
     check_case("[vm x]\nimage = x\nports = 0x90-0x97", 3, "fast reset");
     check_case("[vm x]\nimage = x\nports = 0x61", 3, "NMI status and control port");
@@ -474,7 +475,8 @@ static void test_reserved_ports(void **state)
     const char *owner = NULL;
     assert_true(config_port_reserved(0x3fc, 0x3fc, &owner));
     assert_string_equal(owner, "virtual COM1 UART");
-    assert_false(config_port_reserved(0x22, 0x60, &owner));
+    assert_false(config_port_reserved(0x22, 0x5f, &owner));
+    assert_true(config_port_reserved(0x60, 0x60, &owner)); /* the monitor's keyboard */
     assert_false(config_port_reserved(0x62, 0x63, &owner));
     assert_true(config_port_reserved(0x22, 0x9f, &owner)); /* 0x64: keyboard controller */
     assert_true(config_port_reserved(0, 0xffff, NULL));
