@@ -298,14 +298,11 @@ static void check_request(uint64_t now)
     struct vm *vm = waiting;
     if (__atomic_load_n(&vm->request, __ATOMIC_ACQUIRE) == VM_REQUEST_NONE) {
         uint32_t answer = __atomic_load_n(&vm->request_answer, __ATOMIC_RELAXED);
-        static const char *const words[] = { [VM_REQUEST_STOP] = "stopping",
-                                             [VM_REQUEST_START] = "started",
-                                             [VM_REQUEST_RESTART] = "restarting" };
         waiting = NULL;
-        if (answer == VM_ANSWER_DONE && waiting_request < sizeof(words) / sizeof(words[0]) &&
-            words[waiting_request])
-            kprintf("tessera: vm %s: %s\n", vm->cfg.name, words[waiting_request]);
-        else if (answer == VM_ANSWER_NOT_RUNNING)
+        /* done: the VM's CPU has said so itself (its report, "started", the dump) */
+        if (answer == VM_ANSWER_DONE)
+            return;
+        if (answer == VM_ANSWER_NOT_RUNNING)
             kprintf("error: vm %s is not running\n", vm->cfg.name);
         else if (answer == VM_ANSWER_RUNNING)
             kprintf("error: vm %s is running already (restart NAME starts it anew)\n",
