@@ -406,6 +406,35 @@ static void test_busy_ignored_in_loopback(void **state)
     assert_int_equal(uart.bytes_lost, 0);
 }
 
+/* Input from the line (the monitor's console session): room as the FIFO allows, data ready,
+ * the received-data interrupt, none while in loopback. */
+static void test_receive_from_the_line(void **state)
+{
+    (void)state;
+    assert_int_equal(vuart_rx_room(&uart), 1); /* FIFOs off: one byte */
+    vuart_receive(&uart, 'a');
+    assert_int_equal(vuart_rx_room(&uart), 0);
+    assert_true(rd(VUART_LSR) & VUART_LSR_DR);
+    assert_int_equal(rd(VUART_RBR), 'a');
+    assert_false(rd(VUART_LSR) & VUART_LSR_DR);
+    wr(VUART_FCR, VUART_FCR_ENABLE);
+    assert_int_equal(vuart_rx_room(&uart), VUART_RX_FIFO);
+    wr(VUART_IER, VUART_IER_RDI);
+    wr(VUART_MCR, VUART_MCR_OUT2);
+    assert_false(vuart_irq_pending(&uart));
+    vuart_receive(&uart, 'b');
+    vuart_receive(&uart, 'c');
+    assert_int_equal(vuart_rx_room(&uart), VUART_RX_FIFO - 2);
+    assert_true(vuart_irq_pending(&uart));
+    assert_int_equal(rd(VUART_IIR) & 0x0f, VUART_IIR_RDI);
+    assert_int_equal(rd(VUART_RBR), 'b');
+    assert_int_equal(rd(VUART_RBR), 'c');
+    assert_false(vuart_irq_pending(&uart));
+    assert_false(rd(VUART_LSR) & VUART_LSR_OE); /* never an overrun when room is respected */
+    wr(VUART_MCR, VUART_MCR_LOOP | VUART_MCR_OUT2);
+    assert_int_equal(vuart_rx_room(&uart), 0); /* loopback: the line is disconnected */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +455,7 @@ int main(void)
         cmocka_unit_test_setup(test_busy_transmitter, setup),
         cmocka_unit_test_setup(test_busy_ignored_in_loopback, setup),
         cmocka_unit_test_setup(test_thr_interrupt_held_while_busy, setup),
+        cmocka_unit_test_setup(test_receive_from_the_line, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
