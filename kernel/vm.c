@@ -114,7 +114,9 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
     vm->timer_deadline = VM_NO_TIMER;
     vm->life_started = arch_now();
     vm->life_ended = 0;
-    outq_init(&vm->input); /* keystrokes typed for an earlier life are dropped */
+    /* keystrokes typed for an earlier life are dropped (as the queue's consumer: the monitor
+     * may be writing into it at this moment) */
+    outq_discard(&vm->input, outq_used(&vm->input));
     /* time_limit counts from this life's first entry (kernel/vmm.c), not from loading: creating
      * many VMs can take longer than their limit */
     vm->time_limit_end = VM_NO_TIMER;

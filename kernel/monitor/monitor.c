@@ -216,6 +216,10 @@ static void cmd_mem(void)
 
 static void post(struct vm *vm, uint32_t request)
 {
+    if (vm->sched_index < 0) {
+        kprintf("error: vm %s never ran (%s)\n", vm->cfg.name, vm->fail_reason);
+        return;
+    }
     if (__atomic_load_n(&vm->request, __ATOMIC_ACQUIRE) != VM_REQUEST_NONE) {
         kprintf("error: vm %s: an earlier request is still pending\n", vm->cfg.name);
         return;
