@@ -205,6 +205,12 @@ static int escape(unsigned char c)
             con.esc_count = con.esc_count * 10 + (c - '0');
         return 1;
     }
+    if (c >= 0x20 && c <= 0x3f)
+        return 1; /* other parameter bytes (';', '?'): not used here */
+    if (c < 0x20 || c > 0x7e) {
+        con.esc = 0; /* not a sequence after all: the byte counts on its own */
+        return 0;
+    }
     unsigned n = con.esc_count ? con.esc_count : 1;
     con.esc = 0;
     if (c == 'K') {
