@@ -48,7 +48,8 @@ uefi_make_image() {
 }
 
 uefi_clean_log() {
-    sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' "$1" 2>/dev/null
+    # the monitor's prompt, erased by "\r ESC[K" before each line printed over it, goes first
+    sed -e 's/.*\r\x1b\[K//' -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' "$1" 2>/dev/null
 }
 
 uefi_log_has() {
