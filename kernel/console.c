@@ -18,9 +18,15 @@ static int output_pending;
 static bool prompt_visible;
 static const char erase_line[] = "\r\x1b[K"; /* to column 0, clear to the end of the line */
 
-/* Under the lock, before a synchronous write: the prompt line goes (the monitor redraws it). */
+/* Under the lock, before a synchronous write: the prompt line goes (the monitor redraws it);
+ * in a console session, the VM's unfinished line (a shell's prompt) is ended first. */
 static void erase_prompt(void)
 {
+    if (pump.attached) {
+        pump_finish_line(&pump, sinks);
+        if (pump.mid_line)
+            pump_write_sync(&pump, sinks, "\n", 1);
+    }
     if (!prompt_visible)
         return;
     pump_write_sync(&pump, sinks, erase_line, sizeof(erase_line) - 1);

@@ -130,9 +130,11 @@ cat "$T/driver.out"
 # the log as the lines a terminal shows (the driver's emulation: CR, erase to the end, ...)
 log=$raw.screen
 expect "$log" '^tessera: monitor: on the serial console' "the monitor announces itself"
-# every ticker line whole: prefix, then the halter's own words
-expect_not "$log" '^\[ticker\]( |$)(.?)$' "no empty or cut ticker line"
-bad=$(grep -a '\[ticker\]' "$log" | grep -Eav '^\[ticker\] halter: (start|rounds=100000 period_us=2000000 .*|wake [0-9]+/100000 slept_ticks=[0-9]+ forward=yes)$' | head -n 3)
+# every ticker line whole: prefix, then the halter's own words; except the partial line a stop
+# may catch it in the middle of (printed, as at any VM's end, right before its report)
+awk '/^tessera: vm ticker stopped from the monitor/ { held = "" } { if (held != "") print held; held = "" }
+     /^\[ticker\]/ { held = $0; next } { print } END { if (held != "") print held }' "$log" >"$T/whole.txt"
+bad=$(grep -a '\[ticker\]' "$T/whole.txt" | grep -Eav '^\[ticker\] halter: (start|rounds=100000 period_us=2000000 .*|wake [0-9]+/100000 slept_ticks=[0-9]+ forward=yes)$' | head -n 3)
 [ -z "$bad" ] || fail "ticker lines torn or mixed: $bad"
 expect_not "$log" '.tessera> |tessera> .*\[(ticker|hello|echo)\]' "no prompt inside a VM line"
 # nothing from the ticker between its stop and its start
