@@ -614,6 +614,30 @@ static int attack_ring3(void)
     return ring3_probe_run("attacker", enter_ring3);
 }
 
+/* Both vendors' hypercall instructions: VMCALL (Intel) and VMMCALL (AMD). The one the CPU does
+ * not know raises #UD; the hypervisor must serve both the same (docs/hypercalls.md), so a guest
+ * built for either vendor runs on both. VM_ID through each, then a console line through VMMCALL;
+ * a #UD (an unserved VMMCALL/VMCALL) lands in the reporting IDT and exits 3. */
+static long hypercall_vmmcall(unsigned long nr, unsigned long a1, unsigned long a2)
+{
+    unsigned long rax = nr, rbx = a1, rcx = a2, rdx = 0;
+    __asm__ volatile("vmmcall" : "+a"(rax), "+b"(rbx), "+c"(rcx), "+d"(rdx) : : "memory");
+    return (long)rax;
+}
+
+static int attack_hypercall_insns(void)
+{
+    long by_vmcall = tessera_hypercall(TESSERA_HC_VM_ID, 0, 0, 0, NULL);
+    guest_printf("attacker: VM_ID through VMCALL = %ld\n", by_vmcall);
+    long by_vmmcall = hypercall_vmmcall(TESSERA_HC_VM_ID, 0, 0);
+    guest_printf("attacker: VM_ID through VMMCALL = %ld\n", by_vmmcall);
+    static const char line[] = "attacker: this line came through VMMCALL\n";
+    long rc = hypercall_vmmcall(TESSERA_HC_CONSOLE_WRITE, (unsigned long)(uintptr_t)line,
+                                sizeof(line) - 1);
+    guest_printf("attacker: console_write through VMMCALL rc=%ld\n", rc);
+    return by_vmcall == by_vmmcall && rc == (long)(sizeof(line) - 1) ? 0 : 1;
+}
+
 /* guest_attack flags */
 #define OWN_PAGING 1u /* needs our page tables (touches memory outside RAM) */
 #define IDT 2u        /* gets the reporting IDT */
@@ -635,6 +659,7 @@ static const struct guest_attack attacks[] = {
     { "exception_storm", attack_exception_storm, IDT },
     { "ud", attack_ud, 0 },
     { "ring3", attack_ring3, IDT },
+    { "hypercall_insns", attack_hypercall_insns, IDT },
 };
 
 int guest_main(const struct tessera_start_info *info)

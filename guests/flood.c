@@ -2,7 +2,7 @@
  * Per round: a marker line, one 4096-byte buffer of newlines (4096 empty lines, the most console
  * lines one call can carry), a marker, a 4096-byte buffer of long lines (399 characters each,
  * which the console breaks at 160), and a closing marker. Every call is timed with RDTSC around
- * the VMCALL alone (one exit); a short write (the hypervisor's queue is full) is retried after a
+ * the VMCALL alone (one exit), at the start of a slice; a short write (the hypervisor's queue is full) is retried after a
  * YIELD. Ends with `flood: done rounds=R max_exit_ticks=T calls=C short=S bytes=B`.
  * With raw=N it then writes N bytes of short numbered lines straight to THR without looking at
  * LSR, as a careless driver would: what it writes while the queue is full is lost, and the
@@ -44,11 +44,16 @@ static void fill_long_lines(unsigned round)
     }
 }
 
-/* All of buf through CONSOLE_WRITE, each call timed alone. Returns false on an error. */
+/* All of buf through CONSOLE_WRITE, each call timed alone. Returns false on an error. Each call
+ * starts a fresh slice (YIELD first): a call made near the end of a slice would otherwise let the
+ * slice end during its exit, and the time until the VM runs again (its neighbours' slices) would
+ * be counted as the exit's. From a fresh slice only an exit longer than the slice (far above the
+ * test's bound) can be cut that way. */
 static bool write_timed(const char *buf, size_t len)
 {
     size_t done = 0;
     while (done < len) {
+        tessera_yield();
         uint64_t t0 = rdtsc();
         long rc = tessera_hypercall(TESSERA_HC_CONSOLE_WRITE, (unsigned long)(uintptr_t)(buf + done),
                                     len - done, 0, NULL);
@@ -63,10 +68,8 @@ static bool write_timed(const char *buf, size_t len)
         }
         done += (size_t)rc;
         bytes += (uint64_t)rc;
-        if (done < len) {
-            short_writes++;
-            tessera_yield(); /* let the console drain */
-        }
+        if (done < len)
+            short_writes++; /* the next call's YIELD lets the console drain */
     }
     return true;
 }

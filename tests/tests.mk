@@ -37,7 +37,7 @@ run: deps
 # run-linux: guests/linux.cfg with the real Linux guest (fetched once into build/linux/).
 run-linux: deps
 	@$(MAKE) --no-print-directory all iso-linux
-	@BOCHS_IPS=25000000 tests/tools/run.sh $(BUILD)/tessera-linux.iso
+	@RUN_PLATFORM=bochs BOCHS_IPS=25000000 tests/tools/run.sh $(BUILD)/tessera-linux.iso
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -129,6 +129,10 @@ void x86_trap_handler(struct x86_trap_frame *f)
 {
     if (f->vector == LAPIC_SPURIOUS_VECTOR)
         return; /* local APIC spurious interrupt: no EOI, nothing to do (SDM Vol. 3A 11.9) */
+    if (f->vector == LAPIC_TIMER_VECTOR) {
+        lapic_eoi(); /* a time slice ended (SVM): the run loop saw it already */
+        return;
+    }
     if (__atomic_exchange_n(&trap_active, 1, __ATOMIC_ACQUIRE))
         nested_fault();
     if (console_emergency)

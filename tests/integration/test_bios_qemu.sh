@@ -1,8 +1,10 @@
 #!/bin/bash
 # The GRUB ISO under QEMU with SeaBIOS (TCG, no VT-x), four cheap boots:
-#  1. default config, -smp 2: boot path/firmware/loader, memory map and summary, cpus=2, the
-#     no-VT-x sentence, the config parsed but no VM started, isa-debug-exit status 33;
-#  2. no config module, one CPU: cpus=1 and the built-in default (one VM per guest image);
+#  1. default config, -smp 2, QEMU's default CPU (AMD-V without nested paging): boot
+#     path/firmware/loader, memory map and summary, cpus=2, the no-nested-paging sentence, the
+#     config parsed but no VM started, isa-debug-exit status 33;
+#  2. no config module, one CPU with neither VT-x nor AMD-V (-cpu qemu64,-svm): cpus=1, the
+#     neither-extension sentence and the built-in default (one VM per guest image);
 #  3. a config whose image and module name files that were not loaded: a message naming each
 #     file, and the boot goes on to its normal end;
 #  3b. 33 VMs: the 33rd is refused by the parser (at most 32), 32 accepted;
@@ -37,26 +39,29 @@ expect "$log" '^tessera: memory: usable=25[0-9] MiB in 2 regions, free for the h
 expect "$log" '^tessera: cpus=2 \(APIC ids: 0,1\)' "smp2: two CPUs found through the MADT"
 expect_count "$log" '^tessera: cpu 1 \(APIC id 1\) started' 1 "smp2: the second CPU is started (INIT-SIPI-SIPI)"
 expect "$log" '^tessera: cpus online: 2 of 2' "smp2: both CPUs online"
-expect "$log" '^tessera: vmx: not available: this CPU does not offer VT-x \(CPUID\.1:ECX\.VMX = 0\), so no guest can run' \
-    "smp2: the no-VT-x sentence"
-expect_count "$log" '^tessera: vmx: ' 1 "smp2: only the one VT-x line (no capability lines without VT-x)"
+expect "$log" '^tessera: svm: present, revision [0-9]+, [0-9]+ ASIDs, NPT=no ' "smp2: AMD-V without nested paging found"
+expect "$log" "^tessera: svm: cannot run guests: this CPU's AMD-V lacks nested paging \\(CPUID\\.8000000Ah:EDX\\.NP = 0\\): no firmware setting adds it; under another hypervisor, give the virtual CPU nested paging" \
+    "smp2: the no-nested-paging sentence"
+expect_count "$log" '^tessera: (svm|vmx): ' 2 "smp2: the capability line and the refusal, nothing more"
 expect "$log" '^tessera: config: tessera\.cfg \([0-9]+ bytes\)' "smp2: config file found"
 expect "$log" '^tessera: config: 6 VMs accepted, 0 errors' "smp2: the 6 default VMs parsed"
-expect "$log" '^tessera: no guest can run on this machine \(see the VT-x lines above\); 6 configured VMs not started' \
+expect "$log" '^tessera: no guest can run on this machine \(see the AMD-V lines above\); 6 configured VMs not started' \
     "smp2: says no guest runs and how many were configured"
 expect_not "$log" '^tessera: (vm |running )|^\[' "smp2: no VM was created or started"
 expect "$log" '^tessera: end status=ok' "smp2: end status line"
 expect_order "$log" '^tessera: memory: ' '^tessera: cpus=' "smp2: memory summary before CPUs"
-expect_order "$log" '^tessera: cpus=' '^tessera: vmx: ' "smp2: CPUs before VT-x"
+expect_order "$log" '^tessera: cpus=' '^tessera: svm: ' "smp2: CPUs before AMD-V"
 expect_order "$log" '^tessera: no guest can run' '^tessera: end status=ok' "smp2: end line last"
 
 # ---- 2: no config module, one CPU ----------------------------------------------------------------
 log=$T/noconfig.log
 make_iso "$T/noconfig.iso" "exit=qemu" $GUESTS
-st=$(run_qemu_iso "$T/noconfig.iso" "$log" 60)
+st=$(run_qemu_iso "$T/noconfig.iso" "$log" 60 -cpu qemu64,-svm)
 expect_status "$st" 33 "noconfig: success status"
 common_checks "$log" noconfig
 expect "$log" '^tessera: cpus=1 \(APIC ids: 0\)' "noconfig: one CPU without -smp"
+expect "$log" '^tessera: virt: not available: this CPU offers neither VT-x \(CPUID\.1:ECX\.VMX = 0\) nor AMD-V \(CPUID\.80000001h:ECX\.SVM = 0\), so no guest can run: no firmware setting adds them; under another hypervisor, enable nested virtualization' \
+    "noconfig: the neither-extension sentence"
 expect "$log" '^tessera: no tessera\.cfg was loaded: using the built-in default \(one VM per guest image' \
     "noconfig: the built-in default is announced"
 expect_not "$log" '^tessera: config: ' "noconfig: no config file claimed"
@@ -109,10 +114,10 @@ expect_not "$log" 'FATAL|exception|^tessera: (cpus|vmx)' "smallmem: stops cleanl
 
 # ---- 5: a CPU without 64-bit long mode (qemu32) ---------------------------------------------------
 # The 32-bit entry can only print why and halt: it has no ACPI or command line yet to end the run
-# with a status, so this case alone ends by its (short) timeout.
+# with a status, so this case alone is stopped by the test, 2 s after its message.
 log=$T/nolm.log
-st=$(run_qemu_iso "$T/default.iso" "$log" 8 -cpu qemu32)
-expect_status "$st" 124 "nolm: halts after its message (ended by the timeout)"
+st=$(run_qemu_iso_until "$T/default.iso" "$log" 60 'no 64-bit long mode' -cpu qemu32)
+expect_status "$st" 124 "nolm: halts after its message (stopped by the test)"
 expect_count "$log" '^tessera: this CPU has no 64-bit long mode \(CPUID 0x80000001 EDX.LM = 0\); cannot run' 1 \
     "nolm: says why it cannot run"
 expect_not "$log" '^tessera: (boot path|memory)' "nolm: nothing runs after the check"

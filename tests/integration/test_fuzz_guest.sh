@@ -8,7 +8,10 @@
 # completes every op with no mismatch and no unexpected exception and exits 0 (any stop is a
 # finding); the twin prints the same final line (the result depends on the seed alone).
 # FUZZ_GUEST_OPS (default 100000) and FUZZ_GUEST_SEED (default 0x5eed) choose the run; `make
-# fuzz-guest` (tests/fuzz/guest.mk) runs this with 10^6 ops.
+# fuzz-guest` (tests/fuzz/guest.mk) runs this with 10^6 ops. BACKEND=svm runs it under QEMU TCG
+# -cpu max (AMD-V); not part of `make test`: QEMU 7.2's TCG itself deviates from the architecture
+# in ways the fuzzer reports (MOV CR0 with NW=1, CD=0 is accepted instead of #GP, and VMRUN then
+# refuses the state; #NP for an absent 64-bit IDT gate carries the error code vector*16+2).
 . "$(dirname "$0")/../tools/lib.sh"
 . "$(dirname "$0")/configs/checks.sh"
 
@@ -25,7 +28,9 @@ note "seed=$SEED ops=$OPS canary iterations=$ITER"
 
 cfg=$ROOT/tests/integration/configs/fuzz_guest.cfg
 mkdir -p "$T/fuzz" "$T/reference" # the hypervisor reads its config from a module tessera.cfg
-sed -e "s/@SEED@/$SEED/" -e "s/@OPS@/$OPS/" -e "s/@CANARY_ITERATIONS@/$ITER/" "$cfg" \
+# FUZZ_GUEST_MIX: the fuzzer's mix= (hypercall,io,msr,cr,exception,insn weights), default its own
+MIX=${FUZZ_GUEST_MIX:+ mix=$FUZZ_GUEST_MIX}
+sed -e "s/@SEED@/$SEED/" -e "s/@OPS@/$OPS$MIX/" -e "s/@CANARY_ITERATIONS@/$ITER/" "$cfg" \
     >"$T/fuzz/tessera.cfg"
 # the twin: a second [vm fuzzer] section under another name
 sed -n '/^\[vm fuzzer\]/,$p' "$T/fuzz/tessera.cfg" | sed 's/^\[vm fuzzer\]/[vm twin]/' \
@@ -37,8 +42,8 @@ make_iso "$T/reference.iso" "" "$T/reference/tessera.cfg" "${files[@]}"
 make_iso "$T/fuzz.iso" "" "$T/fuzz/tessera.cfg" "${files[@]}"
 ref=$T/reference.log
 log=$T/fuzz.log
-run_bochs_iso "$T/reference.iso" "$ref" 300 &
-run_bochs_iso "$T/fuzz.iso" "$log" "$TIMEOUT"
+run_vm_iso "$T/reference.iso" "$ref" 300 &
+run_vm_iso "$T/fuzz.iso" "$log" "$TIMEOUT"
 wait
 
 # ---- the hypervisor survived ------------------------------------------------------------------

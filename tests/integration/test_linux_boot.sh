@@ -1,5 +1,7 @@
 #!/bin/bash
-# Debian's stock Linux kernel as a guest under Bochs (VT-x + EPT): one boot of guests/linux.cfg
+# Debian's stock Linux kernel as a guest under Bochs (VT-x + EPT), or with BACKEND=svm
+# (test_svm_linux_boot.sh) under QEMU TCG -cpu max (AMD-V + NPT; about a minute): one boot of
+# guests/linux.cfg
 # (the Linux VM with its busybox initramfs beside hello64 and compute on CPU 0).
 #  - the bzImage is recognised and loaded through the 64-bit boot protocol (zero page, e820,
 #    command line, initrd), its decompressor runs and the kernel prints its banner
@@ -48,7 +50,11 @@ log=$T/serial.log
 make_iso "$T/linux.iso" "" "$T/tessera.cfg" "$L/vmlinuz" "$L/initramfs.cpio.gz" \
     "$G/hello64.elf" "$G/compute.elf"
 start=$SECONDS
-run_bochs_iso "$T/linux.iso" "$log" "${LINUX_BOCHS_TIMEOUT:-3000}" corei7_skylake_x 256
+if [ "$BACKEND" = svm ]; then
+    run_vm_iso "$T/linux.iso" "$log" 400 256
+else
+    run_bochs_iso "$T/linux.iso" "$log" "${LINUX_BOCHS_TIMEOUT:-3000}" corei7_skylake_x 256
+fi
 note "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 N='[0-9]+'

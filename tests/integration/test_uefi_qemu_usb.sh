@@ -46,11 +46,13 @@ expect "$L" '^exiting boot services; kernel entry 0x[0-9A-F]+, boot info at 0x[0
     "boot services exited"
 expect_order "$L" '^exiting boot services' '^tessera: ' "loader hands over before the kernel prints"
 
-# The hypervisor's boot summary (QEMU TCG: one CPU, no VT-x, said clearly).
+# The hypervisor's boot summary (QEMU TCG default CPU: AMD-V without nested paging, said clearly;
+# test_svm_uefi_usb.sh boots the same image with -cpu max and runs the guests).
 expect "$L" '^tessera: boot path=UEFI firmware=UEFI loader="Tessera BOOTX64.EFI"' "boot path line"
 expect "$L" '^tessera: memory:? usable=[0-9]+ MiB in [0-9]+ regions' "memory summary"
 expect "$L" '^tessera: cpus=4 \(APIC ids: 0,1,2,3\)' "CPU count (-smp 4)"
 expect "$L" '^tessera: cpus online: 4 of 4' "every CPU started after a UEFI boot"
-expect "$L" '^tessera: vmx: not available' "VT-x absence reported"
+expect "$L" "^tessera: svm: cannot run guests: this CPU's AMD-V lacks nested paging" \
+    "no nested paging reported"
 expect "$L" '^tessera: end status=ok$' "clean end"
 finish

@@ -4,7 +4,10 @@
 # prints the hypervisor's instructions per round trip for each exit type, the cost of a switch
 # between two VMs, the fatal EPT-violation path, and the compute guest in a VM against the same
 # compute.elf run bare through GRUB, and what each transient-execution mitigation adds (on
-# tigerlake, which enumerates the MSRs, and skylake_x). Method and numbers: docs/benchmarks.md.
+# tigerlake, which enumerates the MSRs, and skylake_x). Then the same exit table for the AMD-V
+# backend: the same images under QEMU TCG -cpu max with -icount shift=0 (the TSC advances one tick
+# per retired instruction there too), next to the VT-x numbers. Method and numbers:
+# docs/benchmarks.md.
 # The emulation is deterministic (clock: sync=none, fixed time0): every run prints the same
 # numbers. --repeat N runs everything N times and checks that. Exits 1 when a measurement is
 # missing or the runs disagree. Logs: build/bench/bench/ (kept; --keep also keeps the ISOs).
@@ -296,6 +299,50 @@ print_mitigations() {
     echo " not model what they cost a real CPU; the software flush's loads are counted, not their misses)"
 }
 
+# ---- AMD-V: the exits and ping-pong images under QEMU TCG -cpu max, one tick per instruction ----
+declare -A S
+svm_runs() { # svm_runs DIR
+    local d=$1 r line
+    for r in exits pingpong; do
+        echo "bench: QEMU TCG -cpu max run '$r' (AMD-V, -icount shift=0)"
+        QEMU_SVM_ARGS="-icount shift=0" run_qemu_svm_iso "$T/$r.iso" "$d/svm_$r.log" 300 128 1 >/dev/null
+    done
+    grep -aq "^\[bench\] bench: done mode=exits status=0" "$d/svm_exits.log" ||
+        problem "the AMD-V exits run did not finish ($d/svm_exits.log)"
+    for r in cpuid cpuid_hv uart_scr uart_thr uart_lsr vmcall_vm_id hlt; do
+        line=$(bench_line "$d/svm_exits.log" bench "$r")
+        S[$r]=$(field "$line" per_op)
+        case ${S[$r]} in '' | *[!0-9]*) problem "AMD-V: no valid number for $r" ;; esac
+    done
+    line=$(bench_line "$d/svm_pingpong.log" ping yield_roundtrip)
+    if [ -n "$line" ]; then
+        local rt base twice
+        rt=$(field "$line" op_per_iter)
+        base=$(field "$line" baseline_per_iter)
+        twice=$((rt - 2 * base))
+        S[switch]=$((twice / 2))$([ $((twice % 2)) -eq 1 ] && echo .5)
+    else
+        problem "no AMD-V ping-pong result in $d/svm_pingpong.log"
+    fi
+}
+
+print_svm_table() {
+    echo
+    echo "AMD-V next to VT-x: instructions per round trip, mitigations=off (QEMU $(qemu-system-x86_64 --version | sed -n 's/.*version \([^ ]*\).*/\1/p;q') TCG -cpu max -icount shift=0 / Bochs $MODEL)"
+    echo "(QEMU's TCG has no NRIP save, decode assists or VMCB clean bits: the next RIP comes from fixed"
+    echo " lengths or IOIO's EXITINFO2; VMCALL, the guests' hypercall, raises #UD on AMD and is decoded)"
+    printf '%-26s %8s %8s\n' "exit type" "AMD-V" "VT-x"
+    srow() { printf '%-26s %8s %8s\n' "$1" "${S[$2]:-n/a}" "$(val "$3")"; }
+    srow "CPUID (leaf 0)" cpuid cpuid
+    srow "CPUID (leaf 0x40000000)" cpuid_hv cpuid_hv
+    srow "UART byte (scratch 0x3ff)" uart_scr uart_scr
+    srow "UART byte (THR 0x3f8)" uart_thr uart_thr
+    srow "UART status read (LSR)" uart_lsr uart_lsr
+    srow "VMCALL (VM_ID)" vmcall_vm_id vmcall
+    srow "HLT (no timer armed)" hlt hlt
+    srow "VM switch (yield)" switch switch
+}
+
 # ---- runs ---------------------------------------------------------------------------------------
 declare -a SIGNATURES
 for pass in $(seq 1 "$repeat"); do
@@ -328,6 +375,12 @@ if [ "$repeat" -gt 1 ]; then
     fi
 fi
 print_table "$determinism"
+if command -v qemu-system-x86_64 >/dev/null; then
+    svm_runs "$T/run1"
+    print_svm_table
+else
+    problem "qemu-system-x86_64 missing: no AMD-V table"
+fi
 [ -n "$keep" ] || rm -f "$T"/*.iso
 echo "serial logs: $T/run*/"
 if [ "$errors" -ne 0 ]; then

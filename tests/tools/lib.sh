@@ -3,7 +3,11 @@
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
-TEST_NAME=$(basename "$0" .sh)
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+# Which virtualization backend the VM tests exercise: vmx (Bochs 2.7 with VT-x, the default) or
+# svm (QEMU TCG -cpu max with AMD-V and nested paging). test_svm_*.sh set it and run the same
+# test script; run_vm_iso picks the platform.
+BACKEND=${BACKEND:-vmx}
 T=${TEST_OUT:-$BUILD/test-out}/$TEST_NAME
 rm -rf "$T" && mkdir -p "$T"
 _failures=0
@@ -82,6 +86,35 @@ run_qemu_iso() {
     echo "$st"
 }
 
+# run_qemu_iso_until ISO LOG SECONDS PATTERN [QEMU ARGS...]: like run_qemu_iso for a run that
+# never ends by itself (it halts): stops QEMU 2 s after a serial line matches PATTERN (extended
+# regex), or after SECONDS, and prints 124 in both cases, as timeout would. A loaded machine then
+# gets the whole budget and an idle one does not wait for it.
+run_qemu_iso_until() {
+    local iso=$1 log=$2 secs=$3 pattern=$4; shift 4
+    : >"$log"
+    qemu-system-x86_64 -machine pc -accel tcg -m 256 -display none -nodefaults \
+        -no-reboot -cdrom "$iso" -serial "file:$log" \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@" </dev/null >"$log.qemu" 2>&1 &
+    local pid=$! waited=0 st=124
+    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$((secs * 2))" ]; do
+        if tr -d '\r' <"$log" | grep -Eq "$pattern"; then
+            sleep 2
+            break
+        fi
+        sleep 0.5
+        waited=$((waited + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    else
+        wait "$pid"; st=$?
+    fi
+    sed -i 's/\r$//' "$log" 2>/dev/null
+    echo "$st"
+}
+
 # run_bochs_iso ISO LOG SECONDS [CPU MODEL] [MEGS] [CPUS]: Bochs BIOS boot from CD, its own log in
 # LOG.bochs. Bochs cannot report a status of ours: judge by the serial log. Notes how long it took.
 run_bochs_iso() {
@@ -94,6 +127,32 @@ run_bochs_iso() {
     sed -i 's/\r$//' "$log" 2>/dev/null # the UART sends CR LF: tests match plain lines
     note "Bochs run ($(basename "$iso"), $cpus CPU) took $((SECONDS - start)) s"
 }
+
+# run_qemu_svm_iso ISO LOG SECONDS [MEGS] [CPUS] [QEMU ARGS...]: SeaBIOS boot under QEMU TCG with
+# -cpu max (AMD-V with nested paging; no NRIP save, decode assists or clean bits, as on a plain
+# machine). The TSC is the host's (fast: time slices of 10 ms hold many guest instructions);
+# QEMU_SVM_ARGS adds options (make bench uses -icount shift=0 for one tick per instruction).
+run_qemu_svm_iso() {
+    local iso=$1 log=$2 secs=$3 megs=${4:-128} cpus=${5:-1}
+    shift 5 2>/dev/null || shift $#
+    local start=$SECONDS st
+    # shellcheck disable=SC2086
+    st=$(run_qemu_iso "$iso" "$log" "$secs" -cpu max -m "$megs" -smp "$cpus" ${QEMU_SVM_ARGS:-} "$@")
+    note "QEMU SVM run ($(basename "$iso"), $cpus CPU) took $((SECONDS - start)) s, status $st"
+}
+
+# run_vm_iso ISO LOG SECONDS [MEGS] [CPUS]: boots ISO on the platform of $BACKEND.
+run_vm_iso() {
+    local iso=$1 log=$2 secs=$3 megs=${4:-128} cpus=${5:-1}
+    if [ "$BACKEND" = svm ]; then
+        run_qemu_svm_iso "$iso" "$log" "$secs" "$megs" "$cpus"
+    else
+        run_bochs_iso "$iso" "$log" "$secs" corei7_skylake_x "$megs" "$cpus"
+    fi
+}
+
+# The backend's name in the hypervisor's lines ("VT-x enabled on CPU 0").
+backend_name() { [ "$BACKEND" = svm ] && echo "AMD-V" || echo "VT-x"; }
 
 . "$ROOT/tests/tools/bochsrc.sh"
 . "$ROOT/tests/tools/lib_uefi.sh"

@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <tessera/vcpu.h>
 
-#include "ept.h"
+#include <x86/lazy_regs.h>
+#include <x86/vcpu_policy.h>
+#include <x86/virt_ops.h>
 
 #define MSR_VMX_BASIC 0x480
 #define MSR_VMX_PINBASED 0x481
@@ -90,39 +92,18 @@ struct vmx_regs {
     uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
-/* Guest state the VMCS does not switch and the host never uses: left in the CPU while the vCPU
- * runs and across its exits, swapped only when another vCPU takes the CPU. */
-struct vmx_msrs {
-    uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
-    uint64_t tsc_aux; /* only with RDTSCP (vmx_caps.proc2) */
-};
-
-struct vmx_lazy_state {
-    uint8_t fxsave[512] __attribute__((aligned(16))); /* x87, MMX, SSE, MXCSR (FXSAVE64 image) */
-    uint64_t cr2;
-    uint64_t dr[4];
-    uint64_t dr6;
-    struct vmx_msrs msrs;
-};
-
 struct vmx_vcpu {
     struct vmx_regs regs;           /* first: the entry stub addresses it directly */
     uint64_t vmcs_phys;
-    uint64_t io_bitmap_phys;        /* two pages: A (0-0x7fff), B */
-    uint64_t msr_bitmap_phys;
-    struct ept ept;
-    struct vcpu_memory mem;         /* the VM's RAM: what EPT maps, and all we read on its behalf */
-    struct vmx_lazy_state lazy;
+    struct x86_vm *vm;              /* EPT, I/O and MSR bitmaps, the VM's RAM */
+    struct x86_lazy_regs lazy;
     bool launched;
     uint8_t tpr;                    /* the guest's CR8, kept virtual */
     bool window_exiting;            /* interrupt-window exiting is on in the VMCS */
     uint32_t exit_reason;           /* of the last exit */
     uint64_t exit_qualification;
     uint32_t exit_instruction_len;
-    /* exception-storm detection: the last intercepted exception and how often it repeated */
-    uint64_t storm_rip;
-    uint32_t storm_vector;
-    uint32_t storm_count;
+    struct x86_storm storm;         /* exception-storm detection */
 };
 
 /* arch/x86/vmx/vmx_entry.asm: enters the guest (VMLAUNCH when launched is 0, else VMRESUME),
@@ -134,22 +115,5 @@ int vmx_enter(struct vmx_regs *regs, int launched, uint32_t spec_flags);
 int vmx_cpu_enable(char *why, size_t why_len);
 bool vmx_report(void);
 const char *vmx_exit_reason_name(uint32_t reason);
-
-int vmx_vcpu_create(struct vcpu *v, const struct vcpu_memory *mem,
-                    const struct vcpu_port_range *ports, unsigned port_count, char *why,
-                    size_t why_len);
-int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, size_t why_len);
-void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
-void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value);
-void vmx_vcpu_skip_instruction(struct vcpu *v);
-uint64_t vmx_vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg);
-void vmx_vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value);
-void vmx_vcpu_hypercall_args(struct vcpu *v, struct vcpu_hypercall *hc);
-void vmx_vcpu_hypercall_return(struct vcpu *v, const struct vcpu_hypercall *hc, uint64_t ret);
-void vmx_vcpu_dump(struct vcpu *v, const char *prefix);
-void vmx_vcpu_destroy(struct vcpu *v);
-void vmx_vcpu_test_corrupt_state(struct vcpu *v);
-void vmx_vcpu_unload(struct vcpu *v);
-int vmx_vcpu_adopt(struct vcpu *v, char *why, size_t why_len);
 
 #endif

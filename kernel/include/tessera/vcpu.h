@@ -1,6 +1,6 @@
 /* The vendor-neutral vCPU interface. The generic kernel creates, runs and inspects vCPUs only
  * through these functions; arch/x86/virt.c dispatches them to the VMX backend (arch/x86/vmx/)
- * or, later, the SVM one (arch/x86/svm/). Backend state hangs off vcpu->backend. */
+ * or the SVM one (arch/x86/svm/), chosen at boot. Backend state hangs off vcpu->backend. */
 #ifndef TESSERA_VCPU_H
 #define TESSERA_VCPU_H
 
@@ -87,7 +87,8 @@ struct vcpu_port_range {
 struct vcpu {
     struct vm *vm;
     unsigned id;         /* unique, non-zero: becomes the VPID/ASID */
-    void *backend;       /* vendor state */
+    void *backend;       /* vendor state of this vCPU */
+    void *arch_vm;       /* the VM's arch object: second-level tables, I/O and MSR maps */
     uint64_t stats[VCPU_STAT_COUNT];
 };
 
@@ -96,7 +97,7 @@ struct vcpu {
 int virt_cpu_enable(char *why, size_t why_len);
 /* Prints what the CPU offers (boot summary lines). Returns true when guests can run here. */
 bool virt_report(void);
-const char *virt_name(void); /* "VT-x", "AMD-V" */
+const char *virt_name(void); /* "VT-x", "AMD-V" (after virt_report) */
 
 int vcpu_create(struct vcpu *v, struct vm *vm, unsigned id, const struct vcpu_memory *mem,
                 const struct vcpu_port_range *ports, unsigned port_count, char *why, size_t why_len);

@@ -101,7 +101,7 @@ expect_register_dump() {
     expect "$1" "^tessera: vm $2:   RAX=$h RBX=$h RCX=$h RDX=$h" "$2: general registers dump"
     expect "$1" "^tessera: vm $2:   R13=$h R14=$h R15=$h" "$2: R13-R15 dump"
     expect "$1" "^tessera: vm $2:   CR0=$h .*CR3=$h CR4=$h" "$2: control registers dump"
-    expect "$1" "^tessera: vm $2:   last exit: reason [0-9]+ " "$2: last exit reason"
+    expect "$1" "^tessera: vm $2:   last exit: (reason [0-9]+|code 0x[0-9a-f]+) " "$2: last exit reason"
 }
 
 # expect_hello_output LOG NAME CMDLINE VM_ID: the whole normal output of a hello64.elf VM.

@@ -22,6 +22,9 @@
 
 #define LAPIC_LVT_MASKED (1u << 16)
 #define LAPIC_SPURIOUS_VECTOR 0xff
+/* The local APIC timer that ends an SVM guest's time slice (the interrupt intercept takes it out
+ * of the guest; the host then takes it with interrupts briefly enabled and sends EOI). */
+#define LAPIC_TIMER_VECTOR 0xf0
 
 /* Enables this CPU's local APIC (software enable, spurious vector 0xff), masks every LVT entry.
  * mmio_base: from the MADT (0 = take it from IA32_APIC_BASE). false when there is no APIC. */

@@ -1,0 +1,90 @@
+/* SVM backend internals (arch/x86/svm/ only). */
+#ifndef ARCH_X86_SVM_SVM_H
+#define ARCH_X86_SVM_SVM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <tessera/vcpu.h>
+#include <x86/lazy_regs.h>
+#include <x86/vcpu_policy.h>
+#include <x86/virt_ops.h>
+
+#include "vmcb.h"
+
+#define MSR_VM_CR 0xc0010114
+#define MSR_VM_HSAVE_PA 0xc0010117
+#define VM_CR_LOCK (1ull << 3)
+#define VM_CR_SVMDIS (1ull << 4)
+#define EFER_SVME (1ull << 12)
+
+/* CPUID 0x8000000A EDX (APM vol. 3, appendix E.4.9) */
+#define SVM_FEATURE_NPT (1u << 0)
+#define SVM_FEATURE_NRIP_SAVE (1u << 3)
+#define SVM_FEATURE_VMCB_CLEAN (1u << 5)
+#define SVM_FEATURE_FLUSH_BY_ASID (1u << 6)
+#define SVM_FEATURE_DECODE_ASSISTS (1u << 7)
+
+struct svm_caps {
+    bool present;
+    uint32_t features; /* CPUID 0x8000000A EDX */
+    uint32_t asids;    /* CPUID 0x8000000A EBX */
+    uint32_t revision;
+    bool tsc_deadline; /* the local APIC timer's TSC-deadline mode (CPUID.1:ECX[24]) */
+    bool rdtscp;
+};
+extern struct svm_caps svm_caps;
+
+/* Guest general registers the entry stub saves and loads; RAX, RSP and RIP live in the VMCB. */
+struct svm_regs {
+    uint64_t rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/* svm_check.c: which guest state VMRUN refused (APM 15.5.1), one line, "" when none found. */
+struct svm_check_state {
+    uint64_t efer, cr0, cr3, cr4, dr6, dr7, rflags, g_pat;
+    uint16_t cs_attrib;
+    uint32_t asid, intercept_misc2;
+    uint64_t event_inject;
+    unsigned maxphyaddr;
+};
+struct svm_vcpu {
+    struct svm_regs regs;  /* first: the entry stub addresses it directly */
+    struct vmcb *vmcb;
+    uint64_t vmcb_phys;
+    struct x86_vm *vm;     /* NPT, IOPM, MSRPM, ASID, the VM's RAM */
+    struct x86_lazy_regs lazy;
+    uint64_t next_rip;     /* of the last exit's instruction, when known */
+    uint32_t exit_code;
+    struct x86_storm storm;
+    uint32_t clean;        /* clean bits for the next VMRUN (0 without VMCB clean support) */
+    /* The checked guest state as given to VMRUN after the host last wrote it (host_wrote): a
+     * VMEXIT_INVALID may overwrite the VMCB's (QEMU stores its own state there), and the report
+     * must name what was refused. A guest cannot make its own state invalid (it gets #GP), so
+     * only the VMRUNs after our writes need the copy. */
+    struct svm_check_state entry;
+    bool host_wrote;
+    bool flush_tlb;        /* flush this ASID at the next VMRUN */
+};
+
+/* arch/x86/svm/svm_entry.asm: CLGI, VMLOAD guest, VMRUN, VMSAVE guest, VMLOAD host, STGI with
+ * interrupts enabled only inside the guest; the RSB fill of the variant's name after the exit. */
+typedef void (*svm_enter_fn)(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys,
+                             uint32_t spec_flags);
+void svm_enter(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys, uint32_t spec);
+void svm_enter_rsb_full(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys, uint32_t spec);
+void svm_enter_rsb_lite(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys, uint32_t spec);
+
+/* svm.c */
+bool svm_report(void);
+int svm_cpu_enable(char *why, size_t why_len);
+extern uint64_t svm_host_vmcb_phys[]; /* per CPU: the host's VMSAVE area */
+extern svm_enter_fn svm_enter_variant;
+/* The vector of the local APIC timer that ends a guest's slice (x86/lapic.h). */
+void svm_timer_arm(uint64_t deadline);
+void svm_timer_disarm(void);
+
+void svm_explain_invalid(const struct svm_check_state *s, char *out, size_t len);
+
+#endif

@@ -1,0 +1,131 @@
+; VMRUN and #VMEXIT (AMD APM vol. 2, 15.5-15.6): the only assembly of the SVM backend. VMRUN saves
+; the host's RAX, RSP, RIP, RFLAGS, CR0/3/4, EFER, GDTR/IDTR and ES/CS/SS/DS in the host save area
+; and restores them at #VMEXIT; the rest of the state (FS, GS, TR, LDTR and their hidden parts,
+; KERNEL_GS_BASE, STAR/LSTAR/CSTAR/SFMASK, SYSENTER_*) moves only with VMLOAD/VMSAVE (15.5.2), so
+; the guest's is loaded before VMRUN and saved after, and the host's (saved once per CPU) loaded
+; back. All of it runs with GIF clear (CLGI), so no interrupt or NMI sees the mixed state; RFLAGS.IF
+; is set for VMRUN only, so that with V_INTR_MASKING a host interrupt ends the guest (INTR
+; intercept, 15.21.1) and then waits, pending, until the host takes it.
+; Three variants, one per RSB policy (arch/x86/spec.c), chosen once so the exit path has no branch
+; before the refill; VERW (MDS) before VMRUN when asked, as the VMX entry does.
+
+SPEC_FLAG_VERW     equ 1
+GDT_SEL_KERNEL_DATA equ 0x10        ; x86/desc.h
+
+; struct svm_regs offsets
+R_RBX equ 0
+R_RCX equ 8
+R_RDX equ 16
+R_RSI equ 24
+R_RDI equ 32
+R_RBP equ 40
+R_R8  equ 48
+R_R9  equ 56
+R_R10 equ 64
+R_R11 equ 72
+R_R12 equ 80
+R_R13 equ 88
+R_R14 equ 96
+R_R15 equ 104
+
+section .rodata
+svm_verw_selector: dw GDT_SEL_KERNEL_DATA
+
+section .text
+bits 64
+
+; %1: the RSB policy (0 none, 1 full, 2 lite)
+%macro SVM_ENTER 2
+global %1
+%1:
+    push rbp
+    push rbx
+    push r12
+    push r13
+    push r14
+    push r15
+    push rdx                        ; host save area
+    push rdi                        ; regs
+    clgi
+    mov rax, rsi                    ; the guest VMCB: VMLOAD, VMRUN and VMSAVE take it in RAX
+    vmload
+    test ecx, SPEC_FLAG_VERW
+    jz %%no_verw
+    verw [rel svm_verw_selector]
+%%no_verw:
+    mov rbx, [rdi + R_RBX]
+    mov rcx, [rdi + R_RCX]
+    mov rdx, [rdi + R_RDX]
+    mov rsi, [rdi + R_RSI]
+    mov rbp, [rdi + R_RBP]
+    mov r8,  [rdi + R_R8]
+    mov r9,  [rdi + R_R9]
+    mov r10, [rdi + R_R10]
+    mov r11, [rdi + R_R11]
+    mov r12, [rdi + R_R12]
+    mov r13, [rdi + R_R13]
+    mov r14, [rdi + R_R14]
+    mov r15, [rdi + R_R15]
+    mov rdi, [rdi + R_RDI]
+    sti                             ; GIF is clear: nothing is taken before VMRUN
+    vmrun
+    ; #VMEXIT: RAX is the host's again (the VMCB address), GIF clear
+    cli
+    push rdi
+    mov rdi, [rsp + 8]              ; regs
+    mov [rdi + R_RBX], rbx
+    mov [rdi + R_RCX], rcx
+    mov [rdi + R_RDX], rdx
+    mov [rdi + R_RSI], rsi
+    mov [rdi + R_RBP], rbp
+    mov [rdi + R_R8],  r8
+    mov [rdi + R_R9],  r9
+    mov [rdi + R_R10], r10
+    mov [rdi + R_R11], r11
+    mov [rdi + R_R12], r12
+    mov [rdi + R_R13], r13
+    mov [rdi + R_R14], r14
+    mov [rdi + R_R15], r15
+    pop rbx
+    mov [rdi + R_RDI], rbx
+%if %2 == 1
+    ; 32 CALLs whose return addresses are never used: the guest's return predictions must not
+    ; steer the host's RETs
+    mov ecx, 16
+%%rsb_loop:
+    call %%rsb_1
+    int3
+%%rsb_1:
+    call %%rsb_2
+    int3
+%%rsb_2:
+    dec ecx
+    jnz %%rsb_loop
+    add rsp, 32 * 8
+    lfence
+%elif %2 == 2
+    call %%pbrsb
+    int3
+%%pbrsb:
+    add rsp, 8
+    lfence
+%endif
+    vmsave                    ; the guest's FS, GS, TR, LDTR, syscall MSRs
+    add rsp, 8                      ; regs
+    pop rax                         ; host save area
+    vmload
+    stgi
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    ret
+%endmacro
+
+; void svm_enter*(struct svm_regs *regs /* rdi */, uint64_t vmcb_phys /* rsi */,
+;                 uint64_t host_phys /* rdx */, uint32_t spec_flags /* ecx */)
+SVM_ENTER svm_enter, 0
+SVM_ENTER svm_enter_rsb_full, 1
+SVM_ENTER svm_enter_rsb_lite, 2

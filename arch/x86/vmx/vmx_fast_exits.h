@@ -1,0 +1,72 @@
+/* The hottest VMX exits, inline: the run loop takes them before its table (a call less on
+ * every CPUID, port access, hypercall, HLT and slice end), and the table (vmx_exits.c) points at the same code. */
+#ifndef ARCH_X86_VMX_VMX_FAST_EXITS_H
+#define ARCH_X86_VMX_VMX_FAST_EXITS_H
+
+#include <x86/vcpu_policy.h>
+
+#include "vmx_vcpu.h"
+
+static inline bool vmx_handle_cpuid(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
+{
+    (void)exit;
+    v->stats[VCPU_STAT_CPUID]++;
+    uint32_t leaf = (uint32_t)x->regs.rax, sub = (uint32_t)x->regs.rcx;
+    struct x86_cpuid r;
+    if (x86_cpuid_is_hypervisor_leaf(leaf)) {
+        x86_cpuid_hypervisor_leaves(leaf, &r);
+    } else {
+        struct cpuid_regs hw = cpuid(leaf, sub);
+        r = (struct x86_cpuid){ hw.eax, hw.ebx, hw.ecx, hw.edx };
+        x86_cpuid_filter_cpu(leaf, sub, &r);
+    }
+    x->regs.rax = r.eax;
+    x->regs.rbx = r.ebx;
+    x->regs.rcx = r.ecx;
+    x->regs.rdx = r.edx;
+    vmx_skip_instruction(x);
+    return true;
+}
+
+static inline bool vmx_handle_io(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
+{
+    v->stats[VCPU_STAT_IO]++;
+    uint64_t q = x->exit_qualification;
+    if (q & (1u << 4)) {
+        x86_exit_fault(exit, "string I/O (INS/OUTS) on port 0x%llx is not supported",
+                       (unsigned long long)(q >> 16));
+        return false;
+    }
+    exit->kind = VCPU_EXIT_IO;
+    exit->io.port = (uint16_t)(q >> 16);
+    exit->io.size = (uint8_t)((q & 7) + 1);
+    exit->io.write = !(q & (1u << 3));
+    exit->io.value = (uint32_t)x->regs.rax;
+    return false;
+}
+
+static inline bool vmx_handle_vmcall(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
+{
+    (void)x;
+    v->stats[VCPU_STAT_HYPERCALL]++;
+    exit->kind = VCPU_EXIT_HYPERCALL;
+    return false;
+}
+
+static inline bool vmx_handle_hlt(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
+{
+    (void)x;
+    v->stats[VCPU_STAT_HLT]++;
+    exit->kind = VCPU_EXIT_HLT;
+    return false;
+}
+
+static inline bool vmx_handle_preemption_timer(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
+{
+    (void)x;
+    v->stats[VCPU_STAT_PREEMPT]++;
+    exit->kind = VCPU_EXIT_PREEMPTED;
+    return false;
+}
+
+#endif

@@ -1,0 +1,314 @@
+/* VMX vCPUs, part 3: the run loop (enter, dispatch the exit through vmx_exit_handlers, re-enter
+ * or return to generic code) and the vCPU interface's register calls. */
+#include <tessera/arch.h>
+#include <tessera/errno.h>
+#include <tessera/printf.h>
+#include <x86/cpu.h>
+#include <x86/spec.h>
+#include <x86/vcpu_policy.h>
+
+#include "vmx_fast_exits.h"
+#include "vmx_vcpu.h"
+
+/* ---- registers ------------------------------------------------------------------------ */
+
+/* General register by the 4-bit number exit qualifications use (SDM table 28-3). */
+static uint64_t *gpr_slot(struct vmx_vcpu *x, unsigned n)
+{
+    uint64_t *slots[16] = {
+        &x->regs.rax, &x->regs.rcx, &x->regs.rdx, &x->regs.rbx, NULL /* rsp */, &x->regs.rbp,
+        &x->regs.rsi, &x->regs.rdi, &x->regs.r8, &x->regs.r9, &x->regs.r10, &x->regs.r11,
+        &x->regs.r12, &x->regs.r13, &x->regs.r14, &x->regs.r15,
+    };
+    return slots[n & 15];
+}
+
+uint64_t vmx_gpr_read(struct vmx_vcpu *x, unsigned n)
+{
+    uint64_t *p = gpr_slot(x, n);
+    return p ? *p : vmcs_readnat(VMCS_GUEST_RSP);
+}
+
+void vmx_gpr_write(struct vmx_vcpu *x, unsigned n, uint64_t value)
+{
+    uint64_t *p = gpr_slot(x, n);
+    if (p)
+        *p = value;
+    else
+        vmcs_writenat(VMCS_GUEST_RSP, value);
+}
+
+uint64_t vmx_vcpu_get_reg(struct vcpu *v, enum vcpu_reg reg)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    switch (reg) {
+    case VCPU_REG_RAX: return x->regs.rax;
+    case VCPU_REG_RBX: return x->regs.rbx;
+    case VCPU_REG_RCX: return x->regs.rcx;
+    case VCPU_REG_RDX: return x->regs.rdx;
+    case VCPU_REG_RSI: return x->regs.rsi;
+    case VCPU_REG_RDI: return x->regs.rdi;
+    case VCPU_REG_RBP: return x->regs.rbp;
+    case VCPU_REG_RSP: vmx_vcpu_load(v); return vmcs_readnat(VMCS_GUEST_RSP);
+    case VCPU_REG_RIP: vmx_vcpu_load(v); return vmcs_readnat(VMCS_GUEST_RIP);
+    }
+    return 0;
+}
+
+void vmx_vcpu_set_reg(struct vcpu *v, enum vcpu_reg reg, uint64_t value)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    switch (reg) {
+    case VCPU_REG_RAX: x->regs.rax = value; break;
+    case VCPU_REG_RBX: x->regs.rbx = value; break;
+    case VCPU_REG_RCX: x->regs.rcx = value; break;
+    case VCPU_REG_RDX: x->regs.rdx = value; break;
+    case VCPU_REG_RSI: x->regs.rsi = value; break;
+    case VCPU_REG_RDI: x->regs.rdi = value; break;
+    case VCPU_REG_RBP: x->regs.rbp = value; break;
+    case VCPU_REG_RSP: vmx_vcpu_load(v); vmcs_writenat(VMCS_GUEST_RSP, value); break;
+    case VCPU_REG_RIP: vmx_vcpu_load(v); vmcs_writenat(VMCS_GUEST_RIP, value); break;
+    }
+}
+
+/* 64-bit code: IA-32e mode (the CPU keeps the entry control equal to EFER.LMA on every exit,
+ * SDM 28.2) and CS.L. Reads the loaded VMCS. */
+bool vmx_guest_64bit(void)
+{
+    return (vmcs_read32(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_GUEST) &&
+           (vmcs_read32(VMCS_GUEST_CS_AR) & (1u << 13));
+}
+
+/* Operand width of the guest's current code: 16, 32 or 64. Reads the loaded VMCS. */
+unsigned vmx_guest_mode_bits(void)
+{
+    if (!(vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE))
+        return 16;
+    if (vmx_guest_64bit())
+        return 64;
+    return (vmcs_read32(VMCS_GUEST_CS_AR) & (1u << 14)) ? 32 : 16;
+}
+
+/* The guest's CPL: SS.DPL always equals it in protected and long mode (SDM Vol. 3C 25.4.1, guest
+ * segment state); real mode runs at 0 and virtual-8086 mode at 3 (SDM Vol. 3A 20.2). VM entry
+ * already requires SS.DPL 0 in real mode and 3 in virtual-8086 mode, so SS.DPL 0 (every call
+ * from a guest kernel) needs no second read. */
+static unsigned guest_cpl(void)
+{
+    unsigned dpl = (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3;
+    if (dpl == 0 || !(vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE))
+        return 0;
+    if (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_VM)
+        return 3;
+    return dpl;
+}
+
+/* Only the register width matters: 64-bit code (IA-32e mode and CS.L) passes 64-bit arguments,
+ * everything else 32-bit ones. */
+void vmx_vcpu_hypercall_args(struct vcpu *v, struct vcpu_hypercall *hc)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    hc->cpl = guest_cpl();
+    hc->width_mask = vmx_guest_64bit() ? ~0ull : 0xffffffffull;
+    hc->nr = x->regs.rax & hc->width_mask;
+    hc->arg1 = x->regs.rbx & hc->width_mask;
+    hc->arg2 = x->regs.rcx & hc->width_mask;
+    hc->arg3 = x->regs.rdx & hc->width_mask;
+}
+
+void vmx_vcpu_hypercall_return(struct vcpu *v, const struct vcpu_hypercall *hc, uint64_t ret)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    x->regs.rax = ret & hc->width_mask;
+    vmx_skip_instruction(x);
+}
+
+void vmx_vcpu_skip_instruction(struct vcpu *v)
+{
+    vmx_vcpu_load(v);
+    vmx_skip_instruction(vmx_of(v));
+}
+
+void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    vmx_vcpu_load(v);
+    uint64_t q = x->exit_qualification;
+    if (q & (1u << 3)) /* IN */
+        x->regs.rax = x86_io_merge(x->regs.rax, (q & 7) + 1, value);
+    vmx_skip_instruction(x);
+}
+
+/* ---- the run loop --------------------------------------------------------------------- */
+
+static void set_preemption_timer(uint64_t ticks)
+{
+    uint64_t timer = ticks >> vmx_caps.preemption_rate;
+    vmcs_write32(VMCS_PREEMPTION_TIMER, timer > 0xffffffffull ? 0xffffffffu : (timer ? (uint32_t)timer : 1));
+}
+
+/* Generic code's answer from the last exit: an external interrupt to deliver at this entry
+ * (it checked interruptible, so no event is pending: SDM 26.3.1.4), and whether to exit once the
+ * guest can take one (interrupt-window exiting, SDM 25.6.2; the exit comes before any guest
+ * instruction when the window is already open, 26.7.5). The vector is written as is: the
+ * external-interrupt type has no error code and no vector restriction (26.2.1.3). */
+static void apply_interrupt_requests(struct vcpu *v, struct vcpu_exit *exit)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    if (exit->inject_vector >= 0 && !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+        vmcs_write32(VMCS_ENTRY_INTR_INFO,
+                     INTR_INFO_VALID | INTR_TYPE_EXTERNAL | ((uint32_t)exit->inject_vector & 0xff));
+        v->stats[VCPU_STAT_IRQ]++;
+    }
+    exit->inject_vector = -1;
+    bool want = exit->want_interrupt_window &&
+                (vmx_caps.proc_allowed1 & PROC_INTERRUPT_WINDOW_EXITING);
+    if (want != x->window_exiting) {
+        x->window_exiting = want;
+        vmcs_write32(VMCS_PROC_CONTROLS,
+                     want ? vmx_caps.proc | PROC_INTERRUPT_WINDOW_EXITING : vmx_caps.proc);
+    }
+}
+
+/* What generic code needs to decide the next injection, from the state the guest will enter
+ * with (SDM 25.4.2: interruptibility bits 0 STI and 1 MOV-SS blocking). */
+static void report_interrupt_state(struct vcpu_exit *exit)
+{
+    bool enabled = (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
+    exit->interrupts_enabled = enabled;
+    exit->interruptible = enabled && !(vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & 3) &&
+                          !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+}
+
+static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
+
+void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
+{
+    if (!vmx_vcpu_load(v)) {
+        x86_exit_fault(exit, "VMPTRLD failed");
+        return;
+    }
+    apply_interrupt_requests(v, exit);
+    run_guest(v, deadline, exit);
+    if (exit->want_interrupt_state && exit->kind != VCPU_EXIT_FAULT)
+        report_interrupt_state(exit);
+}
+
+static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    uint64_t now = arch_now();
+    set_preemption_timer(deadline > now ? deadline - now : 1);
+
+    for (;;) {
+        uint32_t spec = spec_entry_flags;
+        if (spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW))
+            spec_l1d_flush(spec); /* L1TF: nothing of the host's or another VM's in the L1D */
+        if (vmx_enter(&x->regs, x->launched, spec)) {
+            uint32_t error = vmcs_read32(VMCS_INSTRUCTION_ERROR);
+            x86_exit_fault(exit, "%s failed: VM-instruction error %u%s", x->launched ? "VMRESUME" : "VMLAUNCH",
+                  error, error == 7 || error == 8 ? " (invalid control or host-state field)" : "");
+            return;
+        }
+        x->launched = true;
+        uint32_t reason = vmcs_read32(VMCS_EXIT_REASON);
+        x->exit_reason = reason;
+        x->exit_qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
+        x->exit_instruction_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
+        if (reason & EXIT_REASON_ENTRY_FAILURE) {
+            x86_exit_fault(exit, "VM entry failed: %s (exit reason %u, qualification %llu)",
+                  vmx_exit_reason_name(reason & 0xffff), reason & 0xffff,
+                  (unsigned long long)x->exit_qualification);
+            return;
+        }
+        uint32_t basic = reason & 0xffff;
+        /* the hottest exits inline, the rest through the table */
+        bool again;
+        switch (basic) {
+        case EXIT_REASON_CPUID: again = vmx_handle_cpuid(v, x, exit); break;
+        case EXIT_REASON_IO: again = vmx_handle_io(v, x, exit); break;
+        case EXIT_REASON_VMCALL: again = vmx_handle_vmcall(v, x, exit); break;
+        case EXIT_REASON_HLT: again = vmx_handle_hlt(v, x, exit); break;
+        case EXIT_REASON_PREEMPTION_TIMER: again = vmx_handle_preemption_timer(v, x, exit); break;
+        default:
+            again = (basic < EXIT_REASON_COUNT ? vmx_exit_handlers[basic] : vmx_exit_unexpected)(v, x, exit);
+        }
+        if (!again)
+            return;
+        /* Exits handled here re-enter directly. The preemption timer only counts in VMX
+         * non-root operation and resumes from its saved value (SDM 26.5.1, 27.2), so it measures
+         * guest time; the deadline adds the time spent here, so a guest cannot stretch its
+         * slice by exiting often. */
+        if (arch_now() >= deadline) {
+            v->stats[VCPU_STAT_PREEMPT]++;
+            exit->kind = VCPU_EXIT_PREEMPTED;
+            return;
+        }
+    }
+}
+
+/* ---- reports -------------------------------------------------------------------------- */
+
+void vmx_vcpu_dump(struct vcpu *v, const char *prefix)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    if (!vmx_vcpu_load(v)) {
+        kprintf("%sregisters unavailable: its VMCS cannot be loaded on this CPU\n", prefix);
+        return;
+    }
+    struct vmx_regs *r = &x->regs;
+    kprintf("%sRIP=%016llx RSP=%016llx RFLAGS=%016llx mode=%u-bit\n", prefix,
+            (unsigned long long)vmcs_readnat(VMCS_GUEST_RIP),
+            (unsigned long long)vmcs_readnat(VMCS_GUEST_RSP),
+            (unsigned long long)vmcs_readnat(VMCS_GUEST_RFLAGS), vmx_guest_mode_bits());
+    kprintf("%sRAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n", prefix,
+            (unsigned long long)r->rax, (unsigned long long)r->rbx, (unsigned long long)r->rcx,
+            (unsigned long long)r->rdx);
+    kprintf("%sRSI=%016llx RDI=%016llx RBP=%016llx R8 =%016llx\n", prefix,
+            (unsigned long long)r->rsi, (unsigned long long)r->rdi, (unsigned long long)r->rbp,
+            (unsigned long long)r->r8);
+    kprintf("%sR9 =%016llx R10=%016llx R11=%016llx R12=%016llx\n", prefix,
+            (unsigned long long)r->r9, (unsigned long long)r->r10, (unsigned long long)r->r11,
+            (unsigned long long)r->r12);
+    kprintf("%sR13=%016llx R14=%016llx R15=%016llx\n", prefix, (unsigned long long)r->r13,
+            (unsigned long long)r->r14, (unsigned long long)r->r15);
+    kprintf("%sCR0=%016llx (guest sees %016llx) CR3=%016llx CR4=%016llx (guest sees %016llx)\n",
+            prefix, (unsigned long long)vmcs_readnat(VMCS_GUEST_CR0),
+            (unsigned long long)vmcs_readnat(VMCS_CR0_SHADOW),
+            (unsigned long long)vmcs_readnat(VMCS_GUEST_CR3),
+            (unsigned long long)vmcs_readnat(VMCS_GUEST_CR4),
+            (unsigned long long)vmcs_readnat(VMCS_CR4_SHADOW));
+    kprintf("%sEFER=%llx CS=%04x base=%llx ar=%x DS=%04x SS=%04x GDTR=%llx/%x IDTR=%llx/%x\n",
+            prefix, (unsigned long long)vmcs_read64(VMCS_GUEST_EFER),
+            vmcs_read16(VMCS_GUEST_CS_SEL), (unsigned long long)vmcs_readnat(VMCS_GUEST_CS_BASE),
+            vmcs_read32(VMCS_GUEST_CS_AR), vmcs_read16(VMCS_GUEST_DS_SEL),
+            vmcs_read16(VMCS_GUEST_SS_SEL), (unsigned long long)vmcs_readnat(VMCS_GUEST_GDTR_BASE),
+            vmcs_read32(VMCS_GUEST_GDTR_LIMIT), (unsigned long long)vmcs_readnat(VMCS_GUEST_IDTR_BASE),
+            vmcs_read32(VMCS_GUEST_IDTR_LIMIT));
+    kprintf("%slast exit: reason %u (%s) qualification 0x%llx\n", prefix, x->exit_reason & 0xffff,
+            vmx_exit_reason_name(x->exit_reason & 0xffff), (unsigned long long)x->exit_qualification);
+}
+
+const struct virt_ops vmx_ops = {
+    .name = "VT-x",
+    .slat_format = SLAT_FORMAT_EPT,
+    .io_map_pages = 2, /* bitmaps A (ports 0-0x7fff) and B, adjacent (SDM 25.6.4) */
+    .msr_map_pages = 1,
+    .msr_map_init = vmx_msr_map_init,
+    .report = vmx_report,
+    .cpu_enable = vmx_cpu_enable,
+    .vcpu_create = vmx_vcpu_create,
+    .vcpu_reset = vmx_vcpu_reset,
+    .vcpu_run = vmx_vcpu_run,
+    .vcpu_complete_io = vmx_vcpu_complete_io,
+    .vcpu_skip_instruction = vmx_vcpu_skip_instruction,
+    .vcpu_get_reg = vmx_vcpu_get_reg,
+    .vcpu_set_reg = vmx_vcpu_set_reg,
+    .vcpu_hypercall_args = vmx_vcpu_hypercall_args,
+    .vcpu_hypercall_return = vmx_vcpu_hypercall_return,
+    .vcpu_dump = vmx_vcpu_dump,
+    .vcpu_destroy = vmx_vcpu_destroy,
+    .vcpu_test_corrupt_state = vmx_vcpu_test_corrupt_state,
+    .vcpu_unload = vmx_vcpu_unload,
+    .vcpu_adopt = vmx_vcpu_adopt,
+};
