@@ -15,7 +15,7 @@ LINUX_OUT := $(BUILD)/linux
 LINUX_GUEST := $(LINUX_OUT)/vmlinuz $(LINUX_OUT)/initramfs.cpio.gz
 .PHONY: iso-linux linux-guest
 linux-guest: $(LINUX_GUEST)
-$(LINUX_OUT)/initramfs.cpio.gz: $(LINUX_OUT)/vmlinuz guests/linux/init
+$(LINUX_OUT)/initramfs.cpio.gz: $(LINUX_OUT)/vmlinuz guests/linux/init guests/linux/tscmark.c
 	@guests/linux/fetch.sh $(LINUX_OUT)
 $(LINUX_OUT)/vmlinuz: guests/linux/fetch.sh
 	@guests/linux/fetch.sh $(LINUX_OUT)

@@ -126,18 +126,19 @@ int sched_pick(struct sched_policy *s, uint64_t now, uint64_t *slice, uint64_t *
     if (!s)
         return -1;
 
-    for (unsigned i = 0; i < s->count; i++) {
-        struct sched_entity *e = s->entities[i];
-        if (e->state == SCHED_BLOCKED && e->wake_at <= now)
-            wake(s, i);
-    }
-
+    /* One pass: an entity due to wake is woken before it is compared. The same as waking every
+     * due one first: a wake changes only that entity's vruntime, and place() sees the entities
+     * before it already woken and those after it not yet, in both orders. */
     int best = -1;
     uint64_t next_wake = SCHED_NO_TIMER;
     for (unsigned i = 0; i < s->count; i++) {
         struct sched_entity *e = s->entities[i];
-        if (e->state == SCHED_BLOCKED && e->wake_at < next_wake)
-            next_wake = e->wake_at;
+        if (e->state == SCHED_BLOCKED) {
+            if (e->wake_at <= now)
+                wake(s, i);
+            else if (e->wake_at < next_wake)
+                next_wake = e->wake_at;
+        }
         /* Strictly smaller: ties go to the lowest index. */
         if (e->state == SCHED_RUNNABLE &&
             (best < 0 || e->vruntime < s->entities[best]->vruntime))

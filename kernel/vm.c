@@ -43,7 +43,7 @@ static void pump_a_little(void)
 
 bool vm_output_byte(struct vm *vm, uint8_t byte)
 {
-    if (outq_write(&vm->console.queue, &byte, 1) == 0)
+    if (!outq_put(&vm->console.queue, byte))
         return false;
     console_note_output();
     ring_putc(&vm->output, byte);

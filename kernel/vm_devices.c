@@ -30,23 +30,47 @@ int vm_devices_reset(struct vm *vm, char *why, size_t why_len)
 
 /* A port access goes to the bus region holding all of it; one that is not wholly inside a region
  * is split into bytes, each to its own region, so an access straddling a device's end reads and
- * writes what the bytes would alone. Unclaimed bytes read as all ones (the bus floats high). */
-uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size)
+ * writes what the bytes would alone. Unclaimed bytes read as all ones (the bus floats high).
+ * The split is out of line: the common case (one region) stays a short path on every exit. */
+static __attribute__((noinline)) uint32_t port_read_split(struct vm *vm, uint16_t port,
+                                                          unsigned size, uint64_t now)
 {
-    uint64_t now = arch_now();
-    if (port >= COM1_BASE && port < COM1_BASE + VUART_REGISTERS)
-        vm_take_input(vm); /* what the monitor typed for it reaches RBR/LSR before the read */
-    const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
-    if (r)
-        return (uint32_t)r->ops->read(r->dev, port - r->base, size, now);
     uint32_t value = 0;
     for (unsigned i = 0; i < size; i++) {
         uint16_t p = (uint16_t)(port + i);
-        r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, p, 1);
+        const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, p, 1);
         uint8_t b = r ? (uint8_t)r->ops->read(r->dev, p - r->base, 1, now) : 0xff;
         value |= (uint32_t)b << (8 * i);
     }
     return value;
+}
+
+uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size)
+{
+    if (port >= COM1_BASE && port < COM1_BASE + VUART_REGISTERS)
+        vm_take_input(vm); /* what the monitor typed for it reaches RBR/LSR before the read */
+    const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
+    if (r)
+        return (uint32_t)r->ops->read(r->dev, port - r->base, size, arch_now());
+    return port_read_split(vm, port, size, arch_now());
+}
+
+static __attribute__((noinline)) void port_write_split(struct vm *vm, uint16_t port, unsigned size,
+                                                       uint32_t value, uint64_t now)
+{
+    for (unsigned i = 0; i < size; i++) {
+        uint16_t p = (uint16_t)(port + i);
+        uint8_t b = (uint8_t)(value >> (8 * i));
+        const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, p, 1);
+        if (r) {
+            r->ops->write(r->dev, p - r->base, 1, b, now);
+        } else if (vm->ignored_ports_reported < IGNORED_PORT_REPORTS) {
+            vm->ignored_ports_reported++;
+            kprintf("tessera: vm %s: write 0x%x to port 0x%x ignored (no device there)%s\n",
+                    vm->cfg.name, b, p,
+                    vm->ignored_ports_reported == IGNORED_PORT_REPORTS ? "; not reporting more" : "");
+        }
+    }
 }
 
 /* Returns false when the write ended the VM. */
@@ -57,25 +81,11 @@ bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
         vm_exit(vm, size == 1 ? (value & 0xff) : size == 2 ? (value & 0xffff) : value);
         return false;
     }
-    uint64_t now = arch_now();
     const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
-    if (r) {
-        r->ops->write(r->dev, port - r->base, size, value, now);
-        return true;
-    }
-    for (unsigned i = 0; i < size; i++) {
-        uint16_t p = (uint16_t)(port + i);
-        uint8_t b = (uint8_t)(value >> (8 * i));
-        r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, p, 1);
-        if (r) {
-            r->ops->write(r->dev, p - r->base, 1, b, now);
-        } else if (vm->ignored_ports_reported < IGNORED_PORT_REPORTS) {
-            vm->ignored_ports_reported++;
-            kprintf("tessera: vm %s: write 0x%x to port 0x%x ignored (no device there)%s\n",
-                    vm->cfg.name, b, p,
-                    vm->ignored_ports_reported == IGNORED_PORT_REPORTS ? "; not reporting more" : "");
-        }
-    }
+    if (r)
+        r->ops->write(r->dev, port - r->base, size, value, arch_now());
+    else
+        port_write_split(vm, port, size, value, arch_now());
     return true;
 }
 

@@ -42,3 +42,4 @@ run-linux: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/tools/bench.sh
+	@tests/tools/bench_linux.sh

@@ -1,7 +1,8 @@
 #!/bin/sh
 # fetch.sh OUTDIR: the Linux guest of guests/linux.cfg, from Debian's archive (never committed).
 #   OUTDIR/vmlinuz            the stock bzImage of the package linux-image-amd64 depends on
-#   OUTDIR/initramfs.cpio.gz  busybox-static plus guests/linux/init (a newc cpio, gzipped)
+#   OUTDIR/initramfs.cpio.gz  busybox-static plus guests/linux/init (a newc cpio, gzipped) and
+#                             /bin/tscmark (guests/linux/tscmark.c, built here with the host's cc)
 # The .deb files are cached in OUTDIR/cache; a fresh machine needs `apt-get update` once, which
 # this script runs (as root or through sudo) only when apt does not know the packages yet.
 # Neither the download nor the unpacking needs root.
@@ -56,7 +57,11 @@ mkdir -p "$root/bin" "$root/sbin" "$root/proc" "$root/sys" "$root/dev" "$root/et
 cp "$tmp/busybox/bin/busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 cp "$here/init" "$root/init"
-chmod 755 "$root/init" "$root/bin/busybox"
+# tscmark: a static x86-64 program without libc (make bench reads its TSC line)
+${CC:-cc} -Os -static -nostdlib -ffreestanding -fno-pie -no-pie -fno-stack-protector \
+    -fno-asynchronous-unwind-tables -mgeneral-regs-only -Wall -Wextra -Werror \
+    -o "$root/bin/tscmark" "$here/tscmark.c"
+chmod 755 "$root/init" "$root/bin/busybox" "$root/bin/tscmark"
 # A file of known content: init prints its checksum, the test compares it.
 printf 'tessera linux guest check file\n' >"$root/etc/tessera-check"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$tmp/initramfs.cpio"

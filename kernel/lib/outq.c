@@ -37,6 +37,17 @@ size_t outq_write(struct outq *q, const void *data, size_t n)
     return n;
 }
 
+bool outq_put(struct outq *q, uint8_t byte)
+{
+    uint32_t head = __atomic_load_n(&q->head, __ATOMIC_RELAXED);
+    uint32_t tail = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
+    if (head - tail >= OUTQ_SIZE)
+        return false;
+    q->buf[head & OUTQ_MASK] = byte;
+    __atomic_store_n(&q->head, head + 1, __ATOMIC_RELEASE); /* the byte first, then the index */
+    return true;
+}
+
 size_t outq_used(const struct outq *q)
 {
     uint32_t head = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE); /* the producer's bytes up to

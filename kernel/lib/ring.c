@@ -38,7 +38,11 @@ void ring_write(struct ring *r, const void *data, size_t len)
 
 void ring_putc(struct ring *r, uint8_t c)
 {
-    ring_write(r, &c, 1);
+    /* ring_write for one byte, without the chunk loop: capacity >= 1, head < capacity */
+    r->buf[r->head] = c;
+    r->head = r->head + 1 == r->capacity ? 0 : r->head + 1;
+    if (r->size < r->capacity)
+        r->size++;
 }
 
 size_t ring_size(const struct ring *r)

@@ -106,6 +106,10 @@ expect "$log" '^\[linux\] TESSERA-LINUX-CHECK ba10eb0aa181938288b41dadc444b37c33
 expect "$log" '^\[linux\] TESSERA-LINUX-UPTIME [0-9]+\.[0-9]+ [0-9]+\.[0-9]+$' "/proc/uptime after sleep 1"
 expect "$log" '^\[linux\] TESSERA-LINUX-END$' "sleep 1 returned (timer interrupts)"
 expect "$log" '^\[linux\] +0: +[1-9][0-9]* +XT-PIC +timer$' "/proc/interrupts: PIT timer interrupts through the PIC"
+# CPUID leaf 6 offers no APERF/MPERF (their MSRs raise #GP): Linux 6.x would read both on every
+# timer tick (arch_scale_freq_tick), two MSR exits and two #GPs a tick
+expect "$log" '^\[linux\] flags[[:space:]]+: fpu ' "/proc/cpuinfo lists the flags"
+expect_not "$log" '^\[linux\] (.* )?aperfmperf( |$)' "no aperfmperf flag"
 expect "$log" '^\[linux\] +4: +[1-9][0-9]* +XT-PIC +ttyS0$' "/proc/interrupts: serial interrupts through the PIC"
 note "$(grep -E '^\[linux\] +(0|4): ' "$log" | tr -s ' ' | tr '\n' '|')"
 note "$(grep -m1 '^\[linux\] TESSERA-LINUX-UPTIME' "$log")"
@@ -117,6 +121,9 @@ expect_count "$log" '^tessera: vm linux exited with status 0' 1 "linux: exits wi
 expect_not "$log" '^tessera: vm linux failed' "the Linux VM is not stopped by its time_limit"
 expect_summary_row "$log" linux "exit 0"
 note "$(grep -E '^tessera: +linux ' "$log" | head -1)"
+# MSR exits are boot-time probes only, not per tick (there are thousands of ticks)
+msr=$(grep -E '^tessera: +linux ' "$log" | head -1 | sed -n 's/.* msr=\([0-9]*\).*/\1/p')
+[ "${msr:-0}" -lt 200 ] || fail "linux: ${msr} MSR exits: something reads an MSR per timer tick"
 expect "$log" '^tessera: end status=' "the run ends"
 note "whole Bochs run: $((SECONDS - start)) s"
 finish

@@ -59,6 +59,32 @@ static void test_queue_wraps_in_order(void **state)
     assert_int_equal(outq_used(&q), next_in - next_out);
 }
 
+/* outq_put: one byte, the same queue as outq_write; refused when full, in order across the wrap
+ * of the buffer and of the 32-bit indices. */
+static void test_queue_put(void **state)
+{
+    (void)state;
+    static struct outq q;
+    outq_init(&q);
+    q.head = q.tail = UINT32_MAX - 2;
+    for (unsigned i = 0; i < OUTQ_SIZE; i++)
+        assert_true(outq_put(&q, (uint8_t)i));
+    assert_false(outq_put(&q, 0xaa));
+    assert_int_equal(outq_space(&q), 0);
+    assert_int_equal(outq_used(&q), OUTQ_SIZE);
+    uint8_t out[3];
+    assert_int_equal(outq_read(&q, out, sizeof(out)), 3);
+    assert_int_equal(out[0], 0);
+    assert_int_equal(out[2], 2);
+    assert_true(outq_put(&q, 0xbb));
+    assert_int_equal(outq_space(&q), 2);
+    static uint8_t rest[OUTQ_SIZE];
+    assert_int_equal(outq_read(&q, rest, sizeof(rest)), OUTQ_SIZE - 2);
+    for (unsigned i = 0; i < OUTQ_SIZE - 3; i++)
+        assert_int_equal(rest[i], (uint8_t)(i + 3));
+    assert_int_equal(rest[OUTQ_SIZE - 3], 0xbb);
+}
+
 static void test_queue_indices_wrap_at_2_32(void **state)
 {
     (void)state;
@@ -362,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_queue_backpressure),
         cmocka_unit_test(test_queue_wraps_in_order),
         cmocka_unit_test(test_queue_indices_wrap_at_2_32),
+        cmocka_unit_test(test_queue_put),
         cmocka_unit_test(test_queue_peek_then_discard),
         cmocka_unit_test_setup(test_whole_lines_with_prefix, setup),
         cmocka_unit_test_setup(test_fair_between_flooding_and_quiet, setup),

@@ -61,6 +61,7 @@ static void test_cpuid_leaf7_and_ext(void **state)
     struct x86_cpuid all = { 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu };
     struct x86_cpuid r = filtered(7, 0, all);
     assert_int_equal(r.ebx & (1u << 5), 0);  /* AVX2 */
+    assert_int_equal(r.ebx & (1u << 1), 0);  /* TSC_ADJUST: its MSR #GPs */
     assert_int_equal(r.ecx & (1u << 3), 0);  /* PKU */
     assert_int_equal(r.ecx & (1u << 7), 0);  /* CET shadow stacks */
     assert_int_equal(r.edx & (1u << 26), 0); /* IBRS/IBPB */
@@ -74,6 +75,9 @@ static void test_cpuid_leaf7_and_ext(void **state)
     assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
     r = filtered(0xd, 0, all);
     assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+    r = filtered(6, 0, all); /* thermal/power: only ARAT; no APERF/MPERF (ECX 0), whose MSRs #GP */
+    assert_int_equal(r.eax, 1u << 2);
+    assert_int_equal(r.ebx | r.ecx | r.edx, 0);
     r = filtered(0, 0, all); /* other leaves pass */
     assert_int_equal(r.ebx, 0xffffffffu);
 }

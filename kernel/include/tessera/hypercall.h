@@ -27,14 +27,15 @@ enum hypercall_action {
     HYPERCALL_EXIT,         /* EXIT: the VM ends with exit_status; nothing is returned */
 };
 
+/* Packed small (the flags together) so that clearing it is a few stores on every hypercall. */
 struct hypercall_outcome {
     uint32_t action; /* enum hypercall_action */
-    uint64_t rax;    /* the result, cut to the caller's register width */
-    bool set_rbx_rcx_rdx;
-    uint64_t rbx, rcx, rdx;
-    bool set_timer;
-    uint64_t timer_deadline; /* TSC deadline, or HYPERCALL_NO_TIMER to cancel */
     uint32_t exit_status;
+    bool set_rbx_rcx_rdx;
+    bool set_timer;
+    uint64_t rax; /* the result, cut to the caller's register width */
+    uint64_t rbx, rcx, rdx;
+    uint64_t timer_deadline; /* TSC deadline, or HYPERCALL_NO_TIMER to cancel */
 };
 
 void hypercall_decode(const struct vcpu_hypercall *hc, const struct hypercall_env *env,

@@ -23,6 +23,9 @@ void outq_init(struct outq *q); /* only while neither side runs */
 /* Producer: appends as many of the n bytes as fit and returns how many (0 when full): never
  * waits, never overwrites what the consumer has not read. */
 size_t outq_write(struct outq *q, const void *data, size_t n);
+/* Producer: one byte, as outq_write(q, &byte, 1) == 1 without the copy loop (a guest's THR
+ * write). */
+bool outq_put(struct outq *q, uint8_t byte);
 /* Producer: free space now (it can only grow until the producer writes). */
 size_t outq_space(const struct outq *q);
 

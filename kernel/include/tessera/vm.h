@@ -72,6 +72,7 @@ struct vm {
                               * until the life's first entry */
 
     uint64_t share_ticks; /* ticks_run when the first VM of its CPU ended for good (summary) */
+    uint64_t first_entry_tsc; /* TSC at its first slice's start (summary; 0: never ran) */
 
     uint32_t state;
     uint32_t end_how;  /* enum vm_end, while VM_ENDING */

@@ -68,6 +68,9 @@ struct x86_cpuid {
 /* Leaf 7 EDX features whose MSRs guests may not touch (they raise #GP): IBRS/IBPB (SPEC_CTRL,
  * PRED_CMD), STIBP, L1D_FLUSH, ARCH_CAPABILITIES, SSBD. */
 #define X86_HIDE_CPUID7_EDX_HIDDEN_MSRS ((1u << 26) | (1u << 27) | (1u << 28) | (1u << 29) | (1u << 31))
+/* TSC_ADJUST (EBX 1): its MSR (0x3b) raises #GP, so a guest that saw the bit would take the #GP
+ * as a broken CPU (Linux reads it from idle about once a second and warns). */
+#define X86_HIDE_CPUID7_EBX_TSC_ADJUST (1u << 1)
 #define X86_HIDE_CPUID7_ECX_AVX_FAMILY ((1u << 1) | (1u << 6) | (1u << 11) | (1u << 12) | (1u << 14))
 #define X86_HIDE_CPUID7_ECX_PKU ((1u << 3) | (1u << 4)) /* PKU, OSPKE: PKRU is not switched */
 /* Features whose CR4 bit a guest may not set (X86_CR4_GUEST_ALLOWED): CET shadow stacks (ECX 7),
@@ -115,7 +118,7 @@ static inline void x86_cpuid_leaf1(struct x86_cpuid *r)
 static inline void x86_cpuid_leaf7(uint32_t sub, struct x86_cpuid *r)
 {
     if (sub == 0) {
-        r->ebx &= ~X86_HIDE_CPUID7_EBX_AVX_FAMILY;
+        r->ebx &= ~(X86_HIDE_CPUID7_EBX_AVX_FAMILY | X86_HIDE_CPUID7_EBX_TSC_ADJUST);
         r->ecx &= ~(X86_HIDE_CPUID7_ECX_AVX_FAMILY | X86_HIDE_CPUID7_ECX_PKU | X86_HIDE_CPUID7_ECX_NO_CR4_BIT);
         r->edx &= ~(X86_HIDE_CPUID7_EDX_HIDDEN_MSRS | X86_HIDE_CPUID7_EDX_NO_CR4_BIT);
     } else if (sub == 1) {
@@ -128,12 +131,21 @@ static inline void x86_cpuid_ext_leaf1(struct x86_cpuid *r)
     r->ecx &= ~(X86_HIDE_CPUIDX1_ECX_SVM | X86_HIDE_CPUIDX1_ECX_MONITORX);
 }
 
+#define X86_CPUID6_EAX_ARAT (1u << 2)
+
 /* A hardware leaf (not x86_cpuid_is_hypervisor_leaf): the CPU's answer in r, filtered. */
 static inline void x86_cpuid_filter_cpu(uint32_t leaf, uint32_t sub, struct x86_cpuid *r)
 {
     switch (leaf) {
     case 1:
         x86_cpuid_leaf1(r);
+        break;
+    case 6:
+        /* Thermal and power management: only ARAT (EAX 2). Every other bit names MSRs a guest
+         * gets #GP for (thermal status and interrupt, HWP, ENERGY_PERF_BIAS, and APERF/MPERF in
+         * ECX 0, which Linux 6.x reads on every timer tick: two MSR exits and two #GPs a tick). */
+        r->eax &= X86_CPUID6_EAX_ARAT;
+        r->ebx = r->ecx = r->edx = 0;
         break;
     case 7:
         x86_cpuid_leaf7(sub, r);
