@@ -68,13 +68,13 @@ static bool vuart_out(void *ctx, uint8_t byte)
 }
 
 /* Asked when the guest reads LSR: a guest polling for THRE makes room by waiting, a little. */
-static bool vuart_tx_busy(void *ctx)
+static bool vuart_tx_busy(void *ctx, unsigned need)
 {
     struct vm *vm = ctx;
-    if (outq_space(&vm->console.queue))
+    if (outq_space(&vm->console.queue) >= need)
         return false;
     pump_a_little();
-    return outq_space(&vm->console.queue) == 0;
+    return outq_space(&vm->console.queue) < need;
 }
 
 static const struct boot_module *find_file(const struct boot_info *bi, const char *name)

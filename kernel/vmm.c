@@ -27,9 +27,6 @@ static struct cpu_run cpu_runs[ARCH_MAX_CPUS];
 static uint64_t run_quantum;
 static int go; /* set by the boot CPU once every VM exists */
 static bool stay_at_monitor; /* end=poweroff not given: CPUs idle at the end instead of leaving */
-/* Count each VM's time in the run loop's exit handling (the monitor's `stats`): one more TSC
- * read per exit, so only where a person may ask, not in end=poweroff runs (tests, benchmarks). */
-static bool measure_exit_time;
 
 static struct cpu_run *run_of(const struct vm *vm) { return &cpu_runs[vm->cfg.cpu]; }
 
@@ -94,6 +91,17 @@ static uint64_t enforce_time_limits(unsigned cpu)
     return next;
 }
 
+/* After an exit the run loop handled: its time (since *back, when vcpu_run returned) is the
+ * hypervisor's, not the guest's (the monitor's `stats`); the same clock read decides whether the
+ * slice goes on. */
+static inline bool slice_goes_on(struct vm *vm, uint64_t *back, uint64_t deadline)
+{
+    uint64_t now = arch_now();
+    vm->exit_ticks += now - *back;
+    *back = now;
+    return now < deadline;
+}
+
 /* Runs vm for one slice. */
 static void run_slice(struct vm *vm, uint64_t slice)
 {
@@ -106,18 +114,15 @@ static void run_slice(struct vm *vm, uint64_t slice)
     const char *failure = NULL;
     if (vm->cfg.time_limit_ms && vm->time_limit_end == VM_NO_TIMER) /* this life's first entry */
         vm->time_limit_end = start + vm->cfg.time_limit_ms * ticks_per_ms();
-    uint64_t back = 0; /* with measure_exit_time: when the last vcpu_run returned */
+    uint64_t back = start; /* when the last vcpu_run returned */
     if (!vm->first_entry_tsc)
         vm->first_entry_tsc = start; /* make bench: guest TSC markers are measured from here */
     /* the first entry needs no clock check: slice > 0, and an entry past its deadline exits at
      * once (the backend's timer) */
     do {
-        if (back) /* the exit handling since then is the run loop's time, not the guest's */
-            vm->exit_ticks += arch_now() - back;
         uint64_t entry_deadline = vm->has_legacy_pc ? vm_devices_prepare_entry(vm, deadline, &exit) : deadline;
         vcpu_run(v, entry_deadline, &exit);
-        if (measure_exit_time)
-            back = arch_now();
+        back = arch_now();
         if (exit.kind == VCPU_EXIT_INTERRUPT_WINDOW ||
             (exit.kind == VCPU_EXIT_PREEMPTED && entry_deadline < deadline))
             continue; /* a device's interrupt can be delivered now, or one is due */
@@ -162,12 +167,11 @@ static void run_slice(struct vm *vm, uint64_t slice)
         if (exit.kind == VCPU_EXIT_FAULT)
             failure = exit.reason;
         break; /* the fault, or VCPU_EXIT_PREEMPTED */
-    } while (arch_now() < deadline);
+    } while (slice_goes_on(vm, &back, deadline));
     /* charge the guest's time before a failure report: not the time the report takes */
     struct sched_policy *sched = &run_of(vm)->sched;
     uint64_t end = arch_now();
-    if (back)
-        vm->exit_ticks += end - back;
+    vm->exit_ticks += end - back;
     sched_charge(sched, (unsigned)vm->sched_index, end - start);
     if (failure)
         vm_fail(vm, failure);
@@ -394,7 +398,6 @@ bool vmm_run(uint64_t quantum_ticks, bool stay)
 {
     run_quantum = quantum_ticks;
     stay_at_monitor = stay;
-    measure_exit_time = stay;
     unsigned on_boot_cpu = cpu_add_vms(0);
     kprintf("tessera: running %u VMs (%u on CPU 0; time slice %llu TSC ticks)\n", vm_count(),
             on_boot_cpu, (unsigned long long)quantum_ticks);

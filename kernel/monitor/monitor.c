@@ -25,7 +25,6 @@
 #define REQUEST_TIMEOUT_MS 3000
 
 static bool active, prompt_wanted;
-static bool exit_time_measured; /* the run loop counts exit-handling time (not with end=poweroff) */
 static uint64_t next_poll, poll_interval, run_started;
 static struct line_edit editor;
 static struct kbd_set1 keyboard;
@@ -171,13 +170,6 @@ static void cmd_stats(const struct vm *vm)
     char guest[24], hv[24];
     format_seconds(guest, sizeof(guest), ran - handling);
     format_seconds(hv, sizeof(hv), handling);
-    if (!exit_time_measured) {
-        kprintf("  %s: time in guest and exit handling %s (%llu ticks; with end=poweroff the "
-                "exit handling is not counted apart), slices %llu\n", vm->cfg.name, guest,
-                (unsigned long long)ran,
-                (unsigned long long)__atomic_load_n(&vm->sched.times_scheduled, __ATOMIC_RELAXED));
-        return;
-    }
     kprintf("  %s: time in guest %s (%llu ticks), in the hypervisor's exit handling %s (%llu "
             "ticks), slices %llu\n", vm->cfg.name, guest, (unsigned long long)(ran - handling),
             hv, (unsigned long long)handling,
@@ -369,7 +361,6 @@ void monitor_start(bool show_prompt)
     poll_interval = arch_tsc_hz() / 1000 ? arch_tsc_hz() / 1000 : 1;
     run_started = arch_now();
     prompt_wanted = show_prompt;
-    exit_time_measured = show_prompt; /* vmm_run's stay: see measure_exit_time in kernel/vmm.c */
     active = true;
     kprintf("tessera: monitor: on the serial console%s; type 'help' (a VM's console: "
             "'console NAME', Ctrl-] to return)\n", keyboard_present ? " and the PS/2 keyboard" : "");

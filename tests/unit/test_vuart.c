@@ -14,7 +14,8 @@
 struct sink {
     uint8_t bytes[64];
     unsigned count;
-    bool full; /* the queue behind the UART takes nothing */
+    bool full;     /* the queue behind the UART takes nothing */
+    unsigned room; /* else, when not 0: how many bytes it takes */
 };
 
 static bool sink_output(void *ctx, uint8_t byte)
@@ -27,9 +28,10 @@ static bool sink_output(void *ctx, uint8_t byte)
     return true;
 }
 
-static bool sink_busy(void *ctx)
+static bool sink_busy(void *ctx, unsigned need)
 {
-    return ((struct sink *)ctx)->full;
+    const struct sink *s = ctx;
+    return s->full || (s->room && s->room < need);
 }
 
 static struct sink sink;
@@ -374,6 +376,22 @@ static void test_busy_transmitter(void **state)
     assert_memory_equal(sink.bytes, "ac", 2);
 }
 
+/* With the FIFOs on, THRE promises room for a whole transmit FIFO (16 bytes, which Linux's 8250
+ * then writes without looking at LSR): a queue with less room is a busy transmitter; without
+ * FIFOs one byte of room is enough. */
+static void test_busy_until_fifo_fits(void **state)
+{
+    (void)state;
+    sink.room = VUART_TX_FIFO - 1;
+    assert_int_equal(rd(VUART_LSR) & VUART_LSR_THRE, VUART_LSR_THRE); /* FIFOs off: 1 byte */
+    wr(VUART_FCR, VUART_FCR_ENABLE);
+    assert_int_equal(rd(VUART_LSR) & (VUART_LSR_THRE | VUART_LSR_TEMT), 0);
+    sink.room = VUART_TX_FIFO;
+    assert_int_equal(rd(VUART_LSR) & (VUART_LSR_THRE | VUART_LSR_TEMT),
+                     VUART_LSR_THRE | VUART_LSR_TEMT);
+    sink.room = 0;
+}
+
 /* A THR-empty interrupt waits while the transmitter is busy (THR is not empty yet): IIR does not
  * report it, the IRQ line stays low and vuart_thr_interrupt_held says to look again; with room
  * in the queue it is reported. */
@@ -453,6 +471,7 @@ int main(void)
         cmocka_unit_test_setup(test_loopback_fifo, setup),
         cmocka_unit_test_setup(test_interrupt_priorities, setup),
         cmocka_unit_test_setup(test_busy_transmitter, setup),
+        cmocka_unit_test_setup(test_busy_until_fifo_fits, setup),
         cmocka_unit_test_setup(test_busy_ignored_in_loopback, setup),
         cmocka_unit_test_setup(test_thr_interrupt_held_while_busy, setup),
         cmocka_unit_test_setup(test_receive_from_the_line, setup),

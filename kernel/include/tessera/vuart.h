@@ -69,11 +69,12 @@
 #define VUART_MSR_CONNECTED (VUART_MSR_CTS | VUART_MSR_DSR | VUART_MSR_DCD)
 
 #define VUART_RX_FIFO 16
+#define VUART_TX_FIFO 16 /* what a driver may write after seeing THRE with the FIFOs on */
 
 /* Takes one transmitted byte; false when it cannot (the byte is lost). */
 typedef bool (*vuart_output_fn)(void *ctx, uint8_t byte);
-/* True while output would refuse a byte. */
-typedef bool (*vuart_busy_fn)(void *ctx);
+/* True while output could not take need bytes in a row. */
+typedef bool (*vuart_busy_fn)(void *ctx, unsigned need);
 
 struct vuart {
     uint8_t ier, lcr, mcr, scr, dll, dlm;
