@@ -16,6 +16,7 @@
 #include <x86/gpt_walk.h>
 #include <x86/lazy_regs.h>
 #include <x86/percpu.h>
+#include <x86/reg_dump.h>
 #include <x86/spec.h>
 #include <x86/vcpu_policy.h>
 
@@ -982,20 +983,11 @@ static void svm_vcpu_dump(struct vcpu *v, const char *prefix)
     struct svm_vcpu *x = svm_of(v);
     const struct vmcb *c = x->vmcb;
     const struct svm_regs *r = &x->regs;
-    kprintf("%sRIP=%016llx RSP=%016llx RFLAGS=%016llx mode=%u-bit\n", prefix,
-            (unsigned long long)c->rip, (unsigned long long)c->rsp, (unsigned long long)c->rflags,
-            guest_mode_bits(c));
-    kprintf("%sRAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n", prefix,
-            (unsigned long long)c->rax, (unsigned long long)r->rbx, (unsigned long long)r->rcx,
-            (unsigned long long)r->rdx);
-    kprintf("%sRSI=%016llx RDI=%016llx RBP=%016llx R8 =%016llx\n", prefix,
-            (unsigned long long)r->rsi, (unsigned long long)r->rdi, (unsigned long long)r->rbp,
-            (unsigned long long)r->r8);
-    kprintf("%sR9 =%016llx R10=%016llx R11=%016llx R12=%016llx\n", prefix,
-            (unsigned long long)r->r9, (unsigned long long)r->r10, (unsigned long long)r->r11,
-            (unsigned long long)r->r12);
-    kprintf("%sR13=%016llx R14=%016llx R15=%016llx\n", prefix, (unsigned long long)r->r13,
-            (unsigned long long)r->r14, (unsigned long long)r->r15);
+    const struct x86_reg_dump d = {
+        c->rip, c->rsp, c->rflags, guest_mode_bits(c), c->rax, r->rbx, r->rcx, r->rdx, r->rsi,
+        r->rdi, r->rbp, r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
+    };
+    x86_dump_gprs(prefix, &d);
     kprintf("%sCR0=%016llx CR2=%016llx CR3=%016llx CR4=%016llx\n", prefix,
             (unsigned long long)c->cr0, (unsigned long long)c->cr2, (unsigned long long)c->cr3,
             (unsigned long long)c->cr4);

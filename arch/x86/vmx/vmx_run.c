@@ -4,6 +4,7 @@
 #include <tessera/errno.h>
 #include <tessera/printf.h>
 #include <x86/cpu.h>
+#include <x86/reg_dump.h>
 #include <x86/spec.h>
 #include <x86/vcpu_policy.h>
 
@@ -288,21 +289,12 @@ void vmx_vcpu_dump(struct vcpu *v, const char *prefix)
         return;
     }
     struct vmx_regs *r = &x->regs;
-    kprintf("%sRIP=%016llx RSP=%016llx RFLAGS=%016llx mode=%u-bit\n", prefix,
-            (unsigned long long)vmcs_readnat(VMCS_GUEST_RIP),
-            (unsigned long long)vmcs_readnat(VMCS_GUEST_RSP),
-            (unsigned long long)vmcs_readnat(VMCS_GUEST_RFLAGS), vmx_guest_mode_bits());
-    kprintf("%sRAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n", prefix,
-            (unsigned long long)r->rax, (unsigned long long)r->rbx, (unsigned long long)r->rcx,
-            (unsigned long long)r->rdx);
-    kprintf("%sRSI=%016llx RDI=%016llx RBP=%016llx R8 =%016llx\n", prefix,
-            (unsigned long long)r->rsi, (unsigned long long)r->rdi, (unsigned long long)r->rbp,
-            (unsigned long long)r->r8);
-    kprintf("%sR9 =%016llx R10=%016llx R11=%016llx R12=%016llx\n", prefix,
-            (unsigned long long)r->r9, (unsigned long long)r->r10, (unsigned long long)r->r11,
-            (unsigned long long)r->r12);
-    kprintf("%sR13=%016llx R14=%016llx R15=%016llx\n", prefix, (unsigned long long)r->r13,
-            (unsigned long long)r->r14, (unsigned long long)r->r15);
+    const struct x86_reg_dump d = {
+        vmcs_readnat(VMCS_GUEST_RIP), vmcs_readnat(VMCS_GUEST_RSP),
+        vmcs_readnat(VMCS_GUEST_RFLAGS), vmx_guest_mode_bits(), r->rax, r->rbx, r->rcx, r->rdx,
+        r->rsi, r->rdi, r->rbp, r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
+    };
+    x86_dump_gprs(prefix, &d);
     kprintf("%sCR0=%016llx (guest sees %016llx) CR3=%016llx CR4=%016llx (guest sees %016llx)\n",
             prefix, (unsigned long long)vmcs_readnat(VMCS_GUEST_CR0),
             (unsigned long long)vmcs_readnat(VMCS_CR0_SHADOW),
