@@ -31,3 +31,14 @@ $(BUILD)/tessera-linux.iso: $(BUILD)/tessera.elf $(LINUX_OUT)/tessera.cfg $(LINU
 	@echo "  ISO     $@"
 	@tests/tools/mkiso.sh $@ $(BUILD)/tessera.elf "$(ISO_CMDLINE)" $(LINUX_OUT)/tessera.cfg \
 		$(LINUX_GUEST) $(GUEST_OUT)/hello64.elf $(GUEST_OUT)/compute.elf
+
+# `make run`: the same hypervisor and guests with guests/run.cfg (the default VMs plus echo, for
+# the monitor's `console echo`) and no end=poweroff: the monitor stays at the console.
+RUN_CFG := $(GUEST_OUT)/run/tessera.cfg
+$(RUN_CFG): guests/run.cfg
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(BUILD)/tessera-run.iso: $(BUILD)/tessera.elf $(GUEST_TARGETS) $(RUN_CFG) tests/tools/mkiso.sh
+	@echo "  ISO     $@"
+	@tests/tools/mkiso.sh $@ $(BUILD)/tessera.elf "$(ISO_CMDLINE)" \
+		$(filter-out $(GUEST_OUT)/tessera.cfg,$(GUEST_TARGETS)) $(RUN_CFG)

@@ -22,6 +22,9 @@ struct fbcon {
     unsigned scroll_step;
     uint32_t fg, bg;
     int ready;
+    /* the escape sequences the monitor's prompt line uses: ESC [ K, ESC [ n C, ESC [ n D */
+    unsigned esc;       /* 0 none, 1 after ESC, 2 inside ESC [ */
+    unsigned esc_count; /* the number parameter so far */
 };
 
 static struct fbcon con;
@@ -181,9 +184,54 @@ static void newline(void)
         scroll();
 }
 
+/* Clears from the cursor to the end of its row (ESC [ K). */
+static void clear_to_end(void)
+{
+    for (unsigned x = con.x; x < con.cols; x++)
+        draw_glyph(x, con.y, ' ');
+}
+
+/* Inside ESC [: digits, then K (clear to the end of the row), C (right) or D (left); any other
+ * final byte ends the sequence without effect. Returns true while the byte was part of one. */
+static int escape(unsigned char c)
+{
+    if (con.esc == 1) {
+        con.esc = c == '[' ? 2 : 0;
+        con.esc_count = 0;
+        return con.esc == 2;
+    }
+    if (c >= '0' && c <= '9') {
+        if (con.esc_count < 1000)
+            con.esc_count = con.esc_count * 10 + (c - '0');
+        return 1;
+    }
+    if (c >= 0x20 && c <= 0x3f)
+        return 1; /* other parameter bytes (';', '?'): not used here */
+    if (c < 0x20 || c > 0x7e) {
+        con.esc = 0; /* not a sequence after all: the byte counts on its own */
+        return 0;
+    }
+    unsigned n = con.esc_count ? con.esc_count : 1;
+    con.esc = 0;
+    if (c == 'K') {
+        clear_to_end();
+    } else if (c == 'D') {
+        unsigned x = con.x > con.cols - 1 ? con.cols - 1 : con.x;
+        con.x = n > x ? 0 : x - n;
+    } else if (c == 'C') {
+        con.x = con.x + n >= con.cols ? con.cols - 1 : con.x + n;
+    }
+    return 1;
+}
+
 static void put_char(unsigned char c)
 {
+    if (con.esc && escape(c))
+        return;
     switch (c) {
+    case 0x1b:
+        con.esc = 1;
+        return;
     case '\n':
         newline();
         return;

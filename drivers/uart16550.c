@@ -10,6 +10,8 @@
 #define UART_LSR 5
 #define UART_IIR 2
 #define UART_SCR 7
+#define UART_RBR 0
+#define LSR_DR 0x01
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 #define IIR_FIFOS_ON 0xc0
@@ -82,6 +84,13 @@ size_t uart_try_write(const char *s, size_t n)
         i++;
     }
     return i;
+}
+
+int uart_getc(void)
+{
+    if (!uart_base || !(inb(uart_base + UART_LSR) & LSR_DR))
+        return -1;
+    return inb(uart_base + UART_RBR);
 }
 
 void uart_drain(void)

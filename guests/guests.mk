@@ -19,7 +19,7 @@ GUEST_LIB64_OBJS := $(GUEST_LIB_SRCS:%.c=$(GUEST_OUT)/obj64/%.o) \
 GUEST_LIB32_OBJS := $(GUEST_LIB_SRCS:%.c=$(GUEST_OUT)/obj32/%.o) \
 	$(GUEST_OUT)/obj32/guests/lib/start32.o
 
-GUESTS64 := hello64 halter attacker spinner bench fuzzer flood
+GUESTS64 := hello64 halter attacker spinner bench fuzzer flood echo
 GUESTS32 := mb32 compute attacker32
 GUEST_DATA := mb32-module.txt
 

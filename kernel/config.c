@@ -42,8 +42,9 @@ static const struct {
     const char *owner;
 } reserved_ports[] = {
     {0x20, 0x21, "master PIC"},
+    {0x60, 0x60, "keyboard controller data port (the monitor's keyboard input)"},
     {0x61, 0x61, "NMI status and control port (masks IOCHK/SERR NMIs machine-wide)"},
-    {0x64, 0x64, "keyboard controller command port (CPU reset)"},
+    {0x64, 0x64, "keyboard controller status/command port (keyboard input, CPU reset)"},
     {0x70, 0x71, "CMOS/RTC index (NMI mask)"},
     {0x92, 0x92, "system control port A (fast reset)"},
     {0xa0, 0xa1, "slave PIC"},

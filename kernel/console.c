@@ -14,6 +14,26 @@ static struct console_pump pump;
 /* Set after a VM queues output, cleared by a pump that found nothing left to do: an idle console
  * costs each slice one load, not a scan of every queue. */
 static int output_pending;
+/* The monitor's prompt line is on the screen: the next line anyone writes erases it first. */
+static bool prompt_visible;
+static const char erase_line[] = "\r\x1b[K"; /* to column 0, clear to the end of the line */
+
+/* Under the lock, before a synchronous write: the prompt line goes (the monitor redraws it);
+ * in a console session, the VM's unfinished line (a shell's prompt) is ended first. */
+static void erase_prompt(void)
+{
+    if (pump.attached) {
+        pump_finish_line(&pump, sinks);
+        if (pump.mid_line)
+            pump_write_sync(&pump, sinks, "\n", 1);
+    }
+    if (!prompt_visible)
+        return;
+    pump_write_sync(&pump, sinks, erase_line, sizeof(erase_line) - 1);
+    pump.mid_line = false;
+    pump_before_line(&pump, NULL, 0);
+    prompt_visible = false;
+}
 
 void console_note_output(void)
 {
@@ -37,6 +57,7 @@ void console_register(struct console_sink *sink)
 void console_write(const char *s, size_t n)
 {
     spin_lock(&console_lock);
+    erase_prompt();
     pump_write_sync(&pump, sinks, s, n);
     spin_unlock(&console_lock);
 }
@@ -44,6 +65,7 @@ void console_write(const char *s, size_t n)
 void console_write_line(const char *prefix, const char *line, size_t n)
 {
     spin_lock(&console_lock);
+    erase_prompt();
     pump_write_sync(&pump, sinks, prefix, strlen(prefix));
     pump_write_sync(&pump, sinks, line, n);
     pump_write_sync(&pump, sinks, "\n", 1);
@@ -71,6 +93,10 @@ static size_t pump_if_free(size_t budget, bool only_nonblocking)
     /* stopped by the budget or a full sink, not by running out of lines: more to do */
     if (done >= budget || pump.busy)
         __atomic_store_n(&output_pending, 1, __ATOMIC_SEQ_CST);
+    if (pump.erased) { /* a VM line took the prompt's place */
+        pump.erased = false;
+        prompt_visible = false;
+    }
     spin_unlock(&console_lock);
     return done;
 }
@@ -95,6 +121,46 @@ bool console_finish_source(struct pump_source *source)
         pump_flush_source(&pump, sinks, source); /* now only its partial line */
     spin_unlock(&console_lock);
     return drained;
+}
+
+void console_prompt_show(const char *s, size_t n)
+{
+    spin_lock(&console_lock);
+    pump_write_sync(&pump, sinks, s, n);
+    prompt_visible = true;
+    pump.erased = false;
+    pump_before_line(&pump, erase_line, sizeof(erase_line) - 1);
+    spin_unlock(&console_lock);
+}
+
+void console_prompt_leave(void)
+{
+    spin_lock(&console_lock);
+    if (prompt_visible) {
+        pump_before_line(&pump, NULL, 0);
+        prompt_visible = false;
+        pump_write_sync(&pump, sinks, "\n", 1);
+    }
+    spin_unlock(&console_lock);
+}
+
+bool console_prompt_redraw_due(void)
+{
+    /* a line in progress (a VM's, or a kprintf without its newline yet) comes first */
+    return !__atomic_load_n(&prompt_visible, __ATOMIC_RELAXED) &&
+           !__atomic_load_n(&pump.busy, __ATOMIC_RELAXED) &&
+           !__atomic_load_n(&pump.mid_line, __ATOMIC_RELAXED);
+}
+
+void console_attach(struct pump_source *source)
+{
+    spin_lock(&console_lock);
+    erase_prompt();
+    pump_attach(&pump, sinks, source);
+    if (!source && pump.mid_line)
+        pump_write_sync(&pump, sinks, "\n", 1); /* the session's last partial line ends here */
+    __atomic_store_n(&output_pending, 1, __ATOMIC_SEQ_CST); /* held lines may go now */
+    spin_unlock(&console_lock);
 }
 
 void kprintf(const char *fmt, ...)

@@ -12,6 +12,7 @@
 #include <tessera/image.h>
 #include <tessera/kernel.h>
 #include <tessera/mm.h>
+#include <tessera/monitor.h>
 #include <tessera/printf.h>
 #include <tessera/string.h>
 #include <tessera/vcpu.h>
@@ -261,7 +262,12 @@ void kernel_main(struct boot_info *bi)
     uint64_t quantum = arch_tsc_hz() / 1000000 * quantum_us;
     if (quantum < 10000)
         quantum = 10000;
-    bool all_ok = vmm_run(quantum);
+    /* end=poweroff: power off when every VM has ended (tests, benchmarks); otherwise the monitor
+     * stays at the console with the summary shown until its poweroff or reboot command */
+    bool end_poweroff = cmdline_get(bi->cmdline, "end", value, sizeof(value)) >= 0 &&
+                        strcmp(value, "poweroff") == 0;
+    monitor_start(!end_poweroff);
+    bool all_ok = vmm_run(quantum, !end_poweroff);
     arch_mitigations_report();
     kprintf("tessera: all VMs ended (%s)\n", all_ok ? "every VM exited with status 0"
                                                    : "some VMs failed or exited non-zero");

@@ -61,6 +61,8 @@ void vm_print_summary(void)
         char result[24], exits[200];
         if (vm->state == VM_EXITED)
             ksnprintf(result, sizeof(result), "exit %u", vm->exit_status);
+        else if (vm->state == VM_STOPPED)
+            ksnprintf(result, sizeof(result), "stopped");
         else
             ksnprintf(result, sizeof(result), "FAILED");
         unsigned n = 0;

@@ -69,13 +69,13 @@ static bool vuart_out(void *ctx, uint8_t byte)
 }
 
 /* Asked when the guest reads LSR: a guest polling for THRE makes room by waiting, a little. */
-static bool vuart_tx_busy(void *ctx)
+static bool vuart_tx_busy(void *ctx, unsigned need)
 {
     struct vm *vm = ctx;
-    if (outq_space(&vm->console.queue))
+    if (outq_space(&vm->console.queue) >= need)
         return false;
     pump_a_little();
-    return outq_space(&vm->console.queue) == 0;
+    return outq_space(&vm->console.queue) < need;
 }
 
 static const struct boot_module *find_file(const struct boot_info *bi, const char *name)
@@ -126,6 +126,11 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
     vm->timer_deadline = VM_NO_TIMER;
     vm->end_note = NULL;
     vm->guest_panicked = false;
+    vm->life_started = arch_now();
+    vm->life_ended = 0;
+    /* keystrokes typed for an earlier life are dropped (as the queue's consumer: the monitor
+     * may be writing into it at this moment) */
+    outq_discard(&vm->input, outq_used(&vm->input));
     /* time_limit counts from this life's first entry (kernel/vmm.c), not from loading: creating
      * many VMs can take longer than their limit */
     vm->time_limit_end = VM_NO_TIMER;
@@ -327,6 +332,7 @@ enum vm_finish vm_finish_ending(struct vm *vm)
     if (vm->uart.bytes_lost)
         kprintf("tessera: vm %s: %llu bytes written to its UART while it reported itself busy "
                 "were lost\n", vm->cfg.name, (unsigned long long)vm->uart.bytes_lost);
+    vm->life_ended = arch_now();
     if (vm->end_note)
         kprintf("tessera: vm %s: %s\n", vm->cfg.name, vm->end_note);
     if (vm->end_how == VM_END_REBOOT) {
@@ -348,7 +354,45 @@ enum vm_finish vm_finish_ending(struct vm *vm)
         kprintf("tessera: vm %s exited with status %u\n", vm->cfg.name, vm->exit_status);
         return VM_FINISH_ENDED;
     }
+    if (vm->end_how == VM_END_STOP) {
+        vm->state = VM_STOPPED;
+        kprintf("tessera: vm %s stopped from the monitor\n", vm->cfg.name);
+        return VM_FINISH_ENDED;
+    }
+    if (vm->end_how == VM_END_RESTART) {
+        kprintf("tessera: vm %s stopped from the monitor: restarting\n", vm->cfg.name);
+        return vm_start_again(vm) ? VM_FINISH_RESTARTED : VM_FINISH_ENDED;
+    }
     return report_failure(vm, vm->end_how == VM_END_FAIL);
+}
+
+void vm_stop_from_monitor(struct vm *vm, bool restart)
+{
+    vm_stop(vm, restart ? VM_END_RESTART : VM_END_STOP, !restart);
+}
+
+bool vm_start_again(struct vm *vm)
+{
+    char why[160];
+    if (vm_load(vm, why, sizeof(why)) != 0) {
+        kprintf("tessera: vm %s: start failed: %s\n", vm->cfg.name, why);
+        vm->state = VM_FAILED;
+        str_copy(vm->fail_reason, why, sizeof(vm->fail_reason));
+        return false;
+    }
+    vm->monitor_starts++;
+    vm->state = VM_RUNNING;
+    kprintf("tessera: vm %s: started from the monitor (image reloaded, RAM zeroed)\n",
+            vm->cfg.name);
+    return true;
+}
+
+void vm_take_input(struct vm *vm)
+{
+    uint8_t byte;
+    while (outq_used(&vm->input) && vuart_rx_room(&vm->uart) &&
+           outq_read(&vm->input, &byte, 1) == 1)
+        vuart_receive(&vm->uart, byte);
 }
 
 /* The last lines the VM printed, from its ring buffer (up to its whole 4 KiB): context for a
@@ -399,6 +443,27 @@ void vm_guest_panic(struct vm *vm)
 {
     vm->guest_panicked = true;
     vm_fail(vm, "guest kernel panicked");
+}
+
+void vm_print_log(struct vm *vm)
+{
+    static char text[VM_RING_SIZE + 1]; /* one CPU at a time: under the monitor's one request */
+    size_t n = ring_copy_out(&vm->output, text, VM_RING_SIZE);
+    text[n] = '\0';
+    kprintf("tessera: vm %s: recent output (%llu bytes):\n", vm->cfg.name, (unsigned long long)n);
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && text[i] != '\n')
+            continue;
+        if (i > start || i < n) {
+            for (size_t c = start; c < i; c++)
+                if ((unsigned char)text[c] < 0x20 || (unsigned char)text[c] > 0x7e)
+                    text[c] = '.';
+            text[i] = '\0';
+            kprintf("tessera: vm %s: | %s\n", vm->cfg.name, text + start);
+        }
+        start = i + 1;
+    }
 }
 
 void vm_fail(struct vm *vm, const char *reason)

@@ -100,6 +100,8 @@ static __attribute__((noinline)) uint32_t port_read_split(struct vm *vm, uint16_
 
 uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size)
 {
+    if (port >= COM1_BASE && port < COM1_BASE + VUART_REGISTERS)
+        vm_take_input(vm); /* what the monitor typed for it reaches RBR/LSR before the read */
     const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
     if (r)
         return (uint32_t)r->ops->read(r->dev, port - r->base, size, arch_now());
@@ -223,6 +225,7 @@ bool vm_msr_access(struct vm *vm, const struct vcpu_msr *m)
 uint64_t vm_devices_prepare_entry(struct vm *vm, uint64_t deadline, struct vcpu_exit *exit)
 {
     uint64_t now = arch_now();
+    vm_take_input(vm); /* typed input raises IRQ 4 before the devices are sampled */
     platform_advance(vm, now);
     struct legacy_pc_entry e = legacy_pc_before_entry(&vm->pc, exit->interruptible);
     exit->inject_vector = e.vector;
@@ -236,6 +239,7 @@ uint64_t vm_devices_prepare_entry(struct vm *vm, uint64_t deadline, struct vcpu_
 uint64_t vm_devices_halt(struct vm *vm)
 {
     uint64_t now = arch_now();
+    vm_take_input(vm);
     platform_advance(vm, now);
     if (legacy_pc_interrupt_pending(&vm->pc))
         return 0;

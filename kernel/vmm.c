@@ -6,6 +6,7 @@
 #include <tessera/console.h>
 #include <tessera/errno.h>
 #include <tessera/mm.h>
+#include <tessera/monitor.h>
 #include <tessera/printf.h>
 #include <tessera/string.h>
 #include <tessera/vm.h>
@@ -19,11 +20,13 @@ struct cpu_run {
     struct vm *vm_at[SCHED_MAX_ENTITIES]; /* by scheduler index */
     unsigned vm_ending;           /* stopped, not yet reported (VM_ENDING) */
     int done;                     /* set (release) when its last VM has ended */
+    int requests;                 /* the monitor posted a request to one of its VMs */
 };
 
 static struct cpu_run cpu_runs[ARCH_MAX_CPUS];
 static uint64_t run_quantum;
 static int go; /* set by the boot CPU once every VM exists */
+static bool stay_at_monitor; /* end=poweroff not given: CPUs idle at the end instead of leaving */
 
 static struct cpu_run *run_of(const struct vm *vm) { return &cpu_runs[vm->cfg.cpu]; }
 
@@ -88,6 +91,17 @@ static uint64_t enforce_time_limits(unsigned cpu)
     return next;
 }
 
+/* After an exit the run loop handled: its time (since *back, when vcpu_run returned) is the
+ * hypervisor's, not the guest's (the monitor's `stats`); the same clock read decides whether the
+ * slice goes on. */
+static inline bool slice_goes_on(struct vm *vm, uint64_t *back, uint64_t deadline)
+{
+    uint64_t now = arch_now();
+    vm->exit_ticks += now - *back;
+    *back = now;
+    return now < deadline;
+}
+
 /* Runs vm for one slice. */
 static void run_slice(struct vm *vm, uint64_t slice)
 {
@@ -100,6 +114,7 @@ static void run_slice(struct vm *vm, uint64_t slice)
     const char *failure = NULL;
     if (vm->cfg.time_limit_ms && vm->time_limit_end == VM_NO_TIMER) /* this life's first entry */
         vm->time_limit_end = start + vm->cfg.time_limit_ms * ticks_per_ms();
+    uint64_t back = start; /* when the last vcpu_run returned */
     if (!vm->first_entry_tsc)
         vm->first_entry_tsc = start; /* make bench: guest TSC markers are measured from here */
     /* the first entry needs no clock check: slice > 0, and an entry past its deadline exits at
@@ -107,6 +122,7 @@ static void run_slice(struct vm *vm, uint64_t slice)
     do {
         uint64_t entry_deadline = vm->has_legacy_pc ? vm_devices_prepare_entry(vm, deadline, &exit) : deadline;
         vcpu_run(v, entry_deadline, &exit);
+        back = arch_now();
         if (exit.kind == VCPU_EXIT_INTERRUPT_WINDOW ||
             (exit.kind == VCPU_EXIT_PREEMPTED && entry_deadline < deadline))
             continue; /* a device's interrupt can be delivered now, or one is due */
@@ -164,10 +180,12 @@ static void run_slice(struct vm *vm, uint64_t slice)
         if (exit.kind == VCPU_EXIT_FAULT)
             failure = exit.reason;
         break; /* the fault, or VCPU_EXIT_PREEMPTED */
-    } while (arch_now() < deadline);
+    } while (slice_goes_on(vm, &back, deadline));
     /* charge the guest's time before a failure report: not the time the report takes */
     struct sched_policy *sched = &run_of(vm)->sched;
-    sched_charge(sched, (unsigned)vm->sched_index, arch_now() - start);
+    uint64_t end = arch_now();
+    vm->exit_ticks += end - back;
+    sched_charge(sched, (unsigned)vm->sched_index, end - start);
     if (failure)
         vm_fail(vm, failure);
     else if (wake != VM_NO_TIMER)
@@ -196,31 +214,137 @@ static void finish_ending(unsigned cpu)
     }
 }
 
+/* ---- the monitor's requests (kernel/monitor/monitor.c) --------------------------------------- */
+
+void vmm_post_request(struct vm *vm)
+{
+    __atomic_store_n(&run_of(vm)->requests, 1, __ATOMIC_RELEASE);
+}
+
+static enum vm_request_answer act_on_request(struct cpu_run *run, struct vm *vm, uint32_t request)
+{
+    char prefix[CONFIG_NAME_MAX + 24];
+    switch (request) {
+    case VM_REQUEST_REGS:
+        ksnprintf(prefix, sizeof(prefix), "tessera: vm %s:   ", vm->cfg.name);
+        kprintf("tessera: vm %s: registers (%s)\n", vm->cfg.name,
+                vm->state == VM_RUNNING ? "between two slices" : "as it ended");
+        vcpu_dump(&vm->vcpu, prefix);
+        return VM_ANSWER_DONE;
+    case VM_REQUEST_LOG:
+        vm_print_log(vm);
+        return VM_ANSWER_DONE;
+    case VM_REQUEST_STOP:
+    case VM_REQUEST_RESTART:
+        if (vm->state == VM_RUNNING) {
+            vm_stop_from_monitor(vm, request == VM_REQUEST_RESTART);
+            park_if_stopped(vm); /* finish_ending reports it, and restarts it for a restart */
+            return VM_ANSWER_DONE;
+        }
+        if (request == VM_REQUEST_STOP)
+            return vm->state == VM_ENDING ? VM_ANSWER_ENDING : VM_ANSWER_NOT_RUNNING;
+        __attribute__((fallthrough)); /* restarting an ended VM starts it */
+    case VM_REQUEST_START:
+        if (vm->state == VM_RUNNING)
+            return VM_ANSWER_RUNNING;
+        if (vm->state == VM_ENDING)
+            return VM_ANSWER_ENDING;
+        if (!vm_start_again(vm))
+            return VM_ANSWER_FAILED;
+        sched_restart(&run->sched, (unsigned)vm->sched_index);
+        __atomic_store_n(&run->done, 0, __ATOMIC_RELEASE);
+        return VM_ANSWER_DONE;
+    default:
+        return VM_ANSWER_FAILED;
+    }
+}
+
+/* Between slices: one load when nothing was asked. */
+static void serve_requests(unsigned cpu)
+{
+    struct cpu_run *run = &cpu_runs[cpu];
+    if (!__atomic_load_n(&run->requests, __ATOMIC_ACQUIRE))
+        return;
+    __atomic_store_n(&run->requests, 0, __ATOMIC_SEQ_CST);
+    for (unsigned i = 0; i < vm_count(); i++) {
+        struct vm *vm = vm_get(i);
+        uint32_t request = __atomic_load_n(&vm->request, __ATOMIC_ACQUIRE);
+        if (vm->cfg.cpu != cpu || request == VM_REQUEST_NONE || vm->sched_index < 0)
+            continue;
+        __atomic_store_n(&vm->request_answer, act_on_request(run, vm, request), __ATOMIC_RELAXED);
+        __atomic_store_n(&vm->request, VM_REQUEST_NONE, __ATOMIC_RELEASE);
+    }
+}
+
+bool vmm_all_ended(void)
+{
+    for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++)
+        if (arch_cpu_online(cpu) && !__atomic_load_n(&cpu_runs[cpu].done, __ATOMIC_ACQUIRE))
+            return false;
+    return true;
+}
+
+/* The boot CPU's share of the monitor, at each point where it pumps the console. */
+static void poll_monitor(unsigned cpu)
+{
+    if (cpu == 0)
+        monitor_poll();
+}
+
+/* Every VM of this CPU has ended: it stays, serving the monitor's requests (a start brings it
+ * back to its run loop); the boot CPU prints the summary when all CPUs got here. */
+static void idle_at_end(unsigned cpu)
+{
+    struct cpu_run *run = &cpu_runs[cpu];
+    if (!__atomic_load_n(&run->done, __ATOMIC_RELAXED))
+        __atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);
+    static bool summary_shown; /* the boot CPU's */
+    if (cpu == 0) {
+        bool all = vmm_all_ended();
+        if (all && !summary_shown) {
+            vm_print_summary();
+            kprintf("tessera: every VM has ended; the monitor stays (type 'poweroff' to leave)\n");
+        }
+        summary_shown = all;
+    }
+    console_pump(CONSOLE_PUMP_BUDGET);
+    poll_monitor(cpu);
+    __builtin_ia32_pause();
+}
+
 /* Runs this CPU's VMs until every one of them has ended and been reported. */
 static void run_cpu(unsigned cpu)
 {
     struct cpu_run *run = &cpu_runs[cpu];
     for (;;) {
         uint64_t slice, idle_until;
+        serve_requests(cpu);
         if (run->vm_ending)
             finish_ending(cpu);
         uint64_t next_limit = enforce_time_limits(cpu);
         int index = sched_pick(&run->sched, arch_now(), &slice, &idle_until);
         if (index < 0) {
-            if (idle_until == SCHED_NO_TIMER && next_limit == SCHED_NO_TIMER && !run->vm_ending)
-                break; /* every VM of this CPU has ended */
+            if (idle_until == SCHED_NO_TIMER && next_limit == SCHED_NO_TIMER && !run->vm_ending) {
+                if (!stay_at_monitor)
+                    break; /* every VM of this CPU has ended */
+                idle_at_end(cpu);
+                continue;
+            }
             if (next_limit < idle_until)
                 idle_until = next_limit; /* a sleeping VM may have to be stopped first */
             if (run->vm_ending) {
                 /* an ending VM's queue may empty with any pump: back to the top after each one;
                  * the pause leaves other CPUs a turn at the (test-and-set) console lock */
                 console_pump(CONSOLE_PUMP_BUDGET);
+                poll_monitor(cpu);
                 __builtin_ia32_pause();
                 continue;
             }
-            while (arch_now() < idle_until)
+            while (arch_now() < idle_until && !__atomic_load_n(&run->requests, __ATOMIC_RELAXED)) {
                 if (!console_pump(CONSOLE_PUMP_BUDGET))
                     __builtin_ia32_pause();
+                poll_monitor(cpu);
+            }
             continue;
         }
         struct vm *vm = run->vm_at[index];
@@ -229,6 +353,7 @@ static void run_cpu(unsigned cpu)
             continue;
         }
         console_pump(CONSOLE_PUMP_BUDGET);
+        poll_monitor(cpu);
         run_slice(vm, slice);
     }
     __atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);
@@ -282,9 +407,10 @@ void vmm_ap_main(unsigned cpu)
     run_cpu(cpu);
 }
 
-bool vmm_run(uint64_t quantum_ticks)
+bool vmm_run(uint64_t quantum_ticks, bool stay)
 {
     run_quantum = quantum_ticks;
+    stay_at_monitor = stay;
     unsigned on_boot_cpu = cpu_add_vms(0);
     kprintf("tessera: running %u VMs (%u on CPU 0; time slice %llu TSC ticks)\n", vm_count(),
             on_boot_cpu, (unsigned long long)quantum_ticks);

@@ -97,10 +97,14 @@ void vuart_init(struct vuart *u, vuart_output_fn output, vuart_busy_fn tx_busy, 
     u->ctx = ctx;
 }
 
-/* Loopback disconnects the transmitter from the line, so only then is it never busy. */
+/* Loopback disconnects the transmitter from the line, so only then is it never busy. THRE says
+ * "the transmitter holding register (with FIFOs: the whole transmit FIFO) is empty", and a
+ * driver that sees it writes that many bytes without looking again (Linux's 8250 writes 16): so
+ * with FIFOs on, the transmitter is busy until the queue behind it has room for 16. */
 static bool transmitter_busy(const struct vuart *u)
 {
-    return !(u->mcr & VUART_MCR_LOOP) && u->tx_busy && u->tx_busy(u->ctx);
+    return !(u->mcr & VUART_MCR_LOOP) && u->tx_busy &&
+           u->tx_busy(u->ctx, fifo_enabled(u) ? VUART_TX_FIFO : 1);
 }
 
 uint8_t vuart_read(struct vuart *u, unsigned offset)
@@ -251,4 +255,17 @@ bool vuart_irq_pending(const struct vuart *u)
     if (!(u->mcr & VUART_MCR_OUT2) || (u->mcr & VUART_MCR_LOOP))
         return false;
     return interrupt_source(u) != VUART_IIR_NO_INT;
+}
+
+unsigned vuart_rx_room(const struct vuart *u)
+{
+    if (u->mcr & VUART_MCR_LOOP)
+        return 0;
+    unsigned capacity = fifo_enabled(u) ? VUART_RX_FIFO : 1;
+    return u->rx_count < capacity ? capacity - u->rx_count : 0;
+}
+
+void vuart_receive(struct vuart *u, uint8_t byte)
+{
+    rx_push(u, byte);
 }

@@ -31,8 +31,8 @@ test: deps
 	@tests/tools/run_tests.sh
 
 run: deps
-	@$(MAKE) --no-print-directory all iso
-	@tests/tools/run.sh $(BUILD)/tessera.iso
+	@$(MAKE) --no-print-directory all $(BUILD)/tessera-run.iso
+	@tests/tools/run.sh $(BUILD)/tessera-run.iso
 
 # run-linux: guests/linux.cfg with the real Linux guest (fetched once into build/linux/).
 run-linux: deps

@@ -195,3 +195,20 @@ void arch_poweroff(bool ok, bool exit_qemu, const struct acpi_info *acpi)
     uart_drain();
     arch_halt_forever();
 }
+
+void arch_reboot(void)
+{
+    __asm__ volatile("cli");
+    uart_drain();
+    if (end_acpi && end_acpi->has_fadt)
+        acpi_reset(end_acpi);
+    outb(0xcf9, 0x02); /* PCI reset control, as in arch_poweroff */
+    x86_delay_us(10);
+    outb(0xcf9, 0x06);
+    x86_delay_us(100000);
+    outb(0x64, 0xfe); /* the keyboard controller's reset pulse: the oldest way */
+    x86_delay_us(100000);
+    kprintf("tessera: could not reset: halted, the machine can be switched off\n");
+    uart_drain();
+    arch_halt_forever();
+}

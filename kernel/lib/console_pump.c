@@ -47,18 +47,81 @@ static size_t assemble(struct pump_source *s, size_t max)
     return taken;
 }
 
-static void start_line(struct console_pump *p, struct console_sink *sinks, struct pump_source *s)
+/* The line in p->line (len bytes after the before_line bytes) goes out next. */
+static void begin(struct console_pump *p, struct console_sink *sinks, size_t len)
 {
-    size_t n = strlen(s->prefix);
-    memcpy(p->line, s->prefix, n);
-    memcpy(p->line + n, s->ready_text, s->ready_len);
-    n += s->ready_len;
-    p->line[n++] = '\n';
-    p->len = n;
-    s->ready = false;
+    p->len = len;
+    p->mid_line = len && p->line[len - 1] != '\n';
     for (struct console_sink *k = sinks; k; k = k->next)
         k->pump_sent = 0;
     p->busy = true;
+}
+
+/* Puts the before_line bytes at the start of p->line; returns how many. */
+static size_t take_before_line(struct console_pump *p)
+{
+    size_t n = p->before_len;
+    if (n) {
+        memcpy(p->line, p->before_line, n);
+        p->before_len = 0;
+        p->erased = true;
+    }
+    return n;
+}
+
+static void start_line(struct console_pump *p, struct console_sink *sinks, struct pump_source *s)
+{
+    size_t n = take_before_line(p);
+    if (p->attached != s) {
+        size_t prefix = strlen(s->prefix);
+        memcpy(p->line + n, s->prefix, prefix);
+        n += prefix;
+    }
+    memcpy(p->line + n, s->ready_text, s->ready_len);
+    n += s->ready_len;
+    p->line[n++] = '\n';
+    s->ready = false;
+    begin(p, sinks, n);
+}
+
+/* The attached source: what it has, as it comes (a shell's prompt has no newline), up to one
+ * newline at a time, with linebuf's byte rules ('\r' dropped, control bytes but tab and
+ * backspace shown as '.'). Returns false when it has nothing. */
+static bool pick_attached(struct console_pump *p, struct console_sink *sinks, size_t budget,
+                          size_t *used)
+{
+    struct pump_source *s = p->attached;
+    if (s->ready) { /* a line assembled before the session began */
+        start_line(p, sinks, s);
+        return true;
+    }
+    size_t n = take_before_line(p);
+    if (s->partial.len) {
+        memcpy(p->line + n, s->partial.text, s->partial.len);
+        n += s->partial.len;
+        linebuf_init(&s->partial);
+        begin(p, sinks, n);
+        return true;
+    }
+    char chunk[64];
+    size_t want = budget - *used < sizeof(chunk) ? budget - *used : sizeof(chunk);
+    size_t got = outq_peek(&s->queue, chunk, want), taken = 0;
+    while (taken < got) {
+        unsigned char b = (unsigned char)chunk[taken++];
+        if (b == '\r')
+            continue;
+        if ((b < 0x20 && b != '\t' && b != '\b' && b != '\n') || b >= 0x7f)
+            b = '.';
+        p->line[n++] = (char)b;
+        if (b == '\n')
+            break;
+    }
+    outq_discard(&s->queue, taken);
+    *used += taken;
+    if (n == 0)
+        return false;
+    begin(p, sinks, n);
+    return true;
 }
 
 /* The next source, round-robin, with a whole line: that line becomes the one in progress.
@@ -66,6 +129,8 @@ static void start_line(struct console_pump *p, struct console_sink *sinks, struc
 static bool pick_line(struct console_pump *p, struct console_sink *sinks, size_t budget,
                       size_t *used)
 {
+    if (p->attached)
+        return pick_attached(p, sinks, budget, used);
     for (unsigned k = 0; k < p->source_count && *used < budget; k++) {
         unsigned index = (p->next + k) % p->source_count;
         struct pump_source *s = p->sources[index];
@@ -153,6 +218,23 @@ void pump_write_sync(struct console_pump *p, struct console_sink *sinks, const c
 {
     pump_finish_line(p, sinks);
     write_all(sinks, s, n);
+    if (n)
+        p->mid_line = s[n - 1] != '\n';
+}
+
+void pump_attach(struct console_pump *p, struct console_sink *sinks, struct pump_source *s)
+{
+    pump_finish_line(p, sinks);
+    p->attached = s;
+}
+
+void pump_before_line(struct console_pump *p, const char *s, size_t n)
+{
+    if (!s || n >= sizeof(p->before_line))
+        n = 0;
+    if (n)
+        memcpy(p->before_line, s, n);
+    p->before_len = n;
 }
 
 void pump_flush_source(struct console_pump *p, struct console_sink *sinks, struct pump_source *s)

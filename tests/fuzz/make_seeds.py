@@ -697,6 +697,15 @@ def gpt_walk_seeds():
         ram([(0x3000 + ((0xc0345678 >> 21) & 0x1ff) * 8, 0x4003, 8),
              (0x4000 + ((0xc0345678 >> 12) & 0x1ff) * 8, 0x5003, 8)]))
     put("gpt_walk", "la57", head(pg | pe, 0x1000, pae | (1 << 12), lma, 0xff12345678901234) + four)
+def monitor_seeds():
+    # fuzz_monitor.c: the bytes are typed on the serial console and, as scan codes, on a keyboard
+    put("monitor", "commands", b"help\rlist\rstats hello\rregs echo\rconsole linux\rcpus\rmem\r")
+    put("monitor", "bad-lines", b"bogus\rlist x\rstats\rstop nosuch\rli\x02st\r" + b"y" * 130 + b"\r")
+    put("monitor", "editing", b"stats hlo\x1b[D\x1b[De\x1b[Cl\r\x1b[A\x1b[A\x1b[B\x15x\x7f\x03"
+        b"\x1bOH\x1b[3~\x1b[1;5D\x1b[200~\r\n")
+    put("monitor", "scancodes", bytes([0x26, 0xa6, 0x17, 0x97, 0x1f, 0x9f, 0x14, 0x94, 0x1c, 0x9c,
+                                       0x2a, 0x1e, 0xaa, 0x1d, 0x1b, 0x9d, 0xe0, 0x48, 0xe0, 0x4b,
+                                       0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5, 0x3a, 0x1e, 0x1c]))
 
 
 if __name__ == "__main__":
@@ -717,3 +726,4 @@ if __name__ == "__main__":
     hypercall_seeds()
     insn_seeds()
     gpt_walk_seeds()
+    monitor_seeds()

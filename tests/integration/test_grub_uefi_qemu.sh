@@ -23,7 +23,7 @@ L=$log.clean
 tr -d '\r' <"$log" >"$L"
 
 expect "$L" '^tessera: boot path=Multiboot2 firmware=UEFI loader="GRUB ' "GRUB under UEFI, Multiboot2"
-expect "$L" '^tessera: cmdline="exit=qemu"$' "the command line arrives"
+expect "$L" '^tessera: cmdline="exit=qemu end=poweroff"$' "the command line arrives"
 expect "$L" '^tessera: file tessera\.cfg: [0-9]+ bytes at 0x' "the config arrives as a module"
 expect "$L" '^tessera: memory: usable=2[0-9][0-9] MiB in [0-9]+ regions' "memory summary for -m 256"
 expect "$L" '^tessera: screen console: framebuffer [0-9]+x[0-9]+ at 0x' "the GOP framebuffer carries the log"

@@ -11,7 +11,7 @@ export BACKEND=svm
 img=$T/usb.img
 log=$T/serial.log
 cp "$BUILD/tessera-usb.img" "$img" || { fail "no build/tessera-usb.img (make usb)"; finish; }
-printf 'exit=qemu\n' >"$T/cmdline.txt"
+printf 'exit=qemu end=poweroff\n' >"$T/cmdline.txt"
 MTOOLS_SKIP_CHECK=1 mcopy -i "$img@@1048576" "$T/cmdline.txt" ::/tessera/cmdline.txt ||
     { fail "cannot add cmdline.txt to the image"; finish; }
 

@@ -49,7 +49,7 @@ hv_iso() {
     local name=$1 cfg=$2 cmdline=$3; shift 3
     mkdir -p "$T/$name.cfgdir"
     cp "$cfg" "$T/$name.cfgdir/tessera.cfg"
-    "$ROOT/tests/tools/mkiso.sh" "$T/$name.iso" "$HV" "$cmdline" "$@" "$T/$name.cfgdir/tessera.cfg"
+    "$ROOT/tests/tools/mkiso.sh" "$T/$name.iso" "$HV" "$(with_end "$cmdline")" "$@" "$T/$name.cfgdir/tessera.cfg"
 }
 echo "bench: building images"
 # The main table measures the exit paths themselves: mitigations=off (their costs: the second

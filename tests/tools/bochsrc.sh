@@ -1,5 +1,7 @@
 # bochsrc.sh: writes a headless, deterministic Bochs configuration (see ../shared/platforms.md).
 # bochs_config FILE MEDIUM SERIAL_LOG BOCHS_LOG [MEGS] [CPU_MODEL] [CPUS]
+#   BOCHS_COM1_MODE/BOCHS_COM1_DEV override COM1 (socket-server + localhost:PORT: Bochs waits for
+#   one TCP client, which then reads and types on the console; SERIAL_LOG is unused then).
 #   MEDIUM cdrom:PATH  the Bochs BIOS boots a CD image (a GRUB ISO)
 #          uefi:PATH   OVMF (the 2 MB OVMF_CODE.fd) boots a raw disk image (the USB image)
 # Under the BIOS, VBE is off: GRUB's VBE mode switch crashes under Bochs's video BIOS; GRUB then
@@ -35,7 +37,7 @@ vga: extension=$vga, update_freq=5, realtime=0
 $boot_lines
 cpu: model=$model, count=$cpus, ips=${BOCHS_IPS:-5000000}, reset_on_triple_fault=0, ignore_bad_msrs=$bad_msrs
 clock: sync=none, time0=946681200
-com1: enabled=1, mode=file, dev=$serial
+com1: enabled=1, mode=${BOCHS_COM1_MODE:-file}, dev=${BOCHS_COM1_DEV:-$serial}
 speaker: enabled=0
 sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
 magic_break: enabled=0

@@ -61,8 +61,18 @@ finish() {
     exit 1
 }
 
-# make_iso OUT CMDLINE FILE...: GRUB hybrid ISO with FILEs as Multiboot2 modules.
-make_iso() { "$ROOT/tests/tools/mkiso.sh" "$1" "$BUILD/tessera.elf" "$2" "${@:3}"; }
+# with_end CMDLINE: the command line with end=poweroff added unless it says end= itself: a test
+# run ends when its VMs have (without it the monitor stays at the console).
+with_end() {
+    case " $1 " in
+    *" end="*) echo "$1" ;;
+    *) echo "${1:+$1 }end=poweroff" ;;
+    esac
+}
+
+# make_iso OUT CMDLINE FILE...: GRUB hybrid ISO with FILEs as Multiboot2 modules (end=poweroff
+# added to CMDLINE, see with_end).
+make_iso() { "$ROOT/tests/tools/mkiso.sh" "$1" "$BUILD/tessera.elf" "$(with_end "$2")" "${@:3}"; }
 
 # run_qemu_iso ISO LOG SECONDS [QEMU ARGS...]: BIOS (SeaBIOS) boot; prints QEMU's exit status.
 # Both runners leave LOG with plain line ends (no CR).

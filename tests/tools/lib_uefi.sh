@@ -4,7 +4,7 @@
 #   uefi_make_image OUT.img [-e BOOTX64.EFI] [-k tessera.elf] [-c CMDLINE] [FILE...]
 #       GPT disk, FAT32 ESP at 1 MiB: EFI/BOOT/BOOTX64.EFI, tessera/tessera.elf, tessera/<FILE>.
 #       Defaults: build/BOOTX64.EFI and build/tessera.elf. -k - leaves the hypervisor out.
-#       -c writes tessera/cmdline.txt. Returns mkusb.sh's status.
+#       -c writes tessera/cmdline.txt (with end=poweroff added, see with_end). Returns mkusb.sh's status.
 #   uefi_boot_qemu_usb IMG LOG TIMEOUT [STOP_REGEX]
 #       Boots IMG as a USB mass-storage stick (q35, qemu-xhci, OVMF_CODE_4M) with the serial port
 #       in LOG. Returns QEMU's status: 33 = hypervisor wrote 0x10 to port 0xf4 (success), 35 = 0x11,
@@ -42,12 +42,14 @@ uefi_make_image() {
     shift
     _uefi_image_args "$@"
     local args=()
-    [ "$_uefi_has_cmdline" = 1 ] && args=(-c "$_uefi_cmdline")
+    # a test's runs end when their VMs have: end=poweroff joins a given command line
+    [ "$_uefi_has_cmdline" = 1 ] && args=(-c "$(with_end "$_uefi_cmdline")")
     "$ROOT/boot/efi/mkusb.sh" "$out" "$_uefi_efi" "$_uefi_kernel" "${args[@]}" "${_uefi_files[@]}"
 }
 
 uefi_clean_log() {
-    sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' "$1" 2>/dev/null
+    # the monitor's prompt, erased by "\r ESC[K" before each line printed over it, goes first
+    sed -e 's/.*\r\x1b\[K//' -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' "$1" 2>/dev/null
 }
 
 uefi_log_has() {

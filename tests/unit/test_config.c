@@ -244,7 +244,7 @@ static void test_limits_accepted(void **state)
     assert_int_equal(cfg.vms[0].port_count, 8);
     assert_int_equal(cfg.vms[0].ports[7].last, 0xffff);
     /* Ports next to the reserved ones are fine. */
-    parse("[vm p]\nimage = p\nports = 0x22-0x60, 0x62-0x63, 0x65-0x6f, 0x72-0x91, 0x93-0x9f, 0xa2-0xf3, "
+    parse("[vm p]\nimage = p\nports = 0x22-0x5f, 0x62-0x63, 0x65-0x6f, 0x72-0x91, 0x93-0x9f, 0xa2-0xf3, "
           "0x4cf, 0x4d2-0x4d3\n");
     assert_int_equal(errs.count, 0);
     assert_int_equal(cfg.vms[0].port_count, 8);
@@ -466,7 +466,8 @@ static void test_reserved_ports(void **state)
     check_case("[vm x]\nimage = x\nports = 0x21", 3, "master PIC");
     check_case("[vm x]\nimage = x\nports = 0xa0", 3, "slave PIC");
     check_case("[vm x]\nimage = x\nports = 0xa1-0xa5", 3, "slave PIC");
-    check_case("[vm x]\nimage = x\nports = 0x62-0x64", 3, "keyboard controller command port");
+    check_case("[vm x]\nimage = x\nports = 0x62-0x64", 3, "keyboard controller status/command port");
+    check_case("[vm x]\nimage = x\nports = 0x60", 3, "keyboard controller data port");
     check_case("[vm x]\nimage = x\nports = 0x71", 3, "CMOS/RTC index");
     check_case("[vm x]\nimage = x\nports = 0x90-0x97", 3, "fast reset");
     check_case("[vm x]\nimage = x\nports = 0x61", 3, "NMI status and control port");
@@ -476,7 +477,8 @@ static void test_reserved_ports(void **state)
     const char *owner = NULL;
     assert_true(config_port_reserved(0x3fc, 0x3fc, &owner));
     assert_string_equal(owner, "virtual COM1 UART");
-    assert_false(config_port_reserved(0x22, 0x60, &owner));
+    assert_false(config_port_reserved(0x22, 0x5f, &owner));
+    assert_true(config_port_reserved(0x60, 0x60, &owner)); /* the monitor's keyboard */
     assert_false(config_port_reserved(0x62, 0x63, &owner));
     assert_true(config_port_reserved(0x22, 0x9f, &owner)); /* 0x64: keyboard controller */
     assert_true(config_port_reserved(0, 0xffff, NULL));

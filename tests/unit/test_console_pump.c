@@ -336,6 +336,52 @@ static void test_nonblocking_pump_skips_blocking_sinks(void **state)
     assert_string_equal(rec_b.text, "[flood] first\n[quiet] second\n");
 }
 
+/* The monitor's console session: only the attached source goes out, unprefixed and as it comes
+ * (a shell prompt without a newline included), with linebuf's byte rules; the others wait and
+ * follow, prefixed, once it ends. */
+static void test_attached_source_raw_others_held(void **state)
+{
+    (void)state;
+    put(0, "before\nhalf");
+    put(1, "quiet line\n");
+    pump_attach(&pump, &sink_a, &src[0]);
+    run_all(&sink_a);
+    /* its assembled line and its partial one, then nothing of src[1] */
+    assert_string_equal(rec_a.text, "before\nhalf");
+    put(0, "~ # \x1b[6n\r\n");
+    run_all(&sink_a);
+    assert_string_equal(rec_a.text, "before\nhalf~ # .[6n\n");
+    assert_false(pump.mid_line);
+    put(0, "\tab\bc");
+    run_all(&sink_a);
+    assert_string_equal(rec_a.text, "before\nhalf~ # .[6n\n\tab\bc");
+    assert_true(pump.mid_line);
+    assert_int_equal(outq_used(&src[1].queue), strlen("quiet line\n")); /* held */
+    pump_attach(&pump, &sink_a, NULL);
+    put(0, "d\n");
+    run_all(&sink_a);
+    assert_string_equal(rec_a.text, "before\nhalf~ # .[6n\n\tab\bc[flood] d\n[quiet] quiet line\n");
+}
+
+/* The prompt's erase goes before the next line started, once; pump_write_sync tracks mid_line. */
+static void test_before_line_once(void **state)
+{
+    (void)state;
+    pump_write_sync(&pump, &sink_a, "prompt> ", 8);
+    assert_true(pump.mid_line);
+    pump_before_line(&pump, "\r\x1b[K", 4);
+    put(1, "x\n");
+    put(2, "y\n");
+    run_all(&sink_a);
+    assert_string_equal(rec_a.text, "prompt> \r\x1b[K[quiet] x\n[third] y\n");
+    assert_true(pump.erased);
+    assert_false(pump.mid_line);
+    pump_before_line(&pump, "toolongforit", 12); /* refused: nothing is sent */
+    put(1, "z\n");
+    run_all(&sink_a);
+    assert_string_equal(rec_a.text, "prompt> \r\x1b[K[quiet] x\n[third] y\n[quiet] z\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +399,8 @@ int main(void)
         cmocka_unit_test_setup(test_flush_source, setup),
         cmocka_unit_test_setup(test_nonblocking_pump_skips_blocking_sinks, setup),
         cmocka_unit_test(test_source_limit),
+        cmocka_unit_test_setup(test_attached_source_raw_others_held, setup),
+        cmocka_unit_test_setup(test_before_line_once, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

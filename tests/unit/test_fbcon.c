@@ -249,6 +249,29 @@ static void test_ega_text_mode(void **state)
     assert_int_equal(cells[12], 0xdead);
 }
 
+/* The monitor's prompt line: ESC [ K clears to the end of the row, ESC [ n D / C move the cursor;
+ * other sequences are swallowed whole. */
+static void test_prompt_escapes(void **state)
+{
+    (void)state;
+    uint16_t cells[8 * 2];
+    struct boot_framebuffer t = { .addr = (uint64_t)(uintptr_t)cells, .width = 8, .height = 2,
+                                  .pitch = 16, .bpp = 16, .type = BOOT_FB_EGA_TEXT };
+    assert_int_equal(fbcon_init(&t), 0);
+    fbcon_write("> abcdef", 8);
+    fbcon_write("\r\x1b[K> ab", 9); /* erase the line, redraw shorter */
+    assert_int_equal(cells[3], 0x0700 | 'b');
+    assert_int_equal(cells[4], 0x0720);
+    assert_int_equal(cells[7], 0x0720);
+    fbcon_write("\x1b[2DX", 5); /* two left: over 'a' */
+    assert_int_equal(cells[2], 0x0700 | 'X');
+    fbcon_write("\x1b[99D\x1b[1CY", 11); /* far left stops at 0, then one right */
+    assert_int_equal(cells[1], 0x0700 | 'Y');
+    fbcon_write("\x1b[?25lZ\x1bQ", 10); /* unknown: no effect, nothing drawn; lone ESC */
+    assert_int_equal(cells[2], 0x0700 | 'Z');
+    assert_int_equal(cells[3], 0x0700 | 'Q');
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +283,7 @@ int main(void)
         cmocka_unit_test_teardown(test_wraps_long_lines_once, teardown),
         cmocka_unit_test_teardown(test_scrolls_by_step, teardown),
         cmocka_unit_test_teardown(test_ega_text_mode, teardown),
+        cmocka_unit_test_teardown(test_prompt_escapes, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

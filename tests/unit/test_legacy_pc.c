@@ -28,9 +28,10 @@ static bool sink(void *ctx, uint8_t byte)
     return !queue_full;
 }
 
-static bool busy(void *ctx)
+static bool busy(void *ctx, unsigned need)
 {
     (void)ctx;
+    (void)need;
     return queue_full;
 }
 

@@ -14,7 +14,8 @@
 struct sink {
     uint8_t bytes[64];
     unsigned count;
-    bool full; /* the queue behind the UART takes nothing */
+    bool full;     /* the queue behind the UART takes nothing */
+    unsigned room; /* else, when not 0: how many bytes it takes */
 };
 
 static bool sink_output(void *ctx, uint8_t byte)
@@ -27,9 +28,10 @@ static bool sink_output(void *ctx, uint8_t byte)
     return true;
 }
 
-static bool sink_busy(void *ctx)
+static bool sink_busy(void *ctx, unsigned need)
 {
-    return ((struct sink *)ctx)->full;
+    const struct sink *s = ctx;
+    return s->full || (s->room && s->room < need);
 }
 
 static struct sink sink;
@@ -374,6 +376,22 @@ static void test_busy_transmitter(void **state)
     assert_memory_equal(sink.bytes, "ac", 2);
 }
 
+/* With the FIFOs on, THRE promises room for a whole transmit FIFO (16 bytes, which Linux's 8250
+ * then writes without looking at LSR): a queue with less room is a busy transmitter; without
+ * FIFOs one byte of room is enough. */
+static void test_busy_until_fifo_fits(void **state)
+{
+    (void)state;
+    sink.room = VUART_TX_FIFO - 1;
+    assert_int_equal(rd(VUART_LSR) & VUART_LSR_THRE, VUART_LSR_THRE); /* FIFOs off: 1 byte */
+    wr(VUART_FCR, VUART_FCR_ENABLE);
+    assert_int_equal(rd(VUART_LSR) & (VUART_LSR_THRE | VUART_LSR_TEMT), 0);
+    sink.room = VUART_TX_FIFO;
+    assert_int_equal(rd(VUART_LSR) & (VUART_LSR_THRE | VUART_LSR_TEMT),
+                     VUART_LSR_THRE | VUART_LSR_TEMT);
+    sink.room = 0;
+}
+
 /* A THR-empty interrupt waits while the transmitter is busy (THR is not empty yet): IIR does not
  * report it, the IRQ line stays low and vuart_thr_interrupt_held says to look again; with room
  * in the queue it is reported. */
@@ -406,6 +424,35 @@ static void test_busy_ignored_in_loopback(void **state)
     assert_int_equal(uart.bytes_lost, 0);
 }
 
+/* Input from the line (the monitor's console session): room as the FIFO allows, data ready,
+ * the received-data interrupt, none while in loopback. */
+static void test_receive_from_the_line(void **state)
+{
+    (void)state;
+    assert_int_equal(vuart_rx_room(&uart), 1); /* FIFOs off: one byte */
+    vuart_receive(&uart, 'a');
+    assert_int_equal(vuart_rx_room(&uart), 0);
+    assert_true(rd(VUART_LSR) & VUART_LSR_DR);
+    assert_int_equal(rd(VUART_RBR), 'a');
+    assert_false(rd(VUART_LSR) & VUART_LSR_DR);
+    wr(VUART_FCR, VUART_FCR_ENABLE);
+    assert_int_equal(vuart_rx_room(&uart), VUART_RX_FIFO);
+    wr(VUART_IER, VUART_IER_RDI);
+    wr(VUART_MCR, VUART_MCR_OUT2);
+    assert_false(vuart_irq_pending(&uart));
+    vuart_receive(&uart, 'b');
+    vuart_receive(&uart, 'c');
+    assert_int_equal(vuart_rx_room(&uart), VUART_RX_FIFO - 2);
+    assert_true(vuart_irq_pending(&uart));
+    assert_int_equal(rd(VUART_IIR) & 0x0f, VUART_IIR_RDI);
+    assert_int_equal(rd(VUART_RBR), 'b');
+    assert_int_equal(rd(VUART_RBR), 'c');
+    assert_false(vuart_irq_pending(&uart));
+    assert_false(rd(VUART_LSR) & VUART_LSR_OE); /* never an overrun when room is respected */
+    wr(VUART_MCR, VUART_MCR_LOOP | VUART_MCR_OUT2);
+    assert_int_equal(vuart_rx_room(&uart), 0); /* loopback: the line is disconnected */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,8 +471,10 @@ int main(void)
         cmocka_unit_test_setup(test_loopback_fifo, setup),
         cmocka_unit_test_setup(test_interrupt_priorities, setup),
         cmocka_unit_test_setup(test_busy_transmitter, setup),
+        cmocka_unit_test_setup(test_busy_until_fifo_fits, setup),
         cmocka_unit_test_setup(test_busy_ignored_in_loopback, setup),
         cmocka_unit_test_setup(test_thr_interrupt_held_while_busy, setup),
+        cmocka_unit_test_setup(test_receive_from_the_line, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

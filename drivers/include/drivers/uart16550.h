@@ -12,6 +12,8 @@ void uart_write(const char *s, size_t n); /* '\n' goes out as "\r\n" */
 /* Never waits: sends what the transmitter takes now (up to its FIFO depth when it is empty, else
  * nothing) and returns how many of the n bytes went; the rest is for a later call. */
 size_t uart_try_write(const char *s, size_t n);
+/* A received byte, or -1 when none is waiting (never waits). */
+int uart_getc(void);
 void uart_drain(void); /* wait until the last byte has left the transmitter */
 
 #endif

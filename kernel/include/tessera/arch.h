@@ -45,6 +45,8 @@ void arch_set_poweroff_info(bool exit_qemu, const struct acpi_info *acpi);
 bool arch_poweroff_exit_qemu(void);
 /* arch_poweroff with the recorded exit mode and ACPI info. */
 void arch_end_run(bool ok) __attribute__((noreturn));
+/* Resets the machine: the FADT reset register, port 0xCF9, the keyboard controller. */
+void arch_reboot(void) __attribute__((noreturn));
 /* Other CPUs. ARCH_MAX_CPUS bounds the CPU indices; index 0 is the boot CPU. arch_start_cpus
  * sets up per-CPU data on the boot CPU, starts every other enabled CPU of the MADT and calls
  * ap_main(index) on each; returns how many CPUs are online. */

@@ -47,6 +47,18 @@ bool console_finish_source(struct pump_source *source);
 #define CONSOLE_PUMP_BUDGET 512
 #define CONSOLE_PUMP_EXIT_BUDGET 64
 
+/* The monitor's prompt line (kernel/monitor/monitor.c): console_prompt_show writes it (it starts
+ * with "\r" and ends with clear-to-end-of-line) and marks it shown; the next line written by
+ * anyone (a VM line from the pump, a kprintf) first erases it ("\r", clear to the end), after
+ * which console_prompt_redraw_due says the monitor should draw it again. console_prompt_leave
+ * ends it with a newline, leaving what was typed on the screen. */
+void console_prompt_show(const char *s, size_t n);
+void console_prompt_leave(void);
+bool console_prompt_redraw_due(void);
+/* The monitor's console session: only source's output reaches the sinks, unprefixed and as it
+ * comes; the other VMs' lines wait in their queues. NULL ends the session. */
+void console_attach(struct pump_source *source);
+
 /* Drops the console lock unconditionally: only for the fatal-exception path. */
 void console_emergency(void);
 

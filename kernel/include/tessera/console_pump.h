@@ -22,7 +22,7 @@
 #include <tessera/outq.h>
 
 #define PUMP_PREFIX_MAX 40 /* "[name] ", longer prefixes are cut */
-#define PUMP_LINE_MAX (PUMP_PREFIX_MAX + LINEBUF_MAX + 1)
+#define PUMP_LINE_MAX (8 + PUMP_PREFIX_MAX + LINEBUF_MAX + 1) /* before_line, prefix, text, '\n' */
 #define PUMP_MAX_SOURCES 32
 
 /* One producer of lines (a VM). The queue is the producer's; the rest belongs to the pump. */
@@ -37,6 +37,15 @@ struct pump_source {
 
 struct console_pump {
     struct pump_source *sources[PUMP_MAX_SOURCES];
+    /* The monitor's console session (pump_attach): only this source is served, its bytes go out
+     * as they arrive, without prefix; the other sources wait. NULL: lines from all, prefixed. */
+    struct pump_source *attached;
+    /* Sent before the next line the pump starts, then forgotten (the monitor's prompt line is
+     * erased this way: "\r" and clear-to-end); erased says that happened. */
+    char before_line[8];
+    size_t before_len;
+    bool erased;
+    bool mid_line;                /* the last byte to the sinks was not '\n' */
     unsigned source_count;
     unsigned next;                /* round-robin: the source asked first */
     bool busy;                    /* a line is on its way to the sinks */
@@ -55,6 +64,11 @@ size_t pump_run(struct console_pump *p, struct console_sink *sinks, size_t budge
  * bytes (a framebuffer scroll reads most of the screen back) waits for the next pump_run, and
  * the line in progress with it. For pumping from inside a guest's exit. */
 size_t pump_run_nonblocking(struct console_pump *p, struct console_sink *sinks, size_t budget);
+
+/* Serves only s (NULL: every source again), see struct console_pump; between lines. */
+void pump_attach(struct console_pump *p, struct console_sink *sinks, struct pump_source *s);
+/* Sets the bytes sent before the next line (at most 7; NULL/0: none). */
+void pump_before_line(struct console_pump *p, const char *s, size_t n);
 
 /* Finishes the line in progress, if any, with blocking writes (at most one line). */
 void pump_finish_line(struct console_pump *p, struct console_sink *sinks);

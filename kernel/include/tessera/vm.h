@@ -28,10 +28,22 @@ enum vm_state {
     VM_EXITED = 2, /* ended itself: exit hypercall or port 0xf4 */
     VM_FAILED = 3, /* stopped by the hypervisor: reason says why */
     VM_ENDING = 4, /* stopped, never scheduled again; reported once its queued output is out */
+    VM_STOPPED = 5, /* stopped from the monitor (`stop NAME`) */
 };
 
 /* How a VM in VM_ENDING ended. */
-enum vm_end { VM_END_EXIT = 1, VM_END_FAIL = 2, VM_END_FAIL_FOR_GOOD = 3, VM_END_REBOOT = 4 };
+enum vm_end { VM_END_EXIT = 1, VM_END_FAIL = 2, VM_END_FAIL_FOR_GOOD = 3,
+              VM_END_REBOOT = 4 /* the guest's own (reset register) */,
+              VM_END_STOP = 5 /* the monitor's stop */, VM_END_RESTART = 6 /* its restart */ };
+
+/* What the monitor (kernel/monitor/monitor.c, on the boot CPU) asks of a VM's own CPU, whose run
+ * loop acts on it between slices (vmm_serve_requests): the VMCS and the scheduler are that CPU's.
+ * The monitor stores the request (release) and waits, bounded, for the word to return to 0;
+ * request_answer then holds an enum vm_request_answer. */
+enum vm_request { VM_REQUEST_NONE, VM_REQUEST_REGS, VM_REQUEST_STOP, VM_REQUEST_START,
+                  VM_REQUEST_RESTART, VM_REQUEST_LOG };
+enum vm_request_answer { VM_ANSWER_DONE = 1, VM_ANSWER_NOT_RUNNING, VM_ANSWER_RUNNING,
+                         VM_ANSWER_ENDING, VM_ANSWER_FAILED };
 
 struct vm {
     unsigned id; /* 0-based, in config order */
@@ -55,6 +67,8 @@ struct vm {
     struct rtc rtc;
     bool keep_nvram;         /* the next vm_devices_reset keeps the RTC's CMOS RAM (a reboot) */
     struct pump_source console; /* its output queue, drained by the console pump */
+    struct outq input;          /* the monitor's `console NAME` keystrokes for its COM1 (the
+                                 * monitor produces, its own CPU moves them into the vUART) */
     struct ring output;         /* recent output, for failure reports */
     uint8_t output_storage[VM_RING_SIZE];
 
@@ -77,6 +91,12 @@ struct vm {
     unsigned reboots;        /* restarts the guest asked for itself (reset register) */
     bool guest_panicked;     /* this life ended by the guest's pvpanic report */
     const char *end_note;    /* while VM_ENDING: how it ended, printed before the report */
+    unsigned monitor_starts;   /* lives begun by the monitor's start/restart */
+    uint64_t life_started;     /* TSC when this life was loaded */
+    uint64_t life_ended;       /* TSC when it last ended (0 while it runs) */
+    uint64_t exit_ticks;       /* time in the run loop's exit handling (vmm.c), not the guest */
+    uint32_t request;          /* enum vm_request (atomic), see above */
+    uint32_t request_answer;
     unsigned ignored_ports_reported;
 };
 
@@ -124,6 +144,18 @@ void vm_fail_permanently(struct vm *vm, const char *reason);
  * is still draining. The caller (the run loop) does the scheduler's part. */
 enum vm_finish { VM_FINISH_WAIT, VM_FINISH_ENDED, VM_FINISH_RESTARTED };
 enum vm_finish vm_finish_ending(struct vm *vm);
+/* The monitor's stop and restart of a running VM, on its own CPU: vm_stop_from_monitor stops it
+ * like vm_exit (VM_ENDING; reported as stopped, or reloaded and run again for a restart). */
+void vm_stop_from_monitor(struct vm *vm, bool restart);
+/* Starts an ended VM again on its own CPU: fresh RAM, its image reloaded; false (said why) when
+ * that fails. The caller puts it back into the scheduler. */
+bool vm_start_again(struct vm *vm);
+/* Its COM1 receives what the monitor queued in vm->input, as far as the receiver has room; on
+ * the VM's CPU (before an entry and before a COM1 read). */
+void vm_take_input(struct vm *vm);
+/* Prints its recent-output ring (up to VM_RING_SIZE bytes), line by line; on its own CPU (the
+ * ring is written there). */
+void vm_print_log(struct vm *vm);
 
 /* Its devices (kernel/vm_devices.c). vm_devices_reset (re)creates the bus: COM1 for every VM,
  * the legacy PC interrupt path for Linux images; 0 or a negative error with why filled in. */
@@ -160,7 +192,14 @@ void hypercall_set_boot_time(uint64_t tsc);
 void vm_print_summary(void);
 /* What every other CPU runs once started: waits for the VMs, then runs its own. */
 void vmm_ap_main(unsigned cpu);
-/* Runs every VM to its end, then prints the summary. Returns true if all ended with status 0. */
-bool vmm_run(uint64_t quantum_ticks);
+/* Runs every VM to its end, then prints the summary. Returns true if all ended with status 0.
+ * With stay, the boot CPU then keeps running the monitor (and every CPU serves its requests)
+ * until the monitor powers the machine off: vmm_run does not return. */
+bool vmm_run(uint64_t quantum_ticks, bool stay);
+/* Asks vm's CPU to act on vm->request (set by the caller first): its run loop looks between
+ * slices. */
+void vmm_post_request(struct vm *vm);
+/* Whether every CPU's VMs have ended (the monitor's prompt says so). */
+bool vmm_all_ended(void);
 
 #endif

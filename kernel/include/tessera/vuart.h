@@ -2,8 +2,8 @@
  * callback (the VM's console queue); while that cannot take a byte (tx_busy), the transmitter
  * reports itself busy (LSR THRE and TEMT clear), as a real UART does while its FIFO is full, so a
  * guest that polls LSR waits. A byte written to THR while busy is lost, as on a 16550 with a full
- * transmit FIFO, and counted in bytes_lost. There is no input except what loopback mode (MCR bit 4)
- * sends back; the registers read back the way a real chip's do, so polled output and ordinary
+ * transmit FIFO, and counted in bytes_lost. Input comes from the line (vuart_receive: the
+ * monitor's `console NAME`) or, in loopback mode (MCR bit 4), from the transmitter; the registers read back the way a real chip's do, so polled output and ordinary
  * drivers (Linux's 8250 probe included) work. */
 #ifndef TESSERA_VUART_H
 #define TESSERA_VUART_H
@@ -69,11 +69,12 @@
 #define VUART_MSR_CONNECTED (VUART_MSR_CTS | VUART_MSR_DSR | VUART_MSR_DCD)
 
 #define VUART_RX_FIFO 16
+#define VUART_TX_FIFO 16 /* what a driver may write after seeing THRE with the FIFOs on */
 
 /* Takes one transmitted byte; false when it cannot (the byte is lost). */
 typedef bool (*vuart_output_fn)(void *ctx, uint8_t byte);
-/* True while output would refuse a byte. */
-typedef bool (*vuart_busy_fn)(void *ctx);
+/* True while output could not take need bytes in a row. */
+typedef bool (*vuart_busy_fn)(void *ctx, unsigned need);
 
 struct vuart {
     uint8_t ier, lcr, mcr, scr, dll, dlm;
@@ -99,6 +100,12 @@ void vuart_init(struct vuart *u, vuart_output_fn output, vuart_busy_fn tx_busy, 
 /* Guest IN/OUT at base + offset. An offset beyond 7 reads 0xff and ignores writes. */
 uint8_t vuart_read(struct vuart *u, unsigned offset);
 void vuart_write(struct vuart *u, unsigned offset, uint8_t value);
+
+/* Bytes the receiver can take from the line now without an overrun: 0 in loopback (the line is
+ * disconnected), else what is free of its FIFO (16 bytes, 1 with FIFOs off). */
+unsigned vuart_rx_room(const struct vuart *u);
+/* A byte arriving from the line (call only while vuart_rx_room says there is room). */
+void vuart_receive(struct vuart *u, uint8_t byte);
 
 /* Whether the chip would assert its interrupt line (IIR bit 0 clear and OUT2 set, which gates
  * the IRQ on PCs). No side effects. */
