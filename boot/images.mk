@@ -10,7 +10,9 @@ $(BUILD)/tessera.iso: $(BUILD)/tessera.elf $(GUEST_TARGETS) tests/tools/mkiso.sh
 
 # `make iso-linux`: the same with guests/linux.cfg, its two in-tree guests and the Linux guest,
 # which guests/linux/fetch.sh downloads from Debian's archive into build/linux/ (never
-# committed; `make run` and `make iso` never fetch it).
+# committed; `make run` and `make iso` never fetch it). Its copy of the config adds
+# tessera.test=shell to Linux's command line: after its checks /init runs a shell on ttyS0, which
+# the monitor's `console linux` types into, and powers the VM off when it exits.
 LINUX_OUT := $(BUILD)/linux
 LINUX_GUEST := $(LINUX_OUT)/vmlinuz $(LINUX_OUT)/initramfs.cpio.gz
 .PHONY: iso-linux linux-guest
@@ -21,7 +23,8 @@ $(LINUX_OUT)/vmlinuz: guests/linux/fetch.sh
 	@guests/linux/fetch.sh $(LINUX_OUT)
 $(LINUX_OUT)/tessera.cfg: guests/linux.cfg
 	@mkdir -p $(dir $@)
-	cp $< $@
+	sed -e '/^\[vm linux\]/,/^\[/s/^\(cmdline = ".*\)"$$/\1 tessera.test=shell"/' $< >$@
+	@grep -q 'tessera.test=shell"$$' $@ || { echo "$<: no cmdline in [vm linux]" >&2; rm -f $@; exit 1; }
 iso-linux: $(BUILD)/tessera-linux.iso
 $(BUILD)/tessera-linux.iso: $(BUILD)/tessera.elf $(LINUX_OUT)/tessera.cfg $(LINUX_GUEST) \
 		$(GUEST_OUT)/hello64.elf $(GUEST_OUT)/compute.elf tests/tools/mkiso.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""console_driver.py: talks to an emulated COM1 over TCP (Bochs `com1: mode=socket-server`).
+"""console_driver.py: talks to an emulated COM1 over TCP (Bochs `com1: mode=socket-server`, or QEMU
+`-serial tcp:127.0.0.1:PORT,server=on,wait=on` as test_monitor_linux.sh uses).
 
     console_driver.py PORT LOG SCRIPT
 
