@@ -241,13 +241,22 @@ static void attach(int index)
     console_attach(&vm->console);
 }
 
-static void detach(void)
+static void detach(const char *why)
 {
     struct vm *vm = vm_get((unsigned)attached);
     attached = -1;
     console_attach(NULL);
-    kprintf("tessera: console %s: back to the monitor%s\n", vm->cfg.name,
+    kprintf("tessera: console %s: back to the monitor%s%s\n", vm->cfg.name, why,
             attached_dropped ? " (some keystrokes were dropped: its input queue was full)" : "");
+}
+
+/* A session ends with its VM: once the VM has ended and been reported (its last output is
+ * out), what is typed next is for the monitor again, without an Escape first. */
+static void detach_if_ended(void)
+{
+    uint32_t state = __atomic_load_n(&vm_get((unsigned)attached)->state, __ATOMIC_ACQUIRE);
+    if (state == VM_EXITED || state == VM_FAILED || state == VM_STOPPED)
+        detach(" (the VM has ended)");
 }
 
 static void run_line(const char *line, size_t len, bool overlong, uint8_t bad_control)
@@ -329,7 +338,7 @@ static void handle_byte(uint8_t byte)
 {
     if (attached >= 0) {
         if (byte == MONITOR_ESCAPE_KEY) {
-            detach();
+            detach("");
             return;
         }
         if (outq_write(&vm_get((unsigned)attached)->input, &byte, 1) == 0)
@@ -375,6 +384,8 @@ void monitor_poll(void)
         return;
     next_poll = now + poll_interval;
     gather_input();
+    if (attached >= 0)
+        detach_if_ended();
     if (waiting)
         check_request(now);
     while (input_count && !waiting)
