@@ -345,6 +345,8 @@ static void handle_byte(uint8_t byte)
             attached_dropped++;
         return;
     }
+    if (byte == MONITOR_ESCAPE_KEY)
+        return; /* the session had already ended with its VM: the escape has nothing to leave */
     prompt_wanted = true;
     switch (line_edit_feed(&editor, byte)) {
     case LINE_EDIT_CHANGED:

@@ -46,6 +46,13 @@ fi
 
 # Integration tests, JOBS at a time.
 tests=$(ls "$ROOT"/tests/integration/test_*.sh | grep -- "${pattern}" || true)
+# The Linux guest (fetched from Debian's archive once, its initramfs rebuilt when guests/linux/
+# changes) is brought up to date here, before the tests that boot it run in parallel: they only
+# fetch it themselves when it is missing, and two fetches at once would race.
+if printf '%s\n' $tests | grep -q linux; then
+    make -C "$ROOT" --no-print-directory linux-guest >"$OUT/linux-guest.log" 2>&1 ||
+        echo "note: make linux-guest failed ($(tail -n 1 "$OUT/linux-guest.log")); the Linux tests will fetch or skip"
+fi
 export BUILD TEST_OUT=$OUT
 start=$(date +%s)
 # A test may ask for a longer budget on a line "# TEST-BUDGET: SECONDS" (the Linux guest does).
