@@ -4,6 +4,7 @@
  * Register" (0xcf9); QEMU docs/specs/pvpanic.rst. */
 #include <tessera/acpi_gen.h>
 #include <tessera/acpi_pm.h>
+#include <tessera/dev_clock.h>
 #include <tessera/string.h>
 
 #define TSC_HZ_MAX (1ull << 42) /* rem * tsc_hz < 2^22 * 2^42 = 2^64 below */
@@ -14,25 +15,15 @@
 #define PM1_EN_BITS ACPI_PM1_EN_BITS
 #define SLP_TYP_MASK (7u << ACPI_PM1_CNT_SLP_TYP_SHIFT)
 
-/* floor((now - base) * 3579545 / tsc_hz), split into whole TSC seconds and a remainder so no
- * product overflows: q * HZ <= now - base (tsc_hz >= HZ), rem * HZ < 2^42 * 2^22. */
+/* PM timer ticks since base_tsc, and back (tessera/dev_clock.h). */
 static uint64_t tick_at(const struct acpi_pm *pm, uint64_t now)
 {
-    uint64_t delta = now - pm->base_tsc;
-    uint64_t q = delta / pm->tsc_hz, rem = delta % pm->tsc_hz;
-    return q * ACPI_PM_TIMER_HZ + rem * ACPI_PM_TIMER_HZ / pm->tsc_hz;
+    return dev_clock_ticks(now - pm->base_tsc, pm->tsc_hz, ACPI_PM_TIMER_HZ);
 }
 
-/* The first TSC value whose tick is >= tick: base + ceil(tick * tsc_hz / HZ), split the same
- * way; DEV_NO_DEADLINE when it is beyond the TSC's range. */
 static uint64_t tsc_of_tick(const struct acpi_pm *pm, uint64_t tick)
 {
-    uint64_t q = tick / ACPI_PM_TIMER_HZ, rem = tick % ACPI_PM_TIMER_HZ;
-    if (q && q > (UINT64_MAX - pm->base_tsc) / pm->tsc_hz)
-        return DEV_NO_DEADLINE;
-    uint64_t t = pm->base_tsc + q * pm->tsc_hz;
-    uint64_t part = (rem * pm->tsc_hz + ACPI_PM_TIMER_HZ - 1) / ACPI_PM_TIMER_HZ;
-    return part > UINT64_MAX - t ? DEV_NO_DEADLINE : t + part;
+    return dev_clock_tsc_of(pm->base_tsc, pm->tsc_hz, ACPI_PM_TIMER_HZ, tick);
 }
 
 static void update_sci(struct acpi_pm *pm)

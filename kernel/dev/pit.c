@@ -2,6 +2,7 @@
  * and BCD counting, counter latch and read-back commands, and the PC's port 0x61 timer bits.
  * Nothing runs between accesses: the counting element, OUT and the rising edges of OUT are
  * computed from the input-clock tick, which is computed from the TSC. */
+#include <tessera/dev_clock.h>
 #include <tessera/pit.h>
 #include <tessera/string.h>
 
@@ -23,27 +24,18 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
     return a + b < a ? UINT64_MAX : a + b;
 }
 
-/* floor(delta * PIT_HZ / tsc_hz) without 128-bit arithmetic: split delta into whole seconds of
- * TSC and a remainder. q * PIT_HZ <= delta (tsc_hz >= PIT_HZ) and rem * PIT_HZ < 2^43 * 2^21
- * = 2^64, so neither product overflows, and the result is exact for any delta. */
+/* PIT input-clock ticks since base_tsc (tessera/dev_clock.h). */
 uint64_t pit_tick_at(const struct pit *pit, uint64_t now)
 {
     if (now <= pit->base_tsc)
         return 0;
-    uint64_t delta = now - pit->base_tsc;
-    uint64_t q = delta / pit->tsc_hz, rem = delta % pit->tsc_hz;
-    return q * PIT_HZ + rem * PIT_HZ / pit->tsc_hz;
+    return dev_clock_ticks(now - pit->base_tsc, pit->tsc_hz, PIT_HZ);
 }
 
-/* The first TSC value whose tick is >= tick: base + ceil(tick * tsc_hz / PIT_HZ), split the
- * same way (rem < PIT_HZ < 2^21, tsc_hz < 2^43). Saturates at DEV_NO_DEADLINE. */
+/* The first TSC value whose tick is >= tick; DEV_NO_DEADLINE beyond the TSC's range. */
 static uint64_t tsc_of_tick(const struct pit *pit, uint64_t tick)
 {
-    uint64_t q = tick / PIT_HZ, rem = tick % PIT_HZ;
-    if (q && q > (UINT64_MAX - pit->base_tsc) / pit->tsc_hz)
-        return DEV_NO_DEADLINE;
-    uint64_t t = pit->base_tsc + q * pit->tsc_hz;
-    return add_sat(t, (rem * pit->tsc_hz + PIT_HZ - 1) / PIT_HZ);
+    return dev_clock_tsc_of(pit->base_tsc, pit->tsc_hz, PIT_HZ, tick);
 }
 
 /* The current tick; never less than one already seen. */

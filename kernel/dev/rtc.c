@@ -3,6 +3,7 @@
  * base_tsc); the date registers are computed from it when read. While SET is 1 or the divider
  * is not running, the time bytes are plain RAM the guest writes, and the clock restarts from
  * them when it runs again (how Linux's mc146818_set_time sets the clock). */
+#include <tessera/dev_clock.h>
 #include <tessera/rtc.h>
 #include <tessera/string.h>
 
@@ -195,18 +196,13 @@ static uint64_t tick32_now(const struct rtc *rtc)
     uint64_t e = elapsed_ticks(rtc), q = e / rtc->tsc_hz;
     if (q > (UINT64_MAX >> 15) - 1)
         return UINT64_MAX;
-    return q * T32_HZ + e % rtc->tsc_hz * T32_HZ / rtc->tsc_hz;
+    return dev_clock_ticks(e, rtc->tsc_hz, T32_HZ);
 }
 
 /* The first TSC value at which tick32_now reaches t. */
 static uint64_t tsc_of_tick32(const struct rtc *rtc, uint64_t t)
 {
-    uint64_t q = t / T32_HZ, rem = t % T32_HZ;
-    if (q && q > (UINT64_MAX - rtc->base_tsc) / rtc->tsc_hz)
-        return DEV_NO_DEADLINE;
-    uint64_t at = rtc->base_tsc + q * rtc->tsc_hz;
-    uint64_t part = (rem * rtc->tsc_hz + T32_HZ - 1) / T32_HZ;
-    return at + part < at ? DEV_NO_DEADLINE : at + part;
+    return dev_clock_tsc_of(rtc->base_tsc, rtc->tsc_hz, T32_HZ, t);
 }
 
 /* Register A's rate select as a period in 32768 Hz ticks; 0 = off (MC146818A table 4). */
