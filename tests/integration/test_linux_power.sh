@@ -37,8 +37,8 @@ zcat "$L/initramfs.cpio.gz" | cpio -t 2>/dev/null | grep -q '^lib/modules/pvpani
 
 LIMIT=${LINUX_TIME_LIMIT:-25m}
 export BOCHS_IPS=25000000 # as test_linux_boot.sh: a 250 Hz tick needs room at Bochs's TSC rate
-# The TSC rate and delay loop Bochs's 25 MHz gives; under QEMU TCG the TSC is the host's (Linux
-# calibrates it against the PIT, as on any AMD CPU: it never reads CPUID 0x15 there)
+# The TSC rate and delay loop Bochs's 25 MHz gives; under QEMU TCG the TSC is the host's, which
+# Linux calibrates itself, as on any AMD CPU (under TCG that fails and it keeps the ACPI PM timer)
 TSC_ARGS=" tsc_early_khz=25000 lpj=100000"
 [ "$BACKEND" = svm ] && TSC_ARGS=""
 cat >"$T/tessera.cfg" <<CFG
@@ -70,6 +70,7 @@ note "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 K='^\[linux\] \[ *[0-9]+\.[0-9]+\] ' # a kernel line
 expect "$log" '^tessera: config: 2 VMs accepted, 0 errors' "config parsed"
+expect "$log" "^tessera: $(backend_name) enabled on CPU 0" "the $BACKEND backend runs the VMs"
 expect_not "$log" '^tessera: vm [a-z]+ .*refused' "no VM refused"
 expect_count "$log" "${K}Linux version 6\\.1\\." 2 "two lives of the kernel (banner twice)"
 
