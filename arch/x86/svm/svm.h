@@ -51,7 +51,8 @@ struct svm_check_state {
 };
 struct svm_vcpu {
     struct svm_regs regs;  /* first: the entry stub addresses it directly */
-    struct vmcb *vmcb;
+    struct vmcb *vmcb;     /* the stub reads it at 0x70 */
+    uint64_t deadline;     /* the slice's end (TSC), at 0x78 for the stub's CPUID fast path */
     uint64_t vmcb_phys;
     struct x86_vm *vm;     /* NPT, IOPM, MSRPM, ASID, the VM's RAM */
     struct x86_lazy_regs lazy;
@@ -69,6 +70,7 @@ struct svm_vcpu {
     struct vcpu_guest_cpu guest_cpu; /* what CPUID shows of the emulated devices */
     uint32_t host_max_leaf;          /* CPUID.0:EAX of the host */
     struct insn_mmio mmio;           /* the access of the last VCPU_EXIT_MMIO, to complete */
+    struct vcpu *vcpu;               /* the generic vCPU (its exit counters) */
 };
 
 /* arch/x86/svm/svm_entry.asm: CLGI, VMLOAD guest, VMRUN, VMSAVE guest, VMLOAD host, STGI with
@@ -78,6 +80,18 @@ typedef void (*svm_enter_fn)(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t
 void svm_enter(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys, uint32_t spec);
 void svm_enter_rsb_full(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys, uint32_t spec);
 void svm_enter_rsb_lite(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys, uint32_t spec);
+
+/* The next RIP after an intercepted instruction of a known length: NRIP save's (the VMCB's
+ * nRIP, APM 15.7.1) only when CPUID 0x8000000A:EDX offers it, else RIP + length. */
+static inline uint64_t svm_next_rip(uint32_t features, uint64_t rip, uint64_t vmcb_next_rip,
+                                    unsigned length)
+{
+    return (features & SVM_FEATURE_NRIP_SAVE) ? vmcb_next_rip : rip + length;
+}
+
+/* svm_vcpu.c: a CPUID exit within the slice, completed without leaving the entry stub (see
+ * svm_entry.asm); runs with GIF clear and the guest's FS/GS loaded. True: VMRUN again at once. */
+bool svm_exit_fast(struct svm_vcpu *x);
 
 /* svm.c */
 bool svm_report(void);

@@ -185,6 +185,7 @@ static int svm_vcpu_create(struct vcpu *v, struct x86_vm *vm, char *why, size_t 
     }
     struct svm_vcpu *x = phys_to_virt(phys);
     v->backend = x;
+    x->vcpu = v;
     x->vm = vm;
     x->host_max_leaf = cpuid_max_leaf();
     if (page_alloc_zeroed(&x->vmcb_phys)) {
@@ -383,11 +384,10 @@ static void skip_instruction(struct svm_vcpu *x)
     x->vmcb->interrupt_shadow = 0;
 }
 
-/* The next RIP of an instruction of fixed length: NRIP save's when the CPU offers it (15.7.1). */
+/* The next RIP of an instruction of fixed length (svm_next_rip, svm.h). */
 static void set_next_rip(struct svm_vcpu *x, unsigned length)
 {
-    x->next_rip = (svm_caps.features & SVM_FEATURE_NRIP_SAVE) ? x->vmcb->next_rip
-                                                              : x->vmcb->rip + length;
+    x->next_rip = svm_next_rip(svm_caps.features, x->vmcb->rip, x->vmcb->next_rip, length);
 }
 
 static void svm_vcpu_hypercall_args(struct vcpu *v, struct vcpu_hypercall *hc)
@@ -468,23 +468,33 @@ static void inject_exception(struct svm_vcpu *x, unsigned vector, uint32_t error
 
 typedef bool (*svm_exit_handler)(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit);
 
-static bool handle_cpuid(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit)
+/* The guest's view of CPUID (x86/guest_cpuid.h). Touches no per-CPU data: svm_exit_fast runs it
+ * with the guest's GS base loaded. */
+static inline __attribute__((always_inline)) void cpuid_emulate(struct svm_vcpu *x)
 {
-    (void)exit;
-    v->stats[VCPU_STAT_CPUID]++;
-    uint32_t leaf = (uint32_t)x->vmcb->rax, sub = (uint32_t)x->regs.rcx;
-    struct x86_cpuid r = { 0, 0, 0, 0 };
+    struct vmcb *c = x->vmcb;
+    uint32_t leaf = (uint32_t)c->rax, sub = (uint32_t)x->regs.rcx;
+    uint64_t rip = c->rip, nrip = c->next_rip;
+    struct x86_cpuid r;
     if (!x86_cpuid_is_hypervisor_leaf(leaf)) {
         struct cpuid_regs hw = cpuid(leaf, sub);
         r = (struct x86_cpuid){ hw.eax, hw.ebx, hw.ecx, hw.edx };
     }
     x86_cpuid_guest_view(&x->guest_cpu, x->host_max_leaf, leaf, sub, &r);
-    x->vmcb->rax = r.eax;
+    c->rax = r.eax;
     x->regs.rbx = r.ebx;
     x->regs.rcx = r.ecx;
     x->regs.rdx = r.edx;
-    set_next_rip(x, 2);
-    skip_instruction(x);
+    x->next_rip = svm_next_rip(svm_caps.features, rip, nrip, 2);
+    c->rip = x->next_rip;
+    c->interrupt_shadow = 0; /* as skip_instruction */
+}
+
+static bool handle_cpuid(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit)
+{
+    (void)exit;
+    v->stats[VCPU_STAT_CPUID]++;
+    cpuid_emulate(x);
     return true;
 }
 
@@ -891,12 +901,43 @@ static void report_invalid(struct svm_vcpu *x, struct vcpu_exit *exit)
                    why[0] ? why : "no check we know of failed");
 }
 
+/* What VMRUN may take from its cache after an exit: everything, as long as nothing the clean bits
+ * cover has been written since (APM 15.15.3); 0 without VMCB clean bits (the field is then
+ * ignored, but 0 is the only safe value should a CPU read it anyway). */
+static uint32_t clean_after_exit(void)
+{
+    return (svm_caps.features & SVM_FEATURE_VMCB_CLEAN) ? SVM_CLEAN_ALL : 0;
+}
+
+/* Called by the entry stub after a CPUID #VMEXIT before the slice's end (the stub checks the
+ * exit code, the deadline and that no L1D flush is due before entry), GIF still clear and the
+ * guest's VMLOAD state (FS/GS bases, ...) still loaded: nothing here may reach per-CPU data
+ * through GS, and the work is bounded. The CPUID is answered here and the guest re-entered at
+ * once; a CPUID at or after the slice's end goes through run_guest, which answers it and ends
+ * the slice. Writes only RAX/RBX/RCX/RDX, RIP and the interrupt shadow, none of which a clean
+ * bit covers (APM 15.15.3, table 15-9), so the VMCB stays clean; no TLB flush is pending after
+ * a VMRUN. */
+_Static_assert(offsetof(struct svm_vcpu, vmcb) == 0x70, "svm_entry.asm reads it there");
+_Static_assert(offsetof(struct svm_vcpu, deadline) == 0x78, "svm_entry.asm reads it there");
+bool svm_exit_fast(struct svm_vcpu *x)
+{
+    struct vmcb *c = x->vmcb;
+    if (c->exit_int_info & SVM_EVENT_VALID) /* not seen on a CPUID exit (15.7.2): be safe */
+        return false;
+    x->vcpu->stats[VCPU_STAT_CPUID]++;
+    cpuid_emulate(x);
+    c->clean = clean_after_exit();
+    c->tlb_control = 0;
+    return true;
+}
+
 static void run_guest(struct vcpu *v, struct svm_vcpu *x, uint64_t deadline, struct vcpu_exit *exit)
 {
     struct vmcb *c = x->vmcb;
     uint64_t host = svm_host_vmcb_phys[x86_cpu_index()];
     uint8_t flush = (svm_caps.features & SVM_FEATURE_FLUSH_BY_ASID) ? 3 : 1; /* 15.16.1 */
-    uint32_t clean_all = (svm_caps.features & SVM_FEATURE_VMCB_CLEAN) ? SVM_CLEAN_ALL : 0;
+    uint32_t clean_all = clean_after_exit();
+    x->deadline = deadline;
     for (;;) {
         uint32_t spec = spec_entry_flags;
         if (spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW))
