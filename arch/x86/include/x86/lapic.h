@@ -21,6 +21,7 @@
 #define LAPIC_REG_LVT_ERROR 0x370
 
 #define LAPIC_LVT_MASKED (1u << 16)
+#define LAPIC_LVT_DELIVERY_NMI (4u << 8) /* edge-triggered, active high */
 #define LAPIC_SPURIOUS_VECTOR 0xff
 /* The local APIC timer that ends an SVM guest's time slice (the interrupt intercept takes it out
  * of the guest; the host then takes it with interrupts briefly enabled and sends EOI). */
