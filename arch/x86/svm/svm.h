@@ -89,6 +89,21 @@ static inline uint64_t svm_next_rip(uint32_t features, uint64_t rip, uint64_t vm
     return (features & SVM_FEATURE_NRIP_SAVE) ? vmcb_next_rip : rip + length;
 }
 
+/* What VMRUN may take from its cache after an exit: everything (APM 15.15.3), until a host write
+ * clears a bit (vmcb_clean_bit); 0 without VMCB clean bits (CPUID 0x8000000A:EDX[5]). */
+static inline uint32_t svm_clean_after_exit(uint32_t features)
+{
+    return (features & SVM_FEATURE_VMCB_CLEAN) ? SVM_CLEAN_ALL : 0;
+}
+
+/* A MOV-to-CR exit whose register decode assists name (EXITINFO1 bit 63 and GPR in 3:0, APM
+ * 15.33.1): usable only with decode assists offered, and NRIP save for the next RIP. */
+static inline bool svm_decoded_cr_write(uint32_t features, uint64_t exit_info1)
+{
+    uint32_t need = SVM_FEATURE_DECODE_ASSISTS | SVM_FEATURE_NRIP_SAVE;
+    return (features & need) == need && (exit_info1 >> 63);
+}
+
 /* svm_vcpu.c: a CPUID exit within the slice, completed without leaving the entry stub (see
  * svm_entry.asm); runs with GIF clear and the guest's FS/GS loaded. True: VMRUN again at once. */
 bool svm_exit_fast(struct svm_vcpu *x);

@@ -52,6 +52,9 @@ static const struct vm *last_vm[X86_MAX_CPUS];
 
 static inline struct svm_vcpu *svm_of(struct vcpu *v) { return v->backend; }
 
+/* After a host write to a VMCB field: the clean bit that covers it (vmcb_clean_bit) is cleared. */
+#define vmcb_wrote(x, field) ((x)->clean &= ~vmcb_clean_bit(offsetof(struct vmcb, field)))
+
 /* ASIDs (APM 15.16): one per VM while the CPU has enough (QEMU offers 16, real CPUs thousands);
  * beyond that VMs share them. Each CPU remembers which vCPU ran last under each ASID, and a
  * vCPU that finds another's translations under its ASID flushes them before it runs. */
@@ -512,7 +515,7 @@ static bool efer_write(struct svm_vcpu *x, uint64_t value)
         return false; /* LME cannot change while paging is on (APM 14.6.1) */
     x->vmcb->efer = (value & EFER_GUEST_BITS) | (old & EFER_LMA) | EFER_SVME;
     x->host_wrote = true;
-    x->clean &= ~SVM_CLEAN_CR;
+    vmcb_wrote(x, efer);
     return true;
 }
 
@@ -526,7 +529,7 @@ static bool pat_write(struct svm_vcpu *x, uint64_t value)
             return false;
     }
     x->vmcb->g_pat = value;
-    x->clean &= ~SVM_CLEAN_NP;
+    vmcb_wrote(x, g_pat);
     x->host_wrote = true;
     return true;
 }
@@ -576,7 +579,8 @@ static bool handle_cr4_write(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exi
     v->stats[VCPU_STAT_CR]++;
     struct vmcb *c = x->vmcb;
     unsigned gpr, length;
-    if ((svm_caps.features & SVM_FEATURE_DECODE_ASSISTS) && (c->exit_info1 >> 63)) {
+    /* the register from decode assists needs NRIP save's next RIP too (the length is unknown) */
+    if (svm_decoded_cr_write(svm_caps.features, c->exit_info1)) {
         gpr = c->exit_info1 & 15;
         length = 0;
     } else {
@@ -604,7 +608,7 @@ static bool handle_cr4_write(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exi
     }
     c->cr4 = value;
     x->host_wrote = true;
-    x->clean &= ~SVM_CLEAN_CR;
+    vmcb_wrote(x, cr4);
     if ((old ^ value) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_PCIDE | CR4_SMEP | CR4_SMAP))
         x->flush_tlb = true; /* what the instruction itself would have flushed */
     if (length)
@@ -678,7 +682,8 @@ static bool handle_vintr(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *e
     v->stats[VCPU_STAT_WINDOW]++;
     x->vmcb->vintr &= ~(SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR | (0xfull << SVM_VINTR_PRIO_SHIFT));
     x->vmcb->intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
-    x->clean &= ~(SVM_CLEAN_TPR | SVM_CLEAN_INTERCEPTS);
+    vmcb_wrote(x, vintr);
+    vmcb_wrote(x, intercept_misc1);
     exit->kind = VCPU_EXIT_INTERRUPT_WINDOW;
     return false;
 }
@@ -876,7 +881,8 @@ static void apply_interrupt_requests(struct vcpu *v, struct svm_vcpu *x, struct 
             c->vintr &= ~(SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR | (0xfull << SVM_VINTR_PRIO_SHIFT));
             c->intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
         }
-        x->clean &= ~(SVM_CLEAN_TPR | SVM_CLEAN_INTERCEPTS);
+        vmcb_wrote(x, vintr);
+        vmcb_wrote(x, intercept_misc1);
     }
 }
 
@@ -917,13 +923,7 @@ static void report_invalid(struct svm_vcpu *x, struct vcpu_exit *exit)
                    why[0] ? why : "no check we know of failed");
 }
 
-/* What VMRUN may take from its cache after an exit: everything, as long as nothing the clean bits
- * cover has been written since (APM 15.15.3); 0 without VMCB clean bits (the field is then
- * ignored, but 0 is the only safe value should a CPU read it anyway). */
-static uint32_t clean_after_exit(void)
-{
-    return (svm_caps.features & SVM_FEATURE_VMCB_CLEAN) ? SVM_CLEAN_ALL : 0;
-}
+static uint32_t clean_after_exit(void) { return svm_clean_after_exit(svm_caps.features); }
 
 /* Called by the entry stub after a CPUID #VMEXIT before the slice's end (the stub checks the
  * exit code, the deadline and that no L1D flush is due before entry), GIF still clear and the
