@@ -60,6 +60,7 @@ struct svm_vcpu {
     uint32_t exit_code;
     struct x86_storm storm;
     uint32_t clean;        /* clean bits for the next VMRUN (0 without VMCB clean support) */
+    uint32_t clean_all;    /* svm_clean_after_exit of this CPU's features */
     /* The checked guest state as given to VMRUN after the host last wrote it (host_wrote): a
      * VMEXIT_INVALID may overwrite the VMCB's (QEMU stores its own state there), and the report
      * must name what was refused. A guest cannot make its own state invalid (it gets #GP), so

@@ -189,6 +189,7 @@ static int svm_vcpu_create(struct vcpu *v, struct x86_vm *vm, char *why, size_t 
     struct svm_vcpu *x = phys_to_virt(phys);
     v->backend = x;
     x->vcpu = v;
+    x->clean_all = svm_clean_after_exit(svm_caps.features);
     x->vm = vm;
     x->host_max_leaf = cpuid_max_leaf();
     if (page_alloc_zeroed(&x->vmcb_phys)) {
@@ -490,8 +491,7 @@ static inline __attribute__((always_inline)) void cpuid_emulate(struct svm_vcpu 
     x->regs.rbx = r.ebx;
     x->regs.rcx = r.ecx;
     x->regs.rdx = r.edx;
-    x->next_rip = svm_next_rip(svm_caps.features, rip, nrip, 2);
-    c->rip = x->next_rip;
+    c->rip = svm_next_rip(svm_caps.features, rip, nrip, 2);
     c->interrupt_shadow = 0; /* as skip_instruction */
 }
 
@@ -923,8 +923,6 @@ static void report_invalid(struct svm_vcpu *x, struct vcpu_exit *exit)
                    why[0] ? why : "no check we know of failed");
 }
 
-static uint32_t clean_after_exit(void) { return svm_clean_after_exit(svm_caps.features); }
-
 /* Called by the entry stub after a CPUID #VMEXIT before the slice's end (the stub checks the
  * exit code, the deadline and that no L1D flush is due before entry), GIF still clear and the
  * guest's VMLOAD state (FS/GS bases, ...) still loaded: nothing here may reach per-CPU data
@@ -935,14 +933,13 @@ static uint32_t clean_after_exit(void) { return svm_clean_after_exit(svm_caps.fe
  * a VMRUN. */
 _Static_assert(offsetof(struct svm_vcpu, vmcb) == 0x70, "svm_entry.asm reads it there");
 _Static_assert(offsetof(struct svm_vcpu, deadline) == 0x78, "svm_entry.asm reads it there");
-bool svm_exit_fast(struct svm_vcpu *x)
+__attribute__((optimize("omit-frame-pointer"))) bool svm_exit_fast(struct svm_vcpu *x)
 {
+    /* EXITINTINFO needs no look: an instruction intercept never cuts an event's delivery */
     struct vmcb *c = x->vmcb;
-    if (c->exit_int_info & SVM_EVENT_VALID) /* not seen on a CPUID exit (15.7.2): be safe */
-        return false;
     x->vcpu->stats[VCPU_STAT_CPUID]++;
     cpuid_emulate(x);
-    c->clean = clean_after_exit();
+    c->clean = x->clean_all;
     c->tlb_control = 0;
     return true;
 }
@@ -952,7 +949,7 @@ static void run_guest(struct vcpu *v, struct svm_vcpu *x, uint64_t deadline, str
     struct vmcb *c = x->vmcb;
     uint64_t host = svm_host_vmcb_phys[x86_cpu_index()];
     uint8_t flush = (svm_caps.features & SVM_FEATURE_FLUSH_BY_ASID) ? 3 : 1; /* 15.16.1 */
-    uint32_t clean_all = clean_after_exit();
+    uint32_t clean_all = x->clean_all;
     x->deadline = deadline;
     for (;;) {
         uint32_t spec = spec_entry_flags;
