@@ -43,6 +43,7 @@ static int svm_probe(void)
     c->features = r.edx;
     c->tsc_deadline = (cpuid(1, 0).ecx & (1u << 24)) != 0;
     c->rdtscp = (cpuid(0x80000001u, 0).edx & (1u << 27)) != 0;
+    c->maxphyaddr = cpu_maxphyaddr();
     /* APM 15.4: firmware may disable SVM with VM_CR.SVMDIS and lock it; EFER.SVME then #GPs. */
     if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
         ksnprintf(svm_refusal, sizeof(svm_refusal),

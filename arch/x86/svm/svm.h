@@ -32,6 +32,7 @@ struct svm_caps {
     uint32_t revision;
     bool tsc_deadline; /* the local APIC timer's TSC-deadline mode (CPUID.1:ECX[24]) */
     bool rdtscp;
+    unsigned maxphyaddr; /* cpu_maxphyaddr(), read once: CPUID is slow on hardware, an exit nested */
 };
 extern struct svm_caps svm_caps;
 

@@ -759,7 +759,7 @@ static void paging_state(struct svm_vcpu *x, struct gpt_state *s)
     const struct vmcb *c = x->vmcb;
     *s = (struct gpt_state){ .cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .efer = c->efer,
                              .cpl = c->cpl & 3, .rflags_ac = (c->rflags >> 18) & 1,
-                             .maxphyaddr = cpu_maxphyaddr() };
+                             .maxphyaddr = svm_caps.maxphyaddr };
     const uint64_t *pdpte = guest_mem_range(&x->vm->mem, c->cr3 & 0xffffffe0ull, 32);
     if (pdpte && !(c->efer & EFER_LMA))
         memcpy(s->pdpte, pdpte, sizeof(s->pdpte));
