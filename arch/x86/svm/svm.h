@@ -117,7 +117,6 @@ extern uint64_t svm_host_vmcb_phys[]; /* per CPU: the host's VMSAVE area */
 extern svm_enter_fn svm_enter_variant;
 /* The vector of the local APIC timer that ends a guest's slice (x86/lapic.h). */
 void svm_timer_arm(uint64_t deadline);
-void svm_timer_disarm(void);
 
 void svm_explain_invalid(const struct svm_check_state *s, char *out, size_t len);
 

@@ -996,7 +996,6 @@ static void svm_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *ex
     apply_interrupt_requests(v, x, exit);
     svm_timer_arm(deadline);
     run_guest(v, x, deadline, exit);
-    svm_timer_disarm();
     if (exit->want_interrupt_state && exit->kind != VCPU_EXIT_FAULT)
         report_interrupt_state(x, exit);
 }
