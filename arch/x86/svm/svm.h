@@ -107,8 +107,9 @@ static inline bool svm_decoded_cr_write(uint32_t features, uint64_t exit_info1)
 }
 
 /* svm_vcpu.c: a CPUID exit within the slice, completed without leaving the entry stub (see
- * svm_entry.asm); runs with GIF clear and the guest's FS/GS loaded. True: VMRUN again at once. */
-bool svm_exit_fast(struct svm_vcpu *x);
+ * svm_entry.asm), which then runs the guest again at once; runs with GIF clear and the guest's
+ * FS/GS loaded. */
+void svm_exit_fast(struct svm_vcpu *x);
 
 /* svm.c */
 bool svm_report(void);

@@ -71,11 +71,11 @@ global %1
     mov r13, [rdi + R_R13]
     mov r14, [rdi + R_R14]
     mov r15, [rdi + R_R15]
-%%enter:
     test ecx, SPEC_FLAG_VERW
-    jz %%no_verw
+    jz %%load
+%%verw:
     verw [rel svm_verw_selector]
-%%no_verw:
+%%load:
     mov rbx, [rdi + R_RBX]
     mov rcx, [rdi + R_RCX]
     mov rdx, [rdi + R_RDX]
@@ -87,12 +87,11 @@ global %1
     mov rdi, [rdi + R_RDI]
     sti                             ; GIF is clear: nothing is taken before VMRUN
     vmrun
-    ; #VMEXIT: RAX is the host's again (the VMCB address), GIF clear. RBP and R12-R15 stay the
-    ; guest's until the exit leaves the stub: svm_exit_fast, a C function, preserves them.
+    ; #VMEXIT: RAX is the host's again (the VMCB address), GIF clear. RBX, RBP and R12-R15 stay
+    ; the guest's until the exit leaves the stub: svm_exit_fast, a C function, preserves them.
     cli
     push rdi
     mov rdi, [rsp + 8]              ; regs
-    mov [rdi + R_RBX], rbx
     mov [rdi + R_RCX], rcx
     mov [rdi + R_RDX], rdx
     mov [rdi + R_RSI], rsi
@@ -100,8 +99,8 @@ global %1
     mov [rdi + R_R9],  r9
     mov [rdi + R_R10], r10
     mov [rdi + R_R11], r11
-    pop rbx
-    mov [rdi + R_RDI], rbx
+    pop rsi                         ; the guest's RDI (its RSI is saved; RBX is stored on leaving)
+    mov [rdi + R_RDI], rsi
 %if %2 == 1
     ; 32 CALLs whose return addresses are never used: the guest's return predictions must not
     ; steer the host's RETs
@@ -135,15 +134,15 @@ global %1
     or rax, rdx
     cmp rax, [rdi + X_DEADLINE]
     jae %%leave
-    call svm_exit_fast              ; RDI = regs, the start of struct svm_vcpu
-    test eax, eax
-    jz %%leave
+    call svm_exit_fast              ; RDI = regs, the start of struct svm_vcpu; RBX kept
     mov rdi, [rsp]
     mov rax, [rsp + 16]
-    mov ecx, [rsp + 24]
-    jmp %%enter
+    test dword [rsp + 24], SPEC_FLAG_VERW
+    jz %%load
+    jmp %%verw
 %%leave:
     mov rdi, [rsp]
+    mov [rdi + R_RBX], rbx
     mov [rdi + R_RBP], rbp
     mov [rdi + R_R12], r12
     mov [rdi + R_R13], r13

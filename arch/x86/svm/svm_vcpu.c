@@ -933,7 +933,7 @@ static void report_invalid(struct svm_vcpu *x, struct vcpu_exit *exit)
  * a VMRUN. */
 _Static_assert(offsetof(struct svm_vcpu, vmcb) == 0x70, "svm_entry.asm reads it there");
 _Static_assert(offsetof(struct svm_vcpu, deadline) == 0x78, "svm_entry.asm reads it there");
-__attribute__((optimize("omit-frame-pointer"))) bool svm_exit_fast(struct svm_vcpu *x)
+__attribute__((optimize("omit-frame-pointer"))) void svm_exit_fast(struct svm_vcpu *x)
 {
     /* EXITINTINFO needs no look: an instruction intercept never cuts an event's delivery */
     struct vmcb *c = x->vmcb;
@@ -941,7 +941,6 @@ __attribute__((optimize("omit-frame-pointer"))) bool svm_exit_fast(struct svm_vc
     cpuid_emulate(x);
     c->clean = x->clean_all;
     c->tlb_control = 0;
-    return true;
 }
 
 static void run_guest(struct vcpu *v, struct svm_vcpu *x, uint64_t deadline, struct vcpu_exit *exit)
