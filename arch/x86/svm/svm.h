@@ -75,8 +75,10 @@ struct svm_vcpu {
     struct vcpu *vcpu;               /* the generic vCPU (its exit counters) */
 };
 
-/* arch/x86/svm/svm_entry.asm: CLGI, VMLOAD guest, VMRUN, VMSAVE guest, VMLOAD host, STGI with
- * interrupts enabled only inside the guest; the RSB fill of the variant's name after the exit. */
+/* arch/x86/svm/svm_entry.asm: CLGI, VMLOAD guest, VMRUN (again at once after each CPUID exit
+ * svm_exit_fast answers), VMSAVE guest, VMLOAD host, STGI with interrupts enabled only inside the
+ * guest; the RSB fill of the variant's name after each exit. regs is the start of a struct
+ * svm_vcpu. */
 typedef void (*svm_enter_fn)(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys,
                              uint32_t spec_flags);
 void svm_enter(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys, uint32_t spec);
