@@ -1,0 +1,5 @@
+#!/bin/bash
+# test_mitigations.sh on the AMD-V backend (QEMU TCG -cpu max).
+# TEST-BUDGET: 200
+export BACKEND=svm TEST_NAME=test_svm_mitigations
+exec bash "$(dirname "$0")/test_mitigations.sh"
