@@ -132,6 +132,11 @@ static bool com1_junk; /* an op wrote to COM1's data register: a partial line ma
 static uint64_t op_index;
 static uint64_t seed;
 static uint64_t mismatches, deviations;
+/* quirks=qemu-tcg: accept the two ways QEMU 7.2's TCG itself departs from the architecture (the
+ * AMD-V runs of tests/integration/test_fuzz_guest.sh are under it), each counted and named in the
+ * known= line at the end; everything else is checked as on any CPU. */
+static bool quirk_qemu_tcg;
+static uint64_t known_cr0_nw, known_idt_error;
 
 static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void report(const char *fmt, ...)
@@ -342,6 +347,19 @@ static bool expect(const char *what, int vector, int64_t error, bool fault)
         return false;
     }
     return true;
+}
+
+/* The error code of a fault on IDT entry v: its index in bits 15:3 and IDT (bit 1), in 64-bit mode
+ * too (SDM vol. 3 6.13). QEMU 7.2's 64-bit interrupt delivery gives v*16+2 (the entry's byte
+ * offset; QEMU issue 1382, fixed in 8.0): under quirks=qemu-tcg that code is taken, and counted. */
+static int64_t idt_error_code(unsigned v)
+{
+    int64_t right = (int64_t)v * 8 + 2, qemu = (int64_t)v * 16 + 2;
+    if (quirk_qemu_tcg && qemu != right && trap_error == (uint64_t)qemu) {
+        known_idt_error++;
+        return qemu;
+    }
+    return right;
 }
 
 static void observe_trap(void)
@@ -973,6 +991,13 @@ static void op_cr(void)
         }
         bool must_gp = (v >> 32) || !(v & CR0_PG) || !(v & CR0_PE) ||
                        ((v & CR0_NW) && !(v & CR0_CD));
+        /* NW=1 with CD=0 is #GP (SDM vol. 3 2.5, APM vol. 2 3.1.1); QEMU 7.2 accepts it (its
+         * MOV CR0 helper has no such check) and its VMRUN then refuses the guest state it made
+         * (VMEXIT_INVALID, the check it does have): the VM would end, so not tried there. */
+        if (quirk_qemu_tcg && (v & CR0_NW) && !(v & CR0_CD)) {
+            known_cr0_nw++;
+            return;
+        }
         bool ok = safe_write_cr0(v);
         bool cet_wp = (read_cr4() & (1ull << 23)) && !(v & CR0_WP); /* WP off under CET: #GP */
         if (must_gp && ok)
@@ -1344,7 +1369,7 @@ static void op_exception(void)
         trap_fault_rip = entry;
         idt[v].type = type;
         if (absent && v != V_NP)
-            expect("int n through an absent gate", V_NP, (int64_t)v * 8 + 2, true);
+            expect("int n through an absent gate", V_NP, idt_error_code(v), true);
         else
             expect("int n", (int)v, -1, false);
         break;
@@ -1359,7 +1384,7 @@ static void op_exception(void)
                          : : "r"(entry) : "r11", "memory");
         idt_load(sizeof(idt) - 1);
         trap_fault_rip = entry;
-        expect("int n past the IDT limit", V_GP, (int64_t)v * 8 + 2, true);
+        expect("int n past the IDT limit", V_GP, idt_error_code(v), true);
         break;
     }
     case 16: { /* #DF: #DE whose gate is absent (#NP while delivering it) */
@@ -1711,6 +1736,14 @@ int guest_main(const struct tessera_start_info *info)
         guest_printf("fuzzer: bad option mix (six weights: hypercall,io,msr,cr,exception,insn)\n");
         return BAD_CMDLINE;
     }
+    char quirks[16];
+    int qrc = cmdline_get(guest_cmdline, "quirks", quirks, sizeof(quirks));
+    if (qrc >= 0 && strcmp(quirks, "qemu-tcg") == 0) {
+        quirk_qemu_tcg = true;
+    } else if (qrc != -ENOENT) {
+        guest_printf("fuzzer: bad option quirks (the only one known: qemu-tcg)\n");
+        return BAD_CMDLINE;
+    }
     if (!report_every)
         report_every = ops >= 10 ? ops / 10 : 1;
     /* Bare, the port and MSR ops would reach real devices (0xcf9 resets a PC, 0x70/0x71 write
@@ -1771,6 +1804,9 @@ int guest_main(const struct tessera_start_info *info)
     /* host console lines hold 160 characters: several short lines */
     report("fuzzer: traps=%llu deviations=%llu\n", (unsigned long long)traps,
            (unsigned long long)deviations);
+    if (quirk_qemu_tcg)
+        report("fuzzer: known=qemu-tcg cr0_nw_without_cd_not_tried=%llu idt_error_code_16=%llu\n",
+               (unsigned long long)known_cr0_nw, (unsigned long long)known_idt_error);
     unsigned shown = 0;
     char line[160];
     unsigned n = 0;
