@@ -228,17 +228,18 @@ void kernel_main(struct boot_info *bi)
     unsigned online = arch_start_cpus(acpi.has_madt ? &acpi : NULL, bi, vmm_ap_main);
     kprintf("tessera: cpus online: %u of %u\n", online, cpus);
 
-    if (cmdline_get(bi->cmdline, "test_fault", value, sizeof(value)) >= 0) {
-        kprintf("tessera: test_fault=%s: faulting on purpose\n", value);
-        arch_trigger_fault(value);
-    }
-
     arch_mitigations_init(bi->cmdline);
     bool can_run = virt_report();
     char why[200];
     if (can_run && virt_cpu_enable(why, sizeof(why)) != 0) {
         kprintf("tessera: %s: cannot enable: %s\n", virt_name(), why);
         can_run = false;
+    }
+    /* After the backend is on (where it can be): the dump is taken in VMX root operation or with
+     * EFER.SVME set, the state the hypervisor's own faults happen in. */
+    if (cmdline_get(bi->cmdline, "test_fault", value, sizeof(value)) >= 0) {
+        kprintf("tessera: test_fault=%s: faulting on purpose\n", value);
+        arch_trigger_fault(value);
     }
     config_load(bi);
     vm_config_check_files(&config, bi);

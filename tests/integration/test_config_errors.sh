@@ -1,5 +1,6 @@
 #!/bin/bash
-# Bad input under Bochs (VT-x), one boot of tests/integration/configs/errors.cfg:
+# Bad input under Bochs (VT-x), or with BACKEND=svm (test_svm_config_errors.sh) under QEMU TCG
+# -cpu max (AMD-V), one boot of tests/integration/configs/errors.cfg:
 #  - every parser error path of docs/config.md, each reported once as
 #    "config error: tessera.cfg:LINE: REASON" with the right line, skipping only its VM;
 #  - VMs the parser accepts but the hypervisor refuses at creation, each with its reason:
@@ -19,7 +20,13 @@ done
 hello_sha=$(sha256sum "$G/hello64.elf" | cut -d' ' -f1)
 wrong_sha=$(printf '%064d' 0 | sed 's/^0/a/') # a valid 64-digit hash that is not hello64's
 cfg=$T/tessera.cfg
+# acpi_ports claims the PIIX4's ACPI PM block: at 0xb000 under the Bochs BIOS, at 0x600 where
+# SeaBIOS (QEMU) puts it
+PM_BASE=0xb000
+[ "$BACKEND" = svm ] && PM_BASE=0x600
+PM_END=$(printf '0x%x' $((PM_BASE + 0x3f)))
 sed -e "s/@HELLO_SHA@/$hello_sha/" -e "s/@WRONG_SHA@/$wrong_sha/" \
+    -e "s/^ports = 0xb000-0xb03f$/ports = $PM_BASE-$PM_END/" \
     "$ROOT/tests/integration/configs/errors.cfg" >"$cfg"
 {
     printf '\n[vm e_cmdlong]\nimage = hello64.elf\ncmdline = "%s"\n' "$(printf '%300s' | tr ' ' c)"
@@ -35,7 +42,7 @@ head -c 4096 /dev/zero >"$T/junk.bin"         # no ELF, no Multiboot header, no 
 log=$T/serial.log
 make_iso "$T/errors.iso" "" "$cfg" "$G/hello64.elf" "$G/bootsector.bin" "$G/mb32.elf" \
     "$T/trunc.elf" "$T/cut.elf" "$T/arm.elf" "$T/junk.bin"
-run_bochs_iso "$T/errors.iso" "$log" 300
+run_vm_iso "$T/errors.iso" "$log" 300
 
 line_of() { grep -anFx -- "$1" "$cfg" | head -n1 | cut -d: -f1; }
 errors=0
@@ -113,7 +120,7 @@ refused arm "image 'arm\\.elf': ELF64 machine 40 is not x86-64 \\(62\\)"
 refused junk "image 'junk\\.bin': .*(format|recogni[sz]ed|unknown)"
 refused bigmem 'needs 3072 MiB of RAM, but the largest free block is [0-9]+ MiB \([0-9]+ MiB free\)'
 refused cpu1 'CPU 1 does not exist \(this machine has 1\)'
-refused acpi_ports 'ports 0xb000-0xb03f: port 0xb[0-9a-f]+ belongs to the ACPI (PM1a control block|PM timer|SMI command)'
+refused acpi_ports "ports $PM_BASE-$PM_END: port 0x[0-9a-f]+ belongs to the ACPI (PM1a control block|PM timer|SMI command)"
 
 # ---- the good VMs still run ------------------------------------------------------------------------------
 expect "$log" "^tessera: vm ok_hello: image=hello64\\.elf format=ELF64 size=[0-9]+ sha256=$hello_sha" \
@@ -133,7 +140,7 @@ expect "$log" '^tessera: summary \(3 VMs, ' "summary of the three VMs"
 expect "$log" '^tessera: end status=ok' "end status=ok"
 expect_not "$log" 'FATAL' "no hypervisor fault"
 
-# ---- CPUs on a two-CPU machine (Bochs cpu count=2): CPU 2 does not exist, CPU 1 does --------------
+# ---- CPUs on a two-CPU machine (Bochs cpu count=2, QEMU -smp 2): CPU 2 does not exist, CPU 1 does
 cat >"$T/smp.cfg" <<'EOF'
 [vm on_cpu0]
 image = hello64.elf
@@ -162,8 +169,10 @@ cmdline = "attack=cli_spin"
 EOF
 cp "$T/smp.cfg" "$T/tessera.cfg"
 log=$T/smp.log
+NPF="EPT violation"
+[ "$BACKEND" = svm ] && NPF="nested page fault"
 make_iso "$T/smp.iso" "" "$T/tessera.cfg" "$G/hello64.elf" "$G/attacker.elf"
-run_bochs_iso "$T/smp.iso" "$log" 300 corei7_skylake_x 128 2
+run_vm_iso "$T/smp.iso" "$log" 300 128 2
 expect "$log" '^tessera: cpus=2 \(APIC ids: 0,1\)' "smp: two CPUs found"
 expect_count "$log" '^tessera: vm on_cpu2 \(config line 8\): refused: CPU 2 does not exist \(this machine has 2\)' 1 \
     "smp: cpu = 2 refused on a two-CPU machine"
@@ -171,13 +180,13 @@ expect_count "$log" '^tessera: vm on_cpu0 exited with status 0' 1 "smp: the CPU 
 expect_not "$log" '^tessera: vm on_cpu1 .*refused' "smp: cpu = 1 exists on this machine: not refused"
 expect_count "$log" '^tessera: vm on_cpu1 exited with status 0' 1 "smp: the CPU 1 VM runs to its end"
 expect "$log" '^tessera: cpu 1 \(APIC id 1\) started' "smp: the second CPU started"
-expect "$log" '^tessera: cpu 1: VT-x enabled, running 3 VMs' "smp: CPU 1 runs its three VMs"
+expect "$log" "^tessera: cpu 1: $(backend_name) enabled, running 3 VMs" "smp: CPU 1 runs its three VMs"
 expect "$log" '^tessera: running 4 VMs \(1 on CPU 0;' "smp: 4 VMs, one of them on CPU 0"
 # failures and restarts are handled on the CPU the VM runs on
 expect_count "$log" '^\[restart_cpu1\] attacker: marker from an earlier life: absent' 4 \
     "smp: a VM on CPU 1 restarts 3 times, each life from zeroed RAM"
-expect_count "$log" '^tessera: vm restart_cpu1 failed: EPT violation: write at guest-physical 0x500000' 4 \
-    "smp: each life of the CPU 1 VM ends with its EPT violation"
+expect_count "$log" "^tessera: vm restart_cpu1 failed: $NPF: write at guest-physical 0x500000" 4 \
+    "smp: each life of the CPU 1 VM ends with its $NPF"
 expect_count "$log" '^tessera: vm restart_cpu1: not restarting again \(3 restarts\)' 1 "smp: then it stays failed"
 expect_count "$log" '^tessera: vm spin_cpu1 failed: ran past its time_limit of 200 ms' 1 \
     "smp: a spinning VM on CPU 1 is stopped by its time limit"

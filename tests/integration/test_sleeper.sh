@@ -17,6 +17,12 @@
 #              host console inside its slice, and one line's UART time can overrun the slice
 #              (start-up lines; ticker's last lines while fast still sleeps).
 # Every compute prints the bare-metal checksum; every VM exits 0.
+# With BACKEND=svm (test_svm_sleeper.sh) under QEMU TCG -cpu max with -icount shift=0, whose TSC
+# also counts instructions (about 1 GHz by the PIT calibration), so every number repeats there
+# too; the minimum slice is computed from the TSC rate the hypervisor printed (the quantum is
+# 10 ms of it), slices end on the local APIC timer. compute does iterations=40000 there (its
+# bare-metal checksum from QEMU -kernel compute.elf): about 0.9 s of its 1 GHz TSC, as
+# iterations=200 lasts under Bochs's 5 MHz (200 would be over within its first slice there).
 . "$(dirname "$0")/../tools/lib.sh"
 . "$(dirname "$0")/configs/checks.sh"
 
@@ -25,8 +31,9 @@ for f in "$BUILD/tessera.elf" "$G/compute.elf" "$G/halter.elf"; do
     [ -f "$f" ] || { fail "$f missing (run make first)"; finish; }
 done
 
-SUM=0x198abcc2 # compute iterations=200
-MIN_SLICE=43750
+ITER=200 SUM=0x198abcc2 # compute's bare-metal checksum
+[ "$BACKEND" = svm ] && ITER=40000 SUM=0xce4c1fca
+MIN_SLICE=43750 # 7/8 of the 10 ms quantum at the TSC rate (Bochs: 5 MHz); set again from the log
 EXIT_PATH=3000
 
 boot() { # boot NAME CONFIG_TEXT: runs it, checks every VM exits 0
@@ -34,18 +41,22 @@ boot() { # boot NAME CONFIG_TEXT: runs it, checks every VM exits 0
     mkdir -p "$T/$name"
     printf '%s\n' "$2" >"$T/$name/tessera.cfg" # the hypervisor looks for this module name
     make_iso "$T/$name.iso" "" "$T/$name/tessera.cfg" "$G/compute.elf" "$G/halter.elf"
-    run_bochs_iso "$T/$name.iso" "$log" 240 tigerlake
-    expect "$log" "^\\[victim\\] compute: iterations=200 checksum=$SUM tsc=[0-9]+\$" \
+    if [ "$BACKEND" = svm ]; then
+        QEMU_SVM_ARGS="-icount shift=0" run_vm_iso "$T/$name.iso" "$log" 240
+    else
+        run_bochs_iso "$T/$name.iso" "$log" 240 tigerlake
+    fi
+    expect "$log" "^\\[victim\\] compute: iterations=$ITER checksum=$SUM tsc=[0-9]+\$" \
         "$name: compute's checksum is the bare-metal one"
     expect_not "$log" '^tessera: vm [a-z]+ failed' "$name: no VM failed"
     expect "$log" '^tessera: end status=ok' "$name: end status=ok"
 }
-tsc_of() { sed -n 's/^\[victim\] compute: iterations=200 checksum=0x[0-9a-f]* tsc=\([0-9]*\)$/\1/p' "$1"; }
+tsc_of() { sed -n "s/^\\[victim\\] compute: iterations=$ITER checksum=0x[0-9a-f]* tsc=\\([0-9]*\\)\$/\\1/p" "$1"; }
 
-VICTIM='[vm victim]
+VICTIM="[vm victim]
 image = compute.elf
 memory = 8M
-cmdline = "iterations=200"'
+cmdline = \"iterations=$ITER\""
 
 boot alone "$VICTIM"
 alone=$(tsc_of "$T/alone.log")
@@ -76,6 +87,8 @@ elif [ $((ticks / wakes)) -lt $((hz / 1000)) ]; then
     fail "sleeper: a round took $((ticks / wakes)) ticks on average, less than 1 ms ($((hz / 1000)))"
 fi
 
+# the quantum is 10 ms at the TSC rate in whole MHz (kernel/main.c), the minimum slice 7/8 of it
+[ -n "$hz" ] && MIN_SLICE=$((hz / 1000000 * 10000 * 7 / 8))
 boot latency "$VICTIM
 
 [vm ticker]
