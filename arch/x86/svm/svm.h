@@ -53,7 +53,6 @@ struct svm_check_state {
 struct svm_vcpu {
     struct svm_regs regs;  /* first: the entry stub addresses it directly */
     struct vmcb *vmcb;     /* the stub reads it at 0x70 */
-    uint64_t deadline;     /* the slice's end (TSC), at 0x78 for the stub's CPUID fast path */
     uint64_t vmcb_phys;
     struct x86_vm *vm;     /* NPT, IOPM, MSRPM, ASID, the VM's RAM */
     struct x86_lazy_regs lazy;

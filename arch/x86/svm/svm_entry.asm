@@ -12,7 +12,6 @@
 SPEC_FLAG_VERW     equ 1
 SPEC_FLAGS_L1D     equ 0x18         ; SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW (x86/spec.h)
 X_VMCB             equ 0x70         ; struct svm_vcpu (svm.h): checked in svm_vcpu.c
-X_DEADLINE         equ 0x78
 VMCB_EXIT_CODE     equ 0x70         ; vmcb.h
 SVM_EXIT_CPUID     equ 0x72
 GDT_SEL_KERNEL_DATA equ 0x10        ; x86/desc.h
@@ -123,17 +122,14 @@ global %1
     add rsp, 8
     lfence
 %endif
-    ; a CPUID before the slice's end, with no L1D flush due before entry: svm_exit_fast
+    ; a CPUID with no L1D flush due before entry: svm_exit_fast. No clock check: the slice timer
+    ; (svm_timer_arm, armed for this deadline and never disarmed) makes the next VMRUN exit at once
+    ; through the INTR intercept once the slice is over, as it ends a guest that never exits.
     mov rsi, [rdi + X_VMCB]
     cmp qword [rsi + VMCB_EXIT_CODE], SVM_EXIT_CPUID
     jne %%leave
     test dword [rsp + 24], SPEC_FLAGS_L1D
     jnz %%leave
-    rdtsc
-    shl rdx, 32
-    or rax, rdx
-    cmp rax, [rdi + X_DEADLINE]
-    jae %%leave
     call svm_exit_fast              ; RDI = regs, the start of struct svm_vcpu; RBX kept
     mov rdi, [rsp]
     mov rax, [rsp + 16]

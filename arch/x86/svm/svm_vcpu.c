@@ -913,24 +913,22 @@ static void report_invalid(struct svm_vcpu *x, struct vcpu_exit *exit)
                    why[0] ? why : "no check we know of failed");
 }
 
-/* Called by the entry stub after a CPUID #VMEXIT before the slice's end (the stub checks the
- * exit code, the deadline and that no L1D flush is due before entry), GIF still clear and the
- * guest's VMLOAD state (FS/GS bases, ...) still loaded: nothing here may reach per-CPU data
- * through GS, and the work is bounded. The CPUID is answered here and the guest re-entered at
- * once; a CPUID at or after the slice's end goes through run_guest, which answers it and ends
- * the slice. Writes only RAX/RBX/RCX/RDX, RIP and the interrupt shadow, none of which a clean
+/* Called by the entry stub after a CPUID #VMEXIT (the stub checks the exit code and that no
+ * L1D flush is due before entry), GIF still clear and the guest's VMLOAD state (FS/GS bases, ...)
+ * still loaded: nothing here may reach per-CPU data through GS, and the work is bounded. The
+ * CPUID is answered here and the guest re-entered at once; the slice still ends on time, because
+ * its timer, pending by then, makes that VMRUN exit through the INTR intercept at once. Writes only RAX/RBX/RCX/RDX, RIP and the interrupt shadow, none of which a clean
  * bit covers (APM 15.15.3, table 15-9), so the VMCB stays clean; no TLB flush is pending after
  * a VMRUN. */
 _Static_assert(offsetof(struct svm_vcpu, vmcb) == 0x70, "svm_entry.asm reads it there");
-_Static_assert(offsetof(struct svm_vcpu, deadline) == 0x78, "svm_entry.asm reads it there");
 __attribute__((optimize("omit-frame-pointer"))) void svm_exit_fast(struct svm_vcpu *x)
 {
     /* EXITINTINFO needs no look: an instruction intercept never cuts an event's delivery */
     struct vmcb *c = x->vmcb;
-    x->vcpu->stats[VCPU_STAT_CPUID]++;
     cpuid_emulate(x);
     c->clean = x->clean_all;
     c->tlb_control = 0;
+    x->vcpu->stats[VCPU_STAT_CPUID]++; /* last: a store before would make x->vmcb be read again */
 }
 
 static void run_guest(struct vcpu *v, struct svm_vcpu *x, uint64_t deadline, struct vcpu_exit *exit)
@@ -939,7 +937,6 @@ static void run_guest(struct vcpu *v, struct svm_vcpu *x, uint64_t deadline, str
     uint64_t host = svm_host_vmcb_phys[x86_cpu_index()];
     uint8_t flush = (svm_caps.features & SVM_FEATURE_FLUSH_BY_ASID) ? 3 : 1; /* 15.16.1 */
     uint32_t clean_all = x->clean_all;
-    x->deadline = deadline;
     for (;;) {
         uint32_t spec = spec_entry_flags;
         if (spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW))
