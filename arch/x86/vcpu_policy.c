@@ -87,6 +87,12 @@ bool x86_storm_note(struct x86_storm *s, unsigned vector, uint64_t rip)
     return false;
 }
 
+bool x86_single_step_trap(uint64_t rflags, uint64_t debugctl, bool completed, bool event_pending)
+{
+    return (rflags & X86_RFLAGS_TF) && !(debugctl & X86_DEBUGCTL_BTF) && completed &&
+           !event_pending;
+}
+
 bool x86_is_hypercall_instruction(const uint8_t b[3])
 {
     return b[0] == 0x0f && b[1] == 0x01 && (b[2] == 0xc1 || b[2] == 0xd9);

@@ -1,5 +1,6 @@
 /* The vendor-neutral x86 guest policy both backends share: CPUID views, MSR answers, exception
- * folding, storm detection, the IN merge and the hypercall instruction check. */
+ * folding, storm detection, the IN merge, the hypercall instruction check and the single-step
+ * trap after an emulated instruction. */
 /* UNIT-SOURCES: arch/x86/vcpu_policy.c */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -159,6 +160,25 @@ static void test_hypercall_instruction(void **state)
     assert_false(x86_is_hypercall_instruction(ud2));
 }
 
+/* The single-step #DB after an instruction the hypervisor completed (SDM 17.3.1.4). */
+static void test_single_step_trap(void **state)
+{
+    (void)state;
+    const uint64_t tf = X86_RFLAGS_TF | 2, plain = 0x246;
+    assert_true(x86_single_step_trap(tf, 0, true, false));
+    assert_true(x86_single_step_trap(tf | plain, 0, true, false));
+    assert_false(x86_single_step_trap(plain, 0, true, false));           /* TF clear */
+    assert_false(x86_single_step_trap(tf, X86_DEBUGCTL_BTF, true, false)); /* branches only */
+    assert_true(x86_single_step_trap(tf, 1, true, false));               /* LBR: not BTF */
+    assert_false(x86_single_step_trap(tf, 0, false, false));             /* it faulted */
+    assert_false(x86_single_step_trap(tf, 0, true, true));               /* an event first */
+    assert_false(x86_single_step_trap(0, 0, false, true));
+    /* BS set, nothing else cleared (the reserved ones, B0-B3, BD, RTM) */
+    assert_int_equal(x86_dr6_single_step(0xffff0ff0ull), 0xffff4ff0ull);
+    assert_int_equal(x86_dr6_single_step(0xffff0ff1ull), 0xffff4ff1ull);
+    assert_int_equal(x86_dr6_single_step(0xfffe6ff0ull), 0xfffe6ff0ull);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_cpuid_leaf7_and_ext), cmocka_unit_test(test_msrs),
         cmocka_unit_test(test_exception_fold), cmocka_unit_test(test_storm),
         cmocka_unit_test(test_io_merge), cmocka_unit_test(test_hypercall_instruction),
+        cmocka_unit_test(test_single_step_trap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

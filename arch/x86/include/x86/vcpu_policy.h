@@ -210,6 +210,24 @@ void x86_storm_reset(struct x86_storm *s);
 /* Notes one exception; true when it is the X86_EXCEPTION_STORM_LIMIT-th in a row. */
 bool x86_storm_note(struct x86_storm *s, unsigned vector, uint64_t rip);
 
+/* Single-step over an instruction the hypervisor carried out for the guest (emulated, then
+ * stepped past: CPUID, hypercalls, port I/O, MSRs, MMIO, HLT). With RFLAGS.TF set when the
+ * instruction began, the CPU would raise a #DB trap right after it, DR6.BS set (SDM Vol. 3B
+ * 17.3.1.4, table 17-2; APM vol. 2 13.1, single-step): the backend has to do it. None of these
+ * instructions changes TF, so the exit's RFLAGS is the one at the start. No trap when:
+ *  - DEBUGCTL.BTF is set: TF then steps over branches only (SDM 17.4.3), and none is a branch;
+ *  - the instruction did not complete: the fault it raised (#GP for an MSR, ...) is delivered
+ *    instead, and a fault is not a trap (SDM 17.3.1.4: "after" the instruction);
+ *  - an event is already pending injection: it is delivered first, from the state before the
+ *    instruction (an exit that cut an event's delivery: nothing was executed). */
+#define X86_RFLAGS_TF (1ull << 8)
+#define X86_DEBUGCTL_BTF (1ull << 1)
+#define X86_DR6_BS (1ull << 14)
+bool x86_single_step_trap(uint64_t rflags, uint64_t debugctl, bool completed, bool event_pending);
+/* DR6 as the single-step #DB leaves it: BS set, the rest kept (B0-B3 "may" be cleared, nothing
+ * else is ever cleared by the CPU: SDM 17.2.3). */
+static inline uint64_t x86_dr6_single_step(uint64_t dr6) { return dr6 | X86_DR6_BS; }
+
 /* RAX after IN of size bytes returned value: only the accessed part changes; a 32-bit result
  * zero-extends (the rule for 32-bit register writes in 64-bit mode). */
 static inline uint64_t x86_io_merge(uint64_t rax, unsigned size, uint32_t value)
