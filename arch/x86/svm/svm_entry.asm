@@ -14,6 +14,8 @@ SPEC_FLAGS_L1D     equ 0x18         ; SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW (x86/
 X_VMCB             equ 0x70         ; struct svm_vcpu (svm.h): checked in svm_vcpu.c
 VMCB_EXIT_CODE     equ 0x70         ; vmcb.h
 SVM_EXIT_CPUID     equ 0x72
+VMCB_RFLAGS        equ 0x570        ; vmcb.h, checked in svm_vcpu.c
+RFLAGS_TF          equ 0x100
 GDT_SEL_KERNEL_DATA equ 0x10        ; x86/desc.h
 
 ; struct svm_regs offsets
@@ -122,13 +124,16 @@ global %1
     add rsp, 8
     lfence
 %endif
-    ; a CPUID with no L1D flush due before entry: svm_exit_fast. No clock check: the slice timer
+    ; a CPUID with no L1D flush due before entry and the guest's TF clear (the single-step #DB
+    ; after it is injected by handle_cpuid, with GIF set): svm_exit_fast. No clock check: the slice timer
     ; (svm_timer_arm, armed for this deadline and never disarmed) makes the next VMRUN exit at once
     ; through the INTR intercept once the slice is over, as it ends a guest that never exits.
     mov rsi, [rdi + X_VMCB]
     cmp qword [rsi + VMCB_EXIT_CODE], SVM_EXIT_CPUID
     jne %%leave
     test dword [rsp + 24], SPEC_FLAGS_L1D
+    jnz %%leave
+    test dword [rsi + VMCB_RFLAGS], RFLAGS_TF
     jnz %%leave
     call svm_exit_fast              ; RDI = regs, the start of struct svm_vcpu; RBX kept
     mov rdi, [rsp]

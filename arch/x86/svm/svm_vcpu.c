@@ -373,11 +373,30 @@ static unsigned guest_mode_bits(const struct vmcb *c)
     return (c->cs.attrib & (1u << 10)) ? 32 : 16;
 }
 
-/* Steps past the last exit's instruction; that ends an STI/MOV-SS shadow (APM 15.21.5). */
+static void inject_exception(struct svm_vcpu *x, unsigned vector, uint32_t error);
+
+/* The single-step trap the CPU would have raised after the instruction just completed for the
+ * guest (x86_single_step_trap): DR6.BS in the VMCB (VMRUN loads it, 15.5.1) and #DB through
+ * EVENTINJ (15.20), delivered before anything else at the next VMRUN, as a trap on the previous
+ * instruction comes before interrupts (SDM 6.9, table 6-2). */
+static void single_step_trap(struct svm_vcpu *x)
+{
+    struct vmcb *c = x->vmcb;
+    if (!x86_single_step_trap(c->rflags, c->dbgctl, true, (c->event_inject & SVM_EVENT_VALID) != 0))
+        return;
+    c->dr6 = x86_dr6_single_step(c->dr6);
+    vmcb_wrote(x, dr6);
+    inject_exception(x, X86_VECTOR_DB, 0);
+}
+
+/* Steps past the last exit's instruction; that ends an STI/MOV-SS shadow (APM 15.21.5), and
+ * with RFLAGS.TF set raises the single-step #DB after it. */
 static void skip_instruction(struct svm_vcpu *x)
 {
     x->vmcb->rip = x->next_rip;
     x->vmcb->interrupt_shadow = 0;
+    if (x->vmcb->rflags & X86_RFLAGS_TF)
+        single_step_trap(x);
 }
 
 /* The next RIP of an instruction of fixed length (svm_next_rip, svm.h). */
@@ -430,8 +449,6 @@ static void svm_vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *
 {
     svm_of(v)->guest_cpu = *cpu;
 }
-
-static void inject_exception(struct svm_vcpu *x, unsigned vector, uint32_t error);
 
 /* An MSR generic code answered (VCPU_EXIT_MSR): #GP for a refusal, else the value of a read. */
 static void svm_vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value)
@@ -490,6 +507,8 @@ static bool handle_cpuid(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *e
     (void)exit;
     v->stats[VCPU_STAT_CPUID]++;
     cpuid_emulate(x);
+    if (x->vmcb->rflags & X86_RFLAGS_TF) /* svm_exit_fast leaves these to us */
+        single_step_trap(x);
     return true;
 }
 
@@ -635,10 +654,18 @@ static bool handle_vmmcall(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit 
     return false;
 }
 
+/* HLT with TF set: the single-step trap right after it is a debug exception, which resumes a
+ * halted CPU at once (SDM vol. 2 HLT; VM entry in the HLT state treats TF as a pending BS, SDM
+ * Vol. 3C 27.3.1.5): the guest goes on in its #DB handler, it does not halt. */
 static bool handle_hlt(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit)
 {
     v->stats[VCPU_STAT_HLT]++;
     set_next_rip(x, 1);
+    struct vmcb *c = x->vmcb;
+    if (x86_single_step_trap(c->rflags, c->dbgctl, true, (c->event_inject & SVM_EVENT_VALID) != 0)) {
+        skip_instruction(x); /* and the #DB */
+        return true;
+    }
     exit->kind = VCPU_EXIT_HLT;
     return false;
 }
@@ -881,8 +908,14 @@ static void report_interrupt_state(struct svm_vcpu *x, struct vcpu_exit *exit)
     const struct vmcb *c = x->vmcb;
     bool enabled = (c->rflags & RFLAGS_IF) != 0;
     exit->interrupts_enabled = enabled;
+    /* a completion that steps past the instruction with TF set raises #DB, which then occupies
+     * the entry's injection: an interrupt injected beside it would be lost */
+    bool completes = exit->kind == VCPU_EXIT_IO || exit->kind == VCPU_EXIT_MMIO ||
+                     exit->kind == VCPU_EXIT_MSR || exit->kind == VCPU_EXIT_HYPERCALL ||
+                     exit->kind == VCPU_EXIT_HLT;
     exit->interruptible = enabled && !(c->interrupt_shadow & 1) &&
-                          !(c->event_inject & SVM_EVENT_VALID);
+                          !(c->event_inject & SVM_EVENT_VALID) &&
+                          !(completes && x86_single_step_trap(c->rflags, c->dbgctl, true, false));
 }
 
 static void snapshot_entry_state(struct svm_vcpu *x)
@@ -913,14 +946,16 @@ static void report_invalid(struct svm_vcpu *x, struct vcpu_exit *exit)
                    why[0] ? why : "no check we know of failed");
 }
 
-/* Called by the entry stub after a CPUID #VMEXIT (the stub checks the exit code and that no
- * L1D flush is due before entry), GIF still clear and the guest's VMLOAD state (FS/GS bases, ...)
+/* Called by the entry stub after a CPUID #VMEXIT (the stub checks the exit code, that no L1D
+ * flush is due before entry and that the guest's RFLAGS.TF is clear: the single-step #DB is
+ * handle_cpuid's, not injected here), GIF still clear and the guest's VMLOAD state (FS/GS bases, ...)
  * still loaded: nothing here may reach per-CPU data through GS, and the work is bounded. The
  * CPUID is answered here and the guest re-entered at once; the slice still ends on time, because
  * its timer, pending by then, makes that VMRUN exit through the INTR intercept at once. Writes only RAX/RBX/RCX/RDX, RIP and the interrupt shadow, none of which a clean
  * bit covers (APM 15.15.3, table 15-9), so the VMCB stays clean; no TLB flush is pending after
  * a VMRUN. */
 _Static_assert(offsetof(struct svm_vcpu, vmcb) == 0x70, "svm_entry.asm reads it there");
+_Static_assert(offsetof(struct vmcb, rflags) == 0x570, "svm_entry.asm reads it there");
 __attribute__((optimize("omit-frame-pointer"))) void svm_exit_fast(struct svm_vcpu *x)
 {
     /* EXITINTINFO needs no look: an instruction intercept never cuts an event's delivery */
