@@ -1619,8 +1619,8 @@ static void op_exception(void)
         break;
     }
     case 25: { /* single step over an instruction the hypervisor emulates: #DB right after it */
-        static const char *const names[] = { "cpuid", "vmcall", "in", "rdmsr", "mov cr8" };
-        unsigned which = (unsigned)below(5);
+        static const char *const names[] = { "cpuid", "vmcall", "in", "rdmsr", "mov cr8", "hlt" };
+        unsigned which = (unsigned)below(6);
 #define STEP_OVER(INSN, A, C)                                                                     \
     __asm__ volatile(TRY_SETUP "pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t" INSN "\n7:\n\tnop"     \
                      "\n8:\n\tmovq $0, fuzz_resume_rip(%%rip)\n\t"                                \
@@ -1631,7 +1631,8 @@ static void op_exception(void)
         case 1: STEP_OVER("vmcall", (uint64_t)TESSERA_HC_VM_ID, 0ull); break;
         case 2: STEP_OVER("inb $0x80, %%al", 0ull, 0ull); break;
         case 3: STEP_OVER("rdmsr", 0ull, 0x8bull); break;
-        default: STEP_OVER("mov %%cr8, %%rax", 0ull, 0ull); break;
+        case 4: STEP_OVER("mov %%cr8, %%rax", 0ull, 0ull); break;
+        default: STEP_OVER("hlt", 0ull, 0ull); break; /* IF is clear: only the #DB resumes it */
         }
 #undef STEP_OVER
         /* the trap must come right after the instruction (at the marked nop), not one later:
