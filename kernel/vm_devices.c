@@ -102,7 +102,7 @@ uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size)
 {
     if (port >= COM1_BASE && port < COM1_BASE + VUART_REGISTERS)
         vm_take_input(vm); /* what the monitor typed for it reaches RBR/LSR before the read */
-    const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
+    const struct dev_region *r = dev_bus_find_port(&vm->bus, port, size);
     if (r)
         return (uint32_t)r->ops->read(r->dev, port - r->base, size, arch_now());
     return port_read_split(vm, port, size, arch_now());
@@ -159,7 +159,12 @@ bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
         vm_exit(vm, size == 1 ? (value & 0xff) : size == 2 ? (value & 0xffff) : value);
         return false;
     }
-    const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
+    const struct dev_region *r = dev_bus_find_port(&vm->bus, port, size);
+    if (r && !vm->has_legacy_pc) {
+        /* nothing to look at after the write: no register kept across the call */
+        r->ops->write(r->dev, port - r->base, size, value, arch_now());
+        return true;
+    }
     if (r)
         r->ops->write(r->dev, port - r->base, size, value, arch_now());
     else

@@ -123,10 +123,7 @@ static void run_slice(struct vm *vm, uint64_t slice)
         uint64_t entry_deadline = vm->has_legacy_pc ? vm_devices_prepare_entry(vm, deadline, &exit) : deadline;
         vcpu_run(v, entry_deadline, &exit);
         back = arch_now();
-        if (exit.kind == VCPU_EXIT_INTERRUPT_WINDOW ||
-            (exit.kind == VCPU_EXIT_PREEMPTED && entry_deadline < deadline))
-            continue; /* a device's interrupt can be delivered now, or one is due */
-        if (exit.kind == VCPU_EXIT_IO) {
+        if (exit.kind == VCPU_EXIT_IO) { /* the most frequent: first */
             if (exit.io.write) {
                 if (!vm_port_write(vm, exit.io.port, exit.io.size, exit.io.value))
                     break;
@@ -136,6 +133,9 @@ static void run_slice(struct vm *vm, uint64_t slice)
             }
             continue;
         }
+        if (exit.kind == VCPU_EXIT_INTERRUPT_WINDOW ||
+            (exit.kind == VCPU_EXIT_PREEMPTED && entry_deadline < deadline))
+            continue; /* a device's interrupt can be delivered now, or one is due */
         if (exit.kind == VCPU_EXIT_MMIO) {
             if (vm_mmio_access(vm, &exit.mmio, exit.reason, sizeof(exit.reason)))
                 continue;

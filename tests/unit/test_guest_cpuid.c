@@ -1,4 +1,5 @@
-/* UNIT-SOURCES: arch/x86/guest_cpuid.c */
+/* UNIT-SOURCES: */
+/* (x86/guest_cpuid.h is all inline.) */
 /* CPUID for the emulated devices: leaves 0x15/0x16 give the TSC and crystal rates Linux's
  * native_calibrate_tsc needs (tsc_khz = crystal_khz * EBX / EAX, lapic_timer_period from the
  * crystal), the APIC and TSC-deadline bits appear only with the APIC, x2APIC never, and leaves

@@ -101,8 +101,13 @@ struct vmx_vcpu {
     uint8_t tpr;                    /* the guest's CR8, kept virtual */
     bool window_exiting;            /* interrupt-window exiting is on in the VMCS */
     uint32_t exit_reason;           /* of the last exit */
-    uint64_t exit_qualification;
-    uint32_t exit_instruction_len;
+    uint64_t exit_qualification;    /* of the last exit, read by the handlers that use it */
+    uint32_t exit_instruction_len;  /* what a completion steps past: 0 = the exit's own length
+                                     * (VMCS), else a decoded one (MMIO, VMMCALL's #UD) */
+    /* The run in progress (vmx_exit_dispatch, called from the exit landing, finds them here): */
+    struct vcpu *vcpu;
+    struct vcpu_exit *exit;
+    uint64_t deadline;
     struct x86_storm storm;         /* exception-storm detection */
     struct vcpu_guest_cpu guest_cpu; /* what CPUID shows of the emulated devices */
     uint32_t host_max_leaf;          /* CPUID.0:EAX of the host */
@@ -114,6 +119,11 @@ struct vmx_vcpu {
  * spec_entry_flags asks for. Returns 0 after a VM exit; 1 when the instruction failed
  * (VMfailValid/VMfailInvalid). */
 int vmx_enter(struct vmx_regs *regs, int launched, uint32_t spec_flags);
+/* Called by the exit landing with the guest's registers saved: handles the exit. Returns 0 to
+ * leave vmx_enter (exit filled in for generic code, or an entry failure), else the flags of the
+ * next entry (spec_entry_flags) with VMX_REENTER set: the stub re-enters at once. */
+#define VMX_REENTER 0x80000000u
+uint32_t vmx_exit_dispatch(struct vmx_regs *regs);
 
 int vmx_cpu_enable(char *why, size_t why_len);
 bool vmx_report(void);

@@ -3,7 +3,9 @@
 ; runs VMLAUNCH or VMRESUME, with VERW as the last memory access before it when asked (MDS/TAA).
 ; A VM exit lands on one of the vmx_exit_landing* (HOST_RIP) with the stack as vmx_enter left
 ; it: store the guest registers, refill the RSB as that landing's policy says (before the first
-; RET), restore ours, return 0.
+; RET), then call vmx_exit_dispatch (vmx_run.c). It handles the exits the backend answers itself
+; and returns the entry's spec flags with VMX_REENTER set to go straight back into the guest (the
+; host's registers stay saved on this stack, HOST_RSP stays right), or 0: restore ours, return 0.
 ; The mitigation choice is arch/x86/spec.c's (docs/design.md, "Transient-execution mitigations").
 
 VMCS_HOST_RSP equ 0x6c14
@@ -14,7 +16,10 @@ SPEC_FLAG_VERW     equ 1
 SPEC_FLAG_RSB_FULL equ 2
 SPEC_FLAG_RSB_LITE equ 4
 
+VMX_REENTER        equ 0x80000000   ; vmx_vcpu.h
+
 extern spec_entry_flags
+extern vmx_exit_dispatch
 
 ; struct vmx_regs offsets
 R_RAX equ 0
@@ -83,6 +88,7 @@ vmx_enter:
     push rdi                        ; the landing code finds regs at [rsp]
     mov rax, VMCS_HOST_RSP
     vmwrite rax, rsp
+enter_again:                        ; rdi regs, esi launched, edx spec flags
     test edx, SPEC_FLAG_VERW
     jnz .with_verw
     ENTER_GUEST 0
@@ -156,8 +162,16 @@ global vmx_exit_landing
 vmx_exit_landing:
     SAVE_GUEST
 vmx_exit_common:
+    mov rdi, [rsp]                  ; the regs pointer
+    call vmx_exit_dispatch
+    test eax, eax
+    jz .leave
+    mov edx, eax
+    mov rdi, [rsp]
+    mov esi, 1                      ; an exit happened: VMRESUME
+    jmp enter_again
+.leave:
     add rsp, 8                      ; the regs pointer
-    xor eax, eax
 restore_host:                       ; the callee-saved registers vmx_enter pushed
     pop r15
     pop r14

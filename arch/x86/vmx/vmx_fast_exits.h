@@ -23,14 +23,14 @@ static inline bool vmx_handle_cpuid(struct vcpu *v, struct vmx_vcpu *x, struct v
     x->regs.rbx = r.ebx;
     x->regs.rcx = r.ecx;
     x->regs.rdx = r.edx;
-    vmx_skip_instruction(x);
+    vmx_skip_exit_instruction();
     return true;
 }
 
 static inline bool vmx_handle_io(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
     v->stats[VCPU_STAT_IO]++;
-    uint64_t q = x->exit_qualification;
+    uint64_t q = vmx_read_qualification(x); /* for vmx_vcpu_complete_io too */
     if (q & (1u << 4)) {
         x86_exit_fault(exit, "string I/O (INS/OUTS) on port 0x%llx is not supported",
                        (unsigned long long)(q >> 16));
@@ -46,7 +46,7 @@ static inline bool vmx_handle_io(struct vcpu *v, struct vmx_vcpu *x, struct vcpu
 
 static inline bool vmx_handle_vmcall(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
-    (void)x;
+    x->exit_instruction_len = 0; /* the return steps past what the exit gives */
     v->stats[VCPU_STAT_HYPERCALL]++;
     exit->kind = VCPU_EXIT_HYPERCALL;
     return false;
@@ -54,7 +54,7 @@ static inline bool vmx_handle_vmcall(struct vcpu *v, struct vmx_vcpu *x, struct 
 
 static inline bool vmx_handle_hlt(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
-    (void)x;
+    x->exit_instruction_len = 0; /* vcpu_skip_instruction steps past what the exit gives */
     v->stats[VCPU_STAT_HLT]++;
     exit->kind = VCPU_EXIT_HLT;
     return false;

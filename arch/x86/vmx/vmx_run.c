@@ -130,14 +130,27 @@ void vmx_vcpu_skip_instruction(struct vcpu *v)
     vmx_skip_instruction(vmx_of(v));
 }
 
-void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value)
+static inline void complete_io(struct vmx_vcpu *x, uint32_t value)
 {
-    struct vmx_vcpu *x = vmx_of(v);
-    vmx_vcpu_load(v);
-    uint64_t q = x->exit_qualification;
+    uint64_t q = x->exit_qualification; /* read by vmx_handle_io */
     if (q & (1u << 3)) /* IN */
         x->regs.rax = x86_io_merge(x->regs.rax, (q & 7) + 1, value);
-    vmx_skip_instruction(x);
+    vmx_skip_exit_instruction();
+}
+
+static __attribute__((noinline)) void complete_io_load(struct vcpu *v, uint32_t value)
+{
+    vmx_vcpu_load_other(v);
+    complete_io(vmx_of(v), value);
+}
+
+void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value)
+{
+    if (vmx_loaded[x86_cpu_index()] != v) {
+        complete_io_load(v, value); /* the call out of line: no registers saved on the way */
+        return;
+    }
+    complete_io(vmx_of(v), value);
 }
 
 void vmx_vcpu_complete_mmio(struct vcpu *v, uint64_t value)
@@ -147,7 +160,7 @@ void vmx_vcpu_complete_mmio(struct vcpu *v, uint64_t value)
     if (x->mmio.kind == INSN_MMIO_LOAD)
         vmx_gpr_write(x, x->mmio.reg,
                       insn_mmio_load_result(&x->mmio, vmx_gpr_read(x, x->mmio.reg), value));
-    vmx_skip_instruction(x);
+    vmx_skip_bytes(x->exit_instruction_len); /* the decoded length */
 }
 
 void vmx_vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *cpu)
@@ -174,7 +187,7 @@ void vmx_paging_state(struct gpt_state *s)
 static void set_preemption_timer(uint64_t ticks)
 {
     uint64_t timer = ticks >> vmx_caps.preemption_rate;
-    vmcs_write32(VMCS_PREEMPTION_TIMER, timer > 0xffffffffull ? 0xffffffffu : (timer ? (uint32_t)timer : 1));
+    vmcs_write_hot(VMCS_PREEMPTION_TIMER, timer > 0xffffffffull ? 0xffffffffu : (timer ? (uint32_t)timer : 1));
 }
 
 /* Generic code's answer from the last exit: an external interrupt to deliver at this entry
@@ -226,56 +239,100 @@ void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
         report_interrupt_state(exit);
 }
 
+/* The flags of an entry; the L1D flush, when asked, is done here, last before it. */
+static inline uint32_t entry_flags(void)
+{
+    uint32_t spec = spec_entry_flags;
+    if (spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW))
+        spec_l1d_flush(spec); /* L1TF: nothing of the host's or another VM's in the L1D */
+    return spec;
+}
+
+/* Enters the guest; the exits the backend handles itself (vmx_exit_dispatch) re-enter from the
+ * exit landing without coming back here. */
 static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
 {
     struct vmx_vcpu *x = vmx_of(v);
     uint64_t now = arch_now();
     set_preemption_timer(deadline > now ? deadline - now : 1);
+    x->exit = exit;
+    x->deadline = deadline;
+    if (vmx_enter(&x->regs, x->launched, entry_flags())) {
+        uint32_t error = vmcs_read32(VMCS_INSTRUCTION_ERROR);
+        x86_exit_fault(exit, "%s failed: VM-instruction error %u%s", x->launched ? "VMRESUME" : "VMLAUNCH",
+              error, error == 7 || error == 8 ? " (invalid control or host-state field)" : "");
+        return;
+    }
+    uint32_t reason = x->exit_reason;
+    if (reason & EXIT_REASON_ENTRY_FAILURE)
+        x86_exit_fault(exit, "VM entry failed: %s (exit reason %u, qualification %llu)",
+              vmx_exit_reason_name(reason & 0xffff), reason & 0xffff,
+              (unsigned long long)vmx_read_qualification(x));
+}
 
-    for (;;) {
-        uint32_t spec = spec_entry_flags;
-        if (spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW))
-            spec_l1d_flush(spec); /* L1TF: nothing of the host's or another VM's in the L1D */
-        if (vmx_enter(&x->regs, x->launched, spec)) {
-            uint32_t error = vmcs_read32(VMCS_INSTRUCTION_ERROR);
-            x86_exit_fault(exit, "%s failed: VM-instruction error %u%s", x->launched ? "VMRESUME" : "VMLAUNCH",
-                  error, error == 7 || error == 8 ? " (invalid control or host-state field)" : "");
-            return;
-        }
-        x->launched = true;
-        uint32_t reason = vmcs_read32(VMCS_EXIT_REASON);
-        x->exit_reason = reason;
-        x->exit_qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
-        x->exit_instruction_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
-        if (reason & EXIT_REASON_ENTRY_FAILURE) {
-            x86_exit_fault(exit, "VM entry failed: %s (exit reason %u, qualification %llu)",
-                  vmx_exit_reason_name(reason & 0xffff), reason & 0xffff,
-                  (unsigned long long)x->exit_qualification);
-            return;
-        }
-        uint32_t basic = reason & 0xffff;
-        /* the hottest exits inline, the rest through the table */
-        bool again;
-        switch (basic) {
-        case EXIT_REASON_CPUID: again = vmx_handle_cpuid(v, x, exit); break;
-        case EXIT_REASON_IO: again = vmx_handle_io(v, x, exit); break;
-        case EXIT_REASON_VMCALL: again = vmx_handle_vmcall(v, x, exit); break;
-        case EXIT_REASON_HLT: again = vmx_handle_hlt(v, x, exit); break;
-        case EXIT_REASON_PREEMPTION_TIMER: again = vmx_handle_preemption_timer(v, x, exit); break;
-        default:
-            again = (basic < EXIT_REASON_COUNT ? vmx_exit_handlers[basic] : vmx_exit_unexpected)(v, x, exit);
-        }
-        if (!again)
-            return;
-        /* Exits handled here re-enter directly. The preemption timer only counts in VMX
-         * non-root operation and resumes from its saved value (SDM 26.5.1, 27.2), so it measures
-         * guest time; the deadline adds the time spent here, so a guest cannot stretch its
-         * slice by exiting often. */
-        if (arch_now() >= deadline) {
-            v->stats[VCPU_STAT_PREEMPT]++;
-            exit->kind = VCPU_EXIT_PREEMPTED;
-            return;
-        }
+/* After an exit handled here: re-enter at once, unless the slice is over. The preemption timer
+ * only counts in VMX non-root operation and resumes from its saved value (SDM 26.5.1, 27.2), so
+ * it measures guest time; the deadline adds the time spent here, so a guest cannot stretch its
+ * slice by exiting often. */
+static inline uint32_t reenter_or_end_slice(struct vmx_vcpu *x)
+{
+    if (__builtin_expect(arch_now() >= x->deadline, 0)) {
+        x->vcpu->stats[VCPU_STAT_PREEMPT]++;
+        x->exit->kind = VCPU_EXIT_PREEMPTED;
+        return 0;
+    }
+    return entry_flags() | VMX_REENTER;
+}
+
+/* One small function per hot exit, each a tail call from vmx_exit_dispatch: an exit pays only
+ * for the registers its own handler needs. */
+static __attribute__((noinline)) uint32_t exit_cpuid(struct vmx_vcpu *x)
+{
+    vmx_handle_cpuid(x->vcpu, x, x->exit);
+    return reenter_or_end_slice(x);
+}
+
+static __attribute__((noinline)) uint32_t exit_io(struct vmx_vcpu *x)
+{
+    vmx_handle_io(x->vcpu, x, x->exit);
+    return 0;
+}
+
+static __attribute__((noinline)) uint32_t exit_other(struct vmx_vcpu *x, uint32_t reason)
+{
+    if (reason & EXIT_REASON_ENTRY_FAILURE)
+        return 0; /* run_guest reports it */
+    reason &= 0xffff; /* the basic reason (SDM 25.9.1) */
+    vmx_exit_handler h = reason < EXIT_REASON_COUNT ? vmx_exit_handlers[reason] : vmx_exit_unexpected;
+    if (!h(x->vcpu, x, x->exit))
+        return 0;
+    return reenter_or_end_slice(x);
+}
+
+uint32_t vmx_exit_dispatch(struct vmx_regs *regs)
+{
+    struct vmx_vcpu *x = (struct vmx_vcpu *)regs; /* regs is its first member */
+    x->launched = true;
+    uint32_t reason = vmcs_read32(VMCS_EXIT_REASON);
+    x->exit_reason = reason;
+    /* the hottest exits first (with no other bit of the reason set), the rest through the
+     * table */
+    switch (reason) {
+    case EXIT_REASON_CPUID:
+        return exit_cpuid(x);
+    case EXIT_REASON_IO:
+        return exit_io(x);
+    case EXIT_REASON_VMCALL:
+        vmx_handle_vmcall(x->vcpu, x, x->exit);
+        return 0;
+    case EXIT_REASON_HLT:
+        vmx_handle_hlt(x->vcpu, x, x->exit);
+        return 0;
+    case EXIT_REASON_PREEMPTION_TIMER:
+        vmx_handle_preemption_timer(x->vcpu, x, x->exit);
+        return 0;
+    default:
+        return exit_other(x, reason);
     }
 }
 
@@ -309,7 +366,8 @@ void vmx_vcpu_dump(struct vcpu *v, const char *prefix)
             vmcs_read32(VMCS_GUEST_GDTR_LIMIT), (unsigned long long)vmcs_readnat(VMCS_GUEST_IDTR_BASE),
             vmcs_read32(VMCS_GUEST_IDTR_LIMIT));
     kprintf("%slast exit: reason %u (%s) qualification 0x%llx\n", prefix, x->exit_reason & 0xffff,
-            vmx_exit_reason_name(x->exit_reason & 0xffff), (unsigned long long)x->exit_qualification);
+            vmx_exit_reason_name(x->exit_reason & 0xffff),
+            (unsigned long long)vmcs_readnat(VMCS_EXIT_QUALIFICATION));
 }
 
 const struct virt_ops vmx_ops = {

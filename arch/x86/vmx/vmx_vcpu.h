@@ -105,14 +105,34 @@ void vmx_gpr_write(struct vmx_vcpu *x, unsigned n, uint64_t value);
 bool vmx_guest_64bit(void);
 unsigned vmx_guest_mode_bits(void);
 
-/* Steps past the instruction of the last exit. Stepping past an instruction ends STI/MOV-SS
- * blocking (SDM 25.4.2). Reads the loaded VMCS. */
-static inline void vmx_skip_instruction(struct vmx_vcpu *x)
+/* Steps past len bytes, the instruction of the last exit. Stepping past an instruction ends
+ * STI/MOV-SS blocking (SDM 25.4.2). Reads the loaded VMCS. */
+static inline void vmx_skip_bytes(uint32_t len)
 {
-    vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + x->exit_instruction_len);
+    vmcs_write_hot(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + len);
     uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
     if (intr & 3)
         vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3u);
+}
+
+/* Steps past the instruction of the last exit, whose length the exit gives (SDM 28.2.5: every
+ * exit this is used for is an instruction exit). */
+static inline void vmx_skip_exit_instruction(void)
+{
+    vmx_skip_bytes(vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
+}
+
+/* Steps past the instruction a completion finishes (x->exit_instruction_len). */
+static inline void vmx_skip_instruction(struct vmx_vcpu *x)
+{
+    uint32_t len = x->exit_instruction_len;
+    vmx_skip_bytes(len ? len : vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
+}
+
+/* The exit qualification of the last exit, kept for its completion and reports. */
+static inline uint64_t vmx_read_qualification(struct vmx_vcpu *x)
+{
+    return x->exit_qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
 }
 
 #endif

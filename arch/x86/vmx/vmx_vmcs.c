@@ -220,6 +220,7 @@ int vmx_vcpu_create(struct vcpu *v, struct x86_vm *vm, char *why, size_t why_len
     }
     struct vmx_vcpu *x = phys_to_virt(backend_phys);
     v->backend = x;
+    x->vcpu = v;
     x->vm = vm;
     x->host_max_leaf = cpuid_max_leaf();
     if (page_alloc_zeroed(&x->vmcs_phys)) {
