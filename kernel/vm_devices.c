@@ -98,7 +98,8 @@ static __attribute__((noinline)) uint32_t port_read_split(struct vm *vm, uint16_
     return value;
 }
 
-uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size)
+static __attribute__((noinline)) uint32_t port_read_slow(struct vm *vm, uint16_t port,
+                                                         unsigned size)
 {
     if (port >= COM1_BASE && port < COM1_BASE + VUART_REGISTERS)
         vm_take_input(vm); /* what the monitor typed for it reaches RBR/LSR before the read */
@@ -106,6 +107,16 @@ uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size)
     if (r)
         return (uint32_t)r->ops->read(r->dev, port - r->base, size, arch_now());
     return port_read_split(vm, port, size, arch_now());
+}
+
+/* The common case (the region of the last access, no typed input waiting) keeps no register
+ * across its call: the rest is out of line. */
+uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size)
+{
+    const struct dev_region *r = dev_bus_cached_port(&vm->bus, port, size);
+    if (!r || outq_used(&vm->input))
+        return port_read_slow(vm, port, size);
+    return (uint32_t)r->ops->read(r->dev, port - r->base, size, arch_now());
 }
 
 static __attribute__((noinline)) void port_write_split(struct vm *vm, uint16_t port, unsigned size,
@@ -151,8 +162,8 @@ static bool write_done(struct vm *vm)
     return vm->has_legacy_pc ? take_platform_request(vm) : true;
 }
 
-/* Returns false when the write ended the VM. */
-bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+static __attribute__((noinline)) bool port_write_slow(struct vm *vm, uint16_t port, unsigned size,
+                                                      uint32_t value)
 {
     /* the debug-exit port is the VM's own end, not a device */
     if (port >= TESSERA_DEBUG_EXIT_PORT && port < TESSERA_DEBUG_EXIT_PORT + 4) {
@@ -160,16 +171,23 @@ bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
         return false;
     }
     const struct dev_region *r = dev_bus_find_port(&vm->bus, port, size);
-    if (r && !vm->has_legacy_pc) {
-        /* nothing to look at after the write: no register kept across the call */
-        r->ops->write(r->dev, port - r->base, size, value, arch_now());
-        return true;
-    }
     if (r)
         r->ops->write(r->dev, port - r->base, size, value, arch_now());
     else
         port_write_split(vm, port, size, value, arch_now());
     return write_done(vm);
+}
+
+/* Returns false when the write ended the VM. The common case (a VM without the PC platform,
+ * the region of the last access) keeps no register across its call: the rest is out of line.
+ * Such a VM has only COM1 on its bus, so the cached region is never the debug-exit port. */
+bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+    const struct dev_region *r = dev_bus_cached_port(&vm->bus, port, size);
+    if (!r || vm->has_legacy_pc)
+        return port_write_slow(vm, port, size, value);
+    r->ops->write(r->dev, port - r->base, size, value, arch_now());
+    return true;
 }
 
 static void platform_advance(struct vm *vm, uint64_t now)

@@ -115,15 +115,18 @@ struct vmx_vcpu {
 };
 
 /* arch/x86/vmx/vmx_entry.asm: enters the guest (VMLAUNCH when launched is 0, else VMRESUME),
- * with VERW last when spec_flags has SPEC_FLAG_VERW; after the exit, the RSB fill that
- * spec_entry_flags asks for. Returns 0 after a VM exit; 1 when the instruction failed
- * (VMfailValid/VMfailInvalid). */
+ * with VERW last when spec_flags has SPEC_FLAG_VERW; after each exit, the RSB fill that
+ * spec_entry_flags asks for and vmx_exit_dispatch. Returns 0 after a VM exit that generic code
+ * must see; 1 when the instruction failed (VMfailValid/VMfailInvalid), after vmx_entry_failed
+ * has reported it. */
 int vmx_enter(struct vmx_regs *regs, int launched, uint32_t spec_flags);
 /* Called by the exit landing with the guest's registers saved: handles the exit. Returns 0 to
  * leave vmx_enter (exit filled in for generic code, or an entry failure), else the flags of the
  * next entry (spec_entry_flags) with VMX_REENTER set: the stub re-enters at once. */
 #define VMX_REENTER 0x80000000u
 uint32_t vmx_exit_dispatch(struct vmx_regs *regs);
+/* Called by the entry stub when VMLAUNCH/VMRESUME failed: fills the run's exit as a fault. */
+void vmx_entry_failed(struct vmx_regs *regs);
 
 int vmx_cpu_enable(char *why, size_t why_len);
 bool vmx_report(void);

@@ -20,6 +20,7 @@ VMX_REENTER        equ 0x80000000   ; vmx_vcpu.h
 
 extern spec_entry_flags
 extern vmx_exit_dispatch
+extern vmx_entry_failed
 
 ; struct vmx_regs offsets
 R_RAX equ 0
@@ -46,10 +47,8 @@ verw_selector: dw GDT_SEL_KERNEL_DATA
 section .text
 bits 64
 
-; Loads the guest registers (regs in rdi) and enters; %1 = 1 puts VERW last. CF carries
-; "launched" across the MOVs and VERW (which changes only ZF).
-%macro ENTER_GUEST 1
-    bt esi, 0
+; Loads the guest's general registers from regs (rdi), rdi last.
+%macro LOAD_GUEST 0
     mov rax, [rdi + R_RAX]
     mov rbx, [rdi + R_RBX]
     mov rcx, [rdi + R_RCX]
@@ -65,6 +64,13 @@ bits 64
     mov r14, [rdi + R_R14]
     mov r15, [rdi + R_R15]
     mov rdi, [rdi + R_RDI]
+%endmacro
+
+; Loads the guest registers (regs in rdi) and enters; %1 = 1 puts VERW last. CF carries
+; "launched" across the MOVs and VERW (which changes only ZF).
+%macro ENTER_GUEST 1
+    bt esi, 0
+    LOAD_GUEST
 %if %1
     verw [rel verw_selector]
 %endif
@@ -72,6 +78,16 @@ bits 64
     vmlaunch
     jmp vmx_enter_failed
 %%resume:
+    vmresume
+    jmp vmx_enter_failed
+%endmacro
+
+; The same for VMRESUME after an exit the backend handled itself.
+%macro RESUME_GUEST 1
+    LOAD_GUEST
+%if %1
+    verw [rel verw_selector]
+%endif
     vmresume
     jmp vmx_enter_failed
 %endmacro
@@ -88,7 +104,6 @@ vmx_enter:
     push rdi                        ; the landing code finds regs at [rsp]
     mov rax, VMCS_HOST_RSP
     vmwrite rax, rsp
-enter_again:                        ; rdi regs, esi launched, edx spec flags
     test edx, SPEC_FLAG_VERW
     jnz .with_verw
     ENTER_GUEST 0
@@ -96,7 +111,9 @@ enter_again:                        ; rdi regs, esi launched, edx spec flags
     ENTER_GUEST 1
 
 vmx_enter_failed:                   ; VMfailInvalid (CF) or VMfailValid (ZF): still the host
-    add rsp, 8                      ; the regs pointer
+    mov rdi, [rsp]                  ; the regs pointer
+    call vmx_entry_failed
+    add rsp, 8
     mov eax, 1
     jmp restore_host
 
@@ -161,15 +178,16 @@ vmx_exit_landing_rsb_lite:
 global vmx_exit_landing
 vmx_exit_landing:
     SAVE_GUEST
-vmx_exit_common:
-    mov rdi, [rsp]                  ; the regs pointer
+vmx_exit_common:                    ; rdi: the regs pointer (SAVE_GUEST left it there)
     call vmx_exit_dispatch
     test eax, eax
     jz .leave
-    mov edx, eax
-    mov rdi, [rsp]
-    mov esi, 1                      ; an exit happened: VMRESUME
-    jmp enter_again
+    mov rdi, [rsp]                  ; an exit happened: VMRESUME
+    test eax, SPEC_FLAG_VERW
+    jnz .resume_verw
+    RESUME_GUEST 0
+.resume_verw:
+    RESUME_GUEST 1
 .leave:
     add rsp, 8                      ; the regs pointer
 restore_host:                       ; the callee-saved registers vmx_enter pushed

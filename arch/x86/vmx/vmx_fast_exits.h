@@ -1,5 +1,6 @@
-/* The hottest VMX exits, inline: the run loop takes them before its table (a call less on
- * every CPUID, port access, hypercall, HLT and slice end), and the table (vmx_exits.c) points at the same code. */
+/* The hottest VMX exits, inline: vmx_exit_dispatch (vmx_run.c) takes them before its table (a
+ * call less on every CPUID, hypercall, HLT and slice end; port I/O has its own copy there, which
+ * calls nothing), and the table (vmx_exits.c) points at the same code. */
 #ifndef ARCH_X86_VMX_VMX_FAST_EXITS_H
 #define ARCH_X86_VMX_VMX_FAST_EXITS_H
 

@@ -225,20 +225,6 @@ static void report_interrupt_state(struct vcpu_exit *exit)
                           !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
 }
 
-static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
-
-void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
-{
-    if (!vmx_vcpu_load(v)) {
-        x86_exit_fault(exit, "VMPTRLD failed");
-        return;
-    }
-    apply_interrupt_requests(v, exit);
-    run_guest(v, deadline, exit);
-    if (exit->want_interrupt_state && exit->kind != VCPU_EXIT_FAULT)
-        report_interrupt_state(exit);
-}
-
 /* The flags of an entry; the L1D flush, when asked, is done here, last before it. */
 static inline uint32_t entry_flags(void)
 {
@@ -248,26 +234,55 @@ static inline uint32_t entry_flags(void)
     return spec;
 }
 
-/* Enters the guest; the exits the backend handles itself (vmx_exit_dispatch) re-enter from the
- * exit landing without coming back here. */
-static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
+/* Enters the guest (v loaded). The exits the backend handles itself re-enter from the exit
+ * landing (vmx_exit_dispatch); the others fill exit there, and vmx_enter, called last, returns
+ * straight to vcpu_run's caller. A failed VMLAUNCH/VMRESUME is reported by vmx_entry_failed. */
+static inline __attribute__((always_inline)) void enter(struct vcpu *v, uint64_t deadline,
+                                                        struct vcpu_exit *exit)
 {
     struct vmx_vcpu *x = vmx_of(v);
+    apply_interrupt_requests(v, exit);
     uint64_t now = arch_now();
     set_preemption_timer(deadline > now ? deadline - now : 1);
     x->exit = exit;
     x->deadline = deadline;
-    if (vmx_enter(&x->regs, x->launched, entry_flags())) {
-        uint32_t error = vmcs_read32(VMCS_INSTRUCTION_ERROR);
-        x86_exit_fault(exit, "%s failed: VM-instruction error %u%s", x->launched ? "VMRESUME" : "VMLAUNCH",
-              error, error == 7 || error == 8 ? " (invalid control or host-state field)" : "");
+    vmx_enter(&x->regs, x->launched, entry_flags());
+}
+
+static __attribute__((noinline)) void load_and_enter(struct vcpu *v, uint64_t deadline,
+                                                      struct vcpu_exit *exit)
+{
+    if (!vmx_vcpu_load_other(v)) {
+        x86_exit_fault(exit, "VMPTRLD failed");
         return;
     }
-    uint32_t reason = x->exit_reason;
-    if (reason & EXIT_REASON_ENTRY_FAILURE)
-        x86_exit_fault(exit, "VM entry failed: %s (exit reason %u, qualification %llu)",
-              vmx_exit_reason_name(reason & 0xffff), reason & 0xffff,
-              (unsigned long long)vmx_read_qualification(x));
+    enter(v, deadline, exit);
+}
+
+void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
+{
+    if (vmx_loaded[x86_cpu_index()] != v) {
+        load_and_enter(v, deadline, exit); /* a VM switch: out of line */
+        return;
+    }
+    enter(v, deadline, exit);
+}
+
+void vmx_entry_failed(struct vmx_regs *regs)
+{
+    struct vmx_vcpu *x = (struct vmx_vcpu *)regs; /* regs is its first member */
+    uint32_t error = vmcs_read32(VMCS_INSTRUCTION_ERROR);
+    x86_exit_fault(x->exit, "%s failed: VM-instruction error %u%s", x->launched ? "VMRESUME" : "VMLAUNCH",
+                   error, error == 7 || error == 8 ? " (invalid control or host-state field)" : "");
+}
+
+/* Back to generic code with exit filled in, and with the interrupt state when it asked. */
+static inline uint32_t leave(struct vmx_vcpu *x)
+{
+    struct vcpu_exit *exit = x->exit;
+    if (exit->want_interrupt_state && exit->kind != VCPU_EXIT_FAULT)
+        report_interrupt_state(exit);
+    return 0;
 }
 
 /* After an exit handled here: re-enter at once, unless the slice is over. The preemption timer
@@ -279,7 +294,7 @@ static inline uint32_t reenter_or_end_slice(struct vmx_vcpu *x)
     if (__builtin_expect(arch_now() >= x->deadline, 0)) {
         x->vcpu->stats[VCPU_STAT_PREEMPT]++;
         x->exit->kind = VCPU_EXIT_PREEMPTED;
-        return 0;
+        return leave(x);
     }
     return entry_flags() | VMX_REENTER;
 }
@@ -292,20 +307,43 @@ static __attribute__((noinline)) uint32_t exit_cpuid(struct vmx_vcpu *x)
     return reenter_or_end_slice(x);
 }
 
+static __attribute__((noinline, cold)) uint32_t exit_string_io(struct vmx_vcpu *x, uint64_t q)
+{
+    x86_exit_fault(x->exit, "string I/O (INS/OUTS) on port 0x%llx is not supported",
+                   (unsigned long long)(q >> 16));
+    return 0;
+}
+
+/* vmx_handle_io, written out so that it calls nothing on its common path. */
 static __attribute__((noinline)) uint32_t exit_io(struct vmx_vcpu *x)
 {
-    vmx_handle_io(x->vcpu, x, x->exit);
+    struct vcpu_exit *exit = x->exit;
+    x->vcpu->stats[VCPU_STAT_IO]++;
+    uint64_t q = vmx_read_qualification(x); /* for vmx_vcpu_complete_io too */
+    if (q & (1u << 4))
+        return exit_string_io(x, q);
+    exit->kind = VCPU_EXIT_IO;
+    exit->io.port = (uint16_t)(q >> 16);
+    exit->io.size = (uint8_t)((q & 7) + 1);
+    exit->io.write = !(q & (1u << 3));
+    exit->io.value = (uint32_t)x->regs.rax;
+    if (exit->want_interrupt_state)
+        report_interrupt_state(exit);
     return 0;
 }
 
 static __attribute__((noinline)) uint32_t exit_other(struct vmx_vcpu *x, uint32_t reason)
 {
-    if (reason & EXIT_REASON_ENTRY_FAILURE)
-        return 0; /* run_guest reports it */
+    if (reason & EXIT_REASON_ENTRY_FAILURE) {
+        x86_exit_fault(x->exit, "VM entry failed: %s (exit reason %u, qualification %llu)",
+                       vmx_exit_reason_name(reason & 0xffff), reason & 0xffff,
+                       (unsigned long long)vmx_read_qualification(x));
+        return 0;
+    }
     reason &= 0xffff; /* the basic reason (SDM 25.9.1) */
     vmx_exit_handler h = reason < EXIT_REASON_COUNT ? vmx_exit_handlers[reason] : vmx_exit_unexpected;
     if (!h(x->vcpu, x, x->exit))
-        return 0;
+        return leave(x);
     return reenter_or_end_slice(x);
 }
 
@@ -317,20 +355,20 @@ uint32_t vmx_exit_dispatch(struct vmx_regs *regs)
     x->exit_reason = reason;
     /* the hottest exits first (with no other bit of the reason set), the rest through the
      * table */
-    switch (reason) {
-    case EXIT_REASON_CPUID:
-        return exit_cpuid(x);
-    case EXIT_REASON_IO:
+    if (reason == EXIT_REASON_IO)
         return exit_io(x);
+    if (reason == EXIT_REASON_CPUID)
+        return exit_cpuid(x);
+    switch (reason) {
     case EXIT_REASON_VMCALL:
         vmx_handle_vmcall(x->vcpu, x, x->exit);
-        return 0;
+        return leave(x);
     case EXIT_REASON_HLT:
         vmx_handle_hlt(x->vcpu, x, x->exit);
-        return 0;
+        return leave(x);
     case EXIT_REASON_PREEMPTION_TIMER:
         vmx_handle_preemption_timer(x->vcpu, x, x->exit);
-        return 0;
+        return leave(x);
     default:
         return exit_other(x, reason);
     }

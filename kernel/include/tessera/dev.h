@@ -51,10 +51,10 @@ const struct dev_region *dev_bus_find(const struct dev_bus *bus, enum dev_space 
 
 const struct dev_region *dev_bus_find_port_slow(struct dev_bus *bus, uint64_t port, unsigned size);
 
-/* dev_bus_find for a port access, trying the region found last first: a driver talks to one
- * device for a while (a UART's LSR, then its THR), so most port exits skip the search. */
-static inline const struct dev_region *dev_bus_find_port(struct dev_bus *bus, uint16_t port,
-                                                         unsigned size)
+/* The port region found last if it holds all of the access, else NULL (no search): a driver
+ * talks to one device for a while (a UART's LSR, then its THR). */
+static inline const struct dev_region *dev_bus_cached_port(const struct dev_bus *bus,
+                                                           uint16_t port, unsigned size)
 {
     const struct dev_region *r = bus->last_port;
     if (r) {
@@ -62,7 +62,15 @@ static inline const struct dev_region *dev_bus_find_port(struct dev_bus *bus, ui
         if (offset < r->length && size <= r->length - offset)
             return r;
     }
-    return dev_bus_find_port_slow(bus, port, size);
+    return 0;
+}
+
+/* dev_bus_find for a port access, trying the region found last first. */
+static inline const struct dev_region *dev_bus_find_port(struct dev_bus *bus, uint16_t port,
+                                                         unsigned size)
+{
+    const struct dev_region *r = dev_bus_cached_port(bus, port, size);
+    return r ? r : dev_bus_find_port_slow(bus, port, size);
 }
 
 /* An interrupt line a device drives: gsi is the line's number on the VM's interrupt router (ISA
