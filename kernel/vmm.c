@@ -125,11 +125,11 @@ static void run_slice(struct vm *vm, uint64_t slice)
         back = arch_now();
         if (exit.kind == VCPU_EXIT_IO) { /* the most frequent: first */
             if (exit.io.write) {
-                if (!vm_port_write(vm, exit.io.port, exit.io.size, exit.io.value))
+                if (!vm_port_write(vm, exit.io.port, exit.io.size, exit.io.value, back))
                     break;
                 vcpu_complete_io(v, 0);
             } else {
-                vcpu_complete_io(v, vm_port_read(vm, exit.io.port, exit.io.size));
+                vcpu_complete_io(v, vm_port_read(vm, exit.io.port, exit.io.size, back));
             }
             continue;
         }

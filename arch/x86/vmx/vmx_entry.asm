@@ -15,12 +15,14 @@ GDT_SEL_KERNEL_DATA equ 0x10        ; x86/desc.h
 SPEC_FLAG_VERW     equ 1
 SPEC_FLAG_RSB_FULL equ 2
 SPEC_FLAG_RSB_LITE equ 4
+SPEC_FLAGS_L1D     equ 8 | 16       ; SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW
 
 VMX_REENTER        equ 0x80000000   ; vmx_vcpu.h
 
 extern spec_entry_flags
 extern vmx_exit_dispatch
 extern vmx_entry_failed
+extern spec_l1d_flush
 
 ; struct vmx_regs offsets
 R_RAX equ 0
@@ -104,11 +106,26 @@ vmx_enter:
     push rdi                        ; the landing code finds regs at [rsp]
     mov rax, VMCS_HOST_RSP
     vmwrite rax, rsp
+    test edx, SPEC_FLAGS_L1D
+    jnz .flush
+.flushed:
     test edx, SPEC_FLAG_VERW
     jnz .with_verw
     ENTER_GUEST 0
 .with_verw:
     ENTER_GUEST 1
+.flush:                             ; L1TF: nothing of the host's or another VM's in the L1D
+    push rdi
+    push rsi
+    push rdx
+    sub rsp, 8                      ; the call with RSP 16-byte aligned
+    mov edi, edx
+    call spec_l1d_flush
+    add rsp, 8
+    pop rdx
+    pop rsi
+    pop rdi
+    jmp .flushed
 
 vmx_enter_failed:                   ; VMfailInvalid (CF) or VMfailValid (ZF): still the host
     mov rdi, [rsp]                  ; the regs pointer
@@ -182,12 +199,23 @@ vmx_exit_common:                    ; rdi: the regs pointer (SAVE_GUEST left it 
     call vmx_exit_dispatch
     test eax, eax
     jz .leave
+    test eax, SPEC_FLAGS_L1D
+    jnz .flush
+.flushed:
     mov rdi, [rsp]                  ; an exit happened: VMRESUME
     test eax, SPEC_FLAG_VERW
     jnz .resume_verw
     RESUME_GUEST 0
 .resume_verw:
     RESUME_GUEST 1
+.flush:                             ; as in vmx_enter, last before the entry
+    push rax
+    sub rsp, 8                      ; the call with RSP 16-byte aligned
+    mov edi, eax
+    call spec_l1d_flush
+    add rsp, 8
+    pop rax
+    jmp .flushed
 .leave:
     add rsp, 8                      ; the regs pointer
 restore_host:                       ; the callee-saved registers vmx_enter pushed

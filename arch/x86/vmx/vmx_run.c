@@ -195,17 +195,19 @@ static void set_preemption_timer(uint64_t ticks)
  * guest can take one (interrupt-window exiting, SDM 25.6.2; the exit comes before any guest
  * instruction when the window is already open, 26.7.5). The vector is written as is: the
  * external-interrupt type has no error code and no vector restriction (26.2.1.3). */
-static void apply_interrupt_requests(struct vcpu *v, struct vcpu_exit *exit)
+static inline void apply_interrupt_requests(struct vcpu *v, struct vcpu_exit *exit)
 {
     struct vmx_vcpu *x = vmx_of(v);
     /* generic code asks only when interruptible said no event is pending, so the check below
      * never drops an acknowledged vector (a completion that injects must clear interruptible) */
-    if (exit->inject_vector >= 0 && !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
-        vmcs_write32(VMCS_ENTRY_INTR_INFO,
-                     INTR_INFO_VALID | INTR_TYPE_EXTERNAL | ((uint32_t)exit->inject_vector & 0xff));
-        v->stats[VCPU_STAT_IRQ]++;
+    if (exit->inject_vector >= 0) {
+        if (!(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+            vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL |
+                                                   ((uint32_t)exit->inject_vector & 0xff));
+            v->stats[VCPU_STAT_IRQ]++;
+        }
+        exit->inject_vector = -1;
     }
-    exit->inject_vector = -1;
     bool want = exit->want_interrupt_window &&
                 (vmx_caps.proc_allowed1 & PROC_INTERRUPT_WINDOW_EXITING);
     if (want != x->window_exiting) {
@@ -225,13 +227,11 @@ static void report_interrupt_state(struct vcpu_exit *exit)
                           !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
 }
 
-/* The flags of an entry; the L1D flush, when asked, is done here, last before it. */
+/* The flags of an entry: the entry stub does what they ask (the L1D flush, VERW) right
+ * before VMLAUNCH/VMRESUME. */
 static inline uint32_t entry_flags(void)
 {
-    uint32_t spec = spec_entry_flags;
-    if (spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW))
-        spec_l1d_flush(spec); /* L1TF: nothing of the host's or another VM's in the L1D */
-    return spec;
+    return spec_entry_flags;
 }
 
 /* Enters the guest (v loaded). The exits the backend handles itself re-enter from the exit
@@ -323,10 +323,8 @@ static __attribute__((noinline)) uint32_t exit_io(struct vmx_vcpu *x)
     if (q & (1u << 4))
         return exit_string_io(x, q);
     exit->kind = VCPU_EXIT_IO;
-    exit->io.port = (uint16_t)(q >> 16);
-    exit->io.size = (uint8_t)((q & 7) + 1);
-    exit->io.write = !(q & (1u << 3));
-    exit->io.value = (uint32_t)x->regs.rax;
+    exit->io = (struct vcpu_io){ .port = (uint16_t)(q >> 16), .size = (uint8_t)((q & 7) + 1),
+                                 .write = !(q & (1u << 3)), .value = (uint32_t)x->regs.rax };
     if (exit->want_interrupt_state)
         report_interrupt_state(exit);
     return 0;

@@ -58,8 +58,10 @@ static inline const struct dev_region *dev_bus_cached_port(const struct dev_bus 
 {
     const struct dev_region *r = bus->last_port;
     if (r) {
-        uint64_t offset = (uint64_t)port - r->base; /* huge when port is below the region */
-        if (offset < r->length && size <= r->length - offset)
+        /* offset is huge when port is below the region; past the first test, offset + size
+         * cannot wrap (a region ends below 2^64) */
+        uint64_t offset = (uint64_t)port - r->base;
+        if (offset < r->length && offset + size <= r->length)
             return r;
     }
     return 0;

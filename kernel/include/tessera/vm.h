@@ -160,10 +160,11 @@ void vm_print_log(struct vm *vm);
 /* Its devices (kernel/vm_devices.c). vm_devices_reset (re)creates the bus: COM1 for every VM,
  * the legacy PC interrupt path for Linux images; 0 or a negative error with why filled in. */
 int vm_devices_reset(struct vm *vm, char *why, size_t why_len);
-/* A port access from an exit, through the bus. vm_port_write returns false when the write ended
- * the VM (the debug-exit port). */
-uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size);
-bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
+/* A port access from an exit, through the bus; now is the TSC when the exit reached generic code
+ * (the devices' time). vm_port_write returns false when the write ended the VM (the debug-exit
+ * port). */
+uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size, uint64_t now);
+bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value, uint64_t now);
 /* For VMs with interrupt sources: before an entry, brings the devices to now and fills exit's
  * injection request; returns the entry's deadline (deadline, or a device's earlier one). */
 uint64_t vm_devices_prepare_entry(struct vm *vm, uint64_t deadline, struct vcpu_exit *exit);
