@@ -22,17 +22,21 @@ enum vm_hypercall_result vm_hypercall(struct vm *vm)
     struct vcpu *v = &vm->vcpu;
     struct vcpu_hypercall hc;
     vcpu_hypercall_args(v, &hc);
-    const struct hypercall_env env = {
-        .ram = { vm->ram_host, vm->ram_size },
-        .vm_id = vm->id,
-        .now = arch_now(),
-        .tsc_hz = arch_tsc_hz(),
-        .boot_tsc = boot_tsc,
-        .console_write = hypercall_console,
-        .ctx = vm,
-    };
+    /* All but the time stays the same for the VM's whole existence (its RAM, id and the clock's
+     * rate and start are fixed before any VM runs): built once. */
+    struct hypercall_env *env = &vm->hypercall_env;
+    if (!env->console_write)
+        *env = (struct hypercall_env){
+            .ram = { vm->ram_host, vm->ram_size },
+            .vm_id = vm->id,
+            .tsc_hz = arch_tsc_hz(),
+            .boot_tsc = boot_tsc,
+            .console_write = hypercall_console,
+            .ctx = vm,
+        };
+    env->now = arch_now();
     struct hypercall_outcome out;
-    hypercall_decode(&hc, &env, &out);
+    hypercall_decode(&hc, env, &out);
     if (out.action == HYPERCALL_EXIT) {
         vm_exit(vm, out.exit_status);
         return VM_HYPERCALL_ENDED;

@@ -284,10 +284,11 @@ bool vmm_all_ended(void)
     return true;
 }
 
-/* The boot CPU's share of the monitor, at each point where it pumps the console. */
-static void poll_monitor(unsigned cpu)
+/* The boot CPU's share of the monitor, at each point where it pumps the console (once its next
+ * poll is due: it reads input at most every millisecond). */
+static inline void poll_monitor(unsigned cpu)
 {
-    if (cpu == 0)
+    if (cpu == 0 && arch_now() >= __atomic_load_n(&monitor_next_poll, __ATOMIC_RELAXED))
         monitor_poll();
 }
 

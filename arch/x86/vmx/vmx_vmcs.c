@@ -54,22 +54,100 @@ static void vmclear(uint64_t phys)
     __asm__ volatile("vmclear %0" : : "m"(phys) : "cc", "memory");
 }
 
+/* The syscall MSRs STAR, LSTAR, CSTAR and SFMASK change only by WRMSR, which exits
+ * (vmx_syscall_msr_write): the vCPU's copy in lazy is always current, so a switch never reads
+ * them, and writes only those that differ from what this CPU holds (hw_syscall). KERNEL_GS_BASE
+ * changes by SWAPGS without an exit: read and written on every switch. */
+struct syscall_msrs {
+    bool known; /* the values below were read from this CPU */
+    uint64_t star, lstar, cstar, sfmask;
+};
+static struct syscall_msrs hw_syscall[X86_MAX_CPUS];
+
+static void syscall_msrs_load(unsigned cpu, const struct x86_lazy_regs *l)
+{
+    struct syscall_msrs *h = &hw_syscall[cpu];
+    if (!h->known) {
+        h->star = rdmsr(MSR_STAR);
+        h->lstar = rdmsr(MSR_LSTAR);
+        h->cstar = rdmsr(MSR_CSTAR);
+        h->sfmask = rdmsr(MSR_SFMASK);
+        h->known = true;
+    }
+    if (h->star != l->star)
+        wrmsr(MSR_STAR, h->star = l->star);
+    if (h->lstar != l->lstar)
+        wrmsr(MSR_LSTAR, h->lstar = l->lstar);
+    if (h->cstar != l->cstar)
+        wrmsr(MSR_CSTAR, h->cstar = l->cstar);
+    if (h->sfmask != l->sfmask)
+        wrmsr(MSR_SFMASK, h->sfmask = l->sfmask);
+}
+
+/* Saves what the guest of x can change in the CPU without an exit. */
+static inline void lazy_save(struct vmx_vcpu *x)
+{
+    x86_lazy_save(&x->lazy, vmx_lazy_parts());
+    x->lazy.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+}
+
+/* Puts the lazily switched registers of x in the CPU (x is loaded on it). */
+static inline void lazy_load(unsigned cpu, struct vmx_vcpu *x)
+{
+    x86_lazy_load(&x->lazy, vmx_lazy_parts());
+    wrmsr(MSR_KERNEL_GS_BASE, x->lazy.kernel_gs_base);
+    syscall_msrs_load(cpu, &x->lazy);
+}
+
+/* Canonical for 4-level paging (bits 63:47 equal): a WRMSR of LSTAR or CSTAR outside that
+ * raises #GP (SDM Vol. 4, IA32_LSTAR); 5-level addresses are not offered to guests. */
+static bool canonical48(uint64_t a)
+{
+    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+int vmx_syscall_msr_write(struct vmx_vcpu *x, uint32_t msr, uint64_t value)
+{
+    struct x86_lazy_regs *l = &x->lazy;
+    switch (msr) {
+    case MSR_STAR:
+        l->star = value; /* every bit is writable */
+        break;
+    case MSR_LSTAR:
+    case MSR_CSTAR:
+        if (!canonical48(value))
+            return -1;
+        *(msr == MSR_LSTAR ? &l->lstar : &l->cstar) = value;
+        break;
+    case MSR_SFMASK:
+        if (value >> 32)
+            return -1; /* bits 63:32 are reserved */
+        l->sfmask = value;
+        break;
+    default:
+        return 0;
+    }
+    syscall_msrs_load(x86_cpu_index(), l); /* the vCPU is loaded: its values are live */
+    return 1;
+}
+
 bool vmx_vcpu_load_other(struct vcpu *v)
 {
-    if (!vmx_on[x86_cpu_index()])
+    unsigned cpu = x86_cpu_index();
+    if (!vmx_on[cpu])
         return false; /* e.g. reporting a VM whose CPU could not enable VMX */
-    if (loaded_vcpu)
-        x86_lazy_save(&vmx_of(loaded_vcpu)->lazy, vmx_lazy_parts());
+    if (vmx_loaded[cpu])
+        lazy_save(vmx_of(vmx_loaded[cpu]));
     if (!vmptrld(vmx_of(v)->vmcs_phys))
         return false;
-    x86_lazy_load(&vmx_of(v)->lazy, vmx_lazy_parts());
-    loaded_vcpu = v;
+    lazy_load(cpu, vmx_of(v));
+    vmx_loaded[cpu] = v;
     /* Branch predictions another VM trained must not steer this one: IBPB (Intel, "Speculative
      * Execution Side Channel Mitigations", indirect branch predictor barrier). */
-    if (last_vm[x86_cpu_index()] != v->vm) {
+    if (last_vm[cpu] != v->vm) {
         if (spec_entry_flags & SPEC_FLAG_IBPB)
             spec_ibpb();
-        last_vm[x86_cpu_index()] = v->vm;
+        last_vm[cpu] = v->vm;
     }
     return true;
 }
@@ -98,16 +176,27 @@ static void msr_bitmap_allow(uint8_t *bitmap, uint32_t msr)
     bitmap[base + 0x800 + bit / 8] &= ~(1u << (bit % 8));
 }
 
+static void msr_bitmap_allow_read(uint8_t *bitmap, uint32_t msr)
+{
+    unsigned base = msr >= 0xc0000000u ? 0x400 : 0;
+    unsigned bit = msr & 0x1fff;
+    bitmap[base + bit / 8] &= ~(1u << (bit % 8));
+}
+
 /* The MSRs guests use directly: those the VMCS switches and those swapped lazily. */
 void vmx_msr_map_init(uint8_t *msr)
 {
     static const uint32_t direct_msrs[] = {
         MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_EFER, MSR_IA32_PAT, /* VMCS-switched */
         MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-        MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE, /* swapped by us */
+        MSR_KERNEL_GS_BASE, /* swapped by us */
     };
     for (unsigned i = 0; i < sizeof(direct_msrs) / sizeof(direct_msrs[0]); i++)
         msr_bitmap_allow(msr, direct_msrs[i]);
+    /* swapped by us too, but their writes exit, so a switch need not read them */
+    static const uint32_t read_msrs[] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK };
+    for (unsigned i = 0; i < sizeof(read_msrs) / sizeof(read_msrs[0]); i++)
+        msr_bitmap_allow_read(msr, read_msrs[i]);
     if (vmx_caps.proc2 & PROC2_RDTSCP)
         msr_bitmap_allow(msr, MSR_TSC_AUX); /* RDTSCP reads it: the guest's own, swapped */
 }
@@ -269,7 +358,7 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
     memset(&x->regs, 0, sizeof(x->regs));
     x->tpr = 0;
     x86_lazy_reset(&x->lazy);
-    x86_lazy_load(&x->lazy, vmx_lazy_parts()); /* the vCPU is loaded here: its registers are live */
+    lazy_load(x86_cpu_index(), x); /* the vCPU is loaded here: its registers are live */
     x86_storm_reset(&x->storm);
     x->regs.rax = s->rax;
     x->regs.rbx = s->rbx;
@@ -366,7 +455,7 @@ void vmx_vcpu_unload(struct vcpu *v)
 {
     struct vmx_vcpu *x = vmx_of(v);
     if (loaded_vcpu == v) {
-        x86_lazy_save(&x->lazy, vmx_lazy_parts());
+        lazy_save(x);
         loaded_vcpu = NULL;
     }
     vmclear(x->vmcs_phys);

@@ -10,6 +10,7 @@
 #include <tessera/config.h>
 #include <tessera/console_pump.h>
 #include <tessera/dev.h>
+#include <tessera/hypercall.h>
 #include <tessera/image.h>
 #include <tessera/legacy_pc.h>
 #include <tessera/ring.h>
@@ -75,6 +76,7 @@ struct vm {
     int sched_index;
     struct sched_entity sched;
     uint64_t timer_deadline; /* armed by SET_TIMER, VM_NO_TIMER when none */
+    struct hypercall_env hypercall_env; /* what its calls see; filled at its first (vm_hypercall.c) */
     uint64_t time_limit_end; /* with a time_limit: TSC at which this life ends; VM_NO_TIMER
                               * until the life's first entry */
 
