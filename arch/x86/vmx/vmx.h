@@ -97,6 +97,7 @@ struct vmx_vcpu {
     uint64_t vmcs_phys;
     struct x86_vm *vm;              /* EPT, I/O and MSR bitmaps, the VM's RAM */
     struct x86_lazy_regs lazy;
+    bool wrmsr_regs_nonzero;        /* lazy's STAR, LSTAR, CSTAR, SFMASK or TSC_AUX is not 0 */
     bool launched;
     uint8_t tpr;                    /* the guest's CR8, kept virtual */
     bool window_exiting;            /* interrupt-window exiting is on in the VMCS */

@@ -241,9 +241,9 @@ static bool handle_msr(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exi
     uint32_t msr = (uint32_t)x->regs.rcx;
     bool write = (x->exit_reason & 0xffff) == EXIT_REASON_WRMSR;
     uint64_t value = write ? (x->regs.rdx << 32) | (uint32_t)x->regs.rax : 0;
-    int syscall = write ? vmx_syscall_msr_write(x, msr, value) : 0;
-    if (syscall) {
-        if (syscall < 0)
+    int lazy = write ? vmx_wrmsr_reg_write(x, msr, value) : 0;
+    if (lazy) {
+        if (lazy < 0)
             inject_exception(X86_VECTOR_GP, 0);
         else
             vmx_skip_exit_instruction();

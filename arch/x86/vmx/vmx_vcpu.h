@@ -77,17 +77,16 @@ uint64_t vmx_cr0_fixed0(void);
 void vmx_flush_guest_tlb(struct vcpu *v);
 
 /* Registers the VMCS does not switch and guests use directly (x86/lazy_regs.h): CR2, DR0-DR3
- * and DR6, the x87/SSE state, TSC_AUX with RDTSCP; the syscall MSRs are vmx_vmcs.c's own (their
- * writes exit). DR7 and DEBUGCTL are loaded and saved through the VMCS (the debug-controls entry
- * and exit controls). */
+ * and DR6, the x87/SSE state; the syscall MSRs and TSC_AUX are vmx_vmcs.c's own (their writes
+ * exit, KERNEL_GS_BASE is swapped every time). DR7 and DEBUGCTL are loaded and saved through the
+ * VMCS (the debug-controls entry and exit controls). */
 static inline unsigned vmx_lazy_parts(void)
 {
-    return X86_LAZY_FPU | X86_LAZY_DR0_3 | X86_LAZY_CR2_DR6 |
-           ((vmx_caps.proc2 & PROC2_RDTSCP) ? X86_LAZY_TSC_AUX : 0);
+    return X86_LAZY_FPU | X86_LAZY_DR0_3 | X86_LAZY_CR2_DR6;
 }
-/* A WRMSR of STAR, LSTAR, CSTAR or SFMASK by the loaded vCPU x: 1 done, -1 #GP (a value the
- * CPU refuses), 0 not one of them. */
-int vmx_syscall_msr_write(struct vmx_vcpu *x, uint32_t msr, uint64_t value);
+/* A WRMSR of STAR, LSTAR, CSTAR, SFMASK or (with RDTSCP) TSC_AUX by the loaded vCPU x: 1 done,
+ * -1 #GP (a value the CPU refuses), 0 not one of them. */
+int vmx_wrmsr_reg_write(struct vmx_vcpu *x, uint32_t msr, uint64_t value);
 
 /* vmx_exits.c */
 void vmx_vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value);

@@ -54,24 +54,32 @@ static void vmclear(uint64_t phys)
     __asm__ volatile("vmclear %0" : : "m"(phys) : "cc", "memory");
 }
 
-/* The syscall MSRs STAR, LSTAR, CSTAR and SFMASK change only by WRMSR, which exits
- * (vmx_syscall_msr_write): the vCPU's copy in lazy is always current, so a switch never reads
- * them, and writes only those that differ from what this CPU holds (hw_syscall). KERNEL_GS_BASE
- * changes by SWAPGS without an exit: read and written on every switch. */
-struct syscall_msrs {
-    bool known; /* the values below were read from this CPU */
-    uint64_t star, lstar, cstar, sfmask;
+/* STAR, LSTAR, CSTAR, SFMASK and (with RDTSCP) TSC_AUX change only by WRMSR, which exits
+ * (vmx_wrmsr_reg_write): the vCPU's copy in lazy is always current, so a switch never reads
+ * them, and writes them only when they differ from what this CPU holds (hw_wrmsr_regs): not at
+ * all between two vCPUs that never set them. KERNEL_GS_BASE changes by SWAPGS without an exit:
+ * read and written on every switch. */
+struct wrmsr_regs {
+    bool known;   /* the values below were read from this CPU */
+    bool nonzero; /* one of them is not 0 */
+    uint64_t star, lstar, cstar, sfmask, tsc_aux;
 };
-static struct syscall_msrs hw_syscall[X86_MAX_CPUS];
+static struct wrmsr_regs hw_wrmsr_regs[X86_MAX_CPUS];
 
-static void syscall_msrs_load(unsigned cpu, const struct x86_lazy_regs *l)
+static bool has_rdtscp(void)
 {
-    struct syscall_msrs *h = &hw_syscall[cpu];
+    return (vmx_caps.proc2 & PROC2_RDTSCP) != 0;
+}
+
+static __attribute__((noinline)) void wrmsr_regs_update(struct wrmsr_regs *h,
+                                                        const struct x86_lazy_regs *l)
+{
     if (!h->known) {
         h->star = rdmsr(MSR_STAR);
         h->lstar = rdmsr(MSR_LSTAR);
         h->cstar = rdmsr(MSR_CSTAR);
         h->sfmask = rdmsr(MSR_SFMASK);
+        h->tsc_aux = has_rdtscp() ? rdmsr(MSR_TSC_AUX) : 0;
         h->known = true;
     }
     if (h->star != l->star)
@@ -82,6 +90,17 @@ static void syscall_msrs_load(unsigned cpu, const struct x86_lazy_regs *l)
         wrmsr(MSR_CSTAR, h->cstar = l->cstar);
     if (h->sfmask != l->sfmask)
         wrmsr(MSR_SFMASK, h->sfmask = l->sfmask);
+    if (has_rdtscp() && h->tsc_aux != l->tsc_aux)
+        wrmsr(MSR_TSC_AUX, h->tsc_aux = l->tsc_aux);
+    h->nonzero = !!(h->star | h->lstar | h->cstar | h->sfmask | h->tsc_aux);
+}
+
+static inline void wrmsr_regs_load(unsigned cpu, const struct vmx_vcpu *x)
+{
+    struct wrmsr_regs *h = &hw_wrmsr_regs[cpu];
+    if (h->known && !h->nonzero && !x->wrmsr_regs_nonzero)
+        return; /* all 0 in the CPU and in the vCPU */
+    wrmsr_regs_update(h, &x->lazy);
 }
 
 /* Saves what the guest of x can change in the CPU without an exit. */
@@ -96,7 +115,7 @@ static inline void lazy_load(unsigned cpu, struct vmx_vcpu *x)
 {
     x86_lazy_load(&x->lazy, vmx_lazy_parts());
     wrmsr(MSR_KERNEL_GS_BASE, x->lazy.kernel_gs_base);
-    syscall_msrs_load(cpu, &x->lazy);
+    wrmsr_regs_load(cpu, x);
 }
 
 /* Canonical for 4-level paging (bits 63:47 equal): a WRMSR of LSTAR or CSTAR outside that
@@ -106,7 +125,7 @@ static bool canonical48(uint64_t a)
     return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
-int vmx_syscall_msr_write(struct vmx_vcpu *x, uint32_t msr, uint64_t value)
+int vmx_wrmsr_reg_write(struct vmx_vcpu *x, uint32_t msr, uint64_t value)
 {
     struct x86_lazy_regs *l = &x->lazy;
     switch (msr) {
@@ -120,14 +139,18 @@ int vmx_syscall_msr_write(struct vmx_vcpu *x, uint32_t msr, uint64_t value)
         *(msr == MSR_LSTAR ? &l->lstar : &l->cstar) = value;
         break;
     case MSR_SFMASK:
+    case MSR_TSC_AUX:
+        if (msr == MSR_TSC_AUX && !has_rdtscp())
+            return 0; /* not offered: the MSR policy answers */
         if (value >> 32)
             return -1; /* bits 63:32 are reserved */
-        l->sfmask = value;
+        *(msr == MSR_SFMASK ? &l->sfmask : &l->tsc_aux) = value;
         break;
     default:
         return 0;
     }
-    syscall_msrs_load(x86_cpu_index(), l); /* the vCPU is loaded: its values are live */
+    x->wrmsr_regs_nonzero = !!(l->star | l->lstar | l->cstar | l->sfmask | l->tsc_aux);
+    wrmsr_regs_update(&hw_wrmsr_regs[x86_cpu_index()], l); /* live now */
     return 1;
 }
 
@@ -198,7 +221,7 @@ void vmx_msr_map_init(uint8_t *msr)
     for (unsigned i = 0; i < sizeof(read_msrs) / sizeof(read_msrs[0]); i++)
         msr_bitmap_allow_read(msr, read_msrs[i]);
     if (vmx_caps.proc2 & PROC2_RDTSCP)
-        msr_bitmap_allow(msr, MSR_TSC_AUX); /* RDTSCP reads it: the guest's own, swapped */
+        msr_bitmap_allow_read(msr, MSR_TSC_AUX); /* RDTSCP reads it: the guest's own */
 }
 
 /* The host state a VM exit loads (SDM 28.5): this CPU's own tables from x86/desc.h. */
@@ -358,6 +381,7 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
     memset(&x->regs, 0, sizeof(x->regs));
     x->tpr = 0;
     x86_lazy_reset(&x->lazy);
+    x->wrmsr_regs_nonzero = false;
     lazy_load(x86_cpu_index(), x); /* the vCPU is loaded here: its registers are live */
     x86_storm_reset(&x->storm);
     x->regs.rax = s->rax;
