@@ -29,7 +29,13 @@ void hypercall_decode(const struct vcpu_hypercall *hc, const struct hypercall_en
 {
     uint64_t mask = hc->width_mask;
     int64_t ret = 0;
-    *out = (struct hypercall_outcome){ 0 };
+    /* field by field: a struct assignment becomes a string store, a loop on every call */
+    out->action = HYPERCALL_CONTINUE;
+    out->exit_status = 0;
+    out->set_rbx_rcx_rdx = false;
+    out->set_timer = false;
+    out->rax = out->rbx = out->rcx = out->rdx = 0;
+    out->timer_deadline = 0;
 
     /* Only the guest's kernel may call (as with KVM): its user programs must not print its
      * memory or end the VM. */

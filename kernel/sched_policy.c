@@ -119,7 +119,8 @@ static void wake(struct sched_policy *s, unsigned index)
 }
 
 /* The slice of the entity picked at best (see sched_pick). */
-static int picked(struct sched_policy *s, int best, uint64_t now, uint64_t next_wake, uint64_t *slice)
+static inline int picked(struct sched_policy *s, int best, uint64_t now, uint64_t next_wake,
+                         uint64_t *slice)
 {
     s->entities[best]->times_scheduled++;
     if (s->current != best || now < s->held_since) {

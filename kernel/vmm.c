@@ -44,15 +44,19 @@ static void take_shares_snapshot(struct cpu_run *run, unsigned cpu)
 
 /* vm.c has just stopped vm (VM_ENDING): blocked without a timer, it is never picked again until
  * finish_ending reports it and it finishes or restarts. */
-static void park_if_stopped(struct vm *vm)
+static __attribute__((noinline)) void park(struct vm *vm)
 {
-    if (vm->state != VM_ENDING || vm->parked)
-        return;
     vm->parked = true;
     if (vm->end_for_good)
         take_shares_snapshot(run_of(vm), vm->cfg.cpu);
     sched_block(&run_of(vm)->sched, (unsigned)vm->sched_index, SCHED_NO_TIMER);
     run_of(vm)->vm_ending++;
+}
+
+static inline void park_if_stopped(struct vm *vm)
+{
+    if (vm->state == VM_ENDING && !vm->parked)
+        park(vm);
 }
 
 static uint64_t ticks_per_ms(void)
@@ -123,64 +127,66 @@ static void run_slice(struct vm *vm, uint64_t slice)
         uint64_t entry_deadline = vm->has_legacy_pc ? vm_devices_prepare_entry(vm, deadline, &exit) : deadline;
         vcpu_run(v, entry_deadline, &exit);
         back = arch_now();
-        if (exit.kind == VCPU_EXIT_IO) { /* the most frequent: first */
+        switch (exit.kind) {
+        case VCPU_EXIT_IO:
             if (exit.io.write) {
                 if (!vm_port_write(vm, exit.io.port, exit.io.size, exit.io.value, back))
-                    break;
+                    goto slice_over;
                 vcpu_complete_io(v, 0);
             } else {
                 vcpu_complete_io(v, vm_port_read(vm, exit.io.port, exit.io.size, back));
             }
             continue;
-        }
-        if (exit.kind == VCPU_EXIT_INTERRUPT_WINDOW ||
-            (exit.kind == VCPU_EXIT_PREEMPTED && entry_deadline < deadline))
-            continue; /* a device's interrupt can be delivered now, or one is due */
-        if (exit.kind == VCPU_EXIT_MMIO) {
+        case VCPU_EXIT_INTERRUPT_WINDOW:
+            continue; /* a device's interrupt can be delivered now */
+        case VCPU_EXIT_PREEMPTED:
+            if (entry_deadline < deadline)
+                continue; /* a device's interrupt is due */
+            goto slice_over;
+        case VCPU_EXIT_MMIO:
             if (vm_mmio_access(vm, &exit.mmio, exit.reason, sizeof(exit.reason)))
                 continue;
             failure = exit.reason; /* no device there: a VM failure, as any EPT violation */
-            break;
-        }
-        if (exit.kind == VCPU_EXIT_MSR) {
+            goto slice_over;
+        case VCPU_EXIT_MSR:
             /* a #GP now pending injection leaves no room for an interrupt at this entry: one
              * acknowledged from the APIC or PIC would be lost (SDM 26.6: one event per entry) */
             if (!vm_msr_access(vm, &exit.msr))
                 exit.interruptible = false;
             continue;
-        }
-        if (exit.kind == VCPU_EXIT_HYPERCALL) {
+        case VCPU_EXIT_HYPERCALL:
             if (vm_hypercall(vm) == VM_HYPERCALL_CONTINUE)
                 continue;
-            break;
-        }
-        if (exit.kind == VCPU_EXIT_HLT && vm->has_legacy_pc) {
+            goto slice_over;
+        case VCPU_EXIT_HLT:
             vcpu_skip_instruction(v);
+            if (!vm->has_legacy_pc) {
+                /* HLT waits for the armed timer; without one it simply gives up the slice. */
+                wake = vm->timer_deadline;
+                vm->timer_deadline = VM_NO_TIMER;
+                goto slice_over;
+            }
             if (!exit.interrupts_enabled) {
                 /* Nothing can ever wake it (no NMI reaches a VM): Linux's halt, and its
                  * power-off without ACPI, end here. The VM has stopped itself. */
                 kprintf("tessera: vm %s: halted with interrupts disabled\n", vm->cfg.name);
                 vm_exit(vm, 0);
-                break;
+                goto slice_over;
             }
             wake = vm_devices_halt(vm);
             if (wake == 0) {
                 wake = VM_NO_TIMER;
                 continue;
             }
-            break;
-        }
-        if (exit.kind == VCPU_EXIT_HLT) {
-            /* HLT waits for the armed timer; without one it simply gives up the slice. */
-            vcpu_skip_instruction(v);
-            wake = vm->timer_deadline;
-            vm->timer_deadline = VM_NO_TIMER;
-            break;
-        }
-        if (exit.kind == VCPU_EXIT_FAULT)
+            goto slice_over;
+        case VCPU_EXIT_FAULT:
             failure = exit.reason;
-        break; /* the fault, or VCPU_EXIT_PREEMPTED */
+            goto slice_over;
+        default:
+            goto slice_over;
+        }
     } while (slice_goes_on(vm, &back, deadline));
+slice_over:
     /* charge the guest's time before a failure report: not the time the report takes */
     struct sched_policy *sched = &run_of(vm)->sched;
     uint64_t end = arch_now();
