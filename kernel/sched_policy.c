@@ -184,17 +184,19 @@ int sched_pick(struct sched_policy *s, uint64_t now, uint64_t *slice, uint64_t *
     /* The common case first, a pass that calls nothing: no timer due. Otherwise start again
      * in pick_waking, which wakes the due ones. */
     int best = -1;
-    uint64_t next_wake = SCHED_NO_TIMER;
+    uint64_t best_vruntime = 0, next_wake = SCHED_NO_TIMER;
     for (unsigned i = 0; i < s->count; i++) {
         const struct sched_entity *e = s->entities[i];
-        if (e->state == SCHED_BLOCKED) {
+        if (e->state == SCHED_RUNNABLE) {
+            if (best < 0 || e->vruntime < best_vruntime) { /* ties: the lowest index */
+                best = (int)i;
+                best_vruntime = e->vruntime;
+            }
+        } else if (e->state == SCHED_BLOCKED) {
             if (e->wake_at <= now)
                 return pick_waking(s, now, slice, idle_until);
             if (e->wake_at < next_wake)
                 next_wake = e->wake_at;
-        } else if (e->state == SCHED_RUNNABLE &&
-                   (best < 0 || e->vruntime < s->entities[best]->vruntime)) {
-            best = (int)i; /* strictly smaller: ties go to the lowest index */
         }
     }
     if (best < 0) {

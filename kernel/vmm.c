@@ -106,6 +106,16 @@ static inline bool slice_goes_on(struct vm *vm, uint64_t *back, uint64_t deadlin
     return now < deadline;
 }
 
+/* The first slice of the VM's current life. */
+static __attribute__((noinline)) void first_entry(struct vm *vm, uint64_t start)
+{
+    vm->life_entered = true;
+    if (vm->cfg.time_limit_ms && vm->time_limit_end == VM_NO_TIMER)
+        vm->time_limit_end = start + vm->cfg.time_limit_ms * ticks_per_ms();
+    if (!vm->first_entry_tsc)
+        vm->first_entry_tsc = start; /* make bench: guest TSC markers are measured from here */
+}
+
 /* Runs vm for one slice. */
 static void run_slice(struct vm *vm, uint64_t slice)
 {
@@ -116,11 +126,9 @@ static void run_slice(struct vm *vm, uint64_t slice)
     uint64_t start = arch_now(), deadline = start + slice;
     uint64_t wake = VM_NO_TIMER; /* HLT with an armed timer: block until then */
     const char *failure = NULL;
-    if (vm->cfg.time_limit_ms && vm->time_limit_end == VM_NO_TIMER) /* this life's first entry */
-        vm->time_limit_end = start + vm->cfg.time_limit_ms * ticks_per_ms();
+    if (__builtin_expect(!vm->life_entered, 0))
+        first_entry(vm, start);
     uint64_t back = start; /* when the last vcpu_run returned */
-    if (!vm->first_entry_tsc)
-        vm->first_entry_tsc = start; /* make bench: guest TSC markers are measured from here */
     /* the first entry needs no clock check: slice > 0, and an entry past its deadline exits at
      * once (the backend's timer) */
     do {
@@ -292,10 +300,15 @@ bool vmm_all_ended(void)
 
 /* The boot CPU's share of the monitor, at each point where it pumps the console (once its next
  * poll is due: it reads input at most every millisecond). */
+static inline void poll_monitor_at(unsigned cpu, uint64_t now)
+{
+    if (cpu == 0 && now >= __atomic_load_n(&monitor_next_poll, __ATOMIC_RELAXED))
+        monitor_poll();
+}
+
 static inline void poll_monitor(unsigned cpu)
 {
-    if (cpu == 0 && arch_now() >= __atomic_load_n(&monitor_next_poll, __ATOMIC_RELAXED))
-        monitor_poll();
+    poll_monitor_at(cpu, arch_now());
 }
 
 /* Every VM of this CPU has ended: it stays, serving the monitor's requests (a start brings it
@@ -329,7 +342,8 @@ static void run_cpu(unsigned cpu)
         if (run->vm_ending)
             finish_ending(cpu);
         uint64_t next_limit = enforce_time_limits(cpu);
-        int index = sched_pick(&run->sched, arch_now(), &slice, &idle_until);
+        uint64_t now = arch_now();
+        int index = sched_pick(&run->sched, now, &slice, &idle_until);
         if (index < 0) {
             if (idle_until == SCHED_NO_TIMER && next_limit == SCHED_NO_TIMER && !run->vm_ending) {
                 if (!stay_at_monitor)
@@ -360,7 +374,7 @@ static void run_cpu(unsigned cpu)
             continue;
         }
         console_pump(CONSOLE_PUMP_BUDGET);
-        poll_monitor(cpu);
+        poll_monitor_at(cpu, now); /* a few instructions late at most: it polls every ms */
         run_slice(vm, slice);
     }
     __atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);

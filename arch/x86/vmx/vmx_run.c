@@ -357,10 +357,11 @@ uint32_t vmx_exit_dispatch(struct vmx_regs *regs)
         return exit_io(x);
     if (reason == EXIT_REASON_CPUID)
         return exit_cpuid(x);
-    switch (reason) {
-    case EXIT_REASON_VMCALL:
+    if (reason == EXIT_REASON_VMCALL) {
         vmx_handle_vmcall(x->vcpu, x, x->exit);
         return leave(x);
+    }
+    switch (reason) {
     case EXIT_REASON_HLT:
         vmx_handle_hlt(x->vcpu, x, x->exit);
         return leave(x);

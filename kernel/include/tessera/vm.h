@@ -79,6 +79,7 @@ struct vm {
     struct hypercall_env hypercall_env; /* what its calls see; filled at its first (vm_hypercall.c) */
     uint64_t time_limit_end; /* with a time_limit: TSC at which this life ends; VM_NO_TIMER
                               * until the life's first entry */
+    bool life_entered; /* this life has had its first slice (kernel/vmm.c) */
 
     uint64_t share_ticks; /* ticks_run when the first VM of its CPU ended for good (summary) */
     uint64_t first_entry_tsc; /* TSC at its first slice's start (summary; 0: never ran) */
