@@ -12,7 +12,8 @@ static uint64_t ticks_to_ns(uint64_t ticks, uint64_t hz)
     return (ticks / hz) * 1000000000ull + (ticks % hz) * 1000000000ull / hz;
 }
 
-static int64_t console_write(const struct hypercall_env *env, uint64_t gpa, uint64_t len)
+static __attribute__((noinline)) int64_t console_write(const struct hypercall_env *env,
+                                                       uint64_t gpa, uint64_t len)
 {
     if (len > TESSERA_HC_CONSOLE_MAX)
         return -TESSERA_EINVAL;
@@ -48,8 +49,8 @@ void hypercall_decode(const struct vcpu_hypercall *hc, const struct hypercall_en
     uint64_t nr = hc->nr & mask, a1 = hc->arg1 & mask, a2 = hc->arg2 & mask;
     switch (nr) {
     case TESSERA_HC_CONSOLE_WRITE:
-        ret = console_write(env, a1, a2);
-        break;
+        out->rax = (uint64_t)console_write(env, a1, a2) & mask; /* a tail call: the others */
+        return;                                                 /* save no registers */
     case TESSERA_HC_YIELD:
         out->action = HYPERCALL_END_SLICE;
         break;

@@ -249,20 +249,15 @@ static inline __attribute__((always_inline)) void enter(struct vcpu *v, uint64_t
     vmx_enter(&x->regs, x->launched, entry_flags());
 }
 
-static __attribute__((noinline)) void load_and_enter(struct vcpu *v, uint64_t deadline,
-                                                      struct vcpu_exit *exit)
+void vmx_enter_loaded(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
 {
-    if (!vmx_vcpu_load_other(v)) {
-        x86_exit_fault(exit, "VMPTRLD failed");
-        return;
-    }
     enter(v, deadline, exit);
 }
 
 void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
 {
     if (vmx_loaded[x86_cpu_index()] != v) {
-        load_and_enter(v, deadline, exit); /* a VM switch: out of line */
+        vmx_vcpu_switch_and_enter(v, deadline, exit); /* a VM switch: out of line */
         return;
     }
     enter(v, deadline, exit);

@@ -67,6 +67,10 @@ void vmx_msr_map_init(uint8_t *map);
 /* Whose VMCS and lazy registers are on each CPU now. */
 extern struct vcpu *vmx_loaded[];
 bool vmx_vcpu_load_other(struct vcpu *v);
+/* vmx_vcpu_run's part after a VM switch: loads v here (vmx_vcpu_load_other), then
+ * vmx_enter_loaded (vmx_run.c), which enters. */
+void vmx_vcpu_switch_and_enter(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
+void vmx_enter_loaded(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
 /* VMPTRLD and the lazy registers, if v is not loaded on this CPU already (inline: every exit
  * that returns to generic code comes back through here). */
 static inline bool vmx_vcpu_load(struct vcpu *v)

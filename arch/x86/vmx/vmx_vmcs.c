@@ -154,7 +154,7 @@ int vmx_wrmsr_reg_write(struct vmx_vcpu *x, uint32_t msr, uint64_t value)
     return 1;
 }
 
-bool vmx_vcpu_load_other(struct vcpu *v)
+static inline bool switch_to(struct vcpu *v)
 {
     unsigned cpu = x86_cpu_index();
     if (!vmx_on[cpu])
@@ -173,6 +173,20 @@ bool vmx_vcpu_load_other(struct vcpu *v)
         last_vm[cpu] = v->vm;
     }
     return true;
+}
+
+bool vmx_vcpu_load_other(struct vcpu *v)
+{
+    return switch_to(v);
+}
+
+void vmx_vcpu_switch_and_enter(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
+{
+    if (!switch_to(v)) {
+        x86_exit_fault(exit, "VMPTRLD failed");
+        return;
+    }
+    vmx_enter_loaded(v, deadline, exit);
 }
 
 /* After a run of VMWRITEs started with vmcs_first_failed_write = 0: names the first field that
