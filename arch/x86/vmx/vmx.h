@@ -39,6 +39,7 @@
 #define PROC_RDPMC_EXITING (1u << 11)
 #define PROC_CR8_LOAD_EXITING (1u << 19)
 #define PROC_CR8_STORE_EXITING (1u << 20)
+#define PROC_MOV_DR_EXITING (1u << 23)
 #define PROC_USE_IO_BITMAPS (1u << 25)
 #define PROC_USE_MSR_BITMAPS (1u << 28)
 #define PROC_MONITOR_EXITING (1u << 29)
@@ -101,6 +102,8 @@ struct vmx_vcpu {
     bool launched;
     uint8_t tpr;                    /* the guest's CR8, kept virtual */
     bool window_exiting;            /* interrupt-window exiting is on in the VMCS */
+    bool dr_exiting;                /* MOV-DR exiting is on: this life has not touched DR0-DR7
+                                     * yet, so its DR0-DR3 are 0 and need no switching */
     uint32_t exit_reason;           /* of the last exit */
     uint64_t exit_qualification;    /* of the last exit, read by the handlers that use it */
     uint32_t exit_instruction_len;  /* what a completion steps past: 0 = the exit's own length

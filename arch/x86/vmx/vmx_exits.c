@@ -435,12 +435,23 @@ static bool handle_interrupt_window(struct vcpu *v, struct vmx_vcpu *x, struct v
 {
     v->stats[VCPU_STAT_WINDOW]++;
     x->window_exiting = false;
-    vmcs_write32(VMCS_PROC_CONTROLS, vmx_caps.proc);
+    vmcs_write32(VMCS_PROC_CONTROLS, vmx_proc_controls(x));
     exit->kind = VCPU_EXIT_INTERRUPT_WINDOW;
     return false;
 }
 
 
+
+/* MOV DR while MOV-DR exiting is on (the vCPU's first in this life): switch its DR0-DR3 from now
+ * on and let the instruction run again, now without an exit; the CPU then applies every rule of
+ * MOV DR itself (CPL, DR7.GD, CR4.DE). */
+static bool handle_mov_dr(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
+{
+    (void)exit;
+    v->stats[VCPU_STAT_OTHER]++;
+    vmx_debug_registers_used(x);
+    return true;
+}
 
 static bool handle_triple_fault(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
@@ -484,6 +495,7 @@ const vmx_exit_handler vmx_exit_handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_VMCALL] = vmx_handle_vmcall,
     [19 ... 27] = handle_vmx_instruction, /* VMCLEAR ... VMXON */
     [EXIT_REASON_CR_ACCESS] = handle_cr_access,
+    [EXIT_REASON_MOV_DR] = handle_mov_dr,
     [EXIT_REASON_IO] = vmx_handle_io,
     [EXIT_REASON_RDMSR] = handle_msr,
     [EXIT_REASON_WRMSR] = handle_msr,

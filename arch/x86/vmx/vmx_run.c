@@ -212,8 +212,7 @@ static inline void apply_interrupt_requests(struct vcpu *v, struct vcpu_exit *ex
                 (vmx_caps.proc_allowed1 & PROC_INTERRUPT_WINDOW_EXITING);
     if (want != x->window_exiting) {
         x->window_exiting = want;
-        vmcs_write32(VMCS_PROC_CONTROLS,
-                     want ? vmx_caps.proc | PROC_INTERRUPT_WINDOW_EXITING : vmx_caps.proc);
+        vmcs_write32(VMCS_PROC_CONTROLS, vmx_proc_controls(x));
     }
 }
 

@@ -26,6 +26,7 @@
 #define EXIT_REASON_RDPMC 15
 #define EXIT_REASON_VMCALL 18
 #define EXIT_REASON_CR_ACCESS 28
+#define EXIT_REASON_MOV_DR 29
 #define EXIT_REASON_IO 30
 #define EXIT_REASON_RDMSR 31
 #define EXIT_REASON_WRMSR 32
@@ -86,8 +87,18 @@ void vmx_flush_guest_tlb(struct vcpu *v);
  * VMCS (the debug-controls entry and exit controls). */
 static inline unsigned vmx_lazy_parts(void)
 {
-    return X86_LAZY_FPU | X86_LAZY_DR0_3 | X86_LAZY_CR2_DR6;
+    return X86_LAZY_FPU | X86_LAZY_CR2_DR6; /* DR0-DR3: vmx_vmcs.c, with MOV-DR exiting */
 }
+
+/* The primary processor-based controls for x's state (SDM 25.6.2). */
+static inline uint32_t vmx_proc_controls(const struct vmx_vcpu *x)
+{
+    return vmx_caps.proc | (x->window_exiting ? PROC_INTERRUPT_WINDOW_EXITING : 0) |
+           (x->dr_exiting ? PROC_MOV_DR_EXITING : 0);
+}
+/* The loaded vCPU x's first MOV to or from a debug register: from now on its DR0-DR3 are
+ * switched with it, and its MOV DR run without exits. */
+void vmx_debug_registers_used(struct vmx_vcpu *x);
 /* A WRMSR of STAR, LSTAR, CSTAR, SFMASK or (with RDTSCP) TSC_AUX by the loaded vCPU x: 1 done,
  * -1 #GP (a value the CPU refuses), 0 not one of them. */
 int vmx_wrmsr_reg_write(struct vmx_vcpu *x, uint32_t msr, uint64_t value);

@@ -103,10 +103,31 @@ static inline void wrmsr_regs_load(unsigned cpu, const struct vmx_vcpu *x)
     wrmsr_regs_update(h, &x->lazy);
 }
 
-/* Saves what the guest of x can change in the CPU without an exit. */
+/* DR0-DR3 of a vCPU with MOV-DR exiting on are 0 (any access exits first): each CPU knows whether
+ * its own are 0, so a switch between such vCPUs neither reads nor writes them (KVM switches
+ * debug registers this way too). */
+static bool hw_dr0_3_zero[X86_MAX_CPUS];
+
+static bool mov_dr_exiting_available(void)
+{
+    return (vmx_caps.proc_allowed1 & PROC_MOV_DR_EXITING) != 0;
+}
+
+void vmx_debug_registers_used(struct vmx_vcpu *x)
+{
+    /* the CPU holds this vCPU's DR0-DR3 (0, see lazy_load) */
+    x->dr_exiting = false;
+    hw_dr0_3_zero[x86_cpu_index()] = false; /* the guest may write them now */
+    vmcs_write32(VMCS_PROC_CONTROLS, vmx_proc_controls(x));
+}
+
+/* Saves what the guest of x can change in the CPU without an exit. (Constant masks: only the
+ * named registers' code remains of x86_lazy_save/load.) */
 static inline void lazy_save(struct vmx_vcpu *x)
 {
     x86_lazy_save(&x->lazy, vmx_lazy_parts());
+    if (!x->dr_exiting)
+        x86_lazy_save(&x->lazy, X86_LAZY_DR0_3);
     x->lazy.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
 }
 
@@ -114,6 +135,10 @@ static inline void lazy_save(struct vmx_vcpu *x)
 static inline void lazy_load(unsigned cpu, struct vmx_vcpu *x)
 {
     x86_lazy_load(&x->lazy, vmx_lazy_parts());
+    if (!x->dr_exiting || !hw_dr0_3_zero[cpu]) {
+        x86_lazy_load(&x->lazy, X86_LAZY_DR0_3); /* with exiting on, its are 0 */
+        hw_dr0_3_zero[cpu] = x->dr_exiting;
+    }
     wrmsr(MSR_KERNEL_GS_BASE, x->lazy.kernel_gs_base);
     wrmsr_regs_load(cpu, x);
 }
@@ -154,7 +179,7 @@ int vmx_wrmsr_reg_write(struct vmx_vcpu *x, uint32_t msr, uint64_t value)
     return 1;
 }
 
-static inline bool switch_to(struct vcpu *v)
+static inline __attribute__((always_inline)) bool switch_to(struct vcpu *v)
 {
     unsigned cpu = x86_cpu_index();
     if (!vmx_on[cpu])
@@ -396,6 +421,8 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
     x->tpr = 0;
     x86_lazy_reset(&x->lazy);
     x->wrmsr_regs_nonzero = false;
+    x->dr_exiting = mov_dr_exiting_available(); /* else DR0-DR3 are switched every time */
+    vmcs_write32(VMCS_PROC_CONTROLS, vmx_proc_controls(x));
     lazy_load(x86_cpu_index(), x); /* the vCPU is loaded here: its registers are live */
     x86_storm_reset(&x->storm);
     x->regs.rax = s->rax;
