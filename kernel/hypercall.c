@@ -12,8 +12,7 @@ static uint64_t ticks_to_ns(uint64_t ticks, uint64_t hz)
     return (ticks / hz) * 1000000000ull + (ticks % hz) * 1000000000ull / hz;
 }
 
-static __attribute__((noinline)) int64_t console_write(const struct hypercall_env *env,
-                                                       uint64_t gpa, uint64_t len)
+static int64_t console_copy(const struct hypercall_env *env, uint64_t gpa, uint64_t len)
 {
     if (len > TESSERA_HC_CONSOLE_MAX)
         return -TESSERA_EINVAL;
@@ -23,6 +22,13 @@ static __attribute__((noinline)) int64_t console_write(const struct hypercall_en
     if (!buf)
         return -TESSERA_EFAULT;
     return env->console_write ? (int64_t)env->console_write(env->ctx, buf, len) : (int64_t)len;
+}
+
+static __attribute__((noinline)) void console_write(const struct hypercall_env *env, uint64_t gpa,
+                                                    uint64_t len, uint64_t mask,
+                                                    struct hypercall_outcome *out)
+{
+    out->rax = (uint64_t)console_copy(env, gpa, len) & mask;
 }
 
 void hypercall_decode(const struct vcpu_hypercall *hc, const struct hypercall_env *env,
@@ -49,8 +55,8 @@ void hypercall_decode(const struct vcpu_hypercall *hc, const struct hypercall_en
     uint64_t nr = hc->nr & mask, a1 = hc->arg1 & mask, a2 = hc->arg2 & mask;
     switch (nr) {
     case TESSERA_HC_CONSOLE_WRITE:
-        out->rax = (uint64_t)console_write(env, a1, a2) & mask; /* a tail call: the others */
-        return;                                                 /* save no registers */
+        console_write(env, a1, a2, mask, out); /* a tail call: the other calls save nothing */
+        return;
     case TESSERA_HC_YIELD:
         out->action = HYPERCALL_END_SLICE;
         break;

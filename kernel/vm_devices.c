@@ -59,6 +59,8 @@ int vm_devices_reset(struct vm *vm, char *why, size_t why_len)
                                      &vm->uart, "16550 UART" };
     int err = dev_bus_add(&vm->bus, &com1);
     vm->has_legacy_pc = vm->image.format == IMAGE_FORMAT_LINUX;
+    vm->exit = (struct vcpu_exit)VCPU_EXIT_INIT;
+    vm->exit.want_interrupt_state = vm->has_legacy_pc; /* only such a VM has interrupt sources */
     struct vcpu_guest_cpu cpu = { 0 };
     if (!err && vm->has_legacy_pc) {
         uint64_t now = arch_now();

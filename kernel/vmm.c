@@ -120,9 +120,7 @@ static __attribute__((noinline)) void first_entry(struct vm *vm, uint64_t start)
 static void run_slice(struct vm *vm, uint64_t slice)
 {
     struct vcpu *v = &vm->vcpu;
-    struct vcpu_exit exit;
-    vcpu_exit_start(&exit);
-    exit.want_interrupt_state = vm->has_legacy_pc;
+    struct vcpu_exit *exit = &vm->exit; /* kept across slices: nothing to start per slice */
     uint64_t start = arch_now(), deadline = start + slice;
     uint64_t wake = VM_NO_TIMER; /* HLT with an armed timer: block until then */
     const char *failure = NULL;
@@ -132,17 +130,17 @@ static void run_slice(struct vm *vm, uint64_t slice)
     /* the first entry needs no clock check: slice > 0, and an entry past its deadline exits at
      * once (the backend's timer) */
     do {
-        uint64_t entry_deadline = vm->has_legacy_pc ? vm_devices_prepare_entry(vm, deadline, &exit) : deadline;
-        vcpu_run(v, entry_deadline, &exit);
+        uint64_t entry_deadline = vm->has_legacy_pc ? vm_devices_prepare_entry(vm, deadline, exit) : deadline;
+        vcpu_run(v, entry_deadline, exit);
         back = arch_now();
-        switch (exit.kind) {
+        switch (exit->kind) {
         case VCPU_EXIT_IO:
-            if (exit.io.write) {
-                if (!vm_port_write(vm, exit.io.port, exit.io.size, exit.io.value, back))
+            if (exit->io.write) {
+                if (!vm_port_write(vm, exit->io.port, exit->io.size, exit->io.value, back))
                     goto slice_over;
                 vcpu_complete_io(v, 0);
             } else {
-                vcpu_complete_io(v, vm_port_read(vm, exit.io.port, exit.io.size, back));
+                vcpu_complete_io(v, vm_port_read(vm, exit->io.port, exit->io.size, back));
             }
             continue;
         case VCPU_EXIT_INTERRUPT_WINDOW:
@@ -152,15 +150,15 @@ static void run_slice(struct vm *vm, uint64_t slice)
                 continue; /* a device's interrupt is due */
             goto slice_over;
         case VCPU_EXIT_MMIO:
-            if (vm_mmio_access(vm, &exit.mmio, exit.reason, sizeof(exit.reason)))
+            if (vm_mmio_access(vm, &exit->mmio, exit->reason, sizeof(exit->reason)))
                 continue;
-            failure = exit.reason; /* no device there: a VM failure, as any EPT violation */
+            failure = exit->reason; /* no device there: a VM failure, as any EPT violation */
             goto slice_over;
         case VCPU_EXIT_MSR:
             /* a #GP now pending injection leaves no room for an interrupt at this entry: one
              * acknowledged from the APIC or PIC would be lost (SDM 26.6: one event per entry) */
-            if (!vm_msr_access(vm, &exit.msr))
-                exit.interruptible = false;
+            if (!vm_msr_access(vm, &exit->msr))
+                exit->interruptible = false;
             continue;
         case VCPU_EXIT_HYPERCALL:
             if (vm_hypercall(vm) == VM_HYPERCALL_CONTINUE)
@@ -174,7 +172,7 @@ static void run_slice(struct vm *vm, uint64_t slice)
                 vm->timer_deadline = VM_NO_TIMER;
                 goto slice_over;
             }
-            if (!exit.interrupts_enabled) {
+            if (!exit->interrupts_enabled) {
                 /* Nothing can ever wake it (no NMI reaches a VM): Linux's halt, and its
                  * power-off without ACPI, end here. The VM has stopped itself. */
                 kprintf("tessera: vm %s: halted with interrupts disabled\n", vm->cfg.name);
@@ -188,7 +186,7 @@ static void run_slice(struct vm *vm, uint64_t slice)
             }
             goto slice_over;
         case VCPU_EXIT_FAULT:
-            failure = exit.reason;
+            failure = exit->reason;
             goto slice_over;
         default:
             goto slice_over;

@@ -80,6 +80,10 @@ struct vm {
     uint64_t time_limit_end; /* with a time_limit: TSC at which this life ends; VM_NO_TIMER
                               * until the life's first entry */
     bool life_entered; /* this life has had its first slice (kernel/vmm.c) */
+    /* The record of its vCPU's runs (tessera/vcpu.h), started at each life's reset and kept
+     * across slices: between two slices the guest does not run, so what its last exit said of
+     * it still holds at the next entry. */
+    struct vcpu_exit exit;
 
     uint64_t share_ticks; /* ticks_run when the first VM of its CPU ended for good (summary) */
     uint64_t first_entry_tsc; /* TSC at its first slice's start (summary; 0: never ran) */
