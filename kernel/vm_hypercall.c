@@ -17,6 +17,20 @@ static size_t hypercall_console(void *ctx, const void *buf, size_t len)
     return vm_output(ctx, buf, len); /* may be short: the queue is full */
 }
 
+/* All but the time stays the same for the VM's whole existence (its RAM, id and the clock's rate
+ * and start are fixed before any VM runs): built at its first call. */
+static __attribute__((noinline)) void env_init(struct vm *vm)
+{
+    vm->hypercall_env = (struct hypercall_env){
+        .ram = { vm->ram_host, vm->ram_size },
+        .vm_id = vm->id,
+        .tsc_hz = arch_tsc_hz(),
+        .boot_tsc = boot_tsc,
+        .console_write = hypercall_console,
+        .ctx = vm,
+    };
+}
+
 /* What a call asks beyond its return value: the VM's end, registers, the timer. */
 static __attribute__((noinline)) enum vm_hypercall_result
 apply_outcome(struct vm *vm, const struct vcpu_hypercall *hc, const struct hypercall_outcome *out)
@@ -43,18 +57,9 @@ enum vm_hypercall_result vm_hypercall(struct vm *vm)
     struct vcpu *v = &vm->vcpu;
     struct vcpu_hypercall hc;
     vcpu_hypercall_args(v, &hc);
-    /* All but the time stays the same for the VM's whole existence (its RAM, id and the clock's
-     * rate and start are fixed before any VM runs): built once. */
     struct hypercall_env *env = &vm->hypercall_env;
     if (!env->console_write)
-        *env = (struct hypercall_env){
-            .ram = { vm->ram_host, vm->ram_size },
-            .vm_id = vm->id,
-            .tsc_hz = arch_tsc_hz(),
-            .boot_tsc = boot_tsc,
-            .console_write = hypercall_console,
-            .ctx = vm,
-        };
+        env_init(vm);
     env->now = arch_now();
     struct hypercall_outcome out;
     hypercall_decode(&hc, env, &out);

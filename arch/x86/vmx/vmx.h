@@ -106,8 +106,8 @@ struct vmx_vcpu {
                                      * yet, so its DR0-DR3 are 0 and need no switching */
     uint32_t exit_reason;           /* of the last exit */
     uint64_t exit_qualification;    /* of the last exit, read by the handlers that use it */
-    uint32_t exit_instruction_len;  /* what a completion steps past: 0 = the exit's own length
-                                     * (VMCS), else a decoded one (MMIO, VMMCALL's #UD) */
+    uint32_t exit_instruction_len;  /* what the completion of a VMCALL, VMMCALL (#UD), HLT or
+                                     * MMIO exit steps past: the exit's or a decoded length */
     /* The run in progress (vmx_exit_dispatch, called from the exit landing, finds them here): */
     struct vcpu *vcpu;
     struct vcpu_exit *exit;

@@ -47,7 +47,7 @@ static inline bool vmx_handle_io(struct vcpu *v, struct vmx_vcpu *x, struct vcpu
 
 static inline bool vmx_handle_vmcall(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
-    x->exit_instruction_len = 0; /* the return steps past what the exit gives */
+    x->exit_instruction_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN); /* for the return */
     v->stats[VCPU_STAT_HYPERCALL]++;
     exit->kind = VCPU_EXIT_HYPERCALL;
     return false;
@@ -55,7 +55,7 @@ static inline bool vmx_handle_vmcall(struct vcpu *v, struct vmx_vcpu *x, struct 
 
 static inline bool vmx_handle_hlt(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
-    x->exit_instruction_len = 0; /* vcpu_skip_instruction steps past what the exit gives */
+    x->exit_instruction_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN); /* vcpu_skip_instruction */
     v->stats[VCPU_STAT_HLT]++;
     exit->kind = VCPU_EXIT_HLT;
     return false;

@@ -271,6 +271,13 @@ void vmx_entry_failed(struct vmx_regs *regs)
 }
 
 /* Back to generic code with exit filled in, and with the interrupt state when it asked. */
+static inline uint32_t leave_with(struct vcpu_exit *exit)
+{
+    if (exit->want_interrupt_state && exit->kind != VCPU_EXIT_FAULT)
+        report_interrupt_state(exit);
+    return 0;
+}
+
 static inline uint32_t leave(struct vmx_vcpu *x)
 {
     struct vcpu_exit *exit = x->exit;
@@ -349,19 +356,20 @@ uint32_t vmx_exit_dispatch(struct vmx_regs *regs)
      * table */
     if (reason == EXIT_REASON_IO)
         return exit_io(x);
+    struct vcpu_exit *exit = x->exit;
+    if (reason == EXIT_REASON_VMCALL) {
+        vmx_handle_vmcall(x->vcpu, x, exit);
+        return leave_with(exit);
+    }
     if (reason == EXIT_REASON_CPUID)
         return exit_cpuid(x);
-    if (reason == EXIT_REASON_VMCALL) {
-        vmx_handle_vmcall(x->vcpu, x, x->exit);
-        return leave(x);
-    }
     switch (reason) {
     case EXIT_REASON_HLT:
-        vmx_handle_hlt(x->vcpu, x, x->exit);
-        return leave(x);
+        vmx_handle_hlt(x->vcpu, x, exit);
+        return leave_with(exit);
     case EXIT_REASON_PREEMPTION_TIMER:
-        vmx_handle_preemption_timer(x->vcpu, x, x->exit);
-        return leave(x);
+        vmx_handle_preemption_timer(x->vcpu, x, exit);
+        return leave_with(exit);
     default:
         return exit_other(x, reason);
     }

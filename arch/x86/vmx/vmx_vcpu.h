@@ -140,11 +140,11 @@ static inline void vmx_skip_exit_instruction(void)
     vmx_skip_bytes(vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
 }
 
-/* Steps past the instruction a completion finishes (x->exit_instruction_len). */
+/* Steps past the instruction a hypercall's or HLT's completion finishes (x->exit_instruction_len,
+ * which their exits set). */
 static inline void vmx_skip_instruction(struct vmx_vcpu *x)
 {
-    uint32_t len = x->exit_instruction_len;
-    vmx_skip_bytes(len ? len : vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
+    vmx_skip_bytes(x->exit_instruction_len);
 }
 
 /* The exit qualification of the last exit, kept for its completion and reports. */
