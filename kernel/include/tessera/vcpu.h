@@ -67,7 +67,8 @@ struct vcpu_msr {
 
 /* One record per run round trip: vcpu_run fills the exit; generic code answers in the same
  * record (the interrupt fields) and hands it to the next vcpu_run, which applies them at entry.
- * Start a record with VCPU_EXIT_INIT or vcpu_exit_start. */
+ * Start a record with VCPU_EXIT_INIT (the run loop keeps one per VM, started at each life's
+ * reset). */
 struct vcpu_exit {
     uint32_t kind; /* enum vcpu_exit_kind */
     struct vcpu_io io;
@@ -87,23 +88,6 @@ struct vcpu_exit {
     char reason[160]; /* VCPU_EXIT_FAULT: one line, e.g. "EPT violation: write at GPA 0x..." */
 };
 #define VCPU_EXIT_INIT { .inject_vector = -1 }
-
-/* The same start as VCPU_EXIT_INIT, field by field (the run loop starts a record every slice; a
- * memset of the record is a string loop, and reason is written whole before a VCPU_EXIT_FAULT
- * is returned). */
-static inline void vcpu_exit_start(struct vcpu_exit *e)
-{
-    e->kind = 0;
-    e->io = (struct vcpu_io){ 0 };
-    e->mmio = (struct vcpu_mmio){ 0 };
-    e->msr = (struct vcpu_msr){ 0 };
-    e->want_interrupt_state = false;
-    e->interrupts_enabled = false;
-    e->interruptible = false;
-    e->inject_vector = -1;
-    e->want_interrupt_window = false;
-    e->reason[0] = 0;
-}
 
 enum vcpu_reg {
     VCPU_REG_RAX, VCPU_REG_RBX, VCPU_REG_RCX, VCPU_REG_RDX,
