@@ -27,12 +27,13 @@ static int read_entry(const struct vcpu_memory *mem, uint64_t gpa, unsigned size
     const void *p = guest_mem_range(mem, gpa, size);
     if (!p)
         return -EFAULT;
+    /* __builtin_memcpy: one load (a memcpy call is a byte-wise REP MOVSB) */
     if (size == 4) {
         uint32_t v;
-        memcpy(&v, p, 4);
+        __builtin_memcpy(&v, p, 4);
         *out = v;
     } else {
-        memcpy(out, p, 8);
+        __builtin_memcpy(out, p, 8);
     }
     return 0;
 }
@@ -52,8 +53,9 @@ static uint64_t reserved_high(const struct gpt_state *s)
     return r;
 }
 
+/* The rights along the walk: R/W and U/S must be set at every level (ANDed), XD at any (ORed). */
 struct walk {
-    bool writable, user, xd;
+    uint64_t all, any;
 };
 
 /* The access check once the leaf is found (SDM 4.6.1). */
@@ -63,17 +65,18 @@ static int check_rights(const struct gpt_state *s, const struct walk *w, unsigne
     bool user_mode = s->cpl == 3;
     bool write = access & GPT_WRITE, fetch = access & GPT_FETCH;
     bool ok = true;
+    bool user = w->all & PTE_US, writable = w->all & PTE_RW, xd = w->any & PTE_XD;
     if (user_mode) {
-        ok = w->user && (!write || w->writable);
+        ok = user && (!write || writable);
     } else {
-        if (write && !w->writable && (s->cr0 & CR0_WP))
+        if (write && !writable && (s->cr0 & CR0_WP))
             ok = false;
-        if (fetch && w->user && (s->cr4 & CR4_SMEP))
+        if (fetch && user && (s->cr4 & CR4_SMEP))
             ok = false;
-        if (!fetch && w->user && (s->cr4 & CR4_SMAP) && !s->rflags_ac)
+        if (!fetch && user && (s->cr4 & CR4_SMAP) && !s->rflags_ac)
             ok = false;
     }
-    if (fetch && w->xd && (s->efer & EFER_NXE))
+    if (fetch && xd && (s->efer & EFER_NXE))
         ok = false;
     if (ok)
         return 0;
@@ -95,16 +98,15 @@ static int reserved(uint32_t *pf)
 
 static void accumulate(struct walk *w, uint64_t e)
 {
-    w->writable = w->writable && (e & PTE_RW);
-    w->user = w->user && (e & PTE_US);
-    w->xd = w->xd || (e & PTE_XD);
+    w->all &= e;
+    w->any |= e;
 }
 
 /* 32-bit paging (SDM 4.3): two levels of 4-byte entries, 4 MiB pages with CR4.PSE. */
 static int walk32(const struct vcpu_memory *mem, const struct gpt_state *s, uint32_t la,
                   unsigned access, uint64_t *gpa, uint32_t *pf)
 {
-    struct walk w = { true, true, false };
+    struct walk w = { ~0ull, 0 };
     uint64_t pde, pte;
     int err = read_entry(mem, (s->cr3 & 0xfffff000u) + ((la >> 22) & 0x3ff) * 4, 4, &pde);
     if (err)
@@ -141,7 +143,7 @@ static int walk32(const struct vcpu_memory *mem, const struct gpt_state *s, uint
 static int walk64(const struct vcpu_memory *mem, const struct gpt_state *s, uint64_t la,
                   unsigned access, uint64_t *gpa, uint32_t *pf)
 {
-    struct walk w = { true, true, false };
+    struct walk w = { ~0ull, 0 };
     uint64_t rsvd = reserved_high(s);
     uint64_t table, e;
     int level; /* 5: PML5, 4: PML4, 3: PDPT, 2: PD, 1: PT */

@@ -84,7 +84,10 @@ bool lapic_init(uint64_t mmio_base)
     lapic_write(LAPIC_REG_TPR, 0);
     lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_LVT_MASKED);
     lapic_write(LAPIC_REG_LVT_LINT0, LAPIC_LVT_MASKED);
-    lapic_write(LAPIC_REG_LVT_LINT1, LAPIC_LVT_MASKED);
+    /* LINT1 as a PC wires it (the MADT's Local APIC NMI entry; SDM Vol. 3A 11.5.1): the NMI
+     * button, chipset errors, QEMU's `nmi`. trap.c takes one; a guest's run ends for it (VMX
+     * NMI exiting, the SVM NMI intercept). Masked, they were lost without a trace. */
+    lapic_write(LAPIC_REG_LVT_LINT1, LAPIC_LVT_DELIVERY_NMI);
     lapic_write(LAPIC_REG_LVT_ERROR, LAPIC_LVT_MASKED);
     if (max_lvt >= 4)
         lapic_write(LAPIC_REG_LVT_PERF, LAPIC_LVT_MASKED);

@@ -1,4 +1,5 @@
-/* Exceptions in the hypervisor itself: every one is fatal. Print what a reader needs to find the
+/* Exceptions in the hypervisor itself: every one is fatal (a host NMI is not an exception: it is
+ * counted, see x86_trap_handler). Print what a reader needs to find the
  * bug (which exception, where, every register, the control registers, a short stack trace), then
  * end the run cleanly with status fail. A fault while doing that halts at once: no loops. */
 #include <drivers/uart16550.h>
@@ -41,6 +42,7 @@ static const char *const exception_names[32] = {
 };
 
 static int trap_active;
+uint64_t x86_nmi_count;
 
 /* The console layer's way out of its lock when the fault happened while holding it (single CPU,
  * interrupts off: the holder is the faulting code). Weak until kernel/console.c provides it. */
@@ -131,6 +133,14 @@ void x86_trap_handler(struct x86_trap_frame *f)
         return; /* local APIC spurious interrupt: no EOI, nothing to do (SDM Vol. 3A 11.9) */
     if (f->vector == LAPIC_TIMER_VECTOR) {
         lapic_eoi(); /* a time slice ended (SVM): the run loop saw it already */
+        return;
+    }
+    if (f->vector == 2) {
+        /* A host NMI (LINT1, x86/lapic.c): nothing here acts on one; counted, and the run goes
+         * on (IRET ends NMI blocking). Under AMD-V the NMI that ended a guest's run is taken
+         * here once the backend sets GIF again (APM 15.17.1). No printing: the NMI may have
+         * interrupted the console's holder. */
+        __atomic_fetch_add(&x86_nmi_count, 1, __ATOMIC_RELAXED);
         return;
     }
     if (__atomic_exchange_n(&trap_active, 1, __ATOMIC_ACQUIRE))

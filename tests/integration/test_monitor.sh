@@ -1,6 +1,7 @@
 #!/bin/bash
 # The monitor, driven through COM1 on a TCP socket (Bochs `com1: mode=socket-server`, VT-x,
-# corei7_skylake_x) by tests/tools/console_driver.py, without end=poweroff: three VMs on CPU 0,
+# corei7_skylake_x; with BACKEND=svm, test_svm_monitor.sh, QEMU TCG -cpu max, AMD-V, `-serial
+# tcp:`) by tests/tools/console_driver.py, without end=poweroff: three VMs on CPU 0,
 # echo (guests/echo.c: reads its COM1, answers "echo: got 'LINE'"), ticker (halter printing a
 # wake line every 2 s of emulated time) and hello (hello64, ends at once).
 #  - the prompt is shown; list, stats, regs, cpus, mem, log answer; history (Up) repeats a line;
@@ -116,20 +117,20 @@ send poweroff\r
 expect 30 ^tessera: end status=ok
 EOF
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 raw=$T/console.raw
-BOCHS_COM1_MODE=socket-server BOCHS_COM1_DEV="localhost:$port" \
-    run_bochs_iso "$T/monitor.iso" "$T/unused.log" 360 &
-bochs=$!
+run_vm_console "$T/monitor.iso" "$port" 360 &
+emulator=$!
 python3 "$ROOT/tests/tools/console_driver.py" "$port" "$raw" "$T/script" >"$T/driver.out" 2>&1
 driver=$?
-wait $bochs
+wait $emulator
 cat "$T/driver.out"
 [ "$driver" -eq 0 ] || fail "the console session did not go as scripted ($(grep FAILED "$T/driver.out"))"
 
 # the log as the lines a terminal shows (the driver's emulation: CR, erase to the end, ...)
 log=$raw.screen
 expect "$log" '^tessera: monitor: on the serial console' "the monitor announces itself"
+expect "$log" "^tessera: $(backend_name) enabled on CPU 0" "the $BACKEND backend runs the VMs"
 # every ticker line whole: prefix, then the halter's own words; except the partial line a stop
 # may catch it in the middle of (printed, as at any VM's end, right before its report)
 awk '/^tessera: vm ticker stopped from the monitor/ { held = "" } { if (held != "") print held; held = "" }

@@ -1,6 +1,6 @@
 #!/bin/bash
-# The monitor stays responsive while a VM floods its console (Bochs, VT-x, COM1 on a socket, no
-# end=poweroff): flood (guests/flood.c, 1000 rounds of 4096 newlines and long lines) and echo on
+# The monitor stays responsive while a VM floods its console (Bochs, VT-x, or with BACKEND=svm,
+# test_svm_monitor_flood.sh, QEMU TCG -cpu max, AMD-V; COM1 on a socket, no end=poweroff): flood (guests/flood.c, 1000 rounds of 4096 newlines and long lines) and echo on
 # CPU 0. Through the flood: `list` answers; `console echo` reaches echo and comes back while the
 # flood's lines are held; Ctrl-] returns; `stop flood` stops it; the monitor then powers off.
 # Each answer must come within 60 s of wall time (the whole flood would take far longer).
@@ -46,18 +46,18 @@ send poweroff\r
 expect 60 ^tessera: end status=ok
 EOF_SCRIPT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BOCHS_COM1_MODE=socket-server BOCHS_COM1_DEV="localhost:$port" \
-    run_bochs_iso "$T/flood.iso" "$T/unused.log" 360 &
-bochs=$!
+port=$(free_port)
+run_vm_console "$T/flood.iso" "$port" 360 &
+emulator=$!
 start=$SECONDS
 python3 "$ROOT/tests/tools/console_driver.py" "$port" "$T/console.raw" "$T/script" >"$T/driver.out" 2>&1
 driver=$?
-wait $bochs
+wait $emulator
 cat "$T/driver.out"
 note "session took $((SECONDS - start)) s"
 [ "$driver" -eq 0 ] || fail "the monitor did not answer through the flood ($(grep FAILED "$T/driver.out"))"
 log=$T/console.raw.screen
+expect "$log" "^tessera: $(backend_name) enabled on CPU 0" "the $BACKEND backend runs the VMs"
 expect_not "$log" '^tessera: vm flood exited' "the flood was stopped, not finished"
 # the flood's own lines stay whole: newline lines are empty after the prefix, long ones start right
 bad=$(grep -a '^\[flood\]' "$log" | grep -Eav '^\[flood\] ($|flood: |[a-z0-9 =]+$|[a-z]+)' | head -n 3)

@@ -1,5 +1,6 @@
 #!/bin/bash
-# The monitor's requests across CPUs (Bochs, 2 CPUs, COM1 on a socket, no end=poweroff): echo
+# The monitor's requests across CPUs (Bochs with VT-x, or with BACKEND=svm, test_svm_monitor_smp.sh,
+# QEMU TCG -cpu max with AMD-V; 2 CPUs, COM1 on a socket, no end=poweroff): echo
 # runs on CPU 1, ticker (halter) on CPU 0 with the monitor. From CPU 0: regs echo (dumped on
 # CPU 1, where its VMCS is), console echo (keystrokes cross to CPU 1's vUART and back), stop echo,
 # start echo (CPU 1 had gone idle: it comes back to its run loop), restart echo, then every VM
@@ -63,17 +64,16 @@ send poweroff\r
 expect 60 ^tessera: end status=ok
 EOF_SCRIPT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BOCHS_COM1_MODE=socket-server BOCHS_COM1_DEV="localhost:$port" \
-    run_bochs_iso "$T/smp.iso" "$T/unused.log" 400 corei7_skylake_x 128 2 &
-bochs=$!
+port=$(free_port)
+run_vm_console "$T/smp.iso" "$port" 400 128 2 &
+emulator=$!
 python3 "$ROOT/tests/tools/console_driver.py" "$port" "$T/console.raw" "$T/script" >"$T/driver.out" 2>&1
 driver=$?
-wait $bochs
+wait $emulator
 cat "$T/driver.out"
 [ "$driver" -eq 0 ] || fail "the console session did not go as scripted ($(grep FAILED "$T/driver.out"))"
 log=$T/console.raw.screen
-expect "$log" '^tessera: cpu 1: VT-x enabled, running 1 VMs' "CPU 1 runs echo"
+expect "$log" "^tessera: cpu 1: $(backend_name) enabled, running 1 VMs" "CPU 1 runs echo"
 expect_not "$log" 'did not answer' "every request answered"
-expect_not "$log" 'registers unavailable' "the dump ran where the VMCS is"
+expect_not "$log" 'registers unavailable' "the dump ran where the VMCS (VMCB) is"
 finish

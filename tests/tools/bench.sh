@@ -1,12 +1,12 @@
 #!/bin/bash
-# bench.sh [--repeat N] [--keep]: `make bench`. Boots Tessera under Bochs (corei7_skylake_x), where
+# bench.sh [--repeat N] [--keep] [--only svm]: `make bench`. Boots Tessera under Bochs (corei7_skylake_x), where
 # the TSC advances exactly one tick per emulated instruction and VM entry/exit cost ~0 ticks, and
 # prints the hypervisor's instructions per round trip for each exit type, the cost of a switch
 # between two VMs, the fatal EPT-violation path, and the compute guest in a VM against the same
 # compute.elf run bare through GRUB, and what each transient-execution mitigation adds (on
 # tigerlake, which enumerates the MSRs, and skylake_x). Then the same exit table for the AMD-V
 # backend: the same images under QEMU TCG -cpu max with -icount shift=0 (the TSC advances one tick
-# per retired instruction there too), next to the VT-x numbers. Method and numbers:
+# per retired instruction there too), next to the VT-x numbers (--only svm: that table alone). Method and numbers:
 # docs/benchmarks.md.
 # The emulation is deterministic (clock: sync=none, fixed time0): every run prints the same
 # numbers. --repeat N runs everything N times and checks that. Exits 1 when a measurement is
@@ -14,14 +14,17 @@
 set -u
 repeat=1
 keep=
+only=
 while [ $# -gt 0 ]; do
     case $1 in
     --repeat) repeat=${2:-}; shift 2 ;;
     --keep) keep=1; shift ;;
-    *) echo "usage: $0 [--repeat N] [--keep]" >&2; exit 2 ;;
+    --only) only=${2:-}; shift 2 ;;
+    *) echo "usage: $0 [--repeat N] [--keep] [--only svm]" >&2; exit 2 ;;
     esac
 done
 case $repeat in '' | *[!0-9]* | 0) echo "bench.sh: --repeat needs a number >= 1" >&2; exit 2 ;; esac
+case $only in '' | svm) ;; *) echo "bench.sh: --only takes svm" >&2; exit 2 ;; esac
 
 TEST_OUT=${BENCH_OUT:-$(cd "$(dirname "$0")/../.." && pwd)/build/bench}
 . "$(dirname "$0")/lib.sh" # sets ROOT, BUILD, T (scratch dir, emptied) and run_bochs_iso
@@ -55,13 +58,22 @@ echo "bench: building images"
 # The main table measures the exit paths themselves: mitigations=off (their costs: the second
 # table).
 hv_iso exits "$BENCH/exits.cfg" "mitigations=off" "$G/bench.elf" &&
-    hv_iso pingpong "$BENCH/pingpong.cfg" "mitigations=off" "$G/bench.elf" &&
-    hv_iso ept "$BENCH/ept.cfg" "mitigations=off" "$G/bench.elf" &&
-    hv_iso compute "$BENCH/compute.cfg" "mitigations=off" "$G/compute.elf" &&
-    hv_iso compute_small "$BENCH/compute.cfg" "mitigations=off quantum_us=$SMALL_QUANTUM_US" "$G/compute.elf" &&
-    MULTIBOOT=1 "$ROOT/tests/tools/mkiso.sh" "$T/bare.iso" "$G/compute.elf" "iterations=$COMPUTE_ITERATIONS" ||
+    hv_iso pingpong "$BENCH/pingpong.cfg" "mitigations=off" "$G/bench.elf" ||
     { echo "bench.sh: cannot build the images" >&2; exit 1; }
+if [ "$only" = svm ]; then
+    command -v qemu-system-x86_64 >/dev/null || { echo "bench.sh: qemu-system-x86_64 missing" >&2; exit 1; }
+    mkdir -p "$T/run1"
+    svm_only=1
+fi
+if [ -z "${svm_only:-}" ]; then
+    hv_iso ept "$BENCH/ept.cfg" "mitigations=off" "$G/bench.elf" &&
+        hv_iso compute "$BENCH/compute.cfg" "mitigations=off" "$G/compute.elf" &&
+        hv_iso compute_small "$BENCH/compute.cfg" "mitigations=off quantum_us=$SMALL_QUANTUM_US" "$G/compute.elf" &&
+        MULTIBOOT=1 "$ROOT/tests/tools/mkiso.sh" "$T/bare.iso" "$G/compute.elf" "iterations=$COMPUTE_ITERATIONS" ||
+        { echo "bench.sh: cannot build the images" >&2; exit 1; }
+fi
 RUNS="exits pingpong ept compute compute_small bare"
+[ -n "${svm_only:-}" ] && RUNS= MIT_RUNS=
 
 # Mitigations: the exit paths with every mitigation off, with the CPU's default, and with each
 # mechanism alone (mitigations=off plus mitigations_force=, docs/booting.md); the VM switch with
@@ -84,6 +96,7 @@ declare -A MIT=(
     [c_auto]="$MODEL|compute|"
 )
 MIT_RUNS="m_off m_auto m_verw m_rsb_lite m_rsb m_l1d_msr m_l1d_sw p_off p_auto p_ibpb s_off s_auto sp_auto c_auto"
+[ -n "${svm_only:-}" ] && MIT_RUNS=
 for r in $MIT_RUNS; do
     IFS='|' read -r model cfg cmdline <<<"${MIT[$r]}"
     MODEL_OF[$r]=$model
@@ -345,6 +358,7 @@ print_svm_table() {
 
 # ---- runs ---------------------------------------------------------------------------------------
 declare -a SIGNATURES
+[ -n "${svm_only:-}" ] && repeat=0
 for pass in $(seq 1 "$repeat"); do
     d=$T/run$pass
     mkdir -p "$d"
@@ -374,7 +388,7 @@ if [ "$repeat" -gt 1 ]; then
         problem "the runs differ"
     fi
 fi
-print_table "$determinism"
+[ -n "${svm_only:-}" ] || print_table "$determinism"
 if command -v qemu-system-x86_64 >/dev/null; then
     svm_runs "$T/run1"
     print_svm_table

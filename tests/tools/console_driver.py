@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """console_driver.py: talks to an emulated COM1 over TCP (Bochs `com1: mode=socket-server`, or QEMU
-`-serial tcp:127.0.0.1:PORT,server=on,wait=on` as test_monitor_linux.sh uses).
+`-serial tcp:127.0.0.1:PORT,server=on,wait=on` as lib.sh's run_vm_console starts them).
 
     console_driver.py PORT LOG SCRIPT
 
@@ -12,7 +12,8 @@ LOG (raw, with the CR and escape bytes the console sends), and runs SCRIPT, one 
     send TEXT              type TEXT (Python escapes: \\r Enter, \\x1d Ctrl-], \\x1b[A Up, ...),
                            one byte every 2 ms, as a person or a terminal would
     sleep SECONDS
-    mark NAME              print NAME with the offset reached (for the test's later checks)
+    mark NAME              print NAME with the offset reached (for the test's later checks) and
+                           the seconds since the connection
 
 Output is matched as a terminal would show it (a small emulation: CR returns to the line's start,
 ESC [ K clears to its end, ESC [ n D / C move left / right, BS moves left, LF ends the line), so a
@@ -85,6 +86,7 @@ def main():
         print("console_driver: cannot connect to port %d" % port)
         return 1
     sock.settimeout(0.1)
+    connected = time.time()
     log = open(log_path, "wb")
     raw = bytearray()
     closed = False
@@ -147,7 +149,7 @@ def main():
             while time.time() < end:
                 pump()
         elif word == "mark":
-            print("console_driver: mark %s at %d" % (rest, searched))
+            print("console_driver: mark %s at %d after %.0f s" % (rest, searched, time.time() - connected))
         else:
             print("console_driver: bad step '%s'" % step)
             ok = False

@@ -154,5 +154,31 @@ run_vm_iso() {
 # The backend's name in the hypervisor's lines ("VT-x enabled on CPU 0").
 backend_name() { [ "$BACKEND" = svm ] && echo "AMD-V" || echo "VT-x"; }
 
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# run_vm_console ISO PORT SECONDS [MEGS] [CPUS]: boots ISO on the platform of $BACKEND with COM1
+# on a TCP server socket at 127.0.0.1:PORT (Bochs `com1: mode=socket-server`, QEMU `-serial
+# tcp:...,server=on,wait=on`): the emulator waits for one client (tests/tools/console_driver.py),
+# which reads the console and types on it. Run it in the background; notes how long it took.
+run_vm_console() {
+    local iso=$1 port=$2 secs=$3 megs=${4:-128} cpus=${5:-1}
+    local start=$SECONDS st=0
+    if [ "$BACKEND" = svm ]; then
+        # shellcheck disable=SC2086
+        timeout "$secs" qemu-system-x86_64 -machine pc -accel tcg -cpu max -m "$megs" -smp "$cpus" \
+            -display none -nodefaults -no-reboot -cdrom "$iso" \
+            -serial "tcp:127.0.0.1:$port,server=on,wait=on" \
+            -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_SVM_ARGS:-} \
+            </dev/null >"$T/qemu.out" 2>&1 || st=$?
+        note "QEMU SVM run ($(basename "$iso"), $cpus CPU) took $((SECONDS - start)) s, status $st"
+    else
+        BOCHS_COM1_MODE=socket-server BOCHS_COM1_DEV="localhost:$port" \
+            run_bochs_iso "$iso" "$T/unused.log" "$secs" corei7_skylake_x "$megs" "$cpus"
+    fi
+}
+
 . "$ROOT/tests/tools/bochsrc.sh"
 . "$ROOT/tests/tools/lib_uefi.sh"

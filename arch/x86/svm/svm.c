@@ -19,6 +19,7 @@ uint64_t svm_host_vmcb_phys[X86_MAX_CPUS];
 svm_enter_fn svm_enter_variant = svm_enter;
 static char svm_refusal[200]; /* why guests cannot run, empty when they can */
 static uint32_t apic_ticks_per_mhz_tsc[X86_MAX_CPUS]; /* one-shot mode: APIC counts per 2^20 TSC ticks */
+static uint64_t armed_deadline[X86_MAX_CPUS];        /* what the slice timer counts towards */
 
 #define MSR_TSC_DEADLINE 0x6e0
 #define LAPIC_REG_TIMER_INITIAL 0x380
@@ -43,6 +44,7 @@ static int svm_probe(void)
     c->features = r.edx;
     c->tsc_deadline = (cpuid(1, 0).ecx & (1u << 24)) != 0;
     c->rdtscp = (cpuid(0x80000001u, 0).edx & (1u << 27)) != 0;
+    c->maxphyaddr = cpu_maxphyaddr();
     /* APM 15.4: firmware may disable SVM with VM_CR.SVMDIS and lock it; EFER.SVME then #GPs. */
     if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
         ksnprintf(svm_refusal, sizeof(svm_refusal),
@@ -111,8 +113,26 @@ static void timer_calibrate(void)
     apic_ticks_per_mhz_tsc[cpu] = per ? (uint32_t)(per > 0xffffffffu ? 0xffffffffu : per) : 1;
 }
 
+/* Still counting towards the deadline armed last: the TSC-deadline MSR reads 0 once it fired
+ * (SDM Vol. 3A 11.5.4.1), the one-shot current count likewise. */
+static bool timer_pending(void)
+{
+    if (svm_caps.tsc_deadline)
+        return rdmsr(MSR_TSC_DEADLINE) != 0;
+    return lapic_read(LAPIC_REG_TIMER_CURRENT) != 0;
+}
+
+/* Armed for each run of a slice, but the exits that go to generic code and come straight back
+ * (I/O, HLT, hypercalls) run again with the same deadline: the timer armed for it is kept as
+ * long as it has not fired. It is never disarmed: one that fires after its slice is taken by the
+ * host (x86/trap.c) or ends the next guest run through the INTR intercept, both harmless, and
+ * every VMRUN has a timer pending for a deadline no later than its own. */
 void svm_timer_arm(uint64_t deadline)
 {
+    unsigned cpu = x86_cpu_index();
+    if (armed_deadline[cpu] == deadline && timer_pending())
+        return;
+    armed_deadline[cpu] = deadline;
     if (svm_caps.tsc_deadline) {
         lapic_write(LAPIC_REG_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | LAPIC_TIMER_VECTOR);
         wrmsr(MSR_TSC_DEADLINE, deadline);
@@ -120,18 +140,10 @@ void svm_timer_arm(uint64_t deadline)
     }
     uint64_t now = arch_now();
     uint64_t ticks = deadline > now ? deadline - now : 1;
-    uint64_t count = (ticks >> 20) * apic_ticks_per_mhz_tsc[x86_cpu_index()] +
-                     (((ticks & 0xfffff) * apic_ticks_per_mhz_tsc[x86_cpu_index()]) >> 20);
+    uint64_t count = (ticks >> 20) * apic_ticks_per_mhz_tsc[cpu] +
+                     (((ticks & 0xfffff) * apic_ticks_per_mhz_tsc[cpu]) >> 20);
     lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_TIMER_VECTOR);
     lapic_write(LAPIC_REG_TIMER_INITIAL, count > 0xffffffffu ? 0xffffffffu : (count ? (uint32_t)count : 1));
-}
-
-void svm_timer_disarm(void)
-{
-    if (svm_caps.tsc_deadline)
-        wrmsr(MSR_TSC_DEADLINE, 0);
-    else
-        lapic_write(LAPIC_REG_TIMER_INITIAL, 0);
 }
 
 int svm_cpu_enable(char *why, size_t why_len)

@@ -32,6 +32,7 @@ struct svm_caps {
     uint32_t revision;
     bool tsc_deadline; /* the local APIC timer's TSC-deadline mode (CPUID.1:ECX[24]) */
     bool rdtscp;
+    unsigned maxphyaddr; /* cpu_maxphyaddr(), read once: CPUID is slow on hardware, an exit nested */
 };
 extern struct svm_caps svm_caps;
 
@@ -51,7 +52,8 @@ struct svm_check_state {
 };
 struct svm_vcpu {
     struct svm_regs regs;  /* first: the entry stub addresses it directly */
-    struct vmcb *vmcb;
+    struct vmcb *vmcb;     /* the stub reads it at 0x70 */
+    uint64_t deadline;     /* the slice's end (TSC), at 0x78 for the stub's CPUID fast path */
     uint64_t vmcb_phys;
     struct x86_vm *vm;     /* NPT, IOPM, MSRPM, ASID, the VM's RAM */
     struct x86_lazy_regs lazy;
@@ -59,6 +61,7 @@ struct svm_vcpu {
     uint32_t exit_code;
     struct x86_storm storm;
     uint32_t clean;        /* clean bits for the next VMRUN (0 without VMCB clean support) */
+    uint32_t clean_all;    /* svm_clean_after_exit of this CPU's features */
     /* The checked guest state as given to VMRUN after the host last wrote it (host_wrote): a
      * VMEXIT_INVALID may overwrite the VMCB's (QEMU stores its own state there), and the report
      * must name what was refused. A guest cannot make its own state invalid (it gets #GP), so
@@ -69,15 +72,46 @@ struct svm_vcpu {
     struct vcpu_guest_cpu guest_cpu; /* what CPUID shows of the emulated devices */
     uint32_t host_max_leaf;          /* CPUID.0:EAX of the host */
     struct insn_mmio mmio;           /* the access of the last VCPU_EXIT_MMIO, to complete */
+    struct vcpu *vcpu;               /* the generic vCPU (its exit counters) */
 };
 
-/* arch/x86/svm/svm_entry.asm: CLGI, VMLOAD guest, VMRUN, VMSAVE guest, VMLOAD host, STGI with
- * interrupts enabled only inside the guest; the RSB fill of the variant's name after the exit. */
+/* arch/x86/svm/svm_entry.asm: CLGI, VMLOAD guest, VMRUN (again at once after each CPUID exit
+ * svm_exit_fast answers), VMSAVE guest, VMLOAD host, STGI with interrupts enabled only inside the
+ * guest; the RSB fill of the variant's name after each exit. regs is the start of a struct
+ * svm_vcpu. */
 typedef void (*svm_enter_fn)(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys,
                              uint32_t spec_flags);
 void svm_enter(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys, uint32_t spec);
 void svm_enter_rsb_full(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys, uint32_t spec);
 void svm_enter_rsb_lite(struct svm_regs *regs, uint64_t vmcb_phys, uint64_t host_phys, uint32_t spec);
+
+/* The next RIP after an intercepted instruction of a known length: NRIP save's (the VMCB's
+ * nRIP, APM 15.7.1) only when CPUID 0x8000000A:EDX offers it, else RIP + length. */
+static inline uint64_t svm_next_rip(uint32_t features, uint64_t rip, uint64_t vmcb_next_rip,
+                                    unsigned length)
+{
+    return (features & SVM_FEATURE_NRIP_SAVE) ? vmcb_next_rip : rip + length;
+}
+
+/* What VMRUN may take from its cache after an exit: everything (APM 15.15.3), until a host write
+ * clears a bit (vmcb_clean_bit); 0 without VMCB clean bits (CPUID 0x8000000A:EDX[5]). */
+static inline uint32_t svm_clean_after_exit(uint32_t features)
+{
+    return (features & SVM_FEATURE_VMCB_CLEAN) ? SVM_CLEAN_ALL : 0;
+}
+
+/* A MOV-to-CR exit whose register decode assists name (EXITINFO1 bit 63 and GPR in 3:0, APM
+ * 15.33.1): usable only with decode assists offered, and NRIP save for the next RIP. */
+static inline bool svm_decoded_cr_write(uint32_t features, uint64_t exit_info1)
+{
+    uint32_t need = SVM_FEATURE_DECODE_ASSISTS | SVM_FEATURE_NRIP_SAVE;
+    return (features & need) == need && (exit_info1 >> 63);
+}
+
+/* svm_vcpu.c: a CPUID exit within the slice, completed without leaving the entry stub (see
+ * svm_entry.asm), which then runs the guest again at once; runs with GIF clear and the guest's
+ * FS/GS loaded. */
+void svm_exit_fast(struct svm_vcpu *x);
 
 /* svm.c */
 bool svm_report(void);
@@ -86,7 +120,6 @@ extern uint64_t svm_host_vmcb_phys[]; /* per CPU: the host's VMSAVE area */
 extern svm_enter_fn svm_enter_variant;
 /* The vector of the local APIC timer that ends a guest's slice (x86/lapic.h). */
 void svm_timer_arm(uint64_t deadline);
-void svm_timer_disarm(void);
 
 void svm_explain_invalid(const struct svm_check_state *s, char *out, size_t len);
 

@@ -10,6 +10,11 @@
 ; before the refill; VERW (MDS) before VMRUN when asked, as the VMX entry does.
 
 SPEC_FLAG_VERW     equ 1
+SPEC_FLAGS_L1D     equ 0x18         ; SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW (x86/spec.h)
+X_VMCB             equ 0x70         ; struct svm_vcpu (svm.h): checked in svm_vcpu.c
+X_DEADLINE         equ 0x78
+VMCB_EXIT_CODE     equ 0x70         ; vmcb.h
+SVM_EXIT_CPUID     equ 0x72
 GDT_SEL_KERNEL_DATA equ 0x10        ; x86/desc.h
 
 ; struct svm_regs offsets
@@ -31,10 +36,19 @@ R_R15 equ 104
 section .rodata
 svm_verw_selector: dw GDT_SEL_KERNEL_DATA
 
+extern svm_exit_fast
+
 section .text
 bits 64
 
-; %1: the RSB policy (0 none, 1 full, 2 lite)
+; %1: the name, %2: the RSB policy (0 none, 1 full, 2 lite)
+;
+; Exits the backend completes by itself (CPUID: svm_exit_fast in svm_vcpu.c) go straight back
+; into the guest without the switch to the host's VMLOAD state and back: that C code runs with
+; GIF still clear (no interrupt, NMI or SMI is taken: they stay pending, APM 15.17.1, and a host
+; interrupt or NMI pending at the next VMRUN makes it exit at once through the INTR/NMI intercept)
+; and with the guest's FS/GS loaded, so it must not touch per-CPU data. Only an exit it leaves
+; alone switches to the host's state and returns.
 %macro SVM_ENTER 2
 global %1
 %1:
@@ -44,50 +58,49 @@ global %1
     push r13
     push r14
     push r15
-    push rdx                        ; host save area
-    push rdi                        ; regs
+    sub rsp, 8                      ; the C call below needs RSP 16-byte aligned
+    push rcx                        ; [rsp + 24] spec flags
+    push rsi                        ; [rsp + 16] guest VMCB
+    push rdx                        ; [rsp + 8]  host save area
+    push rdi                        ; [rsp]      regs
     clgi
     mov rax, rsi                    ; the guest VMCB: VMLOAD, VMRUN and VMSAVE take it in RAX
     vmload
-    test ecx, SPEC_FLAG_VERW
-    jz %%no_verw
-    verw [rel svm_verw_selector]
-%%no_verw:
-    mov rbx, [rdi + R_RBX]
-    mov rcx, [rdi + R_RCX]
-    mov rdx, [rdi + R_RDX]
-    mov rsi, [rdi + R_RSI]
-    mov rbp, [rdi + R_RBP]
-    mov r8,  [rdi + R_R8]
-    mov r9,  [rdi + R_R9]
-    mov r10, [rdi + R_R10]
-    mov r11, [rdi + R_R11]
+    mov rbp, [rdi + R_RBP]          ; live across svm_exit_fast's re-entries (callee-saved)
     mov r12, [rdi + R_R12]
     mov r13, [rdi + R_R13]
     mov r14, [rdi + R_R14]
     mov r15, [rdi + R_R15]
+    test ecx, SPEC_FLAG_VERW
+    jz %%load
+%%verw:
+    verw [rel svm_verw_selector]
+%%load:
+    mov rbx, [rdi + R_RBX]
+    mov rcx, [rdi + R_RCX]
+    mov rdx, [rdi + R_RDX]
+    mov rsi, [rdi + R_RSI]
+    mov r8,  [rdi + R_R8]
+    mov r9,  [rdi + R_R9]
+    mov r10, [rdi + R_R10]
+    mov r11, [rdi + R_R11]
     mov rdi, [rdi + R_RDI]
     sti                             ; GIF is clear: nothing is taken before VMRUN
     vmrun
-    ; #VMEXIT: RAX is the host's again (the VMCB address), GIF clear
+    ; #VMEXIT: RAX is the host's again (the VMCB address), GIF clear. RBX, RBP and R12-R15 stay
+    ; the guest's until the exit leaves the stub: svm_exit_fast, a C function, preserves them.
     cli
     push rdi
     mov rdi, [rsp + 8]              ; regs
-    mov [rdi + R_RBX], rbx
     mov [rdi + R_RCX], rcx
     mov [rdi + R_RDX], rdx
     mov [rdi + R_RSI], rsi
-    mov [rdi + R_RBP], rbp
     mov [rdi + R_R8],  r8
     mov [rdi + R_R9],  r9
     mov [rdi + R_R10], r10
     mov [rdi + R_R11], r11
-    mov [rdi + R_R12], r12
-    mov [rdi + R_R13], r13
-    mov [rdi + R_R14], r14
-    mov [rdi + R_R15], r15
-    pop rbx
-    mov [rdi + R_RDI], rbx
+    pop rsi                         ; the guest's RDI (its RSI is saved; RBX is stored on leaving)
+    mov [rdi + R_RDI], rsi
 %if %2 == 1
     ; 32 CALLs whose return addresses are never used: the guest's return predictions must not
     ; steer the host's RETs
@@ -110,11 +123,37 @@ global %1
     add rsp, 8
     lfence
 %endif
-    vmsave                    ; the guest's FS, GS, TR, LDTR, syscall MSRs
-    add rsp, 8                      ; regs
-    pop rax                         ; host save area
+    ; a CPUID before the slice's end, with no L1D flush due before entry: svm_exit_fast
+    mov rsi, [rdi + X_VMCB]
+    cmp qword [rsi + VMCB_EXIT_CODE], SVM_EXIT_CPUID
+    jne %%leave
+    test dword [rsp + 24], SPEC_FLAGS_L1D
+    jnz %%leave
+    rdtsc
+    shl rdx, 32
+    or rax, rdx
+    cmp rax, [rdi + X_DEADLINE]
+    jae %%leave
+    call svm_exit_fast              ; RDI = regs, the start of struct svm_vcpu; RBX kept
+    mov rdi, [rsp]
+    mov rax, [rsp + 16]
+    test dword [rsp + 24], SPEC_FLAG_VERW
+    jz %%load
+    jmp %%verw
+%%leave:
+    mov rdi, [rsp]
+    mov [rdi + R_RBX], rbx
+    mov [rdi + R_RBP], rbp
+    mov [rdi + R_R12], r12
+    mov [rdi + R_R13], r13
+    mov [rdi + R_R14], r14
+    mov [rdi + R_R15], r15
+    mov rax, [rsp + 16]
+    vmsave                          ; the guest's FS, GS, TR, LDTR, syscall MSRs
+    mov rax, [rsp + 8]              ; host save area
     vmload
     stgi
+    add rsp, 40
     pop r15
     pop r14
     pop r13

@@ -22,16 +22,6 @@
 
 #include "svm.h"
 
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_TSC_AUX 0xc0000103
-#define PAT_POWER_ON 0x0007040600070406ull
 #define RFLAGS_RESERVED1 (1ull << 1)
 #define RFLAGS_IF (1ull << 9)
 #define EFER_SCE (1ull << 0)
@@ -51,6 +41,9 @@ static struct vcpu *loaded[X86_MAX_CPUS];
 static const struct vm *last_vm[X86_MAX_CPUS];
 
 static inline struct svm_vcpu *svm_of(struct vcpu *v) { return v->backend; }
+
+/* After a host write to a VMCB field: the clean bit that covers it (vmcb_clean_bit) is cleared. */
+#define vmcb_wrote(x, field) ((x)->clean &= ~vmcb_clean_bit(offsetof(struct vmcb, field)))
 
 /* ASIDs (APM 15.16): one per VM while the CPU has enough (QEMU offers 16, real CPUs thousands);
  * beyond that VMs share them. Each CPU remembers which vCPU ran last under each ASID, and a
@@ -185,6 +178,8 @@ static int svm_vcpu_create(struct vcpu *v, struct x86_vm *vm, char *why, size_t 
     }
     struct svm_vcpu *x = phys_to_virt(phys);
     v->backend = x;
+    x->vcpu = v;
+    x->clean_all = svm_clean_after_exit(svm_caps.features);
     x->vm = vm;
     x->host_max_leaf = cpuid_max_leaf();
     if (page_alloc_zeroed(&x->vmcb_phys)) {
@@ -193,12 +188,14 @@ static int svm_vcpu_create(struct vcpu *v, struct x86_vm *vm, char *why, size_t 
         return -ENOMEM;
     }
     struct vmcb *c = x->vmcb = phys_to_virt(x->vmcb_phys);
-    /* Intercepts: everything the VMX backend traps. CR4 writes for the allow-list (CR0, CR3 and
-     * CR8 are the guest's own: nested paging, and V_INTR_MASKING keeps CR8 virtual, 15.21.1). */
+    /* Intercepts: everything the VMX backend traps. NMIs are the host's (APM 15.13.2): without
+     * the intercept one arriving in guest mode goes through the guest's IDT. CR4 writes for the
+     * allow-list (CR0, CR3 and CR8 are the guest's own: nested paging, and V_INTR_MASKING keeps
+     * CR8 virtual, 15.21.1). */
     c->intercept_cr = 1u << (16 + 4);
     c->intercept_exceptions = X86_WATCHED_EXCEPTIONS;
-    c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_CPUID | SVM_INTERCEPT_HLT |
-                         SVM_INTERCEPT_INVD | SVM_INTERCEPT_RDPMC | SVM_INTERCEPT_INVLPGA |
+    c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_CPUID |
+                         SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD | SVM_INTERCEPT_RDPMC | SVM_INTERCEPT_INVLPGA |
                          SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR | SVM_INTERCEPT_TASK_SWITCH |
                          SVM_INTERCEPT_SHUTDOWN | SVM_INTERCEPT_INIT;
     /* VMRUN must be intercepted (15.5.1); the other SVM instructions, MONITOR/MWAIT (hidden in
@@ -383,11 +380,10 @@ static void skip_instruction(struct svm_vcpu *x)
     x->vmcb->interrupt_shadow = 0;
 }
 
-/* The next RIP of an instruction of fixed length: NRIP save's when the CPU offers it (15.7.1). */
+/* The next RIP of an instruction of fixed length (svm_next_rip, svm.h). */
 static void set_next_rip(struct svm_vcpu *x, unsigned length)
 {
-    x->next_rip = (svm_caps.features & SVM_FEATURE_NRIP_SAVE) ? x->vmcb->next_rip
-                                                              : x->vmcb->rip + length;
+    x->next_rip = svm_next_rip(svm_caps.features, x->vmcb->rip, x->vmcb->next_rip, length);
 }
 
 static void svm_vcpu_hypercall_args(struct vcpu *v, struct vcpu_hypercall *hc)
@@ -468,23 +464,32 @@ static void inject_exception(struct svm_vcpu *x, unsigned vector, uint32_t error
 
 typedef bool (*svm_exit_handler)(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit);
 
-static bool handle_cpuid(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit)
+/* The guest's view of CPUID (x86/guest_cpuid.h). Touches no per-CPU data: svm_exit_fast runs it
+ * with the guest's GS base loaded. */
+static inline __attribute__((always_inline)) void cpuid_emulate(struct svm_vcpu *x)
 {
-    (void)exit;
-    v->stats[VCPU_STAT_CPUID]++;
-    uint32_t leaf = (uint32_t)x->vmcb->rax, sub = (uint32_t)x->regs.rcx;
-    struct x86_cpuid r = { 0, 0, 0, 0 };
+    struct vmcb *c = x->vmcb;
+    uint32_t leaf = (uint32_t)c->rax, sub = (uint32_t)x->regs.rcx;
+    uint64_t rip = c->rip, nrip = c->next_rip;
+    struct x86_cpuid r;
     if (!x86_cpuid_is_hypervisor_leaf(leaf)) {
         struct cpuid_regs hw = cpuid(leaf, sub);
         r = (struct x86_cpuid){ hw.eax, hw.ebx, hw.ecx, hw.edx };
     }
     x86_cpuid_guest_view(&x->guest_cpu, x->host_max_leaf, leaf, sub, &r);
-    x->vmcb->rax = r.eax;
+    c->rax = r.eax;
     x->regs.rbx = r.ebx;
     x->regs.rcx = r.ecx;
     x->regs.rdx = r.edx;
-    set_next_rip(x, 2);
-    skip_instruction(x);
+    c->rip = svm_next_rip(svm_caps.features, rip, nrip, 2);
+    c->interrupt_shadow = 0; /* as skip_instruction */
+}
+
+static bool handle_cpuid(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit)
+{
+    (void)exit;
+    v->stats[VCPU_STAT_CPUID]++;
+    cpuid_emulate(x);
     return true;
 }
 
@@ -500,7 +505,7 @@ static bool efer_write(struct svm_vcpu *x, uint64_t value)
         return false; /* LME cannot change while paging is on (APM 14.6.1) */
     x->vmcb->efer = (value & EFER_GUEST_BITS) | (old & EFER_LMA) | EFER_SVME;
     x->host_wrote = true;
-    x->clean &= ~SVM_CLEAN_CR;
+    vmcb_wrote(x, efer);
     return true;
 }
 
@@ -514,7 +519,7 @@ static bool pat_write(struct svm_vcpu *x, uint64_t value)
             return false;
     }
     x->vmcb->g_pat = value;
-    x->clean &= ~SVM_CLEAN_NP;
+    vmcb_wrote(x, g_pat);
     x->host_wrote = true;
     return true;
 }
@@ -564,7 +569,8 @@ static bool handle_cr4_write(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exi
     v->stats[VCPU_STAT_CR]++;
     struct vmcb *c = x->vmcb;
     unsigned gpr, length;
-    if ((svm_caps.features & SVM_FEATURE_DECODE_ASSISTS) && (c->exit_info1 >> 63)) {
+    /* the register from decode assists needs NRIP save's next RIP too (the length is unknown) */
+    if (svm_decoded_cr_write(svm_caps.features, c->exit_info1)) {
         gpr = c->exit_info1 & 15;
         length = 0;
     } else {
@@ -592,7 +598,7 @@ static bool handle_cr4_write(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exi
     }
     c->cr4 = value;
     x->host_wrote = true;
-    x->clean &= ~SVM_CLEAN_CR;
+    vmcb_wrote(x, cr4);
     if ((old ^ value) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_PCIDE | CR4_SMEP | CR4_SMAP))
         x->flush_tlb = true; /* what the instruction itself would have flushed */
     if (length)
@@ -648,12 +654,26 @@ static bool handle_intr(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *ex
     return true;
 }
 
+/* A host NMI arrived in the guest (15.13.2): it stays pending while GIF is clear and the entry
+ * stub's STGI let the host's handler take it (x86/trap.c counts it). As VMX's NMI exit: nothing
+ * for the guest; an event delivery it cut is handed back by run_guest. */
+static bool handle_nmi(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit)
+{
+    (void)x;
+    (void)exit;
+    v->stats[VCPU_STAT_INTR]++;
+    kprintf("tessera: svm: host NMI during a guest's run, taken by the hypervisor (%llu host "
+            "NMIs so far)\n", (unsigned long long)__atomic_load_n(&x86_nmi_count, __ATOMIC_RELAXED));
+    return true;
+}
+
 static bool handle_vintr(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit)
 {
     v->stats[VCPU_STAT_WINDOW]++;
     x->vmcb->vintr &= ~(SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR | (0xfull << SVM_VINTR_PRIO_SHIFT));
     x->vmcb->intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
-    x->clean &= ~(SVM_CLEAN_TPR | SVM_CLEAN_INTERCEPTS);
+    vmcb_wrote(x, vintr);
+    vmcb_wrote(x, intercept_misc1);
     exit->kind = VCPU_EXIT_INTERRUPT_WINDOW;
     return false;
 }
@@ -729,7 +749,7 @@ static void paging_state(struct svm_vcpu *x, struct gpt_state *s)
     const struct vmcb *c = x->vmcb;
     *s = (struct gpt_state){ .cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .efer = c->efer,
                              .cpl = c->cpl & 3, .rflags_ac = (c->rflags >> 18) & 1,
-                             .maxphyaddr = cpu_maxphyaddr() };
+                             .maxphyaddr = svm_caps.maxphyaddr };
     const uint64_t *pdpte = guest_mem_range(&x->vm->mem, c->cr3 & 0xffffffe0ull, 32);
     if (pdpte && !(c->efer & EFER_LMA))
         memcpy(s->pdpte, pdpte, sizeof(s->pdpte));
@@ -810,6 +830,7 @@ static const svm_exit_handler exit_handlers[SVM_EXIT_COUNT] = {
     [SVM_EXIT_WRITE_CR4] = handle_cr4_write,
     [SVM_EXIT_EXCEPTION_BASE ... SVM_EXIT_EXCEPTION_BASE + 31] = handle_exception,
     [SVM_EXIT_INTR] = handle_intr,
+    [SVM_EXIT_NMI] = handle_nmi,
     [SVM_EXIT_VINTR] = handle_vintr,
     [SVM_EXIT_RDPMC] = handle_undefined,
     [SVM_EXIT_CPUID] = handle_cpuid,
@@ -850,7 +871,8 @@ static void apply_interrupt_requests(struct vcpu *v, struct svm_vcpu *x, struct 
             c->vintr &= ~(SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR | (0xfull << SVM_VINTR_PRIO_SHIFT));
             c->intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
         }
-        x->clean &= ~(SVM_CLEAN_TPR | SVM_CLEAN_INTERCEPTS);
+        vmcb_wrote(x, vintr);
+        vmcb_wrote(x, intercept_misc1);
     }
 }
 
@@ -891,12 +913,33 @@ static void report_invalid(struct svm_vcpu *x, struct vcpu_exit *exit)
                    why[0] ? why : "no check we know of failed");
 }
 
+/* Called by the entry stub after a CPUID #VMEXIT before the slice's end (the stub checks the
+ * exit code, the deadline and that no L1D flush is due before entry), GIF still clear and the
+ * guest's VMLOAD state (FS/GS bases, ...) still loaded: nothing here may reach per-CPU data
+ * through GS, and the work is bounded. The CPUID is answered here and the guest re-entered at
+ * once; a CPUID at or after the slice's end goes through run_guest, which answers it and ends
+ * the slice. Writes only RAX/RBX/RCX/RDX, RIP and the interrupt shadow, none of which a clean
+ * bit covers (APM 15.15.3, table 15-9), so the VMCB stays clean; no TLB flush is pending after
+ * a VMRUN. */
+_Static_assert(offsetof(struct svm_vcpu, vmcb) == 0x70, "svm_entry.asm reads it there");
+_Static_assert(offsetof(struct svm_vcpu, deadline) == 0x78, "svm_entry.asm reads it there");
+__attribute__((optimize("omit-frame-pointer"))) void svm_exit_fast(struct svm_vcpu *x)
+{
+    /* EXITINTINFO needs no look: an instruction intercept never cuts an event's delivery */
+    struct vmcb *c = x->vmcb;
+    x->vcpu->stats[VCPU_STAT_CPUID]++;
+    cpuid_emulate(x);
+    c->clean = x->clean_all;
+    c->tlb_control = 0;
+}
+
 static void run_guest(struct vcpu *v, struct svm_vcpu *x, uint64_t deadline, struct vcpu_exit *exit)
 {
     struct vmcb *c = x->vmcb;
     uint64_t host = svm_host_vmcb_phys[x86_cpu_index()];
     uint8_t flush = (svm_caps.features & SVM_FEATURE_FLUSH_BY_ASID) ? 3 : 1; /* 15.16.1 */
-    uint32_t clean_all = (svm_caps.features & SVM_FEATURE_VMCB_CLEAN) ? SVM_CLEAN_ALL : 0;
+    uint32_t clean_all = x->clean_all;
+    x->deadline = deadline;
     for (;;) {
         uint32_t spec = spec_entry_flags;
         if (spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW))
@@ -942,7 +985,6 @@ static void svm_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *ex
     apply_interrupt_requests(v, x, exit);
     svm_timer_arm(deadline);
     run_guest(v, x, deadline, exit);
-    svm_timer_disarm();
     if (exit->want_interrupt_state && exit->kind != VCPU_EXIT_FAULT)
         report_interrupt_state(x, exit);
 }

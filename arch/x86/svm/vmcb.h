@@ -192,4 +192,38 @@ _Static_assert(sizeof(struct vmcb) == 0x1000, "VMCB layout");
 #define SVM_CLEAN_LBR (1u << 10)
 #define SVM_CLEAN_ALL 0x7ffu
 
+/* The clean bit that covers the VMCB byte at offset (APM 15.15.3, table 15-9), 0 for what VMRUN
+ * reads every time (RIP, RSP, RAX, RFLAGS, EVENTINJ, TLB_CONTROL, the interrupt shadow, the
+ * syscall MSRs VMLOAD moves, ...). A host write to a covered field must clear its bit before the
+ * next VMRUN, or a CPU with clean bits may run on its cached copy. */
+static inline uint32_t vmcb_clean_bit(size_t offset)
+{
+    if (offset < 0x018 || (offset >= 0x03c && offset < 0x040) || (offset >= 0x050 && offset < 0x058))
+        return SVM_CLEAN_INTERCEPTS; /* intercept vectors, pause filter, TSC offset */
+    if (offset >= 0x040 && offset < 0x050)
+        return SVM_CLEAN_IOPM; /* IOPM_BASE_PA, MSRPM_BASE_PA */
+    if (offset >= 0x058 && offset < 0x05c)
+        return SVM_CLEAN_ASID;
+    if (offset >= 0x060 && offset < 0x068)
+        return SVM_CLEAN_TPR; /* V_TPR, V_IRQ, V_INTR_PRIO, V_IGN_TPR, V_INTR_MASKING, vector */
+    if ((offset >= 0x090 && offset < 0x098) || (offset >= 0x0b0 && offset < 0x0b8) ||
+        (offset >= 0x668 && offset < 0x670))
+        return SVM_CLEAN_NP; /* NP_ENABLE, N_CR3, G_PAT */
+    if ((offset >= 0x4d0 && offset < 0x4d8) || (offset >= 0x548 && offset < 0x560))
+        return SVM_CLEAN_CR; /* EFER, CR4, CR3, CR0 */
+    if (offset >= 0x560 && offset < 0x570)
+        return SVM_CLEAN_DR; /* DR7, DR6 */
+    if ((offset >= 0x460 && offset < 0x470) || (offset >= 0x480 && offset < 0x490))
+        return SVM_CLEAN_DT; /* GDTR, IDTR */
+    if (offset >= 0x400 && offset < 0x440)
+        return SVM_CLEAN_SEG; /* ES, CS, SS, DS */
+    if (offset == 0x4cb)
+        return SVM_CLEAN_SEG; /* CPL */
+    if (offset >= 0x640 && offset < 0x648)
+        return SVM_CLEAN_CR2;
+    if (offset >= 0x670 && offset < 0x698)
+        return SVM_CLEAN_LBR; /* DBGCTL, the LBR records */
+    return 0;
+}
+
 #endif

@@ -14,16 +14,6 @@
 
 #include "vmx_vcpu.h"
 
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_TSC_AUX 0xc0000103
-#define PAT_POWER_ON 0x0007040600070406ull
 
 /* Segment access rights in the VMCS format (SDM 25.4.1, table 25-2). */
 #define AR_UNUSABLE (1u << 16)

@@ -11,6 +11,17 @@
 #define MSR_IA32_EFER 0xc0000080
 #define MSR_IA32_FS_BASE 0xc0000100
 #define MSR_IA32_GS_BASE 0xc0000101
+/* the state both backends give guests directly or swap (SYSCALL/SYSENTER, SWAPGS, RDTSCP) */
+#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SFMASK 0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_TSC_AUX 0xc0000103
+#define PAT_POWER_ON 0x0007040600070406ull /* IA32_PAT at power-up and reset (SDM Vol. 3A, PAT) */
 
 #define CR0_PE (1ULL << 0)
 #define CR0_ET (1ULL << 4)

@@ -50,5 +50,7 @@ void x86_cpu_control_init(void);
 
 /* The C side of every vector (arch/x86/trap.c). */
 void x86_trap_handler(struct x86_trap_frame *f);
+/* Host NMIs taken by x86_trap_handler (vector 2) since boot. */
+extern uint64_t x86_nmi_count;
 
 #endif

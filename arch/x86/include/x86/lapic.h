@@ -21,12 +21,14 @@
 #define LAPIC_REG_LVT_ERROR 0x370
 
 #define LAPIC_LVT_MASKED (1u << 16)
+#define LAPIC_LVT_DELIVERY_NMI (4u << 8) /* edge-triggered, active high */
 #define LAPIC_SPURIOUS_VECTOR 0xff
 /* The local APIC timer that ends an SVM guest's time slice (the interrupt intercept takes it out
  * of the guest; the host then takes it with interrupts briefly enabled and sends EOI). */
 #define LAPIC_TIMER_VECTOR 0xf0
 
-/* Enables this CPU's local APIC (software enable, spurious vector 0xff), masks every LVT entry.
+/* Enables this CPU's local APIC (software enable, spurious vector 0xff), masks every LVT entry
+ * but LINT1, which delivers NMIs (lapic.c).
  * mmio_base: from the MADT (0 = take it from IA32_APIC_BASE). false when there is no APIC. */
 bool lapic_init(uint64_t mmio_base);
 /* Where this CPU's APIC answers, from IA32_APIC_BASE (0: no local APIC). Works before lapic_init. */

@@ -1,0 +1,57 @@
+#!/bin/bash
+# Host NMIs under VT-x: the default six guests under Bochs (corei7_skylake_x), and three NMIs
+# delivered to the CPU by Bochs's debugger (`take nmi`, at fixed instruction counts while the
+# guests run: the first guest entry comes at about 131 M ticks, the run ends near 176 M). An NMI
+# belongs to the host: NMI exiting (SDM Vol. 3C 25.1.1) ends the guest's run and the VMX backend
+# counts it (intr= in the VM's summary row). Checks: Bochs delivered the three NMIs, at least one
+# ended a guest's run, nothing is fatal and every guest's output is that of an undisturbed run.
+# TEST-BUDGET: 120
+. "$(dirname "$0")/../tools/lib.sh"
+. "$(dirname "$0")/configs/checks.sh"
+
+G=$BUILD/guests
+IMAGES="hello64.elf bootsector.bin mb32.elf compute.elf halter.elf spinner.elf"
+files="$G/tessera.cfg $G/mb32-module.txt"
+for i in $IMAGES; do
+    [ -f "$G/$i" ] || { fail "$G/$i missing (run make first)"; finish; }
+    files="$files $G/$i"
+done
+[ -f "$BUILD/tessera.elf" ] || { fail "tessera.elf missing (run make first)"; finish; }
+
+log=$T/serial.log
+make_iso "$T/vms.iso" "" $files
+bochs_config "$T/bochsrc" "cdrom:$T/vms.iso" "$log" "$log.bochs" 128 corei7_skylake_x 1
+# a time breakpoint stays, every 10 M ticks after the last one: enough `c` to run to the end
+{
+    printf 'sba 140000000\nc\ntake nmi\nsba 150000000\nc\ntake nmi\nsba 160000000\nc\ntake nmi\n'
+    for _ in $(seq 1 30); do printf 'c\n'; done
+    printf 'quit\n'
+} >"$T/dbg.rc"
+(cd "$T" && timeout 100 bochs -q -f bochsrc -rc dbg.rc </dev/null >"$T/bochs.stdout" 2>&1)
+sed -i 's/\r$//' "$log" 2>/dev/null
+
+expect_count "$T/bochs.stdout" '^Delivering NMI to cpu0' 3 "Bochs delivered three NMIs"
+expect "$log" '^tessera: vmx: usable ' "VT-x judged usable"
+expect_not "$log" 'FATAL|refused| failed' "nothing fatal, refused or failed"
+expect "$log" '^tessera:   [a-z]+ +exit 0 .* intr=[1-9]' "an NMI ended a guest's run (a VM's row counts it)"
+N='[0-9]+'
+expect_clean_lines "$log" hello=hello64 realmode=bootsector multiboot=mb32 compute=compute \
+    halter=halter spinner=spinner
+expect_hello_output "$log" hello "greeting=hello" 0
+expect_vm_output "$log" compute \
+    'compute: start mode=tessera boot=multiboot' \
+    "compute: iterations=200 checksum=0x198abcc2 tsc=$N" \
+    'compute: done'
+expect_vm_output "$log" spinner \
+    'spinner: start iterations=2000000 report=500000' \
+    "spinner: progress 500000/2000000 tsc=$N" \
+    "spinner: progress 1000000/2000000 tsc=$N" \
+    "spinner: progress 1500000/2000000 tsc=$N" \
+    "spinner: progress 2000000/2000000 tsc=$N" \
+    "spinner: done iterations=2000000 checksum=0x6edb73579479618b tsc=$N"
+for vm in hello realmode multiboot compute halter spinner; do
+    expect_count "$log" "^tessera: vm $vm exited with status 0" 1 "$vm: one exit line, status 0"
+done
+expect "$log" '^tessera: all VMs ended \(every VM exited with status 0\)' "all VMs ended well"
+expect "$log" '^tessera: end status=ok' "end status=ok"
+finish
