@@ -3,7 +3,9 @@
 ; runs VMLAUNCH or VMRESUME, with VERW as the last memory access before it when asked (MDS/TAA).
 ; A VM exit lands on one of the vmx_exit_landing* (HOST_RIP) with the stack as vmx_enter left
 ; it: store the guest registers, refill the RSB as that landing's policy says (before the first
-; RET), restore ours, return 0.
+; RET), then call vmx_exit_dispatch (vmx_run.c). It handles the exits the backend answers itself
+; and returns the entry's spec flags with VMX_REENTER set to go straight back into the guest (the
+; host's registers stay saved on this stack, HOST_RSP stays right), or 0: restore ours, return 0.
 ; The mitigation choice is arch/x86/spec.c's (docs/design.md, "Transient-execution mitigations").
 
 VMCS_HOST_RSP equ 0x6c14
@@ -13,8 +15,14 @@ GDT_SEL_KERNEL_DATA equ 0x10        ; x86/desc.h
 SPEC_FLAG_VERW     equ 1
 SPEC_FLAG_RSB_FULL equ 2
 SPEC_FLAG_RSB_LITE equ 4
+SPEC_FLAGS_L1D     equ 8 | 16       ; SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW
+
+VMX_REENTER        equ 0x80000000   ; vmx_vcpu.h
 
 extern spec_entry_flags
+extern vmx_exit_dispatch
+extern vmx_entry_failed
+extern spec_l1d_flush
 
 ; struct vmx_regs offsets
 R_RAX equ 0
@@ -41,10 +49,8 @@ verw_selector: dw GDT_SEL_KERNEL_DATA
 section .text
 bits 64
 
-; Loads the guest registers (regs in rdi) and enters; %1 = 1 puts VERW last. CF carries
-; "launched" across the MOVs and VERW (which changes only ZF).
-%macro ENTER_GUEST 1
-    bt esi, 0
+; Loads the guest's general registers from regs (rdi), rdi last.
+%macro LOAD_GUEST 0
     mov rax, [rdi + R_RAX]
     mov rbx, [rdi + R_RBX]
     mov rcx, [rdi + R_RCX]
@@ -60,6 +66,13 @@ bits 64
     mov r14, [rdi + R_R14]
     mov r15, [rdi + R_R15]
     mov rdi, [rdi + R_RDI]
+%endmacro
+
+; Loads the guest registers (regs in rdi) and enters; %1 = 1 puts VERW last. CF carries
+; "launched" across the MOVs and VERW (which changes only ZF).
+%macro ENTER_GUEST 1
+    bt esi, 0
+    LOAD_GUEST
 %if %1
     verw [rel verw_selector]
 %endif
@@ -67,6 +80,16 @@ bits 64
     vmlaunch
     jmp vmx_enter_failed
 %%resume:
+    vmresume
+    jmp vmx_enter_failed
+%endmacro
+
+; The same for VMRESUME after an exit the backend handled itself.
+%macro RESUME_GUEST 1
+    LOAD_GUEST
+%if %1
+    verw [rel verw_selector]
+%endif
     vmresume
     jmp vmx_enter_failed
 %endmacro
@@ -83,14 +106,31 @@ vmx_enter:
     push rdi                        ; the landing code finds regs at [rsp]
     mov rax, VMCS_HOST_RSP
     vmwrite rax, rsp
+    test edx, SPEC_FLAGS_L1D
+    jnz .flush
+.flushed:
     test edx, SPEC_FLAG_VERW
     jnz .with_verw
     ENTER_GUEST 0
 .with_verw:
     ENTER_GUEST 1
+.flush:                             ; L1TF: nothing of the host's or another VM's in the L1D
+    push rdi
+    push rsi
+    push rdx
+    sub rsp, 8                      ; the call with RSP 16-byte aligned
+    mov edi, edx
+    call spec_l1d_flush
+    add rsp, 8
+    pop rdx
+    pop rsi
+    pop rdi
+    jmp .flushed
 
 vmx_enter_failed:                   ; VMfailInvalid (CF) or VMfailValid (ZF): still the host
-    add rsp, 8                      ; the regs pointer
+    mov rdi, [rsp]                  ; the regs pointer
+    call vmx_entry_failed
+    add rsp, 8
     mov eax, 1
     jmp restore_host
 
@@ -155,9 +195,29 @@ vmx_exit_landing_rsb_lite:
 global vmx_exit_landing
 vmx_exit_landing:
     SAVE_GUEST
-vmx_exit_common:
+vmx_exit_common:                    ; rdi: the regs pointer (SAVE_GUEST left it there)
+    call vmx_exit_dispatch
+    test eax, eax
+    jz .leave
+    test eax, SPEC_FLAGS_L1D
+    jnz .flush
+.flushed:
+    mov rdi, [rsp]                  ; an exit happened: VMRESUME
+    test eax, SPEC_FLAG_VERW
+    jnz .resume_verw
+    RESUME_GUEST 0
+.resume_verw:
+    RESUME_GUEST 1
+.flush:                             ; as in vmx_enter, last before the entry
+    push rax
+    sub rsp, 8                      ; the call with RSP 16-byte aligned
+    mov edi, eax
+    call spec_l1d_flush
+    add rsp, 8
+    pop rax
+    jmp .flushed
+.leave:
     add rsp, 8                      ; the regs pointer
-    xor eax, eax
 restore_host:                       ; the callee-saved registers vmx_enter pushed
     pop r15
     pop r14
