@@ -124,11 +124,15 @@ struct vmx_vcpu {
  * must see; 1 when the instruction failed (VMfailValid/VMfailInvalid), after vmx_entry_failed
  * has reported it. */
 int vmx_enter(struct vmx_regs *regs, int launched, uint32_t spec_flags);
-/* Called by the exit landing with the guest's registers saved: handles the exit. Returns 0 to
- * leave vmx_enter (exit filled in for generic code, or an entry failure), else the flags of the
- * next entry (spec_entry_flags) with VMX_REENTER set: the stub re-enters at once. */
+/* Called by the exit landing with the guest's registers saved and the exit reason read: handles
+ * the exit. Returns 0 to leave vmx_enter (exit filled in for generic code, or an entry failure),
+ * else the flags of the next entry (spec_entry_flags) with VMX_REENTER set: the stub re-enters at
+ * once. */
 #define VMX_REENTER 0x80000000u
-uint32_t vmx_exit_dispatch(struct vmx_regs *regs);
+uint32_t vmx_exit_dispatch(struct vmx_regs *regs, uint32_t reason);
+/* The landing's CPUID path, before RBX, RBP and R12-R15 are saved: the same result, or 0 when
+ * vmx_exit_dispatch must take the exit. */
+uint32_t vmx_exit_cpuid_fast(struct vmx_regs *regs);
 /* Called by the entry stub when VMLAUNCH/VMRESUME failed: fills the run's exit as a fault. */
 void vmx_entry_failed(struct vmx_regs *regs);
 

@@ -2,13 +2,19 @@
 ; host's callee-saved registers, records RSP in the VMCS, loads the guest's general registers and
 ; runs VMLAUNCH or VMRESUME, with VERW as the last memory access before it when asked (MDS/TAA).
 ; A VM exit lands on one of the vmx_exit_landing* (HOST_RIP) with the stack as vmx_enter left
-; it: store the guest registers, refill the RSB as that landing's policy says (before the first
-; RET), then call vmx_exit_dispatch (vmx_run.c). It handles the exits the backend answers itself
-; and returns the entry's spec flags with VMX_REENTER set to go straight back into the guest (the
-; host's registers stay saved on this stack, HOST_RSP stays right), or 0: restore ours, return 0.
+; it: store the guest's caller-saved registers, refill the RSB as that landing's policy says
+; (before the first RET), then read the exit reason. A CPUID goes to vmx_exit_cpuid_fast with the
+; guest's RBX, RBP and R12-R15 still live in the CPU (a C function preserves them), and back into
+; the guest with only the registers C may have changed reloaded. Any other exit (or a CPUID the fast
+; path leaves alone) stores those six too and calls vmx_exit_dispatch (vmx_run.c). Both handle the
+; exits the backend answers itself and return the entry's spec flags with VMX_REENTER set to go
+; straight back into the guest (the host's registers stay saved on this stack, HOST_RSP stays
+; right), or 0: restore ours, return 0.
 ; The mitigation choice is arch/x86/spec.c's (docs/design.md, "Transient-execution mitigations").
 
 VMCS_HOST_RSP equ 0x6c14
+VMCS_EXIT_REASON equ 0x4402
+EXIT_REASON_CPUID equ 10
 GDT_SEL_KERNEL_DATA equ 0x10        ; x86/desc.h
 
 ; spec_entry_flags bits (x86/spec.h)
@@ -21,6 +27,7 @@ VMX_REENTER        equ 0x80000000   ; vmx_vcpu.h
 
 extern spec_entry_flags
 extern vmx_exit_dispatch
+extern vmx_exit_cpuid_fast
 extern vmx_entry_failed
 extern spec_l1d_flush
 
@@ -94,6 +101,25 @@ bits 64
     jmp vmx_enter_failed
 %endmacro
 
+; The same after vmx_exit_cpuid_fast: RBP and R12-R15 still hold the guest's values.
+%macro RESUME_FAST 1
+    mov rax, [rdi + R_RAX]
+    mov rbx, [rdi + R_RBX]
+    mov rcx, [rdi + R_RCX]
+    mov rdx, [rdi + R_RDX]
+    mov rsi, [rdi + R_RSI]
+    mov r8,  [rdi + R_R8]
+    mov r9,  [rdi + R_R9]
+    mov r10, [rdi + R_R10]
+    mov r11, [rdi + R_R11]
+    mov rdi, [rdi + R_RDI]
+%if %1
+    verw [rel verw_selector]
+%endif
+    vmresume
+    jmp vmx_enter_failed
+%endmacro
+
 ; int vmx_enter(struct vmx_regs *regs /* rdi */, int launched /* esi */, uint32_t spec /* edx */)
 global vmx_enter
 vmx_enter:
@@ -134,24 +160,19 @@ vmx_enter_failed:                   ; VMfailInvalid (CF) or VMfailValid (ZF): st
     mov eax, 1
     jmp restore_host
 
-; Stores the guest's general registers; the regs pointer is at [rsp] on entry.
+; Stores the guest's caller-saved registers (those a C call may change); the regs pointer is at
+; [rsp] on entry and in rdi after.
 %macro SAVE_GUEST 0
     push rdi                        ; guest RDI; regs pointer is now at [rsp + 8]
     mov rdi, [rsp + 8]
     mov [rdi + R_RAX], rax
-    mov [rdi + R_RBX], rbx
     mov [rdi + R_RCX], rcx
     mov [rdi + R_RDX], rdx
     mov [rdi + R_RSI], rsi
-    mov [rdi + R_RBP], rbp
     mov [rdi + R_R8],  r8
     mov [rdi + R_R9],  r9
     mov [rdi + R_R10], r10
     mov [rdi + R_R11], r11
-    mov [rdi + R_R12], r12
-    mov [rdi + R_R13], r13
-    mov [rdi + R_R14], r14
-    mov [rdi + R_R15], r15
     pop rax
     mov [rdi + R_RDI], rax
 %endmacro
@@ -196,6 +217,22 @@ global vmx_exit_landing
 vmx_exit_landing:
     SAVE_GUEST
 vmx_exit_common:                    ; rdi: the regs pointer (SAVE_GUEST left it there)
+    mov esi, VMCS_EXIT_REASON
+    vmread rsi, rsi                 ; zero-extended: vmx_exit_dispatch's second argument
+    cmp esi, EXIT_REASON_CPUID
+    jne .dispatch
+    call vmx_exit_cpuid_fast        ; the guest's RBX, RBP, R12-R15 stay in the CPU
+    test eax, eax
+    jnz .resume_fast
+    mov rdi, [rsp]
+    mov esi, EXIT_REASON_CPUID
+.dispatch:                          ; esi: the exit reason
+    mov [rdi + R_RBX], rbx
+    mov [rdi + R_RBP], rbp
+    mov [rdi + R_R12], r12
+    mov [rdi + R_R13], r13
+    mov [rdi + R_R14], r14
+    mov [rdi + R_R15], r15
     call vmx_exit_dispatch
     test eax, eax
     jz .leave
@@ -216,6 +253,13 @@ vmx_exit_common:                    ; rdi: the regs pointer (SAVE_GUEST left it 
     add rsp, 8
     pop rax
     jmp .flushed
+.resume_fast:                       ; no L1D flush is due here (vmx_exit_cpuid_fast)
+    mov rdi, [rsp]
+    test eax, SPEC_FLAG_VERW
+    jnz .resume_fast_verw
+    RESUME_FAST 0
+.resume_fast_verw:
+    RESUME_FAST 1
 .leave:
     add rsp, 8                      ; the regs pointer
 restore_host:                       ; the callee-saved registers vmx_enter pushed

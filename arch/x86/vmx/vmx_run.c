@@ -346,11 +346,28 @@ static __attribute__((noinline)) uint32_t exit_other(struct vmx_vcpu *x, uint32_
     return reenter_or_end_slice(x);
 }
 
-uint32_t vmx_exit_dispatch(struct vmx_regs *regs)
+/* A CPUID exit, from the exit landing before it stores the guest's RBX, RBP and R12-R15: they
+ * stay live in the CPU across this call (the ABI's callee-saved registers) and the landing
+ * reloads only the others, RBX with the answer. 0: left alone (an L1D flush is due before the
+ * entry, which the landing's fast re-entry does not do, or the slice is over): the landing stores
+ * the six and vmx_exit_dispatch answers it. */
+__attribute__((flatten, optimize("omit-frame-pointer"))) uint32_t vmx_exit_cpuid_fast(struct vmx_regs *regs)
+{
+    struct vmx_vcpu *x = (struct vmx_vcpu *)regs; /* regs is its first member */
+    uint32_t spec = entry_flags();
+    if ((spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW)) || arch_now() >= x->deadline)
+        return 0;
+    x->launched = true;
+    x->exit_reason = EXIT_REASON_CPUID;
+    vmx_handle_cpuid(x->vcpu, x, x->exit);
+    return spec | VMX_REENTER;
+}
+
+/* reason: the exit reason, read by the landing. */
+uint32_t vmx_exit_dispatch(struct vmx_regs *regs, uint32_t reason)
 {
     struct vmx_vcpu *x = (struct vmx_vcpu *)regs; /* regs is its first member */
     x->launched = true;
-    uint32_t reason = vmcs_read32(VMCS_EXIT_REASON);
     x->exit_reason = reason;
     /* the hottest exits first (with no other bit of the reason set), the rest through the
      * table */
