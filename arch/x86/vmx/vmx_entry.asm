@@ -48,6 +48,8 @@ R_R13 equ 96
 R_R14 equ 104
 R_R15 equ 112
 
+%include "x86/guest_gprs.inc"
+
 section .rodata
 ; VERW needs a memory operand naming a writable data segment to overwrite the CPU buffers
 ; (Intel, "Deep Dive: Intel Analysis of Microarchitectural Data Sampling").
@@ -58,20 +60,7 @@ bits 64
 
 ; Loads the guest's general registers from regs (rdi), rdi last.
 %macro LOAD_GUEST 0
-    mov rax, [rdi + R_RAX]
-    mov rbx, [rdi + R_RBX]
-    mov rcx, [rdi + R_RCX]
-    mov rdx, [rdi + R_RDX]
-    mov rsi, [rdi + R_RSI]
-    mov rbp, [rdi + R_RBP]
-    mov r8,  [rdi + R_R8]
-    mov r9,  [rdi + R_R9]
-    mov r10, [rdi + R_R10]
-    mov r11, [rdi + R_R11]
-    mov r12, [rdi + R_R12]
-    mov r13, [rdi + R_R13]
-    mov r14, [rdi + R_R14]
-    mov r15, [rdi + R_R15]
+    GPRS_LOAD rdi, RAX, RBX, RCX, RDX, RSI, RBP, R8, R9, R10, R11, R12, R13, R14, R15
     mov rdi, [rdi + R_RDI]
 %endmacro
 
@@ -103,15 +92,7 @@ bits 64
 
 ; The same after vmx_exit_cpuid_fast: RBP and R12-R15 still hold the guest's values.
 %macro RESUME_FAST 1
-    mov rax, [rdi + R_RAX]
-    mov rbx, [rdi + R_RBX]
-    mov rcx, [rdi + R_RCX]
-    mov rdx, [rdi + R_RDX]
-    mov rsi, [rdi + R_RSI]
-    mov r8,  [rdi + R_R8]
-    mov r9,  [rdi + R_R9]
-    mov r10, [rdi + R_R10]
-    mov r11, [rdi + R_R11]
+    GPRS_LOAD rdi, RAX, RBX, RCX, RDX, RSI, R8, R9, R10, R11
     mov rdi, [rdi + R_RDI]
 %if %1
     verw [rel verw_selector]
@@ -165,14 +146,7 @@ vmx_enter_failed:                   ; VMfailInvalid (CF) or VMfailValid (ZF): st
 %macro SAVE_GUEST 0
     push rdi                        ; guest RDI; regs pointer is now at [rsp + 8]
     mov rdi, [rsp + 8]
-    mov [rdi + R_RAX], rax
-    mov [rdi + R_RCX], rcx
-    mov [rdi + R_RDX], rdx
-    mov [rdi + R_RSI], rsi
-    mov [rdi + R_R8],  r8
-    mov [rdi + R_R9],  r9
-    mov [rdi + R_R10], r10
-    mov [rdi + R_R11], r11
+    GPRS_STORE rdi, RAX, RCX, RDX, RSI, R8, R9, R10, R11
     pop rax
     mov [rdi + R_RDI], rax
 %endmacro
@@ -227,12 +201,7 @@ vmx_exit_common:                    ; rdi: the regs pointer (SAVE_GUEST left it 
     mov rdi, [rsp]
     mov esi, EXIT_REASON_CPUID
 .dispatch:                          ; esi: the exit reason
-    mov [rdi + R_RBX], rbx
-    mov [rdi + R_RBP], rbp
-    mov [rdi + R_R12], r12
-    mov [rdi + R_R13], r13
-    mov [rdi + R_R14], r14
-    mov [rdi + R_R15], r15
+    GPRS_STORE rdi, RBX, RBP, R12, R13, R14, R15
     call vmx_exit_dispatch
     test eax, eax
     jz .leave
