@@ -80,20 +80,15 @@ bits 64
     jmp vmx_enter_failed
 %endmacro
 
-; The same for VMRESUME after an exit the backend handled itself.
-%macro RESUME_GUEST 1
-    LOAD_GUEST
-%if %1
-    verw [rel verw_selector]
-%endif
-    vmresume
-    jmp vmx_enter_failed
-%endmacro
-
-; The same after vmx_exit_cpuid_fast: RBP and R12-R15 still hold the guest's values.
-%macro RESUME_FAST 1
+; The same for VMRESUME after an exit the backend handled itself; %2 = 1 after
+; vmx_exit_cpuid_fast, when RBP and R12-R15 still hold the guest's values.
+%macro RESUME_GUEST 2
+%if %2
     GPRS_LOAD rdi, RAX, RBX, RCX, RDX, RSI, R8, R9, R10, R11
     mov rdi, [rdi + R_RDI]
+%else
+    LOAD_GUEST
+%endif
 %if %1
     verw [rel verw_selector]
 %endif
@@ -211,9 +206,9 @@ vmx_exit_common:                    ; rdi: the regs pointer (SAVE_GUEST left it 
     mov rdi, [rsp]                  ; an exit happened: VMRESUME
     test eax, SPEC_FLAG_VERW
     jnz .resume_verw
-    RESUME_GUEST 0
+    RESUME_GUEST 0, 0
 .resume_verw:
-    RESUME_GUEST 1
+    RESUME_GUEST 1, 0
 .flush:                             ; as in vmx_enter, last before the entry
     push rax
     sub rsp, 8                      ; the call with RSP 16-byte aligned
@@ -226,9 +221,9 @@ vmx_exit_common:                    ; rdi: the regs pointer (SAVE_GUEST left it 
     mov rdi, [rsp]
     test eax, SPEC_FLAG_VERW
     jnz .resume_fast_verw
-    RESUME_FAST 0
+    RESUME_GUEST 0, 1
 .resume_fast_verw:
-    RESUME_FAST 1
+    RESUME_GUEST 1, 1
 .leave:
     add rsp, 8                      ; the regs pointer
 restore_host:                       ; the callee-saved registers vmx_enter pushed
