@@ -32,7 +32,7 @@ $(BUILD)/hv/%.o: %.c
 $(BUILD)/hv/%.asm.o: %.asm
 	@mkdir -p $(dir $@)
 	@echo "  NASM    $<"
-	@$(NASM) -f elf64 -Werror -MD $@.d -MP $< -o $@
+	@$(NASM) -f elf64 -Werror -I arch/x86/include/ -MD $@.d -MP $< -o $@
 
 $(BUILD)/tessera.elf: $(HV_OBJS) linker.ld
 	@echo "  LD      $@"

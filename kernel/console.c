@@ -12,8 +12,9 @@ static struct console_sink *sinks;
 static struct spinlock console_lock;
 static struct console_pump pump;
 /* Set after a VM queues output, cleared by a pump that found nothing left to do: an idle console
- * costs each slice one load, not a scan of every queue. */
-static int output_pending;
+ * costs each slice one load (console_pump, inline), not a scan of every queue. */
+int console_output_pending;
+#define output_pending console_output_pending
 /* The monitor's prompt line is on the screen: the next line anyone writes erases it first. */
 static bool prompt_visible;
 static const char erase_line[] = "\r\x1b[K"; /* to column 0, clear to the end of the line */
@@ -101,7 +102,7 @@ static size_t pump_if_free(size_t budget, bool only_nonblocking)
     return done;
 }
 
-size_t console_pump(size_t budget)
+size_t console_pump_pending(size_t budget)
 {
     return pump_if_free(budget, false);
 }

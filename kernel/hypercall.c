@@ -12,7 +12,7 @@ static uint64_t ticks_to_ns(uint64_t ticks, uint64_t hz)
     return (ticks / hz) * 1000000000ull + (ticks % hz) * 1000000000ull / hz;
 }
 
-static int64_t console_write(const struct hypercall_env *env, uint64_t gpa, uint64_t len)
+static int64_t console_copy(const struct hypercall_env *env, uint64_t gpa, uint64_t len)
 {
     if (len > TESSERA_HC_CONSOLE_MAX)
         return -TESSERA_EINVAL;
@@ -24,12 +24,25 @@ static int64_t console_write(const struct hypercall_env *env, uint64_t gpa, uint
     return env->console_write ? (int64_t)env->console_write(env->ctx, buf, len) : (int64_t)len;
 }
 
+static __attribute__((noinline)) void console_write(const struct hypercall_env *env, uint64_t gpa,
+                                                    uint64_t len, uint64_t mask,
+                                                    struct hypercall_outcome *out)
+{
+    out->rax = (uint64_t)console_copy(env, gpa, len) & mask;
+}
+
 void hypercall_decode(const struct vcpu_hypercall *hc, const struct hypercall_env *env,
                       struct hypercall_outcome *out)
 {
     uint64_t mask = hc->width_mask;
     int64_t ret = 0;
-    *out = (struct hypercall_outcome){ 0 };
+    /* field by field: a struct assignment becomes a string store, a loop on every call */
+    out->action = HYPERCALL_CONTINUE;
+    out->exit_status = 0;
+    out->set_rbx_rcx_rdx = false;
+    out->set_timer = false;
+    out->rax = out->rbx = out->rcx = out->rdx = 0;
+    out->timer_deadline = 0;
 
     /* Only the guest's kernel may call (as with KVM): its user programs must not print its
      * memory or end the VM. */
@@ -42,8 +55,8 @@ void hypercall_decode(const struct vcpu_hypercall *hc, const struct hypercall_en
     uint64_t nr = hc->nr & mask, a1 = hc->arg1 & mask, a2 = hc->arg2 & mask;
     switch (nr) {
     case TESSERA_HC_CONSOLE_WRITE:
-        ret = console_write(env, a1, a2);
-        break;
+        console_write(env, a1, a2, mask, out); /* a tail call: the other calls save nothing */
+        return;
     case TESSERA_HC_YIELD:
         out->action = HYPERCALL_END_SLICE;
         break;

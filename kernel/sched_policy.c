@@ -13,13 +13,14 @@ static struct sched_entity *entity_at(struct sched_policy *s, unsigned index)
     return s->entities[index];
 }
 
-/* ticks * SCALE / weight without overflowing: ticks is clamped to SCHED_MAX_CHARGE. */
+/* ticks * SCALE / weight, exact: ticks is clamped to SCHED_MAX_CHARGE (2^40), so the product
+ * stays below 2^56. */
+_Static_assert(SCHED_MAX_CHARGE <= UINT64_MAX / SCHED_VRUNTIME_SCALE, "the charge would overflow");
 static uint64_t vruntime_delta(uint64_t ticks, uint32_t weight)
 {
     if (ticks > SCHED_MAX_CHARGE)
         ticks = SCHED_MAX_CHARGE;
-    return (ticks / weight) * SCHED_VRUNTIME_SCALE +
-           (ticks % weight) * SCHED_VRUNTIME_SCALE / weight;
+    return ticks * SCHED_VRUNTIME_SCALE / weight;
 }
 
 /* The virtual time an entity (re)joining is measured against: the smallest vruntime among the
@@ -117,15 +118,33 @@ static void wake(struct sched_policy *s, unsigned index)
     place(s, index, vruntime_delta(s->quantum, e->weight));
 }
 
-int sched_pick(struct sched_policy *s, uint64_t now, uint64_t *slice, uint64_t *idle_until)
+/* The slice of the entity picked at best (see sched_pick). */
+static inline int picked(struct sched_policy *s, int best, uint64_t now, uint64_t next_wake,
+                         uint64_t *slice)
 {
-    if (slice)
-        *slice = 0;
-    if (idle_until)
-        *idle_until = SCHED_NO_TIMER;
-    if (!s)
-        return -1;
+    s->entities[best]->times_scheduled++;
+    if (s->current != best || now < s->held_since) {
+        s->current = best;
+        s->held_since = now;
+    }
+    if (slice) {
+        uint64_t length = s->quantum;
+        /* next_wake > now: every due timer was handled. */
+        if (next_wake != SCHED_NO_TIMER && next_wake - now < length)
+            length = next_wake - now;
+        uint64_t held = now - s->held_since;
+        uint64_t lacking = held < s->min_slice ? s->min_slice - held : 0;
+        if (length < lacking)
+            length = lacking; /* <= min_slice <= quantum */
+        *slice = length;
+    }
+    return best;
+}
 
+/* sched_pick when some entity's timer is due: it wakes those. */
+static __attribute__((noinline)) int pick_waking(struct sched_policy *s, uint64_t now,
+                                                 uint64_t *slice, uint64_t *idle_until)
+{
     /* One pass: an entity due to wake is woken before it is compared. The same as waking every
      * due one first: a wake changes only that entity's vruntime, and place() sees the entities
      * before it already woken and those after it not yet, in both orders. */
@@ -144,30 +163,49 @@ int sched_pick(struct sched_policy *s, uint64_t now, uint64_t *slice, uint64_t *
             (best < 0 || e->vruntime < s->entities[best]->vruntime))
             best = (int)i;
     }
-
     if (best < 0) {
         s->current = -1;
         if (idle_until)
             *idle_until = next_wake;
         return -1;
     }
-    s->entities[best]->times_scheduled++;
-    if (s->current != best || now < s->held_since) {
-        s->current = best;
-        s->held_since = now;
+    return picked(s, best, now, next_wake, slice);
+}
+
+int sched_pick(struct sched_policy *s, uint64_t now, uint64_t *slice, uint64_t *idle_until)
+{
+    if (slice)
+        *slice = 0;
+    if (idle_until)
+        *idle_until = SCHED_NO_TIMER;
+    if (!s)
+        return -1;
+
+    /* The common case first, a pass that calls nothing: no timer due. Otherwise start again
+     * in pick_waking, which wakes the due ones. */
+    int best = -1;
+    uint64_t best_vruntime = 0, next_wake = SCHED_NO_TIMER;
+    for (unsigned i = 0; i < s->count; i++) {
+        const struct sched_entity *e = s->entities[i];
+        if (e->state == SCHED_RUNNABLE) {
+            if (best < 0 || e->vruntime < best_vruntime) { /* ties: the lowest index */
+                best = (int)i;
+                best_vruntime = e->vruntime;
+            }
+        } else if (e->state == SCHED_BLOCKED) {
+            if (e->wake_at <= now)
+                return pick_waking(s, now, slice, idle_until);
+            if (e->wake_at < next_wake)
+                next_wake = e->wake_at;
+        }
     }
-    if (slice) {
-        uint64_t length = s->quantum;
-        /* next_wake > now: every due timer was handled above. */
-        if (next_wake != SCHED_NO_TIMER && next_wake - now < length)
-            length = next_wake - now;
-        uint64_t held = now - s->held_since;
-        uint64_t lacking = held < s->min_slice ? s->min_slice - held : 0;
-        if (length < lacking)
-            length = lacking; /* <= min_slice <= quantum */
-        *slice = length;
+    if (best < 0) {
+        s->current = -1;
+        if (idle_until)
+            *idle_until = next_wake;
+        return -1;
     }
-    return best;
+    return picked(s, best, now, next_wake, slice);
 }
 
 void sched_charge(struct sched_policy *s, unsigned index, uint64_t ticks)

@@ -134,6 +134,7 @@ static int vm_load(struct vm *vm, char *why, size_t why_len)
     /* time_limit counts from this life's first entry (kernel/vmm.c), not from loading: creating
      * many VMs can take longer than their limit */
     vm->time_limit_end = VM_NO_TIMER;
+    vm->life_entered = false;
     vuart_init(&vm->uart, vuart_out, vuart_tx_busy, vm);
     err = vm_devices_reset(vm, why, why_len);
     if (err)

@@ -59,6 +59,8 @@ int vm_devices_reset(struct vm *vm, char *why, size_t why_len)
                                      &vm->uart, "16550 UART" };
     int err = dev_bus_add(&vm->bus, &com1);
     vm->has_legacy_pc = vm->image.format == IMAGE_FORMAT_LINUX;
+    vm->exit = (struct vcpu_exit)VCPU_EXIT_INIT;
+    vm->exit.want_interrupt_state = vm->has_legacy_pc; /* only such a VM has interrupt sources */
     struct vcpu_guest_cpu cpu = { 0 };
     if (!err && vm->has_legacy_pc) {
         uint64_t now = arch_now();
@@ -98,14 +100,25 @@ static __attribute__((noinline)) uint32_t port_read_split(struct vm *vm, uint16_
     return value;
 }
 
-uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size)
+static __attribute__((noinline)) uint32_t port_read_slow(struct vm *vm, uint16_t port,
+                                                         unsigned size, uint64_t now)
 {
     if (port >= COM1_BASE && port < COM1_BASE + VUART_REGISTERS)
         vm_take_input(vm); /* what the monitor typed for it reaches RBR/LSR before the read */
-    const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
+    const struct dev_region *r = dev_bus_find_port(&vm->bus, port, size);
     if (r)
-        return (uint32_t)r->ops->read(r->dev, port - r->base, size, arch_now());
-    return port_read_split(vm, port, size, arch_now());
+        return (uint32_t)r->ops->read(r->dev, port - r->base, size, now);
+    return port_read_split(vm, port, size, now);
+}
+
+/* The common case (the region of the last access, no typed input waiting) keeps no register
+ * across its call: the rest is out of line. */
+uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size, uint64_t now)
+{
+    const struct dev_region *r = dev_bus_cached_port(&vm->bus, port, size);
+    if (!r || outq_used(&vm->input))
+        return port_read_slow(vm, port, size, now);
+    return (uint32_t)r->ops->read(r->dev, port - r->base, size, now);
 }
 
 static __attribute__((noinline)) void port_write_split(struct vm *vm, uint16_t port, unsigned size,
@@ -151,20 +164,32 @@ static bool write_done(struct vm *vm)
     return vm->has_legacy_pc ? take_platform_request(vm) : true;
 }
 
-/* Returns false when the write ended the VM. */
-bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+static __attribute__((noinline)) bool port_write_slow(struct vm *vm, uint16_t port, unsigned size,
+                                                      uint32_t value, uint64_t now)
 {
     /* the debug-exit port is the VM's own end, not a device */
     if (port >= TESSERA_DEBUG_EXIT_PORT && port < TESSERA_DEBUG_EXIT_PORT + 4) {
         vm_exit(vm, size == 1 ? (value & 0xff) : size == 2 ? (value & 0xffff) : value);
         return false;
     }
-    const struct dev_region *r = dev_bus_find(&vm->bus, DEV_SPACE_PORT, port, size);
+    const struct dev_region *r = dev_bus_find_port(&vm->bus, port, size);
     if (r)
-        r->ops->write(r->dev, port - r->base, size, value, arch_now());
+        r->ops->write(r->dev, port - r->base, size, value, now);
     else
-        port_write_split(vm, port, size, value, arch_now());
+        port_write_split(vm, port, size, value, now);
     return write_done(vm);
+}
+
+/* Returns false when the write ended the VM. The common case (a VM without the PC platform,
+ * the region of the last access) keeps no register across its call: the rest is out of line.
+ * Such a VM has only COM1 on its bus, so the cached region is never the debug-exit port. */
+bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value, uint64_t now)
+{
+    const struct dev_region *r = dev_bus_cached_port(&vm->bus, port, size);
+    if (!r || vm->has_legacy_pc)
+        return port_write_slow(vm, port, size, value, now);
+    r->ops->write(r->dev, port - r->base, size, value, now);
+    return true;
 }
 
 static void platform_advance(struct vm *vm, uint64_t now)

@@ -44,15 +44,19 @@ static void take_shares_snapshot(struct cpu_run *run, unsigned cpu)
 
 /* vm.c has just stopped vm (VM_ENDING): blocked without a timer, it is never picked again until
  * finish_ending reports it and it finishes or restarts. */
-static void park_if_stopped(struct vm *vm)
+static __attribute__((noinline)) void park(struct vm *vm)
 {
-    if (vm->state != VM_ENDING || vm->parked)
-        return;
     vm->parked = true;
     if (vm->end_for_good)
         take_shares_snapshot(run_of(vm), vm->cfg.cpu);
     sched_block(&run_of(vm)->sched, (unsigned)vm->sched_index, SCHED_NO_TIMER);
     run_of(vm)->vm_ending++;
+}
+
+static inline void park_if_stopped(struct vm *vm)
+{
+    if (vm->state == VM_ENDING && !vm->parked)
+        park(vm);
 }
 
 static uint64_t ticks_per_ms(void)
@@ -102,85 +106,93 @@ static inline bool slice_goes_on(struct vm *vm, uint64_t *back, uint64_t deadlin
     return now < deadline;
 }
 
+/* The first slice of the VM's current life. */
+static __attribute__((noinline)) void first_entry(struct vm *vm, uint64_t start)
+{
+    vm->life_entered = true;
+    if (vm->cfg.time_limit_ms && vm->time_limit_end == VM_NO_TIMER)
+        vm->time_limit_end = start + vm->cfg.time_limit_ms * ticks_per_ms();
+    if (!vm->first_entry_tsc)
+        vm->first_entry_tsc = start; /* make bench: guest TSC markers are measured from here */
+}
+
 /* Runs vm for one slice. */
 static void run_slice(struct vm *vm, uint64_t slice)
 {
     struct vcpu *v = &vm->vcpu;
-    struct vcpu_exit exit;
-    vcpu_exit_start(&exit);
-    exit.want_interrupt_state = vm->has_legacy_pc;
+    struct vcpu_exit *exit = &vm->exit; /* kept across slices: nothing to start per slice */
     uint64_t start = arch_now(), deadline = start + slice;
     uint64_t wake = VM_NO_TIMER; /* HLT with an armed timer: block until then */
     const char *failure = NULL;
-    if (vm->cfg.time_limit_ms && vm->time_limit_end == VM_NO_TIMER) /* this life's first entry */
-        vm->time_limit_end = start + vm->cfg.time_limit_ms * ticks_per_ms();
+    if (__builtin_expect(!vm->life_entered, 0))
+        first_entry(vm, start);
     uint64_t back = start; /* when the last vcpu_run returned */
-    if (!vm->first_entry_tsc)
-        vm->first_entry_tsc = start; /* make bench: guest TSC markers are measured from here */
     /* the first entry needs no clock check: slice > 0, and an entry past its deadline exits at
      * once (the backend's timer) */
     do {
-        uint64_t entry_deadline = vm->has_legacy_pc ? vm_devices_prepare_entry(vm, deadline, &exit) : deadline;
-        vcpu_run(v, entry_deadline, &exit);
+        uint64_t entry_deadline = vm->has_legacy_pc ? vm_devices_prepare_entry(vm, deadline, exit) : deadline;
+        vcpu_run(v, entry_deadline, exit);
         back = arch_now();
-        if (exit.kind == VCPU_EXIT_INTERRUPT_WINDOW ||
-            (exit.kind == VCPU_EXIT_PREEMPTED && entry_deadline < deadline))
-            continue; /* a device's interrupt can be delivered now, or one is due */
-        if (exit.kind == VCPU_EXIT_IO) {
-            if (exit.io.write) {
-                if (!vm_port_write(vm, exit.io.port, exit.io.size, exit.io.value))
-                    break;
+        switch (exit->kind) {
+        case VCPU_EXIT_IO:
+            if (exit->io.write) {
+                if (!vm_port_write(vm, exit->io.port, exit->io.size, exit->io.value, back))
+                    goto slice_over;
                 vcpu_complete_io(v, 0);
             } else {
-                vcpu_complete_io(v, vm_port_read(vm, exit.io.port, exit.io.size));
+                vcpu_complete_io(v, vm_port_read(vm, exit->io.port, exit->io.size, back));
             }
             continue;
-        }
-        if (exit.kind == VCPU_EXIT_MMIO) {
-            if (vm_mmio_access(vm, &exit.mmio, exit.reason, sizeof(exit.reason)))
+        case VCPU_EXIT_INTERRUPT_WINDOW:
+            continue; /* a device's interrupt can be delivered now */
+        case VCPU_EXIT_PREEMPTED:
+            if (entry_deadline < deadline)
+                continue; /* a device's interrupt is due */
+            goto slice_over;
+        case VCPU_EXIT_MMIO:
+            if (vm_mmio_access(vm, &exit->mmio, exit->reason, sizeof(exit->reason)))
                 continue;
-            failure = exit.reason; /* no device there: a VM failure, as any EPT violation */
-            break;
-        }
-        if (exit.kind == VCPU_EXIT_MSR) {
+            failure = exit->reason; /* no device there: a VM failure, as any EPT violation */
+            goto slice_over;
+        case VCPU_EXIT_MSR:
             /* a #GP now pending injection leaves no room for an interrupt at this entry: one
              * acknowledged from the APIC or PIC would be lost (SDM 26.6: one event per entry) */
-            if (!vm_msr_access(vm, &exit.msr))
-                exit.interruptible = false;
+            if (!vm_msr_access(vm, &exit->msr))
+                exit->interruptible = false;
             continue;
-        }
-        if (exit.kind == VCPU_EXIT_HYPERCALL) {
+        case VCPU_EXIT_HYPERCALL:
             if (vm_hypercall(vm) == VM_HYPERCALL_CONTINUE)
                 continue;
-            break;
-        }
-        if (exit.kind == VCPU_EXIT_HLT && vm->has_legacy_pc) {
+            goto slice_over;
+        case VCPU_EXIT_HLT:
             vcpu_skip_instruction(v);
-            if (!exit.interrupts_enabled) {
+            if (!vm->has_legacy_pc) {
+                /* HLT waits for the armed timer; without one it simply gives up the slice. */
+                wake = vm->timer_deadline;
+                vm->timer_deadline = VM_NO_TIMER;
+                goto slice_over;
+            }
+            if (!exit->interrupts_enabled) {
                 /* Nothing can ever wake it (no NMI reaches a VM): Linux's halt, and its
                  * power-off without ACPI, end here. The VM has stopped itself. */
                 kprintf("tessera: vm %s: halted with interrupts disabled\n", vm->cfg.name);
                 vm_exit(vm, 0);
-                break;
+                goto slice_over;
             }
             wake = vm_devices_halt(vm);
             if (wake == 0) {
                 wake = VM_NO_TIMER;
                 continue;
             }
-            break;
+            goto slice_over;
+        case VCPU_EXIT_FAULT:
+            failure = exit->reason;
+            goto slice_over;
+        default:
+            goto slice_over;
         }
-        if (exit.kind == VCPU_EXIT_HLT) {
-            /* HLT waits for the armed timer; without one it simply gives up the slice. */
-            vcpu_skip_instruction(v);
-            wake = vm->timer_deadline;
-            vm->timer_deadline = VM_NO_TIMER;
-            break;
-        }
-        if (exit.kind == VCPU_EXIT_FAULT)
-            failure = exit.reason;
-        break; /* the fault, or VCPU_EXIT_PREEMPTED */
     } while (slice_goes_on(vm, &back, deadline));
+slice_over:
     /* charge the guest's time before a failure report: not the time the report takes */
     struct sched_policy *sched = &run_of(vm)->sched;
     uint64_t end = arch_now();
@@ -284,11 +296,17 @@ bool vmm_all_ended(void)
     return true;
 }
 
-/* The boot CPU's share of the monitor, at each point where it pumps the console. */
-static void poll_monitor(unsigned cpu)
+/* The boot CPU's share of the monitor, at each point where it pumps the console (once its next
+ * poll is due: it reads input at most every millisecond). */
+static inline void poll_monitor_at(unsigned cpu, uint64_t now)
 {
-    if (cpu == 0)
+    if (cpu == 0 && now >= __atomic_load_n(&monitor_next_poll, __ATOMIC_RELAXED))
         monitor_poll();
+}
+
+static inline void poll_monitor(unsigned cpu)
+{
+    poll_monitor_at(cpu, arch_now());
 }
 
 /* Every VM of this CPU has ended: it stays, serving the monitor's requests (a start brings it
@@ -322,7 +340,8 @@ static void run_cpu(unsigned cpu)
         if (run->vm_ending)
             finish_ending(cpu);
         uint64_t next_limit = enforce_time_limits(cpu);
-        int index = sched_pick(&run->sched, arch_now(), &slice, &idle_until);
+        uint64_t now = arch_now();
+        int index = sched_pick(&run->sched, now, &slice, &idle_until);
         if (index < 0) {
             if (idle_until == SCHED_NO_TIMER && next_limit == SCHED_NO_TIMER && !run->vm_ending) {
                 if (!stay_at_monitor)
@@ -353,7 +372,7 @@ static void run_cpu(unsigned cpu)
             continue;
         }
         console_pump(CONSOLE_PUMP_BUDGET);
-        poll_monitor(cpu);
+        poll_monitor_at(cpu, now); /* a few instructions late at most: it polls every ms */
         run_slice(vm, slice);
     }
     __atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);

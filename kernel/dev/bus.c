@@ -1,11 +1,13 @@
 /* A VM's device bus: which model owns which port or MMIO range. A handful of regions per VM, so
- * a linear search is both the simplest and, at this size, the fastest. */
+ * a linear search is both the simplest and, at this size, the fastest; port accesses try the
+ * region found last first (dev_bus_find_port). */
 #include <tessera/dev.h>
 #include <tessera/errno.h>
 
 void dev_bus_init(struct dev_bus *bus)
 {
     bus->count = 0;
+    bus->last_port = 0;
 }
 
 /* Inclusive last address; false when the range is empty or wraps. */
@@ -49,4 +51,12 @@ const struct dev_region *dev_bus_find(const struct dev_bus *bus, enum dev_space 
             return r;
     }
     return 0;
+}
+
+const struct dev_region *dev_bus_find_port_slow(struct dev_bus *bus, uint64_t port, unsigned size)
+{
+    const struct dev_region *r = dev_bus_find(bus, DEV_SPACE_PORT, port, size);
+    if (r)
+        bus->last_port = r;
+    return r;
 }

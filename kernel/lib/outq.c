@@ -48,13 +48,6 @@ bool outq_put(struct outq *q, uint8_t byte)
     return true;
 }
 
-size_t outq_used(const struct outq *q)
-{
-    uint32_t head = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE); /* the producer's bytes up to
-                                                                    head are visible */
-    uint32_t tail = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
-    return (size_t)(head - tail);
-}
 
 size_t outq_peek(const struct outq *q, void *out, size_t max)
 {

@@ -25,7 +25,8 @@
 #define REQUEST_TIMEOUT_MS 3000
 
 static bool active, prompt_wanted;
-static uint64_t next_poll, poll_interval, run_started;
+static uint64_t poll_interval, run_started;
+uint64_t monitor_next_poll = UINT64_MAX; /* none while the monitor is off */
 static struct line_edit editor;
 static struct kbd_set1 keyboard;
 static bool keyboard_present;
@@ -373,6 +374,7 @@ void monitor_start(bool show_prompt)
     run_started = arch_now();
     prompt_wanted = show_prompt;
     active = true;
+    monitor_next_poll = 0;
     kprintf("tessera: monitor: on the serial console%s; type 'help' (a VM's console: "
             "'console NAME', Ctrl-] to return)\n", keyboard_present ? " and the PS/2 keyboard" : "");
 }
@@ -382,9 +384,9 @@ void monitor_poll(void)
     if (!active)
         return;
     uint64_t now = arch_now();
-    if (now < next_poll)
+    if (now < monitor_next_poll)
         return;
-    next_poll = now + poll_interval;
+    monitor_next_poll = now + poll_interval;
     gather_input();
     if (attached >= 0)
         detach_if_ended();

@@ -71,31 +71,11 @@ expect "$log" '^tessera: svm: usable' "AMD-V judged usable"
 expect "$log" '^tessera: svm: host NMI during a guest\b' "the hypervisor took a host NMI that arrived while a guest ran"
 expect_not "$log" 'FATAL|refused| failed' "nothing fatal, refused or failed"
 N='[0-9]+'
-expect_clean_lines "$log" hello=hello64 realmode=bootsector multiboot=mb32 compute=compute \
-    halter=halter spinner=spinner
-expect_hello_output "$log" hello "greeting=hello" 0
-expect_vm_output "$log" compute \
-    'compute: start mode=tessera boot=multiboot' \
-    "compute: iterations=200 checksum=0x198abcc2 tsc=$N" \
-    'compute: done'
+expect_default_guests "$log"
 expect_vm_output "$log" spinner \
     'spinner: start iterations=1500000000 report=500000000' \
     "spinner: progress 500000000/1500000000 tsc=$N" \
     "spinner: progress 1000000000/1500000000 tsc=$N" \
     "spinner: progress 1500000000/1500000000 tsc=$N" \
     "spinner: done iterations=1500000000 checksum=0x[0-9a-f]{16} tsc=$N"
-expect_vm_output "$log" halter \
-    'halter: start' \
-    "halter: rounds=5 period_us=10000 tsc_hz=$N timer_ticks=$N" \
-    "halter: wake 1/5 slept_ticks=$N forward=yes" \
-    "halter: wake 2/5 slept_ticks=$N forward=yes" \
-    "halter: wake 3/5 slept_ticks=$N forward=yes" \
-    "halter: wake 4/5 slept_ticks=$N forward=yes" \
-    "halter: wake 5/5 slept_ticks=$N forward=yes" \
-    'halter: done wakes=5'
-for vm in hello realmode multiboot compute halter spinner; do
-    expect_count "$log" "^tessera: vm $vm exited with status 0" 1 "$vm: one exit line, status 0"
-done
-expect "$log" '^tessera: all VMs ended \(every VM exited with status 0\)' "all VMs ended well"
-expect "$log" '^tessera: end status=ok' "end status=ok"
 finish

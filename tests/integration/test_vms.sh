@@ -74,9 +74,7 @@ expect_disjoint_ranges "$log" hello realmode multiboot compute halter spinner
 # ---- each VM's output: complete, in order, unmixed ----------------------------------------------------
 N='[0-9]+'
 X='0x[0-9a-f]+'
-expect_clean_lines "$log" hello=hello64 realmode=bootsector multiboot=mb32 compute=compute \
-    halter=halter spinner=spinner
-expect_hello_output "$log" hello "greeting=hello" 0
+expect_default_guests "$log"
 expect_vm_output "$log" realmode \
     'bootsector: hello from real mode, CS=0000 IP=7C00 DL=80' \
     'bootsector: done'
@@ -98,25 +96,6 @@ expect_vm_output "$log" multiboot \
     'mb32: modules count=1' \
     "mb32: module\\[0\\] name=\"mb32-module.txt\" addr=$X size=$mod_size crc32=0x$mod_crc" \
     'mb32: done status=0'
-expect_vm_output "$log" compute \
-    'compute: start mode=tessera boot=multiboot' \
-    "compute: iterations=200 checksum=0x198abcc2 tsc=$N" \
-    'compute: done'
-expect_vm_output "$log" halter \
-    'halter: start' \
-    "halter: rounds=5 period_us=10000 tsc_hz=$N timer_ticks=$N" \
-    "halter: wake 1/5 slept_ticks=$N forward=yes" \
-    "halter: wake 2/5 slept_ticks=$N forward=yes" \
-    "halter: wake 3/5 slept_ticks=$N forward=yes" \
-    "halter: wake 4/5 slept_ticks=$N forward=yes" \
-    "halter: wake 5/5 slept_ticks=$N forward=yes" \
-    'halter: done wakes=5'
-# every sleep lasted at least the armed period
-period=$(vm_lines "$log" halter | sed -n 's/.*timer_ticks=\([0-9]*\)$/\1/p')
-for slept in $(vm_lines "$log" halter | sed -n 's/.*slept_ticks=\([0-9]*\) .*/\1/p'); do
-    [ -n "$period" ] && [ "$slept" -ge "$period" ] ||
-        fail "halter woke after $slept ticks, before its period of ${period:-?} ticks"
-done
 expect_vm_output "$log" spinner \
     'spinner: start iterations=2000000 report=500000' \
     "spinner: progress 500000/2000000 tsc=$N" \
@@ -127,7 +106,6 @@ expect_vm_output "$log" spinner \
 
 # ---- ends and summary ---------------------------------------------------------------------------------
 for vm in hello realmode multiboot compute halter spinner; do
-    expect_count "$log" "^tessera: vm $vm exited with status 0" 1 "$vm: one exit line, status 0"
     expect_summary_row "$log" $vm "exit 0"
 done
 expect_order "$log" '^\[hello\] hello64: done status=0' '^tessera: vm hello exited' "hello: exit after its last line"
@@ -144,8 +122,6 @@ else
 fi
 expect "$log" '^tessera: shares while all VMs ran: hello=[0-9.]+%\(weight 11\.1%\) realmode=.* spinner=[0-9.]+%\(weight 33\.3%\)' \
     "shares line names every VM with its weight share"
-expect "$log" '^tessera: all VMs ended \(every VM exited with status 0\)' "all VMs ended well"
-expect "$log" '^tessera: end status=ok' "end status=ok"
 expect_order "$log" '^tessera: summary' '^tessera: end status=ok' "summary before the end"
 
 finish

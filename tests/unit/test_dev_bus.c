@@ -52,6 +52,41 @@ static void test_add_and_find(void **state)
     assert_null(dev_bus_find(&bus, DEV_SPACE_MMIO, 0xfec00000, 0));
 }
 
+/* The port lookup's one-entry cache answers exactly what the search would: every access right
+ * around the cached region's ends, after hits in it and in another region. */
+static void test_port_cache(void **state)
+{
+    (void)state;
+    struct dev_bus bus;
+    dev_bus_init(&bus);
+    struct dev_region pic = region(DEV_SPACE_PORT, 0x20, 2);
+    struct dev_region uart = region(DEV_SPACE_PORT, 0x3f8, 8);
+    struct dev_region high = region(DEV_SPACE_PORT, 0xfffc, 4);
+    assert_int_equal(dev_bus_add(&bus, &pic), 0);
+    assert_int_equal(dev_bus_add(&bus, &uart), 0);
+    assert_int_equal(dev_bus_add(&bus, &high), 0);
+    for (unsigned warm = 0; warm < 3; warm++) {
+        /* warm up the cache with each region in turn, then probe around every region */
+        static const uint16_t warmers[] = { 0x20, 0x3f8, 0xfffc };
+        assert_non_null(dev_bus_find_port(&bus, warmers[warm], 1));
+        for (unsigned i = 0; i < 3; i++) {
+            uint64_t base = bus.regions[i].base, length = bus.regions[i].length;
+            for (int64_t p = (int64_t)base - 5; p <= (int64_t)(base + length + 4); p++) {
+                if (p < 0 || p > 0xffff)
+                    continue;
+                for (unsigned size = 1; size <= 4; size *= 2) {
+                    const struct dev_region *want =
+                        dev_bus_find(&bus, DEV_SPACE_PORT, (uint64_t)p, size);
+                    assert_non_null(dev_bus_find_port(&bus, warmers[warm], 1));
+                    assert_ptr_equal(dev_bus_find_port(&bus, (uint16_t)p, size), want);
+                }
+            }
+        }
+    }
+    dev_bus_init(&bus); /* a reset bus forgets the cached region */
+    assert_null(dev_bus_find_port(&bus, 0x3f8, 1));
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -102,6 +137,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_and_find),
+        cmocka_unit_test(test_port_cache),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_full),
     };

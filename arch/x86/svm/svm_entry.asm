@@ -34,6 +34,8 @@ R_R13 equ 88
 R_R14 equ 96
 R_R15 equ 104
 
+%include "x86/guest_gprs.inc"
+
 section .rodata
 svm_verw_selector: dw GDT_SEL_KERNEL_DATA
 
@@ -67,24 +69,13 @@ global %1
     clgi
     mov rax, rsi                    ; the guest VMCB: VMLOAD, VMRUN and VMSAVE take it in RAX
     vmload
-    mov rbp, [rdi + R_RBP]          ; live across svm_exit_fast's re-entries (callee-saved)
-    mov r12, [rdi + R_R12]
-    mov r13, [rdi + R_R13]
-    mov r14, [rdi + R_R14]
-    mov r15, [rdi + R_R15]
+    GPRS_LOAD rdi, RBP, R12, R13, R14, R15 ; live across svm_exit_fast's re-entries (callee-saved)
     test ecx, SPEC_FLAG_VERW
     jz %%load
 %%verw:
     verw [rel svm_verw_selector]
 %%load:
-    mov rbx, [rdi + R_RBX]
-    mov rcx, [rdi + R_RCX]
-    mov rdx, [rdi + R_RDX]
-    mov rsi, [rdi + R_RSI]
-    mov r8,  [rdi + R_R8]
-    mov r9,  [rdi + R_R9]
-    mov r10, [rdi + R_R10]
-    mov r11, [rdi + R_R11]
+    GPRS_LOAD rdi, RBX, RCX, RDX, RSI, R8, R9, R10, R11
     mov rdi, [rdi + R_RDI]
     sti                             ; GIF is clear: nothing is taken before VMRUN
     vmrun
@@ -93,13 +84,7 @@ global %1
     cli
     push rdi
     mov rdi, [rsp + 8]              ; regs
-    mov [rdi + R_RCX], rcx
-    mov [rdi + R_RDX], rdx
-    mov [rdi + R_RSI], rsi
-    mov [rdi + R_R8],  r8
-    mov [rdi + R_R9],  r9
-    mov [rdi + R_R10], r10
-    mov [rdi + R_R11], r11
+    GPRS_STORE rdi, RCX, RDX, RSI, R8, R9, R10, R11
     pop rsi                         ; the guest's RDI (its RSI is saved; RBX is stored on leaving)
     mov [rdi + R_RDI], rsi
 %if %2 == 1
@@ -143,12 +128,7 @@ global %1
     jmp %%verw
 %%leave:
     mov rdi, [rsp]
-    mov [rdi + R_RBX], rbx
-    mov [rdi + R_RBP], rbp
-    mov [rdi + R_R12], r12
-    mov [rdi + R_R13], r13
-    mov [rdi + R_R14], r14
-    mov [rdi + R_R15], r15
+    GPRS_STORE rdi, RBX, RBP, R12, R13, R14, R15
     mov rax, [rsp + 16]
     vmsave                          ; the guest's FS, GS, TR, LDTR, syscall MSRs
     mov rax, [rsp + 8]              ; host save area

@@ -39,6 +39,7 @@
 #define PROC_RDPMC_EXITING (1u << 11)
 #define PROC_CR8_LOAD_EXITING (1u << 19)
 #define PROC_CR8_STORE_EXITING (1u << 20)
+#define PROC_MOV_DR_EXITING (1u << 23)
 #define PROC_USE_IO_BITMAPS (1u << 25)
 #define PROC_USE_MSR_BITMAPS (1u << 28)
 #define PROC_MONITOR_EXITING (1u << 29)
@@ -97,12 +98,20 @@ struct vmx_vcpu {
     uint64_t vmcs_phys;
     struct x86_vm *vm;              /* EPT, I/O and MSR bitmaps, the VM's RAM */
     struct x86_lazy_regs lazy;
+    bool wrmsr_regs_nonzero;        /* lazy's STAR, LSTAR, CSTAR, SFMASK or TSC_AUX is not 0 */
     bool launched;
     uint8_t tpr;                    /* the guest's CR8, kept virtual */
     bool window_exiting;            /* interrupt-window exiting is on in the VMCS */
+    bool dr_exiting;                /* MOV-DR exiting is on: this life has not touched DR0-DR7
+                                     * yet, so its DR0-DR3 are 0 and need no switching */
     uint32_t exit_reason;           /* of the last exit */
-    uint64_t exit_qualification;
-    uint32_t exit_instruction_len;
+    uint64_t exit_qualification;    /* of the last exit, read by the handlers that use it */
+    uint32_t exit_instruction_len;  /* what the completion of a VMCALL, VMMCALL (#UD), HLT or
+                                     * MMIO exit steps past: the exit's or a decoded length */
+    /* The run in progress (vmx_exit_dispatch, called from the exit landing, finds them here): */
+    struct vcpu *vcpu;
+    struct vcpu_exit *exit;
+    uint64_t deadline;
     struct x86_storm storm;         /* exception-storm detection */
     struct vcpu_guest_cpu guest_cpu; /* what CPUID shows of the emulated devices */
     uint32_t host_max_leaf;          /* CPUID.0:EAX of the host */
@@ -110,10 +119,22 @@ struct vmx_vcpu {
 };
 
 /* arch/x86/vmx/vmx_entry.asm: enters the guest (VMLAUNCH when launched is 0, else VMRESUME),
- * with VERW last when spec_flags has SPEC_FLAG_VERW; after the exit, the RSB fill that
- * spec_entry_flags asks for. Returns 0 after a VM exit; 1 when the instruction failed
- * (VMfailValid/VMfailInvalid). */
+ * with VERW last when spec_flags has SPEC_FLAG_VERW; after each exit, the RSB fill that
+ * spec_entry_flags asks for and vmx_exit_dispatch. Returns 0 after a VM exit that generic code
+ * must see; 1 when the instruction failed (VMfailValid/VMfailInvalid), after vmx_entry_failed
+ * has reported it. */
 int vmx_enter(struct vmx_regs *regs, int launched, uint32_t spec_flags);
+/* Called by the exit landing with the guest's registers saved and the exit reason read: handles
+ * the exit. Returns 0 to leave vmx_enter (exit filled in for generic code, or an entry failure),
+ * else the flags of the next entry (spec_entry_flags) with VMX_REENTER set: the stub re-enters at
+ * once. */
+#define VMX_REENTER 0x80000000u
+uint32_t vmx_exit_dispatch(struct vmx_regs *regs, uint32_t reason);
+/* The landing's CPUID path, before RBX, RBP and R12-R15 are saved: the same result, or 0 when
+ * vmx_exit_dispatch must take the exit. */
+uint32_t vmx_exit_cpuid_fast(struct vmx_regs *regs);
+/* Called by the entry stub when VMLAUNCH/VMRESUME failed: fills the run's exit as a fault. */
+void vmx_entry_failed(struct vmx_regs *regs);
 
 int vmx_cpu_enable(char *why, size_t why_len);
 bool vmx_report(void);

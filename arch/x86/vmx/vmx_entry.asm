@@ -2,19 +2,34 @@
 ; host's callee-saved registers, records RSP in the VMCS, loads the guest's general registers and
 ; runs VMLAUNCH or VMRESUME, with VERW as the last memory access before it when asked (MDS/TAA).
 ; A VM exit lands on one of the vmx_exit_landing* (HOST_RIP) with the stack as vmx_enter left
-; it: store the guest registers, refill the RSB as that landing's policy says (before the first
-; RET), restore ours, return 0.
+; it: store the guest's caller-saved registers, refill the RSB as that landing's policy says
+; (before the first RET), then read the exit reason. A CPUID goes to vmx_exit_cpuid_fast with the
+; guest's RBX, RBP and R12-R15 still live in the CPU (a C function preserves them), and back into
+; the guest with only the registers C may have changed reloaded. Any other exit (or a CPUID the fast
+; path leaves alone) stores those six too and calls vmx_exit_dispatch (vmx_run.c). Both handle the
+; exits the backend answers itself and return the entry's spec flags with VMX_REENTER set to go
+; straight back into the guest (the host's registers stay saved on this stack, HOST_RSP stays
+; right), or 0: restore ours, return 0.
 ; The mitigation choice is arch/x86/spec.c's (docs/design.md, "Transient-execution mitigations").
 
 VMCS_HOST_RSP equ 0x6c14
+VMCS_EXIT_REASON equ 0x4402
+EXIT_REASON_CPUID equ 10
 GDT_SEL_KERNEL_DATA equ 0x10        ; x86/desc.h
 
 ; spec_entry_flags bits (x86/spec.h)
 SPEC_FLAG_VERW     equ 1
 SPEC_FLAG_RSB_FULL equ 2
 SPEC_FLAG_RSB_LITE equ 4
+SPEC_FLAGS_L1D     equ 8 | 16       ; SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW
+
+VMX_REENTER        equ 0x80000000   ; vmx_vcpu.h
 
 extern spec_entry_flags
+extern vmx_exit_dispatch
+extern vmx_exit_cpuid_fast
+extern vmx_entry_failed
+extern spec_l1d_flush
 
 ; struct vmx_regs offsets
 R_RAX equ 0
@@ -33,6 +48,8 @@ R_R13 equ 96
 R_R14 equ 104
 R_R15 equ 112
 
+%include "x86/guest_gprs.inc"
+
 section .rodata
 ; VERW needs a memory operand naming a writable data segment to overwrite the CPU buffers
 ; (Intel, "Deep Dive: Intel Analysis of Microarchitectural Data Sampling").
@@ -41,25 +58,17 @@ verw_selector: dw GDT_SEL_KERNEL_DATA
 section .text
 bits 64
 
+; Loads the guest's general registers from regs (rdi), rdi last.
+%macro LOAD_GUEST 0
+    GPRS_LOAD rdi, RAX, RBX, RCX, RDX, RSI, RBP, R8, R9, R10, R11, R12, R13, R14, R15
+    mov rdi, [rdi + R_RDI]
+%endmacro
+
 ; Loads the guest registers (regs in rdi) and enters; %1 = 1 puts VERW last. CF carries
 ; "launched" across the MOVs and VERW (which changes only ZF).
 %macro ENTER_GUEST 1
     bt esi, 0
-    mov rax, [rdi + R_RAX]
-    mov rbx, [rdi + R_RBX]
-    mov rcx, [rdi + R_RCX]
-    mov rdx, [rdi + R_RDX]
-    mov rsi, [rdi + R_RSI]
-    mov rbp, [rdi + R_RBP]
-    mov r8,  [rdi + R_R8]
-    mov r9,  [rdi + R_R9]
-    mov r10, [rdi + R_R10]
-    mov r11, [rdi + R_R11]
-    mov r12, [rdi + R_R12]
-    mov r13, [rdi + R_R13]
-    mov r14, [rdi + R_R14]
-    mov r15, [rdi + R_R15]
-    mov rdi, [rdi + R_RDI]
+    LOAD_GUEST
 %if %1
     verw [rel verw_selector]
 %endif
@@ -67,6 +76,22 @@ bits 64
     vmlaunch
     jmp vmx_enter_failed
 %%resume:
+    vmresume
+    jmp vmx_enter_failed
+%endmacro
+
+; The same for VMRESUME after an exit the backend handled itself; %2 = 1 after
+; vmx_exit_cpuid_fast, when RBP and R12-R15 still hold the guest's values.
+%macro RESUME_GUEST 2
+%if %2
+    GPRS_LOAD rdi, RAX, RBX, RCX, RDX, RSI, R8, R9, R10, R11
+    mov rdi, [rdi + R_RDI]
+%else
+    LOAD_GUEST
+%endif
+%if %1
+    verw [rel verw_selector]
+%endif
     vmresume
     jmp vmx_enter_failed
 %endmacro
@@ -83,35 +108,40 @@ vmx_enter:
     push rdi                        ; the landing code finds regs at [rsp]
     mov rax, VMCS_HOST_RSP
     vmwrite rax, rsp
+    test edx, SPEC_FLAGS_L1D
+    jnz .flush
+.flushed:
     test edx, SPEC_FLAG_VERW
     jnz .with_verw
     ENTER_GUEST 0
 .with_verw:
     ENTER_GUEST 1
+.flush:                             ; L1TF: nothing of the host's or another VM's in the L1D
+    push rdi
+    push rsi
+    push rdx
+    sub rsp, 8                      ; the call with RSP 16-byte aligned
+    mov edi, edx
+    call spec_l1d_flush
+    add rsp, 8
+    pop rdx
+    pop rsi
+    pop rdi
+    jmp .flushed
 
 vmx_enter_failed:                   ; VMfailInvalid (CF) or VMfailValid (ZF): still the host
-    add rsp, 8                      ; the regs pointer
+    mov rdi, [rsp]                  ; the regs pointer
+    call vmx_entry_failed
+    add rsp, 8
     mov eax, 1
     jmp restore_host
 
-; Stores the guest's general registers; the regs pointer is at [rsp] on entry.
+; Stores the guest's caller-saved registers (those a C call may change); the regs pointer is at
+; [rsp] on entry and in rdi after.
 %macro SAVE_GUEST 0
     push rdi                        ; guest RDI; regs pointer is now at [rsp + 8]
     mov rdi, [rsp + 8]
-    mov [rdi + R_RAX], rax
-    mov [rdi + R_RBX], rbx
-    mov [rdi + R_RCX], rcx
-    mov [rdi + R_RDX], rdx
-    mov [rdi + R_RSI], rsi
-    mov [rdi + R_RBP], rbp
-    mov [rdi + R_R8],  r8
-    mov [rdi + R_R9],  r9
-    mov [rdi + R_R10], r10
-    mov [rdi + R_R11], r11
-    mov [rdi + R_R12], r12
-    mov [rdi + R_R13], r13
-    mov [rdi + R_R14], r14
-    mov [rdi + R_R15], r15
+    GPRS_STORE rdi, RAX, RCX, RDX, RSI, R8, R9, R10, R11
     pop rax
     mov [rdi + R_RDI], rax
 %endmacro
@@ -155,9 +185,47 @@ vmx_exit_landing_rsb_lite:
 global vmx_exit_landing
 vmx_exit_landing:
     SAVE_GUEST
-vmx_exit_common:
+vmx_exit_common:                    ; rdi: the regs pointer (SAVE_GUEST left it there)
+    mov esi, VMCS_EXIT_REASON
+    vmread rsi, rsi                 ; zero-extended: vmx_exit_dispatch's second argument
+    cmp esi, EXIT_REASON_CPUID
+    jne .dispatch
+    call vmx_exit_cpuid_fast        ; the guest's RBX, RBP, R12-R15 stay in the CPU
+    test eax, eax
+    jnz .resume_fast
+    mov rdi, [rsp]
+    mov esi, EXIT_REASON_CPUID
+.dispatch:                          ; esi: the exit reason
+    GPRS_STORE rdi, RBX, RBP, R12, R13, R14, R15
+    call vmx_exit_dispatch
+    test eax, eax
+    jz .leave
+    test eax, SPEC_FLAGS_L1D
+    jnz .flush
+.flushed:
+    mov rdi, [rsp]                  ; an exit happened: VMRESUME
+    test eax, SPEC_FLAG_VERW
+    jnz .resume_verw
+    RESUME_GUEST 0, 0
+.resume_verw:
+    RESUME_GUEST 1, 0
+.flush:                             ; as in vmx_enter, last before the entry
+    push rax
+    sub rsp, 8                      ; the call with RSP 16-byte aligned
+    mov edi, eax
+    call spec_l1d_flush
+    add rsp, 8
+    pop rax
+    jmp .flushed
+.resume_fast:                       ; no L1D flush is due here (vmx_exit_cpuid_fast)
+    mov rdi, [rsp]
+    test eax, SPEC_FLAG_VERW
+    jnz .resume_fast_verw
+    RESUME_GUEST 0, 1
+.resume_fast_verw:
+    RESUME_GUEST 1, 1
+.leave:
     add rsp, 8                      ; the regs pointer
-    xor eax, eax
 restore_host:                       ; the callee-saved registers vmx_enter pushed
     pop r15
     pop r14

@@ -194,7 +194,7 @@ static bool emulate_cr3_write(struct vcpu *v, uint64_t value, struct vcpu_exit *
 static bool handle_cr_access(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
     v->stats[VCPU_STAT_CR]++;
-    uint64_t q = x->exit_qualification;
+    uint64_t q = vmx_read_qualification(x);
     unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
     bool ok = true;
     if (type == 0) { /* MOV to CR */
@@ -229,7 +229,7 @@ static bool handle_cr_access(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exi
     if (!ok)
         return false;
     if (!(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID))
-        vmx_skip_instruction(x);
+        vmx_skip_exit_instruction();
     return true;
 }
 
@@ -241,6 +241,14 @@ static bool handle_msr(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exi
     uint32_t msr = (uint32_t)x->regs.rcx;
     bool write = (x->exit_reason & 0xffff) == EXIT_REASON_WRMSR;
     uint64_t value = write ? (x->regs.rdx << 32) | (uint32_t)x->regs.rax : 0;
+    int lazy = write ? vmx_wrmsr_reg_write(x, msr, value) : 0;
+    if (lazy) {
+        if (lazy < 0)
+            inject_exception(X86_VECTOR_GP, 0);
+        else
+            vmx_skip_exit_instruction();
+        return true;
+    }
     bool ok = write ? x86_msr_write(msr, value) : x86_msr_read(msr, arch_now(), &value);
     if (!ok) {
         x86_msr_exit(exit, msr, write, write ? value : 0);
@@ -250,7 +258,7 @@ static bool handle_msr(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exi
         x->regs.rax = (uint32_t)value;
         x->regs.rdx = value >> 32;
     }
-    vmx_skip_instruction(x);
+    vmx_skip_exit_instruction();
     return true;
 }
 
@@ -266,7 +274,7 @@ void vmx_vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value)
         x->regs.rax = (uint32_t)value;
         x->regs.rdx = value >> 32;
     }
-    vmx_skip_instruction(x);
+    vmx_skip_exit_instruction();
 }
 
 /* VMMCALL (AMD's hypercall) raises #UD under VMX: a guest built for the other vendor gets the
@@ -305,7 +313,7 @@ static bool handle_exception(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exi
          * B0-B3, BD, BS, RTM. Delivering the #DB would have updated DR6 and cleared DR7.GD
          * (SDM 18.2.3, 18.2.4); injection does neither (27.6.1.2), so do it here. The guest's
          * DR6 is live in the CPU while its vCPU is loaded; RTM is active-low. */
-        uint64_t q = x->exit_qualification;
+        uint64_t q = vmx_read_qualification(x);
         uint64_t dr6;
         __asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
         dr6 = ((dr6 & ~0xfull) | (1ull << 16) | (q & 0x600f)) & ~(q & (1ull << 16));
@@ -344,7 +352,7 @@ static bool handle_exception(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exi
 
 static void describe_ept_violation(struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
-    uint64_t q = x->exit_qualification;
+    uint64_t q = x->exit_qualification; /* read by handle_ept_violation */
     uint64_t gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
     const char *access = (q & 4) ? "instruction fetch" : (q & 2) ? "write" : "read";
     if (q & (1u << 7))
@@ -365,7 +373,7 @@ static void describe_ept_violation(struct vmx_vcpu *x, struct vcpu_exit *exit)
 static bool handle_ept_violation(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
     v->stats[VCPU_STAT_NPF]++;
-    uint64_t q = x->exit_qualification;
+    uint64_t q = vmx_read_qualification(x);
     uint64_t gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
     if ((q & 4) || (vmcs_read32(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID)) {
         describe_ept_violation(x, exit);
@@ -414,9 +422,10 @@ static bool handle_undefined(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exi
 /* INVD, WBINVD: caches stay coherent; dropping them would hurt others. */
 static bool handle_cache_flush(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
+    (void)x;
     (void)exit;
     v->stats[VCPU_STAT_OTHER]++;
-    vmx_skip_instruction(x);
+    vmx_skip_exit_instruction();
     return true;
 }
 
@@ -426,12 +435,23 @@ static bool handle_interrupt_window(struct vcpu *v, struct vmx_vcpu *x, struct v
 {
     v->stats[VCPU_STAT_WINDOW]++;
     x->window_exiting = false;
-    vmcs_write32(VMCS_PROC_CONTROLS, vmx_caps.proc);
+    vmcs_write32(VMCS_PROC_CONTROLS, vmx_proc_controls(x));
     exit->kind = VCPU_EXIT_INTERRUPT_WINDOW;
     return false;
 }
 
 
+
+/* MOV DR while MOV-DR exiting is on (the vCPU's first in this life): switch its DR0-DR3 from now
+ * on and let the instruction run again, now without an exit; the CPU then applies every rule of
+ * MOV DR itself (CPL, DR7.GD, CR4.DE). */
+static bool handle_mov_dr(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
+{
+    (void)exit;
+    v->stats[VCPU_STAT_OTHER]++;
+    vmx_debug_registers_used(x);
+    return true;
+}
 
 static bool handle_triple_fault(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
@@ -454,7 +474,7 @@ bool vmx_exit_unexpected(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *e
     v->stats[VCPU_STAT_OTHER]++;
     uint32_t reason = x->exit_reason & 0xffff;
     x86_exit_fault(exit, "unexpected VM exit: reason %u (%s), qualification 0x%llx", reason,
-                   vmx_exit_reason_name(reason), (unsigned long long)x->exit_qualification);
+                   vmx_exit_reason_name(reason), (unsigned long long)vmx_read_qualification(x));
     return false;
 }
 
@@ -475,6 +495,7 @@ const vmx_exit_handler vmx_exit_handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_VMCALL] = vmx_handle_vmcall,
     [19 ... 27] = handle_vmx_instruction, /* VMCLEAR ... VMXON */
     [EXIT_REASON_CR_ACCESS] = handle_cr_access,
+    [EXIT_REASON_MOV_DR] = handle_mov_dr,
     [EXIT_REASON_IO] = vmx_handle_io,
     [EXIT_REASON_RDMSR] = handle_msr,
     [EXIT_REASON_WRMSR] = handle_msr,

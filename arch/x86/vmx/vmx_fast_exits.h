@@ -1,5 +1,6 @@
-/* The hottest VMX exits, inline: the run loop takes them before its table (a call less on
- * every CPUID, port access, hypercall, HLT and slice end), and the table (vmx_exits.c) points at the same code. */
+/* The hottest VMX exits, inline: vmx_exit_dispatch (vmx_run.c) takes them before its table (a
+ * call less on every CPUID, hypercall, HLT and slice end; port I/O has its own copy there, which
+ * calls nothing), and the table (vmx_exits.c) points at the same code. */
 #ifndef ARCH_X86_VMX_VMX_FAST_EXITS_H
 #define ARCH_X86_VMX_VMX_FAST_EXITS_H
 
@@ -23,14 +24,14 @@ static inline bool vmx_handle_cpuid(struct vcpu *v, struct vmx_vcpu *x, struct v
     x->regs.rbx = r.ebx;
     x->regs.rcx = r.ecx;
     x->regs.rdx = r.edx;
-    vmx_skip_instruction(x);
+    vmx_skip_exit_instruction();
     return true;
 }
 
 static inline bool vmx_handle_io(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
     v->stats[VCPU_STAT_IO]++;
-    uint64_t q = x->exit_qualification;
+    uint64_t q = vmx_read_qualification(x); /* for vmx_vcpu_complete_io too */
     if (q & (1u << 4)) {
         x86_exit_fault(exit, "string I/O (INS/OUTS) on port 0x%llx is not supported",
                        (unsigned long long)(q >> 16));
@@ -46,7 +47,7 @@ static inline bool vmx_handle_io(struct vcpu *v, struct vmx_vcpu *x, struct vcpu
 
 static inline bool vmx_handle_vmcall(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
-    (void)x;
+    x->exit_instruction_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN); /* for the return */
     v->stats[VCPU_STAT_HYPERCALL]++;
     exit->kind = VCPU_EXIT_HYPERCALL;
     return false;
@@ -54,7 +55,7 @@ static inline bool vmx_handle_vmcall(struct vcpu *v, struct vmx_vcpu *x, struct 
 
 static inline bool vmx_handle_hlt(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
-    (void)x;
+    x->exit_instruction_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN); /* vcpu_skip_instruction */
     v->stats[VCPU_STAT_HLT]++;
     exit->kind = VCPU_EXIT_HLT;
     return false;

@@ -130,14 +130,27 @@ void vmx_vcpu_skip_instruction(struct vcpu *v)
     vmx_skip_instruction(vmx_of(v));
 }
 
-void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value)
+static inline void complete_io(struct vmx_vcpu *x, uint32_t value)
 {
-    struct vmx_vcpu *x = vmx_of(v);
-    vmx_vcpu_load(v);
-    uint64_t q = x->exit_qualification;
+    uint64_t q = x->exit_qualification; /* read by vmx_handle_io */
     if (q & (1u << 3)) /* IN */
         x->regs.rax = x86_io_merge(x->regs.rax, (q & 7) + 1, value);
-    vmx_skip_instruction(x);
+    vmx_skip_exit_instruction();
+}
+
+static __attribute__((noinline)) void complete_io_load(struct vcpu *v, uint32_t value)
+{
+    vmx_vcpu_load_other(v);
+    complete_io(vmx_of(v), value);
+}
+
+void vmx_vcpu_complete_io(struct vcpu *v, uint32_t value)
+{
+    if (vmx_loaded[x86_cpu_index()] != v) {
+        complete_io_load(v, value); /* the call out of line: no registers saved on the way */
+        return;
+    }
+    complete_io(vmx_of(v), value);
 }
 
 void vmx_vcpu_complete_mmio(struct vcpu *v, uint64_t value)
@@ -147,7 +160,7 @@ void vmx_vcpu_complete_mmio(struct vcpu *v, uint64_t value)
     if (x->mmio.kind == INSN_MMIO_LOAD)
         vmx_gpr_write(x, x->mmio.reg,
                       insn_mmio_load_result(&x->mmio, vmx_gpr_read(x, x->mmio.reg), value));
-    vmx_skip_instruction(x);
+    vmx_skip_bytes(x->exit_instruction_len); /* the decoded length */
 }
 
 void vmx_vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *cpu)
@@ -174,7 +187,7 @@ void vmx_paging_state(struct gpt_state *s)
 static void set_preemption_timer(uint64_t ticks)
 {
     uint64_t timer = ticks >> vmx_caps.preemption_rate;
-    vmcs_write32(VMCS_PREEMPTION_TIMER, timer > 0xffffffffull ? 0xffffffffu : (timer ? (uint32_t)timer : 1));
+    vmcs_write_hot(VMCS_PREEMPTION_TIMER, timer > 0xffffffffull ? 0xffffffffu : (timer ? (uint32_t)timer : 1));
 }
 
 /* Generic code's answer from the last exit: an external interrupt to deliver at this entry
@@ -182,23 +195,24 @@ static void set_preemption_timer(uint64_t ticks)
  * guest can take one (interrupt-window exiting, SDM 25.6.2; the exit comes before any guest
  * instruction when the window is already open, 26.7.5). The vector is written as is: the
  * external-interrupt type has no error code and no vector restriction (26.2.1.3). */
-static void apply_interrupt_requests(struct vcpu *v, struct vcpu_exit *exit)
+static inline void apply_interrupt_requests(struct vcpu *v, struct vcpu_exit *exit)
 {
     struct vmx_vcpu *x = vmx_of(v);
     /* generic code asks only when interruptible said no event is pending, so the check below
      * never drops an acknowledged vector (a completion that injects must clear interruptible) */
-    if (exit->inject_vector >= 0 && !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
-        vmcs_write32(VMCS_ENTRY_INTR_INFO,
-                     INTR_INFO_VALID | INTR_TYPE_EXTERNAL | ((uint32_t)exit->inject_vector & 0xff));
-        v->stats[VCPU_STAT_IRQ]++;
+    if (exit->inject_vector >= 0) {
+        if (!(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+            vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL |
+                                                   ((uint32_t)exit->inject_vector & 0xff));
+            v->stats[VCPU_STAT_IRQ]++;
+        }
+        exit->inject_vector = -1;
     }
-    exit->inject_vector = -1;
     bool want = exit->want_interrupt_window &&
                 (vmx_caps.proc_allowed1 & PROC_INTERRUPT_WINDOW_EXITING);
     if (want != x->window_exiting) {
         x->window_exiting = want;
-        vmcs_write32(VMCS_PROC_CONTROLS,
-                     want ? vmx_caps.proc | PROC_INTERRUPT_WINDOW_EXITING : vmx_caps.proc);
+        vmcs_write32(VMCS_PROC_CONTROLS, vmx_proc_controls(x));
     }
 }
 
@@ -212,70 +226,169 @@ static void report_interrupt_state(struct vcpu_exit *exit)
                           !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
 }
 
-static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
+/* The flags of an entry: the entry stub does what they ask (the L1D flush, VERW) right
+ * before VMLAUNCH/VMRESUME. */
+static inline uint32_t entry_flags(void)
+{
+    return spec_entry_flags;
+}
+
+/* Enters the guest (v loaded). The exits the backend handles itself re-enter from the exit
+ * landing (vmx_exit_dispatch); the others fill exit there, and vmx_enter, called last, returns
+ * straight to vcpu_run's caller. A failed VMLAUNCH/VMRESUME is reported by vmx_entry_failed. */
+static inline __attribute__((always_inline)) void enter(struct vcpu *v, uint64_t deadline,
+                                                        struct vcpu_exit *exit)
+{
+    struct vmx_vcpu *x = vmx_of(v);
+    apply_interrupt_requests(v, exit);
+    uint64_t now = arch_now();
+    set_preemption_timer(deadline > now ? deadline - now : 1);
+    x->exit = exit;
+    x->deadline = deadline;
+    vmx_enter(&x->regs, x->launched, entry_flags());
+}
+
+void vmx_enter_loaded(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
+{
+    enter(v, deadline, exit);
+}
 
 void vmx_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
 {
-    if (!vmx_vcpu_load(v)) {
-        x86_exit_fault(exit, "VMPTRLD failed");
+    if (vmx_loaded[x86_cpu_index()] != v) {
+        vmx_vcpu_switch_and_enter(v, deadline, exit); /* a VM switch: out of line */
         return;
     }
-    apply_interrupt_requests(v, exit);
-    run_guest(v, deadline, exit);
-    if (exit->want_interrupt_state && exit->kind != VCPU_EXIT_FAULT)
-        report_interrupt_state(exit);
+    enter(v, deadline, exit);
 }
 
-static void run_guest(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
+void vmx_entry_failed(struct vmx_regs *regs)
 {
-    struct vmx_vcpu *x = vmx_of(v);
-    uint64_t now = arch_now();
-    set_preemption_timer(deadline > now ? deadline - now : 1);
+    struct vmx_vcpu *x = (struct vmx_vcpu *)regs; /* regs is its first member */
+    uint32_t error = vmcs_read32(VMCS_INSTRUCTION_ERROR);
+    x86_exit_fault(x->exit, "%s failed: VM-instruction error %u%s", x->launched ? "VMRESUME" : "VMLAUNCH",
+                   error, error == 7 || error == 8 ? " (invalid control or host-state field)" : "");
+}
 
-    for (;;) {
-        uint32_t spec = spec_entry_flags;
-        if (spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW))
-            spec_l1d_flush(spec); /* L1TF: nothing of the host's or another VM's in the L1D */
-        if (vmx_enter(&x->regs, x->launched, spec)) {
-            uint32_t error = vmcs_read32(VMCS_INSTRUCTION_ERROR);
-            x86_exit_fault(exit, "%s failed: VM-instruction error %u%s", x->launched ? "VMRESUME" : "VMLAUNCH",
-                  error, error == 7 || error == 8 ? " (invalid control or host-state field)" : "");
-            return;
-        }
-        x->launched = true;
-        uint32_t reason = vmcs_read32(VMCS_EXIT_REASON);
-        x->exit_reason = reason;
-        x->exit_qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
-        x->exit_instruction_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
-        if (reason & EXIT_REASON_ENTRY_FAILURE) {
-            x86_exit_fault(exit, "VM entry failed: %s (exit reason %u, qualification %llu)",
-                  vmx_exit_reason_name(reason & 0xffff), reason & 0xffff,
-                  (unsigned long long)x->exit_qualification);
-            return;
-        }
-        uint32_t basic = reason & 0xffff;
-        /* the hottest exits inline, the rest through the table */
-        bool again;
-        switch (basic) {
-        case EXIT_REASON_CPUID: again = vmx_handle_cpuid(v, x, exit); break;
-        case EXIT_REASON_IO: again = vmx_handle_io(v, x, exit); break;
-        case EXIT_REASON_VMCALL: again = vmx_handle_vmcall(v, x, exit); break;
-        case EXIT_REASON_HLT: again = vmx_handle_hlt(v, x, exit); break;
-        case EXIT_REASON_PREEMPTION_TIMER: again = vmx_handle_preemption_timer(v, x, exit); break;
-        default:
-            again = (basic < EXIT_REASON_COUNT ? vmx_exit_handlers[basic] : vmx_exit_unexpected)(v, x, exit);
-        }
-        if (!again)
-            return;
-        /* Exits handled here re-enter directly. The preemption timer only counts in VMX
-         * non-root operation and resumes from its saved value (SDM 26.5.1, 27.2), so it measures
-         * guest time; the deadline adds the time spent here, so a guest cannot stretch its
-         * slice by exiting often. */
-        if (arch_now() >= deadline) {
-            v->stats[VCPU_STAT_PREEMPT]++;
-            exit->kind = VCPU_EXIT_PREEMPTED;
-            return;
-        }
+/* Back to generic code with exit filled in, and with the interrupt state when it asked. */
+static inline uint32_t leave_with(struct vcpu_exit *exit)
+{
+    if (exit->want_interrupt_state && exit->kind != VCPU_EXIT_FAULT)
+        report_interrupt_state(exit);
+    return 0;
+}
+
+static inline uint32_t leave(struct vmx_vcpu *x)
+{
+    struct vcpu_exit *exit = x->exit;
+    if (exit->want_interrupt_state && exit->kind != VCPU_EXIT_FAULT)
+        report_interrupt_state(exit);
+    return 0;
+}
+
+/* After an exit handled here: re-enter at once, unless the slice is over. The preemption timer
+ * only counts in VMX non-root operation and resumes from its saved value (SDM 26.5.1, 27.2), so
+ * it measures guest time; the deadline adds the time spent here, so a guest cannot stretch its
+ * slice by exiting often. */
+static inline uint32_t reenter_or_end_slice(struct vmx_vcpu *x)
+{
+    if (__builtin_expect(arch_now() >= x->deadline, 0)) {
+        x->vcpu->stats[VCPU_STAT_PREEMPT]++;
+        x->exit->kind = VCPU_EXIT_PREEMPTED;
+        return leave(x);
+    }
+    return entry_flags() | VMX_REENTER;
+}
+
+/* One small function per hot exit, each a tail call from vmx_exit_dispatch: an exit pays only
+ * for the registers its own handler needs. */
+static __attribute__((noinline)) uint32_t exit_cpuid(struct vmx_vcpu *x)
+{
+    vmx_handle_cpuid(x->vcpu, x, x->exit);
+    return reenter_or_end_slice(x);
+}
+
+static __attribute__((noinline, cold)) uint32_t exit_string_io(struct vmx_vcpu *x, uint64_t q)
+{
+    x86_exit_fault(x->exit, "string I/O (INS/OUTS) on port 0x%llx is not supported",
+                   (unsigned long long)(q >> 16));
+    return 0;
+}
+
+/* vmx_handle_io, written out so that it calls nothing on its common path. */
+static __attribute__((noinline)) uint32_t exit_io(struct vmx_vcpu *x)
+{
+    struct vcpu_exit *exit = x->exit;
+    x->vcpu->stats[VCPU_STAT_IO]++;
+    uint64_t q = vmx_read_qualification(x); /* for vmx_vcpu_complete_io too */
+    if (q & (1u << 4))
+        return exit_string_io(x, q);
+    exit->kind = VCPU_EXIT_IO;
+    exit->io = (struct vcpu_io){ .port = (uint16_t)(q >> 16), .size = (uint8_t)((q & 7) + 1),
+                                 .write = !(q & (1u << 3)), .value = (uint32_t)x->regs.rax };
+    if (exit->want_interrupt_state)
+        report_interrupt_state(exit);
+    return 0;
+}
+
+static __attribute__((noinline)) uint32_t exit_other(struct vmx_vcpu *x, uint32_t reason)
+{
+    if (reason & EXIT_REASON_ENTRY_FAILURE) {
+        x86_exit_fault(x->exit, "VM entry failed: %s (exit reason %u, qualification %llu)",
+                       vmx_exit_reason_name(reason & 0xffff), reason & 0xffff,
+                       (unsigned long long)vmx_read_qualification(x));
+        return 0;
+    }
+    reason &= 0xffff; /* the basic reason (SDM 25.9.1) */
+    vmx_exit_handler h = reason < EXIT_REASON_COUNT ? vmx_exit_handlers[reason] : vmx_exit_unexpected;
+    if (!h(x->vcpu, x, x->exit))
+        return leave(x);
+    return reenter_or_end_slice(x);
+}
+
+/* A CPUID exit, from the exit landing before it stores the guest's RBX, RBP and R12-R15: they
+ * stay live in the CPU across this call (the ABI's callee-saved registers) and the landing
+ * reloads only the others, RBX with the answer. 0: left alone (an L1D flush is due before the
+ * entry, which the landing's fast re-entry does not do, or the slice is over): the landing stores
+ * the six and vmx_exit_dispatch answers it. */
+__attribute__((flatten, optimize("omit-frame-pointer"))) uint32_t vmx_exit_cpuid_fast(struct vmx_regs *regs)
+{
+    struct vmx_vcpu *x = (struct vmx_vcpu *)regs; /* regs is its first member */
+    uint32_t spec = entry_flags();
+    if ((spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW)) || arch_now() >= x->deadline)
+        return 0;
+    x->launched = true;
+    x->exit_reason = EXIT_REASON_CPUID;
+    vmx_handle_cpuid(x->vcpu, x, x->exit);
+    return spec | VMX_REENTER;
+}
+
+/* reason: the exit reason, read by the landing. */
+uint32_t vmx_exit_dispatch(struct vmx_regs *regs, uint32_t reason)
+{
+    struct vmx_vcpu *x = (struct vmx_vcpu *)regs; /* regs is its first member */
+    x->launched = true;
+    x->exit_reason = reason;
+    /* the hottest exits first (with no other bit of the reason set), the rest through the
+     * table */
+    if (reason == EXIT_REASON_IO)
+        return exit_io(x);
+    struct vcpu_exit *exit = x->exit;
+    if (reason == EXIT_REASON_VMCALL) {
+        vmx_handle_vmcall(x->vcpu, x, exit);
+        return leave_with(exit);
+    }
+    if (reason == EXIT_REASON_CPUID)
+        return exit_cpuid(x);
+    switch (reason) {
+    case EXIT_REASON_HLT:
+        vmx_handle_hlt(x->vcpu, x, exit);
+        return leave_with(exit);
+    case EXIT_REASON_PREEMPTION_TIMER:
+        vmx_handle_preemption_timer(x->vcpu, x, exit);
+        return leave_with(exit);
+    default:
+        return exit_other(x, reason);
     }
 }
 
@@ -309,7 +422,8 @@ void vmx_vcpu_dump(struct vcpu *v, const char *prefix)
             vmcs_read32(VMCS_GUEST_GDTR_LIMIT), (unsigned long long)vmcs_readnat(VMCS_GUEST_IDTR_BASE),
             vmcs_read32(VMCS_GUEST_IDTR_LIMIT));
     kprintf("%slast exit: reason %u (%s) qualification 0x%llx\n", prefix, x->exit_reason & 0xffff,
-            vmx_exit_reason_name(x->exit_reason & 0xffff), (unsigned long long)x->exit_qualification);
+            vmx_exit_reason_name(x->exit_reason & 0xffff),
+            (unsigned long long)vmcs_readnat(VMCS_EXIT_QUALIFICATION));
 }
 
 const struct virt_ops vmx_ops = {

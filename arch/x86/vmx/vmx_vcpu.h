@@ -26,6 +26,7 @@
 #define EXIT_REASON_RDPMC 15
 #define EXIT_REASON_VMCALL 18
 #define EXIT_REASON_CR_ACCESS 28
+#define EXIT_REASON_MOV_DR 29
 #define EXIT_REASON_IO 30
 #define EXIT_REASON_RDMSR 31
 #define EXIT_REASON_WRMSR 32
@@ -67,6 +68,10 @@ void vmx_msr_map_init(uint8_t *map);
 /* Whose VMCS and lazy registers are on each CPU now. */
 extern struct vcpu *vmx_loaded[];
 bool vmx_vcpu_load_other(struct vcpu *v);
+/* vmx_vcpu_run's part after a VM switch: loads v here (vmx_vcpu_load_other), then
+ * vmx_enter_loaded (vmx_run.c), which enters. */
+void vmx_vcpu_switch_and_enter(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
+void vmx_enter_loaded(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit);
 /* VMPTRLD and the lazy registers, if v is not loaded on this CPU already (inline: every exit
  * that returns to generic code comes back through here). */
 static inline bool vmx_vcpu_load(struct vcpu *v)
@@ -76,14 +81,27 @@ static inline bool vmx_vcpu_load(struct vcpu *v)
 uint64_t vmx_cr0_fixed0(void);
 void vmx_flush_guest_tlb(struct vcpu *v);
 
-/* Registers the VMCS does not switch and guests use directly (x86/lazy_regs.h): the syscall
- * MSRs, CR2, DR0-DR3 and DR6, the x87/SSE state, TSC_AUX with RDTSCP. DR7 and DEBUGCTL are loaded
- * and saved through the VMCS (the debug-controls entry and exit controls). */
+/* Registers the VMCS does not switch and guests use directly (x86/lazy_regs.h): CR2, DR0-DR3
+ * and DR6, the x87/SSE state; the syscall MSRs and TSC_AUX are vmx_vmcs.c's own (their writes
+ * exit, KERNEL_GS_BASE is swapped every time). DR7 and DEBUGCTL are loaded and saved through the
+ * VMCS (the debug-controls entry and exit controls). */
 static inline unsigned vmx_lazy_parts(void)
 {
-    return X86_LAZY_FPU | X86_LAZY_DR0_3 | X86_LAZY_CR2_DR6 | X86_LAZY_SYSCALL |
-           ((vmx_caps.proc2 & PROC2_RDTSCP) ? X86_LAZY_TSC_AUX : 0);
+    return X86_LAZY_FPU | X86_LAZY_CR2_DR6; /* DR0-DR3: vmx_vmcs.c, with MOV-DR exiting */
 }
+
+/* The primary processor-based controls for x's state (SDM 25.6.2). */
+static inline uint32_t vmx_proc_controls(const struct vmx_vcpu *x)
+{
+    return vmx_caps.proc | (x->window_exiting ? PROC_INTERRUPT_WINDOW_EXITING : 0) |
+           (x->dr_exiting ? PROC_MOV_DR_EXITING : 0);
+}
+/* The loaded vCPU x's first MOV to or from a debug register: from now on its DR0-DR3 are
+ * switched with it, and its MOV DR run without exits. */
+void vmx_debug_registers_used(struct vmx_vcpu *x);
+/* A WRMSR of STAR, LSTAR, CSTAR, SFMASK or (with RDTSCP) TSC_AUX by the loaded vCPU x: 1 done,
+ * -1 #GP (a value the CPU refuses), 0 not one of them. */
+int vmx_wrmsr_reg_write(struct vmx_vcpu *x, uint32_t msr, uint64_t value);
 
 /* vmx_exits.c */
 void vmx_vcpu_complete_msr(struct vcpu *v, bool ok, uint64_t value);
@@ -105,14 +123,34 @@ void vmx_gpr_write(struct vmx_vcpu *x, unsigned n, uint64_t value);
 bool vmx_guest_64bit(void);
 unsigned vmx_guest_mode_bits(void);
 
-/* Steps past the instruction of the last exit. Stepping past an instruction ends STI/MOV-SS
- * blocking (SDM 25.4.2). Reads the loaded VMCS. */
-static inline void vmx_skip_instruction(struct vmx_vcpu *x)
+/* Steps past len bytes, the instruction of the last exit. Stepping past an instruction ends
+ * STI/MOV-SS blocking (SDM 25.4.2). Reads the loaded VMCS. */
+static inline void vmx_skip_bytes(uint32_t len)
 {
-    vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + x->exit_instruction_len);
+    vmcs_write_hot(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + len);
     uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
     if (intr & 3)
         vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3u);
+}
+
+/* Steps past the instruction of the last exit, whose length the exit gives (SDM 28.2.5: every
+ * exit this is used for is an instruction exit). */
+static inline void vmx_skip_exit_instruction(void)
+{
+    vmx_skip_bytes(vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
+}
+
+/* Steps past the instruction a hypercall's or HLT's completion finishes (x->exit_instruction_len,
+ * which their exits set). */
+static inline void vmx_skip_instruction(struct vmx_vcpu *x)
+{
+    vmx_skip_bytes(x->exit_instruction_len);
+}
+
+/* The exit qualification of the last exit, kept for its completion and reports. */
+static inline uint64_t vmx_read_qualification(struct vmx_vcpu *x)
+{
+    return x->exit_qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
 }
 
 #endif

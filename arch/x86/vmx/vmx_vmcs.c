@@ -44,24 +44,164 @@ static void vmclear(uint64_t phys)
     __asm__ volatile("vmclear %0" : : "m"(phys) : "cc", "memory");
 }
 
-bool vmx_vcpu_load_other(struct vcpu *v)
+/* STAR, LSTAR, CSTAR, SFMASK and (with RDTSCP) TSC_AUX change only by WRMSR, which exits
+ * (vmx_wrmsr_reg_write): the vCPU's copy in lazy is always current, so a switch never reads
+ * them, and writes them only when they differ from what this CPU holds (hw_wrmsr_regs): not at
+ * all between two vCPUs that never set them. KERNEL_GS_BASE changes by SWAPGS without an exit:
+ * read and written on every switch. */
+struct wrmsr_regs {
+    bool known;   /* the values below were read from this CPU */
+    bool nonzero; /* one of them is not 0 */
+    uint64_t star, lstar, cstar, sfmask, tsc_aux;
+};
+static struct wrmsr_regs hw_wrmsr_regs[X86_MAX_CPUS];
+
+static bool has_rdtscp(void)
 {
-    if (!vmx_on[x86_cpu_index()])
+    return (vmx_caps.proc2 & PROC2_RDTSCP) != 0;
+}
+
+static __attribute__((noinline)) void wrmsr_regs_update(struct wrmsr_regs *h,
+                                                        const struct x86_lazy_regs *l)
+{
+    if (!h->known) {
+        h->star = rdmsr(MSR_STAR);
+        h->lstar = rdmsr(MSR_LSTAR);
+        h->cstar = rdmsr(MSR_CSTAR);
+        h->sfmask = rdmsr(MSR_SFMASK);
+        h->tsc_aux = has_rdtscp() ? rdmsr(MSR_TSC_AUX) : 0;
+        h->known = true;
+    }
+    if (h->star != l->star)
+        wrmsr(MSR_STAR, h->star = l->star);
+    if (h->lstar != l->lstar)
+        wrmsr(MSR_LSTAR, h->lstar = l->lstar);
+    if (h->cstar != l->cstar)
+        wrmsr(MSR_CSTAR, h->cstar = l->cstar);
+    if (h->sfmask != l->sfmask)
+        wrmsr(MSR_SFMASK, h->sfmask = l->sfmask);
+    if (has_rdtscp() && h->tsc_aux != l->tsc_aux)
+        wrmsr(MSR_TSC_AUX, h->tsc_aux = l->tsc_aux);
+    h->nonzero = !!(h->star | h->lstar | h->cstar | h->sfmask | h->tsc_aux);
+}
+
+static inline void wrmsr_regs_load(unsigned cpu, const struct vmx_vcpu *x)
+{
+    struct wrmsr_regs *h = &hw_wrmsr_regs[cpu];
+    if (h->known && !h->nonzero && !x->wrmsr_regs_nonzero)
+        return; /* all 0 in the CPU and in the vCPU */
+    wrmsr_regs_update(h, &x->lazy);
+}
+
+/* DR0-DR3 of a vCPU with MOV-DR exiting on are 0 (any access exits first): each CPU knows whether
+ * its own are 0, so a switch between such vCPUs neither reads nor writes them (KVM switches
+ * debug registers this way too). */
+static bool hw_dr0_3_zero[X86_MAX_CPUS];
+
+static bool mov_dr_exiting_available(void)
+{
+    return (vmx_caps.proc_allowed1 & PROC_MOV_DR_EXITING) != 0;
+}
+
+void vmx_debug_registers_used(struct vmx_vcpu *x)
+{
+    /* the CPU holds this vCPU's DR0-DR3 (0, see lazy_load) */
+    x->dr_exiting = false;
+    hw_dr0_3_zero[x86_cpu_index()] = false; /* the guest may write them now */
+    vmcs_write32(VMCS_PROC_CONTROLS, vmx_proc_controls(x));
+}
+
+/* Saves what the guest of x can change in the CPU without an exit. (Constant masks: only the
+ * named registers' code remains of x86_lazy_save/load.) */
+static inline void lazy_save(struct vmx_vcpu *x)
+{
+    x86_lazy_save(&x->lazy, vmx_lazy_parts());
+    if (!x->dr_exiting)
+        x86_lazy_save(&x->lazy, X86_LAZY_DR0_3);
+    x->lazy.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+}
+
+/* Puts the lazily switched registers of x in the CPU (x is loaded on it). */
+static inline void lazy_load(unsigned cpu, struct vmx_vcpu *x)
+{
+    x86_lazy_load(&x->lazy, vmx_lazy_parts());
+    if (!x->dr_exiting || !hw_dr0_3_zero[cpu]) {
+        x86_lazy_load(&x->lazy, X86_LAZY_DR0_3); /* with exiting on, its are 0 */
+        hw_dr0_3_zero[cpu] = x->dr_exiting;
+    }
+    wrmsr(MSR_KERNEL_GS_BASE, x->lazy.kernel_gs_base);
+    wrmsr_regs_load(cpu, x);
+}
+
+/* Canonical for 4-level paging (bits 63:47 equal): a WRMSR of LSTAR or CSTAR outside that
+ * raises #GP (SDM Vol. 4, IA32_LSTAR); 5-level addresses are not offered to guests. */
+static bool canonical48(uint64_t a)
+{
+    return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+int vmx_wrmsr_reg_write(struct vmx_vcpu *x, uint32_t msr, uint64_t value)
+{
+    struct x86_lazy_regs *l = &x->lazy;
+    switch (msr) {
+    case MSR_STAR:
+        l->star = value; /* every bit is writable */
+        break;
+    case MSR_LSTAR:
+    case MSR_CSTAR:
+        if (!canonical48(value))
+            return -1;
+        *(msr == MSR_LSTAR ? &l->lstar : &l->cstar) = value;
+        break;
+    case MSR_SFMASK:
+    case MSR_TSC_AUX:
+        if (msr == MSR_TSC_AUX && !has_rdtscp())
+            return 0; /* not offered: the MSR policy answers */
+        if (value >> 32)
+            return -1; /* bits 63:32 are reserved */
+        *(msr == MSR_SFMASK ? &l->sfmask : &l->tsc_aux) = value;
+        break;
+    default:
+        return 0;
+    }
+    x->wrmsr_regs_nonzero = !!(l->star | l->lstar | l->cstar | l->sfmask | l->tsc_aux);
+    wrmsr_regs_update(&hw_wrmsr_regs[x86_cpu_index()], l); /* live now */
+    return 1;
+}
+
+static inline __attribute__((always_inline)) bool switch_to(struct vcpu *v)
+{
+    unsigned cpu = x86_cpu_index();
+    if (!vmx_on[cpu])
         return false; /* e.g. reporting a VM whose CPU could not enable VMX */
-    if (loaded_vcpu)
-        x86_lazy_save(&vmx_of(loaded_vcpu)->lazy, vmx_lazy_parts());
+    if (vmx_loaded[cpu])
+        lazy_save(vmx_of(vmx_loaded[cpu]));
     if (!vmptrld(vmx_of(v)->vmcs_phys))
         return false;
-    x86_lazy_load(&vmx_of(v)->lazy, vmx_lazy_parts());
-    loaded_vcpu = v;
+    lazy_load(cpu, vmx_of(v));
+    vmx_loaded[cpu] = v;
     /* Branch predictions another VM trained must not steer this one: IBPB (Intel, "Speculative
      * Execution Side Channel Mitigations", indirect branch predictor barrier). */
-    if (last_vm[x86_cpu_index()] != v->vm) {
+    if (last_vm[cpu] != v->vm) {
         if (spec_entry_flags & SPEC_FLAG_IBPB)
             spec_ibpb();
-        last_vm[x86_cpu_index()] = v->vm;
+        last_vm[cpu] = v->vm;
     }
     return true;
+}
+
+bool vmx_vcpu_load_other(struct vcpu *v)
+{
+    return switch_to(v);
+}
+
+void vmx_vcpu_switch_and_enter(struct vcpu *v, uint64_t deadline, struct vcpu_exit *exit)
+{
+    if (!switch_to(v)) {
+        x86_exit_fault(exit, "VMPTRLD failed");
+        return;
+    }
+    vmx_enter_loaded(v, deadline, exit);
 }
 
 /* After a run of VMWRITEs started with vmcs_first_failed_write = 0: names the first field that
@@ -88,18 +228,29 @@ static void msr_bitmap_allow(uint8_t *bitmap, uint32_t msr)
     bitmap[base + 0x800 + bit / 8] &= ~(1u << (bit % 8));
 }
 
+static void msr_bitmap_allow_read(uint8_t *bitmap, uint32_t msr)
+{
+    unsigned base = msr >= 0xc0000000u ? 0x400 : 0;
+    unsigned bit = msr & 0x1fff;
+    bitmap[base + bit / 8] &= ~(1u << (bit % 8));
+}
+
 /* The MSRs guests use directly: those the VMCS switches and those swapped lazily. */
 void vmx_msr_map_init(uint8_t *msr)
 {
     static const uint32_t direct_msrs[] = {
         MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_EFER, MSR_IA32_PAT, /* VMCS-switched */
         MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-        MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE, /* swapped by us */
+        MSR_KERNEL_GS_BASE, /* swapped by us */
     };
     for (unsigned i = 0; i < sizeof(direct_msrs) / sizeof(direct_msrs[0]); i++)
         msr_bitmap_allow(msr, direct_msrs[i]);
+    /* swapped by us too, but their writes exit, so a switch need not read them */
+    static const uint32_t read_msrs[] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK };
+    for (unsigned i = 0; i < sizeof(read_msrs) / sizeof(read_msrs[0]); i++)
+        msr_bitmap_allow_read(msr, read_msrs[i]);
     if (vmx_caps.proc2 & PROC2_RDTSCP)
-        msr_bitmap_allow(msr, MSR_TSC_AUX); /* RDTSCP reads it: the guest's own, swapped */
+        msr_bitmap_allow_read(msr, MSR_TSC_AUX); /* RDTSCP reads it: the guest's own */
 }
 
 /* The host state a VM exit loads (SDM 28.5): this CPU's own tables from x86/desc.h. */
@@ -210,6 +361,7 @@ int vmx_vcpu_create(struct vcpu *v, struct x86_vm *vm, char *why, size_t why_len
     }
     struct vmx_vcpu *x = phys_to_virt(backend_phys);
     v->backend = x;
+    x->vcpu = v;
     x->vm = vm;
     x->host_max_leaf = cpuid_max_leaf();
     if (page_alloc_zeroed(&x->vmcs_phys)) {
@@ -258,7 +410,10 @@ int vmx_vcpu_reset(struct vcpu *v, const struct guest_boot_state *s, char *why, 
     memset(&x->regs, 0, sizeof(x->regs));
     x->tpr = 0;
     x86_lazy_reset(&x->lazy);
-    x86_lazy_load(&x->lazy, vmx_lazy_parts()); /* the vCPU is loaded here: its registers are live */
+    x->wrmsr_regs_nonzero = false;
+    x->dr_exiting = mov_dr_exiting_available(); /* else DR0-DR3 are switched every time */
+    vmcs_write32(VMCS_PROC_CONTROLS, vmx_proc_controls(x));
+    lazy_load(x86_cpu_index(), x); /* the vCPU is loaded here: its registers are live */
     x86_storm_reset(&x->storm);
     x->regs.rax = s->rax;
     x->regs.rbx = s->rbx;
@@ -355,7 +510,7 @@ void vmx_vcpu_unload(struct vcpu *v)
 {
     struct vmx_vcpu *x = vmx_of(v);
     if (loaded_vcpu == v) {
-        x86_lazy_save(&x->lazy, vmx_lazy_parts());
+        lazy_save(x);
         loaded_vcpu = NULL;
     }
     vmclear(x->vmcs_phys);

@@ -32,7 +32,14 @@ int console_add_source(struct pump_source *source, const char *prefix);
 /* Moves queued lines to the sinks, round-robin between sources, about budget bytes of work at
  * most. Never waits: returns 0 at once when another CPU holds the console. Each CPU calls it
  * between guest slices and while idle. Returns the work done. */
-size_t console_pump(size_t budget);
+size_t console_pump_pending(size_t budget);
+extern int console_output_pending; /* see console.c */
+static inline size_t console_pump(size_t budget)
+{
+    if (!__atomic_load_n(&console_output_pending, __ATOMIC_RELAXED))
+        return 0; /* nothing queued since a pump found every queue done */
+    return console_pump_pending(budget);
+}
 /* A VM's producer calls this after queueing output, so the next pump looks at the queues. */
 void console_note_output(void);
 /* The same from inside a guest's exit: only sinks that never wait (the serial port's FIFO) get

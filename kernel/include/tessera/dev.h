@@ -37,6 +37,7 @@ struct dev_region {
 struct dev_bus {
     struct dev_region regions[DEV_BUS_MAX_REGIONS];
     unsigned count;
+    const struct dev_region *last_port; /* the port region found last (dev_bus_find_port) */
 };
 
 void dev_bus_init(struct dev_bus *bus);
@@ -47,6 +48,32 @@ int dev_bus_add(struct dev_bus *bus, const struct dev_region *region);
  * a region's end: the caller treats it as unclaimed). */
 const struct dev_region *dev_bus_find(const struct dev_bus *bus, enum dev_space space,
                                       uint64_t addr, unsigned size);
+
+const struct dev_region *dev_bus_find_port_slow(struct dev_bus *bus, uint64_t port, unsigned size);
+
+/* The port region found last if it holds all of the access, else NULL (no search): a driver
+ * talks to one device for a while (a UART's LSR, then its THR). */
+static inline const struct dev_region *dev_bus_cached_port(const struct dev_bus *bus,
+                                                           uint16_t port, unsigned size)
+{
+    const struct dev_region *r = bus->last_port;
+    if (r) {
+        /* offset is huge when port is below the region; past the first test, offset + size
+         * cannot wrap (a region ends below 2^64) */
+        uint64_t offset = (uint64_t)port - r->base;
+        if (offset < r->length && offset + size <= r->length)
+            return r;
+    }
+    return 0;
+}
+
+/* dev_bus_find for a port access, trying the region found last first. */
+static inline const struct dev_region *dev_bus_find_port(struct dev_bus *bus, uint16_t port,
+                                                         unsigned size)
+{
+    const struct dev_region *r = dev_bus_cached_port(bus, port, size);
+    return r ? r : dev_bus_find_port_slow(bus, port, size);
+}
 
 /* An interrupt line a device drives: gsi is the line's number on the VM's interrupt router (ISA
  * IRQ n is GSI n). level true = asserted. Edge-triggered devices pulse it (true, then false). */

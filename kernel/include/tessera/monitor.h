@@ -5,6 +5,7 @@
 #define TESSERA_MONITOR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Escape from `console NAME` back to the monitor: Ctrl-] (as telnet). */
 #define MONITOR_ESCAPE_KEY 0x1d
@@ -16,5 +17,8 @@ void monitor_start(bool show_prompt);
 /* On the boot CPU, wherever its run loop pumps the console: reads input (at most every
  * millisecond), edits, runs commands, forwards a console session's keystrokes. Bounded. */
 void monitor_poll(void);
+/* When monitor_poll next has something to do (UINT64_MAX while the monitor is off): the run loop
+ * calls it only then, one compare per slice. */
+extern uint64_t monitor_next_poll;
 
 #endif

@@ -35,7 +35,14 @@ size_t outq_read(struct outq *q, void *out, size_t max);
 size_t outq_peek(const struct outq *q, void *out, size_t max);
 /* Consumer: takes n bytes (at most outq_used) without copying them: after an outq_peek. */
 void outq_discard(struct outq *q, size_t n);
-/* Consumer: bytes waiting (it can only grow until the consumer reads). */
-size_t outq_used(const struct outq *q);
+/* Consumer: bytes waiting (it can only grow until the consumer reads). Inline: the port exits
+ * of COM1 ask it on every read. */
+static inline size_t outq_used(const struct outq *q)
+{
+    uint32_t head = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE); /* the producer's bytes up to
+                                                                    head are visible */
+    uint32_t tail = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
+    return (size_t)(head - tail);
+}
 
 #endif

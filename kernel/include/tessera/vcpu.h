@@ -67,7 +67,8 @@ struct vcpu_msr {
 
 /* One record per run round trip: vcpu_run fills the exit; generic code answers in the same
  * record (the interrupt fields) and hands it to the next vcpu_run, which applies them at entry.
- * Start a record with VCPU_EXIT_INIT or vcpu_exit_start. */
+ * Start a record with VCPU_EXIT_INIT (the run loop keeps one per VM, started at each life's
+ * reset). */
 struct vcpu_exit {
     uint32_t kind; /* enum vcpu_exit_kind */
     struct vcpu_io io;
@@ -87,18 +88,6 @@ struct vcpu_exit {
     char reason[160]; /* VCPU_EXIT_FAULT: one line, e.g. "EPT violation: write at GPA 0x..." */
 };
 #define VCPU_EXIT_INIT { .inject_vector = -1 }
-
-/* The same start as VCPU_EXIT_INIT without clearing reason[] byte by byte (the run loop starts a
- * record every slice; reason is written whole before a VCPU_EXIT_FAULT is returned). */
-static inline void vcpu_exit_start(struct vcpu_exit *e)
-{
-    const size_t reason_at = offsetof(struct vcpu_exit, reason);
-    const size_t after = reason_at + sizeof(e->reason);
-    __builtin_memset(e, 0, reason_at);
-    __builtin_memset((char *)e + after, 0, sizeof(*e) - after);
-    e->reason[0] = 0;
-    e->inject_vector = -1;
-}
 
 enum vcpu_reg {
     VCPU_REG_RAX, VCPU_REG_RBX, VCPU_REG_RCX, VCPU_REG_RDX,

@@ -10,6 +10,7 @@
 #include <tessera/config.h>
 #include <tessera/console_pump.h>
 #include <tessera/dev.h>
+#include <tessera/hypercall.h>
 #include <tessera/image.h>
 #include <tessera/legacy_pc.h>
 #include <tessera/ring.h>
@@ -75,8 +76,14 @@ struct vm {
     int sched_index;
     struct sched_entity sched;
     uint64_t timer_deadline; /* armed by SET_TIMER, VM_NO_TIMER when none */
+    struct hypercall_env hypercall_env; /* what its calls see; filled at its first (vm_hypercall.c) */
     uint64_t time_limit_end; /* with a time_limit: TSC at which this life ends; VM_NO_TIMER
                               * until the life's first entry */
+    bool life_entered; /* this life has had its first slice (kernel/vmm.c) */
+    /* The record of its vCPU's runs (tessera/vcpu.h), started at each life's reset and kept
+     * across slices: between two slices the guest does not run, so what its last exit said of
+     * it still holds at the next entry. */
+    struct vcpu_exit exit;
 
     uint64_t share_ticks; /* ticks_run when the first VM of its CPU ended for good (summary) */
     uint64_t first_entry_tsc; /* TSC at its first slice's start (summary; 0: never ran) */
@@ -160,10 +167,11 @@ void vm_print_log(struct vm *vm);
 /* Its devices (kernel/vm_devices.c). vm_devices_reset (re)creates the bus: COM1 for every VM,
  * the legacy PC interrupt path for Linux images; 0 or a negative error with why filled in. */
 int vm_devices_reset(struct vm *vm, char *why, size_t why_len);
-/* A port access from an exit, through the bus. vm_port_write returns false when the write ended
- * the VM (the debug-exit port). */
-uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size);
-bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
+/* A port access from an exit, through the bus; now is the TSC when the exit reached generic code
+ * (the devices' time). vm_port_write returns false when the write ended the VM (the debug-exit
+ * port). */
+uint32_t vm_port_read(struct vm *vm, uint16_t port, unsigned size, uint64_t now);
+bool vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value, uint64_t now);
 /* For VMs with interrupt sources: before an entry, brings the devices to now and fills exit's
  * injection request; returns the entry's deadline (deadline, or a device's earlier one). */
 uint64_t vm_devices_prepare_entry(struct vm *vm, uint64_t deadline, struct vcpu_exit *exit);

@@ -120,3 +120,37 @@ expect_hello_output() {
         'hello64: console_write rc=46' \
         'hello64: done status=0'
 }
+
+# expect_default_guests LOG: the six default guests (guests/tessera.cfg) ran undisturbed: whole
+# lines only, hello's, compute's and halter's output (each sleep at least its period), each VM
+# exited with status 0 once, all ended, end status=ok. The spinner's lines are the caller's (its
+# iterations differ between configs).
+expect_default_guests() {
+    local log=$1 n='[0-9]+' period slept
+    expect_clean_lines "$log" hello=hello64 realmode=bootsector multiboot=mb32 compute=compute \
+        halter=halter spinner=spinner
+    expect_hello_output "$log" hello "greeting=hello" 0
+    expect_vm_output "$log" compute \
+        'compute: start mode=tessera boot=multiboot' \
+        "compute: iterations=200 checksum=0x198abcc2 tsc=$n" \
+        'compute: done'
+    expect_vm_output "$log" halter \
+        'halter: start' \
+        "halter: rounds=5 period_us=10000 tsc_hz=$n timer_ticks=$n" \
+        "halter: wake 1/5 slept_ticks=$n forward=yes" \
+        "halter: wake 2/5 slept_ticks=$n forward=yes" \
+        "halter: wake 3/5 slept_ticks=$n forward=yes" \
+        "halter: wake 4/5 slept_ticks=$n forward=yes" \
+        "halter: wake 5/5 slept_ticks=$n forward=yes" \
+        'halter: done wakes=5'
+    period=$(vm_lines "$log" halter | sed -n 's/.*timer_ticks=\([0-9]*\)$/\1/p')
+    for slept in $(vm_lines "$log" halter | sed -n 's/.*slept_ticks=\([0-9]*\) .*/\1/p'); do
+        [ -n "$period" ] && [ "$slept" -ge "$period" ] ||
+            fail "halter woke after $slept ticks, before its period of ${period:-?} ticks"
+    done
+    for vm in hello realmode multiboot compute halter spinner; do
+        expect_count "$log" "^tessera: vm $vm exited with status 0" 1 "$vm: one exit line, status 0"
+    done
+    expect "$log" '^tessera: all VMs ended \(every VM exited with status 0\)' "all VMs ended well"
+    expect "$log" '^tessera: end status=ok' "end status=ok"
+}

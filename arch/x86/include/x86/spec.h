@@ -7,7 +7,7 @@
 #include <x86/cpu.h>
 #include <x86/spec_policy.h>
 
-/* Bits of spec_entry_flags. arch/x86/vmx/vmx_entry.asm tests the first three by value: keep
+/* Bits of spec_entry_flags. arch/x86/vmx/vmx_entry.asm tests the first five by value: keep
  * them in step. */
 #define SPEC_FLAG_VERW (1u << 0)     /* VERW right before VMLAUNCH/VMRESUME */
 #define SPEC_FLAG_RSB_FULL (1u << 1) /* 32-entry RSB fill after every VM exit */
