@@ -4,7 +4,7 @@
 # guests run: the first guest entry comes at about 131 M ticks, the run ends near 176 M). An NMI
 # belongs to the host: NMI exiting (SDM Vol. 3C 25.1.1) ends the guest's run and the VMX backend
 # counts it (intr= in the VM's summary row) and hands it to the host's NMI handler (x86/trap.c),
-# whose IRET ends the NMI blocking the exit left (SDM Vol. 3C 27.1): without that, every later
+# whose IRET ends the NMI blocking the exit left (SDM Vol. 3C 28.1): without that, every later
 # NMI would be held forever. Checks: Bochs delivered the three NMIs, the two that came while a
 # guest ran were each reported, the hypervisor took all three (its count reaches 3), nothing is
 # fatal and every guest's output is that of an undisturbed run.

@@ -910,12 +910,10 @@ static void report_interrupt_state(struct svm_vcpu *x, struct vcpu_exit *exit)
     exit->interrupts_enabled = enabled;
     /* a completion that steps past the instruction with TF set raises #DB, which then occupies
      * the entry's injection: an interrupt injected beside it would be lost */
-    bool completes = exit->kind == VCPU_EXIT_IO || exit->kind == VCPU_EXIT_MMIO ||
-                     exit->kind == VCPU_EXIT_MSR || exit->kind == VCPU_EXIT_HYPERCALL ||
-                     exit->kind == VCPU_EXIT_HLT;
     exit->interruptible = enabled && !(c->interrupt_shadow & 1) &&
                           !(c->event_inject & SVM_EVENT_VALID) &&
-                          !(completes && x86_single_step_trap(c->rflags, c->dbgctl, true, false));
+                          !(x86_single_step_trap(c->rflags, c->dbgctl, true, false) &&
+                            vcpu_exit_completes(exit->kind));
 }
 
 static void snapshot_entry_state(struct svm_vcpu *x)

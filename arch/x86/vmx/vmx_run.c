@@ -127,7 +127,9 @@ void vmx_vcpu_hypercall_return(struct vcpu *v, const struct vcpu_hypercall *hc, 
 void vmx_vcpu_skip_instruction(struct vcpu *v)
 {
     vmx_vcpu_load(v);
-    vmx_skip_instruction(vmx_of(v));
+    /* only HLT's completion comes here (kernel/vmm.c), and with TF set vmx_handle_hlt raised
+     * the trap and went on without it */
+    vmx_skip_bytes_only(vmx_of(v)->exit_instruction_len);
 }
 
 static inline void complete_io(struct vmx_vcpu *x, uint32_t value)
@@ -217,13 +219,16 @@ static inline void apply_interrupt_requests(struct vcpu *v, struct vcpu_exit *ex
 }
 
 /* What generic code needs to decide the next injection, from the state the guest will enter
- * with (SDM 25.4.2: interruptibility bits 0 STI and 1 MOV-SS blocking). */
+ * with (SDM 25.4.2: interruptibility bits 0 STI and 1 MOV-SS blocking; a completion with TF set
+ * leaves a pending #DB, which an injected interrupt would discard, SDM 27.7.3). */
 static void report_interrupt_state(struct vcpu_exit *exit)
 {
-    bool enabled = (vmcs_readnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) != 0;
+    uint64_t rflags = vmcs_readnat(VMCS_GUEST_RFLAGS);
+    bool enabled = (rflags & RFLAGS_IF) != 0;
     exit->interrupts_enabled = enabled;
     exit->interruptible = enabled && !(vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY) & 3) &&
-                          !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+                          !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+                          !((rflags & X86_RFLAGS_TF) && vcpu_exit_completes(exit->kind));
 }
 
 /* The flags of an entry: the entry stub does what they ask (the L1D flush, VERW) right
@@ -382,7 +387,8 @@ uint32_t vmx_exit_dispatch(struct vmx_regs *regs, uint32_t reason)
         return exit_cpuid(x);
     switch (reason) {
     case EXIT_REASON_HLT:
-        vmx_handle_hlt(x->vcpu, x, exit);
+        if (vmx_handle_hlt(x->vcpu, x, exit))
+            return reenter_or_end_slice(x); /* TF: on into the #DB */
         return leave_with(exit);
     case EXIT_REASON_PREEMPTION_TIMER:
         vmx_handle_preemption_timer(x->vcpu, x, exit);

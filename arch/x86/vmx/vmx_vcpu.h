@@ -11,6 +11,7 @@
 #include <x86/cpu.h>
 #include <x86/gpt_walk.h>
 #include <x86/percpu.h>
+#include <x86/vcpu_policy.h>
 #include <x86/virt_ops.h>
 
 #include "vmcs.h"
@@ -123,14 +124,26 @@ void vmx_gpr_write(struct vmx_vcpu *x, unsigned n, uint64_t value);
 bool vmx_guest_64bit(void);
 unsigned vmx_guest_mode_bits(void);
 
+/* The single-step #DB after an instruction completed for the guest (vmx_exits.c). */
+void vmx_single_step_trap(void);
+
 /* Steps past len bytes, the instruction of the last exit. Stepping past an instruction ends
  * STI/MOV-SS blocking (SDM 25.4.2). Reads the loaded VMCS. */
-static inline void vmx_skip_bytes(uint32_t len)
+static inline void vmx_skip_bytes_only(uint32_t len)
 {
     vmcs_write_hot(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + len);
     uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
     if (intr & 3)
         vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~3u);
+}
+
+/* The same, and with RFLAGS.TF set the single-step trap the instruction would have raised (out
+ * of line: TF is rarely set). */
+static inline void vmx_skip_bytes(uint32_t len)
+{
+    vmx_skip_bytes_only(len);
+    if (__builtin_expect(vmcs_readnat(VMCS_GUEST_RFLAGS) & X86_RFLAGS_TF, 0))
+        vmx_single_step_trap();
 }
 
 /* Steps past the instruction of the last exit, whose length the exit gives (SDM 28.2.5: every

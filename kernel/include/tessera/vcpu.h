@@ -26,6 +26,13 @@ enum vcpu_exit_kind {
                          * models' IA32_APIC_BASE, IA32_TSC_DEADLINE); vcpu_complete_msr */
 };
 
+/* The exits generic code completes by stepping past the guest's instruction. */
+static inline bool vcpu_exit_completes(uint32_t kind)
+{
+    return kind == VCPU_EXIT_IO || kind == VCPU_EXIT_HYPERCALL || kind == VCPU_EXIT_HLT ||
+           kind == VCPU_EXIT_MMIO || kind == VCPU_EXIT_MSR;
+}
+
 /* Exit statistics, by generic category, kept per vCPU for the summary table. */
 enum vcpu_stat {
     VCPU_STAT_CPUID,
@@ -78,10 +85,12 @@ struct vcpu_exit {
      * the two below (they cost the backend reads of guest state on each exit): */
     bool want_interrupt_state;
     /* As the guest will be at the next entry once generic code has completed this exit
-     * (completions only step past an instruction, which can only lift blocking): */
+     * (completions step past an instruction, which can only lift blocking, or with RFLAGS.TF
+     * set also raise the single-step #DB, which then occupies the entry's injection): */
     bool interrupts_enabled; /* RFLAGS.IF (what HLT waits for) */
     bool interruptible;      /* an external interrupt can be injected at the next entry: IF set,
-                              * no STI/MOV-SS blocking, no event pending injection (SDM 26.3.1.4) */
+                              * no STI/MOV-SS blocking, no event pending injection (SDM 26.3.1.4),
+                              * no single-step #DB due after the completion */
     /* Set by generic code before vcpu_run; the backend consumes them at entry: */
     int inject_vector;          /* -1, or an external interrupt vector (only when interruptible) */
     bool want_interrupt_window; /* exit with VCPU_EXIT_INTERRUPT_WINDOW once it could take one */
