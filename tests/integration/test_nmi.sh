@@ -5,9 +5,9 @@
 # belongs to the host: NMI exiting (SDM Vol. 3C 25.1.1) ends the guest's run and the VMX backend
 # counts it (intr= in the VM's summary row) and hands it to the host's NMI handler (x86/trap.c),
 # whose IRET ends the NMI blocking the exit left (SDM Vol. 3C 28.1): without that, every later
-# NMI would be held forever. Checks: Bochs delivered the three NMIs, the two that came while a
-# guest ran were each reported, the hypervisor took all three (its count reaches 3), nothing is
-# fatal and every guest's output is that of an undisturbed run.
+# NMI would be held forever. Checks: Bochs delivered the three NMIs, those that came while a guest
+# ran were reported, the hypervisor took all three (its count reaches 3), nothing is fatal and
+# every guest's output is that of an undisturbed run.
 # TEST-BUDGET: 120
 . "$(dirname "$0")/../tools/lib.sh"
 . "$(dirname "$0")/configs/checks.sh"
@@ -38,10 +38,13 @@ expect "$log" '^tessera: vmx: usable ' "VT-x judged usable"
 expect_not "$log" 'FATAL|refused| failed' "nothing fatal, refused or failed"
 expect "$log" '^tessera:   [a-z]+ +exit 0 .* intr=[1-9]' "an NMI ended a guest's run (a VM's row counts it)"
 nmi_re="^tessera: vmx: host NMI during a guest's run, taken by the hypervisor \\([0-9]+ host NMIs so far\\)$"
-expect_count "$log" "$nmi_re" 2 "both NMIs that came during a guest's run reported"
+# at these instruction counts all three land in a guest (bochs.stdout shows where): one taken in
+# the hypervisor would be counted without a line, so two lines at least, and the count reaches 3
+n_nmi=$(grep -Ec "$nmi_re" "$log")
+[ "$n_nmi" -ge 2 ] || fail "NMIs after the first reached the hypervisor ($n_nmi reported during a guest's run, 2 or 3 expected)"
 expect "$log" "^tessera: vmx: host NMI during a guest's run, .*\\(3 host NMIs so far\\)$" \
     "the hypervisor took all three NMIs (its count reaches 3)"
-note "$(grep -Ec "$nmi_re" "$log") in-guest NMIs reported; summary rows' intr: $(grep -Eo ' intr=[0-9]+' "$log" | tr -d '\n')"
+note "$n_nmi in-guest NMIs reported; summary rows' intr: $(grep -Eo ' intr=[0-9]+' "$log" | tr -d '\n')"
 N='[0-9]+'
 expect_default_guests "$log"
 expect_vm_output "$log" spinner \

@@ -338,6 +338,13 @@ static bool handle_exception(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exi
         v->stats[VCPU_STAT_INTR]++;
         reinject_interrupted_event();
         __asm__ volatile("int $2" ::: "memory");
+        /* The blocking is the host's: the guest's saved interruptibility is that of before the
+         * exit (28.3.4), blocking by NMI clear. Made sure of: with NMI exiting, blocking by NMI
+         * entered into the guest would last as long as it runs (27.7.1), and no later NMI would
+         * exit (Bochs 2.7 saves it set here). */
+        uint32_t intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+        if (intr & INTERRUPTIBILITY_NMI)
+            vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~INTERRUPTIBILITY_NMI);
         kprintf("tessera: vmx: host NMI during a guest's run, taken by the hypervisor (%llu host "
                 "NMIs so far)\n", (unsigned long long)__atomic_load_n(&x86_nmi_count, __ATOMIC_RELAXED));
         return true;

@@ -46,6 +46,7 @@
 #define INTR_TYPE_HW_EXCEPTION (3u << 8)
 #define INTR_TYPE_PRIV_SW_EXCEPTION (5u << 8) /* ICEBP (INT1) */
 #define INTR_TYPE_MASK (7u << 8)
+#define INTERRUPTIBILITY_NMI (1u << 3) /* blocking by NMI (SDM Vol. 3C 25.4.2, table 25-3) */
 
 #define RFLAGS_RESERVED1 (1ull << 1)
 #define RFLAGS_IF (1ull << 9)
