@@ -64,7 +64,8 @@ __attribute__((noinline, cold)) void vmx_single_step_trap(void)
                       vmcs_readnat(VMCS_GUEST_PENDING_DEBUG) | X86_DR6_BS);
 }
 
-/* HLT with TF set (vmx_handle_hlt): true when the trap is due, the HLT then stepped past. */
+/* HLT with TF set (x->exit_instruction_len read): true when the trap is due, the HLT then
+ * stepped past. */
 __attribute__((noinline, cold)) bool vmx_single_step_hlt(struct vmx_vcpu *x)
 {
     bool pending = (vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) != 0;
@@ -533,7 +534,7 @@ const vmx_exit_handler vmx_exit_handlers[EXIT_REASON_COUNT] = {
     [EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
     [EXIT_REASON_INTERRUPT_WINDOW] = handle_interrupt_window,
     [EXIT_REASON_CPUID] = vmx_handle_cpuid,
-    [EXIT_REASON_HLT] = vmx_handle_hlt,
+    [EXIT_REASON_HLT] = vmx_handle_hlt, /* vmx_exit_dispatch takes HLT first (and TF) */
     [EXIT_REASON_INVD] = handle_cache_flush,
     [EXIT_REASON_RDPMC] = handle_undefined,
     [EXIT_REASON_VMCALL] = vmx_handle_vmcall,

@@ -55,15 +55,14 @@ static inline bool vmx_handle_vmcall(struct vcpu *v, struct vmx_vcpu *x, struct 
 
 /* HLT with TF set does not halt: the single-step trap right after it is a debug exception,
  * which resumes a halted CPU at once (SDM vol. 2 HLT; SDM Vol. 3C 27.3.1.5 treats TF at a VM
- * entry into the HLT state as a pending BS): the guest goes on into its #DB handler. */
+ * entry into the HLT state as a pending BS): the guest goes on into its #DB handler. True when
+ * so (the HLT stepped past, the trap raised). vmx_exit_dispatch asks before vmx_handle_hlt. */
 bool vmx_single_step_hlt(struct vmx_vcpu *x);
 
 static inline bool vmx_handle_hlt(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
     x->exit_instruction_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN); /* vcpu_skip_instruction */
     v->stats[VCPU_STAT_HLT]++;
-    if (__builtin_expect(vmcs_readnat(VMCS_GUEST_RFLAGS) & X86_RFLAGS_TF, 0) && vmx_single_step_hlt(x))
-        return true;
     exit->kind = VCPU_EXIT_HLT;
     return false;
 }

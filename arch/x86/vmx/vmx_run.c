@@ -221,7 +221,7 @@ static inline void apply_interrupt_requests(struct vcpu *v, struct vcpu_exit *ex
 /* What generic code needs to decide the next injection, from the state the guest will enter
  * with (SDM 25.4.2: interruptibility bits 0 STI and 1 MOV-SS blocking; a completion with TF set
  * leaves a pending #DB, which an injected interrupt would discard, SDM 27.7.3). */
-static void report_interrupt_state(struct vcpu_exit *exit)
+static inline __attribute__((always_inline)) void report_interrupt_state(struct vcpu_exit *exit)
 {
     uint64_t rflags = vmcs_readnat(VMCS_GUEST_RFLAGS);
     bool enabled = (rflags & RFLAGS_IF) != 0;
@@ -365,7 +365,21 @@ __attribute__((flatten, optimize("omit-frame-pointer"))) uint32_t vmx_exit_cpuid
     x->launched = true;
     x->exit_reason = EXIT_REASON_CPUID;
     vmx_handle_cpuid(x->vcpu, x, x->exit);
-    return spec | VMX_REENTER;
+    return entry_flags() | VMX_REENTER; /* read again: spec in a register across the rare
+                                         * single-step call would cost a move on every CPUID */
+}
+
+/* HLT with TF set: on into the #DB (vmx_single_step_hlt), else an ordinary HLT exit. */
+static __attribute__((noinline, cold)) uint32_t exit_hlt_stepping(struct vmx_vcpu *x)
+{
+    struct vcpu *v = x->vcpu;
+    x->exit_instruction_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
+    if (vmx_single_step_hlt(x)) {
+        v->stats[VCPU_STAT_HLT]++;
+        return reenter_or_end_slice(x);
+    }
+    vmx_handle_hlt(v, x, x->exit);
+    return leave(x);
 }
 
 /* reason: the exit reason, read by the landing. */
@@ -387,8 +401,9 @@ uint32_t vmx_exit_dispatch(struct vmx_regs *regs, uint32_t reason)
         return exit_cpuid(x);
     switch (reason) {
     case EXIT_REASON_HLT:
-        if (vmx_handle_hlt(x->vcpu, x, exit))
-            return reenter_or_end_slice(x); /* TF: on into the #DB */
+        if (__builtin_expect(vmcs_readnat(VMCS_GUEST_RFLAGS) & X86_RFLAGS_TF, 0))
+            return exit_hlt_stepping(x); /* a tail call: no frame here for it */
+        vmx_handle_hlt(x->vcpu, x, exit);
         return leave_with(exit);
     case EXIT_REASON_PREEMPTION_TIMER:
         vmx_handle_preemption_timer(x->vcpu, x, exit);
