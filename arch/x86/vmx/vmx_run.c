@@ -127,8 +127,8 @@ void vmx_vcpu_hypercall_return(struct vcpu *v, const struct vcpu_hypercall *hc, 
 void vmx_vcpu_skip_instruction(struct vcpu *v)
 {
     vmx_vcpu_load(v);
-    /* only HLT's completion comes here (kernel/vmm.c), and with TF set vmx_handle_hlt raised
-     * the trap and went on without it */
+    /* only HLT's completion comes here (kernel/vmm.c), and with TF set vmx_exit_dispatch
+     * (exit_hlt_stepping) raised the trap and went on without generic code */
     vmx_skip_bytes_only(vmx_of(v)->exit_instruction_len);
 }
 
