@@ -379,7 +379,7 @@ static void inject_exception(struct svm_vcpu *x, unsigned vector, uint32_t error
  * guest (x86_single_step_trap): DR6.BS in the VMCB (VMRUN loads it, 15.5.1) and #DB through
  * EVENTINJ (15.20), delivered before anything else at the next VMRUN, as a trap on the previous
  * instruction comes before interrupts (SDM 6.9, table 6-2). */
-static void single_step_trap(struct svm_vcpu *x)
+static __attribute__((noinline, cold)) void single_step_trap(struct svm_vcpu *x)
 {
     struct vmcb *c = x->vmcb;
     if (!x86_single_step_trap(c->rflags, c->dbgctl, true, (c->event_inject & SVM_EVENT_VALID) != 0))
@@ -389,13 +389,18 @@ static void single_step_trap(struct svm_vcpu *x)
     inject_exception(x, X86_VECTOR_DB, 0);
 }
 
-/* Steps past the last exit's instruction; that ends an STI/MOV-SS shadow (APM 15.21.5), and
- * with RFLAGS.TF set raises the single-step #DB after it. */
-static void skip_instruction(struct svm_vcpu *x)
+/* Steps past the last exit's instruction; that ends an STI/MOV-SS shadow (APM 15.21.5). */
+static inline void skip_instruction_only(struct svm_vcpu *x)
 {
     x->vmcb->rip = x->next_rip;
     x->vmcb->interrupt_shadow = 0;
-    if (x->vmcb->rflags & X86_RFLAGS_TF)
+}
+
+/* The same, and with RFLAGS.TF set the single-step #DB after the instruction. */
+static void skip_instruction(struct svm_vcpu *x)
+{
+    skip_instruction_only(x);
+    if (__builtin_expect(x->vmcb->rflags & X86_RFLAGS_TF, 0))
         single_step_trap(x);
 }
 
@@ -424,7 +429,9 @@ static void svm_vcpu_hypercall_return(struct vcpu *v, const struct vcpu_hypercal
     skip_instruction(x);
 }
 
-static void svm_vcpu_skip_instruction(struct vcpu *v) { skip_instruction(svm_of(v)); }
+/* Only HLT's completion comes here (kernel/vmm.c): with TF set, handle_hlt raised the trap and
+ * went on without generic code. */
+static void svm_vcpu_skip_instruction(struct vcpu *v) { skip_instruction_only(svm_of(v)); }
 
 static void svm_vcpu_complete_io(struct vcpu *v, uint32_t value)
 {
@@ -657,15 +664,21 @@ static bool handle_vmmcall(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit 
 /* HLT with TF set: the single-step trap right after it is a debug exception, which resumes a
  * halted CPU at once (SDM vol. 2 HLT; VM entry in the HLT state treats TF as a pending BS, SDM
  * Vol. 3C 27.3.1.5): the guest goes on in its #DB handler, it does not halt. */
+static __attribute__((noinline, cold)) bool hlt_single_step(struct svm_vcpu *x)
+{
+    struct vmcb *c = x->vmcb;
+    if (!x86_single_step_trap(c->rflags, c->dbgctl, true, (c->event_inject & SVM_EVENT_VALID) != 0))
+        return false;
+    skip_instruction(x); /* and the #DB */
+    return true;
+}
+
 static bool handle_hlt(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit)
 {
     v->stats[VCPU_STAT_HLT]++;
     set_next_rip(x, 1);
-    struct vmcb *c = x->vmcb;
-    if (x86_single_step_trap(c->rflags, c->dbgctl, true, (c->event_inject & SVM_EVENT_VALID) != 0)) {
-        skip_instruction(x); /* and the #DB */
+    if (__builtin_expect(x->vmcb->rflags & X86_RFLAGS_TF, 0) && hlt_single_step(x))
         return true;
-    }
     exit->kind = VCPU_EXIT_HLT;
     return false;
 }
@@ -912,8 +925,7 @@ static void report_interrupt_state(struct svm_vcpu *x, struct vcpu_exit *exit)
      * the entry's injection: an interrupt injected beside it would be lost */
     exit->interruptible = enabled && !(c->interrupt_shadow & 1) &&
                           !(c->event_inject & SVM_EVENT_VALID) &&
-                          !(x86_single_step_trap(c->rflags, c->dbgctl, true, false) &&
-                            vcpu_exit_completes(exit->kind));
+                          !((c->rflags & X86_RFLAGS_TF) && vcpu_exit_completes(exit->kind));
 }
 
 static void snapshot_entry_state(struct svm_vcpu *x)
