@@ -116,12 +116,13 @@ static __attribute__((noinline)) void first_entry(struct vm *vm, uint64_t start)
         vm->first_entry_tsc = start; /* make bench: guest TSC markers are measured from here */
 }
 
-/* Runs vm for one slice. */
-static void run_slice(struct vm *vm, uint64_t slice)
+/* Runs vm for one slice from start, the TSC now (the scheduler's clock reading when it did
+ * nothing else since). */
+static void run_slice(struct vm *vm, uint64_t slice, uint64_t start)
 {
     struct vcpu *v = &vm->vcpu;
     struct vcpu_exit *exit = &vm->exit; /* kept across slices: nothing to start per slice */
-    uint64_t start = arch_now(), deadline = start + slice;
+    uint64_t deadline = start + slice;
     uint64_t wake = VM_NO_TIMER; /* HLT with an armed timer: block until then */
     const char *failure = NULL;
     if (__builtin_expect(!vm->life_entered, 0))
@@ -371,9 +372,14 @@ static void run_cpu(unsigned cpu)
             sched_finish(&run->sched, (unsigned)index);
             continue;
         }
-        console_pump(CONSOLE_PUMP_BUDGET);
-        poll_monitor_at(cpu, now); /* a few instructions late at most: it polls every ms */
-        run_slice(vm, slice);
+        /* the pick's clock reading starts the slice unless the console or the monitor took
+         * time since (rarely: nothing queued, no poll due) */
+        bool worked = console_pump(CONSOLE_PUMP_BUDGET) != 0;
+        if (cpu == 0 && now >= __atomic_load_n(&monitor_next_poll, __ATOMIC_RELAXED)) {
+            monitor_poll();
+            worked = true;
+        }
+        run_slice(vm, slice, worked ? arch_now() : now);
     }
     __atomic_store_n(&run->done, 1, __ATOMIC_RELEASE);
 }
