@@ -13,16 +13,10 @@
 . "$(dirname "$0")/configs/checks.sh"
 
 G=$BUILD/guests
-IMAGES="hello64.elf bootsector.bin mb32.elf compute.elf halter.elf spinner.elf"
-files="$G/tessera.cfg $G/mb32-module.txt"
-for i in $IMAGES; do
-    [ -f "$G/$i" ] || { fail "$G/$i missing (run make first)"; finish; }
-    files="$files $G/$i"
-done
-[ -f "$BUILD/tessera.elf" ] || { fail "tessera.elf missing (run make first)"; finish; }
+default_guest_files "$G/tessera.cfg"
 
 log=$T/serial.log
-make_iso "$T/vms.iso" "" $files
+make_iso "$T/vms.iso" "" $DEFAULT_GUEST_FILES
 bochs_config "$T/bochsrc" "cdrom:$T/vms.iso" "$log" "$log.bochs" 128 corei7_skylake_x 1
 # a time breakpoint stays, every 10 M ticks after the last one: enough `c` to run to the end
 {
@@ -47,11 +41,5 @@ expect "$log" "^tessera: vmx: host NMI during a guest's run, .*\\(3 host NMIs so
 note "$n_nmi in-guest NMIs reported; summary rows' intr: $(grep -Eo ' intr=[0-9]+' "$log" | tr -d '\n')"
 N='[0-9]+'
 expect_default_guests "$log"
-expect_vm_output "$log" spinner \
-    'spinner: start iterations=2000000 report=500000' \
-    "spinner: progress 500000/2000000 tsc=$N" \
-    "spinner: progress 1000000/2000000 tsc=$N" \
-    "spinner: progress 1500000/2000000 tsc=$N" \
-    "spinner: progress 2000000/2000000 tsc=$N" \
-    "spinner: done iterations=2000000 checksum=0x6edb73579479618b tsc=$N"
+expect_default_spinner "$log"
 finish

@@ -11,22 +11,16 @@ export BACKEND=svm
 . "$(dirname "$0")/configs/checks.sh"
 
 G=$BUILD/guests
-IMAGES="hello64.elf bootsector.bin mb32.elf compute.elf halter.elf spinner.elf"
 # the default configuration with a spinner that runs long enough to be interrupted
 mkdir -p "$T/cfg"
 sed 's/^cmdline = "iterations=2000000 report=500000"$/cmdline = "iterations=1500000000 report=500000000"/' \
     "$G/tessera.cfg" >"$T/cfg/tessera.cfg"
 grep -q 'iterations=1500000000' "$T/cfg/tessera.cfg" || { fail "cannot make the spinner run longer"; finish; }
-files="$T/cfg/tessera.cfg $G/mb32-module.txt"
-for i in $IMAGES; do
-    [ -f "$G/$i" ] || { fail "$G/$i missing (run make first)"; finish; }
-    files="$files $G/$i"
-done
-[ -f "$BUILD/tessera.elf" ] || { fail "tessera.elf missing (run make first)"; finish; }
+default_guest_files "$T/cfg/tessera.cfg"
 
 log=$T/serial.log
 mon=$T/monitor.sock
-make_iso "$T/vms.iso" "" $files
+make_iso "$T/vms.iso" "" $DEFAULT_GUEST_FILES
 : >"$log"
 run_qemu_svm_iso "$T/vms.iso" "$log" 200 128 1 -monitor "unix:$mon,server,nowait" >"$T/status" &
 qemu_job=$!

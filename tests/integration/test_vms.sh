@@ -16,18 +16,10 @@
 . "$(dirname "$0")/configs/checks.sh"
 
 G=$BUILD/guests
-IMAGES="hello64.elf bootsector.bin mb32.elf compute.elf halter.elf spinner.elf"
-for f in "$BUILD/tessera.elf" "$G/tessera.cfg" "$G/mb32-module.txt"; do
-    [ -f "$f" ] || { fail "$f missing (run make first)"; finish; }
-done
-files="$G/tessera.cfg $G/mb32-module.txt"
-for i in $IMAGES; do
-    [ -f "$G/$i" ] || { fail "$G/$i missing (run make first)"; finish; }
-    files="$files $G/$i"
-done
+default_guest_files "$G/tessera.cfg"
 
 log=$T/serial.log
-make_iso "$T/vms.iso" "" $files
+make_iso "$T/vms.iso" "" $DEFAULT_GUEST_FILES
 run_vm_iso "$T/vms.iso" "$log" 300
 
 # ---- boot summary ---------------------------------------------------------------------------------
@@ -96,13 +88,7 @@ expect_vm_output "$log" multiboot \
     'mb32: modules count=1' \
     "mb32: module\\[0\\] name=\"mb32-module.txt\" addr=$X size=$mod_size crc32=0x$mod_crc" \
     'mb32: done status=0'
-expect_vm_output "$log" spinner \
-    'spinner: start iterations=2000000 report=500000' \
-    "spinner: progress 500000/2000000 tsc=$N" \
-    "spinner: progress 1000000/2000000 tsc=$N" \
-    "spinner: progress 1500000/2000000 tsc=$N" \
-    "spinner: progress 2000000/2000000 tsc=$N" \
-    "spinner: done iterations=2000000 checksum=0x[0-9a-f]{16} tsc=$N"
+expect_default_spinner "$log"
 
 # ---- ends and summary ---------------------------------------------------------------------------------
 for vm in hello realmode multiboot compute halter spinner; do

@@ -154,3 +154,30 @@ expect_default_guests() {
     expect "$log" '^tessera: all VMs ended \(every VM exited with status 0\)' "all VMs ended well"
     expect "$log" '^tessera: end status=ok' "end status=ok"
 }
+
+# default_guest_files CONFIG: DEFAULT_GUEST_FILES = CONFIG, the Multiboot module and the six
+# default guest images, for make_iso; ends the test when one of them or tessera.elf is missing.
+default_guest_files() {
+    local g=$BUILD/guests i
+    DEFAULT_GUEST_FILES="$1 $g/mb32-module.txt"
+    for i in "$1" "$BUILD/tessera.elf" "$g/mb32-module.txt" "$g/hello64.elf" "$g/bootsector.bin" \
+        "$g/mb32.elf" "$g/compute.elf" "$g/halter.elf" "$g/spinner.elf"; do
+        [ -f "$i" ] || { fail "$i missing (run make first)"; finish; }
+    done
+    for i in hello64.elf bootsector.bin mb32.elf compute.elf halter.elf spinner.elf; do
+        DEFAULT_GUEST_FILES="$DEFAULT_GUEST_FILES $g/$i"
+    done
+}
+
+# expect_default_spinner LOG: the default config's spinner (2000000 iterations) printed every line,
+# with the work's checksum.
+expect_default_spinner() {
+    local n='[0-9]+'
+    expect_vm_output "$1" spinner \
+        'spinner: start iterations=2000000 report=500000' \
+        "spinner: progress 500000/2000000 tsc=$n" \
+        "spinner: progress 1000000/2000000 tsc=$n" \
+        "spinner: progress 1500000/2000000 tsc=$n" \
+        "spinner: progress 2000000/2000000 tsc=$n" \
+        "spinner: done iterations=2000000 checksum=0x6edb73579479618b tsc=$n"
+}
