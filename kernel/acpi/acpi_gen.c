@@ -345,6 +345,18 @@ static void aml_processor(struct writer *w, unsigned uid)
     aml_close(w, dev);
 }
 
+/* Name(name, Buffer(n) { bytes }): a resource template such as _CRS. */
+static void aml_name_buffer(struct writer *w, const char *name, const uint8_t *bytes, size_t n)
+{
+    w8(w, AML_NAME);
+    aml_nameseg(w, name);
+    w8(w, AML_BUFFER);
+    uint64_t buf = aml_open(w);
+    aml_integer(w, n);
+    w_bytes(w, bytes, n);
+    aml_close(w, buf);
+}
+
 /* Device(COM1) with _CRS = ResourceTemplate() { IO(Decode16, port, port, 1, 8) IRQNoFlags() {irq} }
  * (resource descriptors: ACPI 6.4.2.5 IRQ, 6.4.2.6 I/O port, 6.4.2.9 end tag). */
 static void aml_com1(struct writer *w, uint16_t port, uint8_t irq)
@@ -363,13 +375,7 @@ static void aml_com1(struct writer *w, uint16_t port, uint8_t irq)
     w8(w, AML_DWORD);
     w32(w, eisa_id("PNP0501"));
     aml_name_integer(w, "_UID", 1);
-    w8(w, AML_NAME);
-    aml_nameseg(w, "_CRS");
-    w8(w, AML_BUFFER);
-    uint64_t buf = aml_open(w);
-    aml_integer(w, sizeof(crs));
-    w_bytes(w, crs, sizeof(crs));
-    aml_close(w, buf);
+    aml_name_buffer(w, "_CRS", crs, sizeof(crs));
     aml_close(w, dev);
 }
 
@@ -386,13 +392,7 @@ static void aml_pvpanic(struct writer *w, uint16_t port)
     uint64_t dev = aml_device_open(w, "PEVT");
 
     aml_name_string(w, "_HID", "QEMU0001");
-    w8(w, AML_NAME);
-    aml_nameseg(w, "_CRS");
-    w8(w, AML_BUFFER);
-    uint64_t buf = aml_open(w);
-    aml_integer(w, sizeof(crs));
-    w_bytes(w, crs, sizeof(crs));
-    aml_close(w, buf);
+    aml_name_buffer(w, "_CRS", crs, sizeof(crs));
     aml_close(w, dev);
 }
 

@@ -61,11 +61,7 @@ CFG
 log=$T/serial.log
 make_iso "$T/linux.iso" "" "$T/tessera.cfg" "$L/vmlinuz" "$L/initramfs.cpio.gz" "$G/hello64.elf"
 start=$SECONDS
-if [ "$BACKEND" = svm ]; then
-    run_vm_iso "$T/linux.iso" "$log" 400 256
-else
-    run_bochs_iso "$T/linux.iso" "$log" "${LINUX_BOCHS_TIMEOUT:-3000}" corei7_skylake_x 256
-fi
+run_linux_iso "$T/linux.iso" "$log"
 note "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 K='^\[linux\] \[ *[0-9]+\.[0-9]+\] ' # a kernel line

@@ -152,6 +152,16 @@ run_vm_iso() {
 }
 
 # The backend's name in the hypervisor's lines ("VT-x enabled on CPU 0").
+# run_linux_iso ISO LOG: boots an ISO with the Linux guest (256 MiB) on the platform of $BACKEND:
+# QEMU for 400 s, or Bochs (corei7_skylake_x) for LINUX_BOCHS_TIMEOUT seconds (default 3000).
+run_linux_iso() {
+    if [ "$BACKEND" = svm ]; then
+        run_vm_iso "$1" "$2" 400 256
+    else
+        run_bochs_iso "$1" "$2" "${LINUX_BOCHS_TIMEOUT:-3000}" corei7_skylake_x 256
+    fi
+}
+
 backend_name() { [ "$BACKEND" = svm ] && echo "AMD-V" || echo "VT-x"; }
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on now.
