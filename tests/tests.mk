@@ -8,9 +8,12 @@ UNIT_TESTS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_TESTS:tests/unit/%.c=$(BUILD)/unit/%)
 
 unit_sources = $(shell sed -n 's|.*UNIT-SOURCES:\(.*\)\*/.*|\1|p' $(1))
+# Every header the tests may include: a change to any rebuilds them (one gcc run builds each
+# program from several sources, so there is no per-source dependency file).
+UNIT_HEADERS := $(shell find kernel arch drivers tests/unit -name '*.h')
 
 .SECONDEXPANSION:
-$(BUILD)/unit/%: tests/unit/%.c $$(call unit_sources,tests/unit/%.c) $(wildcard tests/unit/*.h)
+$(BUILD)/unit/%: tests/unit/%.c $$(call unit_sources,tests/unit/%.c) $(UNIT_HEADERS)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< $(call unit_sources,$<) -lcmocka
 

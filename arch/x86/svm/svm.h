@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <tessera/vcpu.h>
+#include <x86/guest_cpuid.h>
 #include <x86/lazy_regs.h>
 #include <x86/vcpu_policy.h>
 #include <x86/virt_ops.h>
@@ -68,8 +69,7 @@ struct svm_vcpu {
     struct svm_check_state entry;
     bool host_wrote;
     bool flush_tlb;        /* flush this ASID at the next VMRUN */
-    struct vcpu_guest_cpu guest_cpu; /* what CPUID shows of the emulated devices */
-    uint32_t host_max_leaf;          /* CPUID.0:EAX of the host */
+    struct x86_guest_cpuid cpuid;    /* the guest's CPUID view and the answers given */
     struct insn_mmio mmio;           /* the access of the last VCPU_EXIT_MMIO, to complete */
     struct vcpu *vcpu;               /* the generic vCPU (its exit counters) */
 };
@@ -109,8 +109,8 @@ static inline bool svm_decoded_cr_write(uint32_t features, uint64_t exit_info1)
 
 /* svm_vcpu.c: a CPUID exit within the slice, completed without leaving the entry stub (see
  * svm_entry.asm), which then runs the guest again at once; runs with GIF clear and the guest's
- * FS/GS loaded. */
-void svm_exit_fast(struct svm_vcpu *x);
+ * FS/GS loaded. False: the answer is not in the vCPU's table yet; the exit leaves the stub. */
+bool svm_exit_fast(struct svm_vcpu *x);
 
 /* svm.c */
 bool svm_report(void);

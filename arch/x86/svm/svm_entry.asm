@@ -110,7 +110,8 @@ global %1
     lfence
 %endif
     ; a CPUID with no L1D flush due before entry and the guest's TF clear (the single-step #DB
-    ; after it is injected by handle_cpuid, with GIF set): svm_exit_fast. No clock check: the slice timer
+    ; after it is injected by handle_cpuid, with GIF set): svm_exit_fast, which answers it when the
+    ; vCPU's table of CPUID answers has it. No clock check: the slice timer
     ; (svm_timer_arm, armed for this deadline and never disarmed) makes the next VMRUN exit at once
     ; through the INTR intercept once the slice is over, as it ends a guest that never exits.
     mov rsi, [rdi + X_VMCB]
@@ -121,6 +122,8 @@ global %1
     test dword [rsi + VMCB_RFLAGS], RFLAGS_TF
     jnz %%leave
     call svm_exit_fast              ; RDI = regs, the start of struct svm_vcpu; RBX kept
+    test al, al
+    jz %%leave                      ; a question not in the vCPU's table yet: handle_cpuid
     mov rdi, [rsp]
     mov rax, [rsp + 16]
     test dword [rsp + 24], SPEC_FLAG_VERW

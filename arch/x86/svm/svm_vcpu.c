@@ -181,7 +181,7 @@ static int svm_vcpu_create(struct vcpu *v, struct x86_vm *vm, char *why, size_t 
     x->vcpu = v;
     x->clean_all = svm_clean_after_exit(svm_caps.features);
     x->vm = vm;
-    x->host_max_leaf = cpuid_max_leaf();
+    x86_guest_cpuid_init(&x->cpuid, &(struct vcpu_guest_cpu){ 0 }, cpuid_max_leaf());
     if (page_alloc_zeroed(&x->vmcb_phys)) {
         ksnprintf(why, why_len, "no memory for the VMCB");
         svm_vcpu_destroy(v);
@@ -454,7 +454,8 @@ static void svm_vcpu_complete_mmio(struct vcpu *v, uint64_t value)
 
 static void svm_vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *cpu)
 {
-    svm_of(v)->guest_cpu = *cpu;
+    struct svm_vcpu *x = svm_of(v);
+    x86_guest_cpuid_init(&x->cpuid, cpu, x->cpuid.host_max_leaf);
 }
 
 /* An MSR generic code answered (VCPU_EXIT_MSR): #GP for a refusal, else the value of a read. */
@@ -488,32 +489,26 @@ static void inject_exception(struct svm_vcpu *x, unsigned vector, uint32_t error
 
 typedef bool (*svm_exit_handler)(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit);
 
-/* The guest's view of CPUID (x86/guest_cpuid.h). Touches no per-CPU data: svm_exit_fast runs it
- * with the guest's GS base loaded. */
-static inline __attribute__((always_inline)) void cpuid_emulate(struct svm_vcpu *x)
+/* Gives the guest r, the answer to its CPUID, and steps past the instruction. Touches no per-CPU
+ * data: svm_exit_fast runs it with the guest's GS base loaded. */
+static inline __attribute__((always_inline)) void cpuid_answer(struct svm_vcpu *x, const struct x86_cpuid *r)
 {
     struct vmcb *c = x->vmcb;
-    uint32_t leaf = (uint32_t)c->rax, sub = (uint32_t)x->regs.rcx;
     uint64_t rip = c->rip, nrip = c->next_rip;
-    struct x86_cpuid r;
-    if (!x86_cpuid_is_hypervisor_leaf(leaf)) {
-        struct cpuid_regs hw = cpuid(leaf, sub);
-        r = (struct x86_cpuid){ hw.eax, hw.ebx, hw.ecx, hw.edx };
-    }
-    x86_cpuid_guest_view(&x->guest_cpu, x->host_max_leaf, leaf, sub, &r);
-    c->rax = r.eax;
-    x->regs.rbx = r.ebx;
-    x->regs.rcx = r.ecx;
-    x->regs.rdx = r.edx;
+    c->rax = r->eax;
+    x->regs.rbx = r->ebx;
+    x->regs.rcx = r->ecx;
+    x->regs.rdx = r->edx;
     c->rip = svm_next_rip(svm_caps.features, rip, nrip, 2);
     c->interrupt_shadow = 0; /* as skip_instruction */
 }
 
+/* The guest's view of CPUID (x86/guest_cpuid.h), through the vCPU's table of answers. */
 static bool handle_cpuid(struct vcpu *v, struct svm_vcpu *x, struct vcpu_exit *exit)
 {
     (void)exit;
     v->stats[VCPU_STAT_CPUID]++;
-    cpuid_emulate(x);
+    cpuid_answer(x, x86_guest_cpuid(&x->cpuid, (uint32_t)x->vmcb->rax, (uint32_t)x->regs.rcx));
     if (x->vmcb->rflags & X86_RFLAGS_TF) /* svm_exit_fast leaves these to us */
         single_step_trap(x);
     return true;
@@ -959,21 +954,27 @@ static void report_invalid(struct svm_vcpu *x, struct vcpu_exit *exit)
 /* Called by the entry stub after a CPUID #VMEXIT (the stub checks the exit code, that no L1D
  * flush is due before entry and that the guest's RFLAGS.TF is clear: the single-step #DB is
  * handle_cpuid's, not injected here), GIF still clear and the guest's VMLOAD state (FS/GS bases, ...)
- * still loaded: nothing here may reach per-CPU data through GS, and the work is bounded. The
- * CPUID is answered here and the guest re-entered at once; the slice still ends on time, because
- * its timer, pending by then, makes that VMRUN exit through the INTR intercept at once. Writes only RAX/RBX/RCX/RDX, RIP and the interrupt shadow, none of which a clean
- * bit covers (APM 15.15.3, table 15-9), so the VMCB stays clean; no TLB flush is pending after
- * a VMRUN. */
+ * still loaded: nothing here may reach per-CPU data through GS, and the work is bounded. A CPUID
+ * whose answer is in the vCPU's table is answered here and the guest re-entered at once (false: a
+ * new question, which the stub leaves to handle_cpuid); the slice still ends on time, because
+ * its timer, pending by then, makes that VMRUN exit through the INTR intercept at once. Writes
+ * only RAX/RBX/RCX/RDX, RIP and the interrupt shadow, none of which a clean bit covers (APM
+ * 15.15.3, table 15-9), so the VMCB stays clean; no TLB flush is pending after a VMRUN. */
 _Static_assert(offsetof(struct svm_vcpu, vmcb) == 0x70, "svm_entry.asm reads it there");
 _Static_assert(offsetof(struct vmcb, rflags) == 0x570, "svm_entry.asm reads it there");
-__attribute__((optimize("omit-frame-pointer"))) void svm_exit_fast(struct svm_vcpu *x)
+__attribute__((optimize("omit-frame-pointer"))) bool svm_exit_fast(struct svm_vcpu *x)
 {
     /* EXITINTINFO needs no look: an instruction intercept never cuts an event's delivery */
     struct vmcb *c = x->vmcb;
-    cpuid_emulate(x);
+    uint32_t leaf = (uint32_t)c->rax;
+    const struct x86_cpuid_slot *s = x86_cpuid_slot(&x->cpuid, leaf);
+    if (!x86_cpuid_slot_holds(s, leaf, (uint32_t)x->regs.rcx))
+        return false;
+    cpuid_answer(x, &s->r);
     c->clean = x->clean_all;
     c->tlb_control = 0;
     x->vcpu->stats[VCPU_STAT_CPUID]++; /* last: a store before would make x->vmcb be read again */
+    return true;
 }
 
 static void run_guest(struct vcpu *v, struct svm_vcpu *x, uint64_t deadline, struct vcpu_exit *exit)
@@ -1050,6 +1051,7 @@ static int svm_vcpu_adopt(struct vcpu *v, char *why, size_t why_len)
     vcpu_load(v);
     x->clean = 0;
     x->flush_tlb = true;
+    x86_guest_cpuid_forget(&x->cpuid); /* this CPU's own answers differ */
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <tessera/vcpu.h>
+#include <x86/guest_cpuid.h>
 #include <x86/insn.h>
 #include <x86/lazy_regs.h>
 #include <x86/vcpu_policy.h>
@@ -113,8 +114,7 @@ struct vmx_vcpu {
     struct vcpu_exit *exit;
     uint64_t deadline;
     struct x86_storm storm;         /* exception-storm detection */
-    struct vcpu_guest_cpu guest_cpu; /* what CPUID shows of the emulated devices */
-    uint32_t host_max_leaf;          /* CPUID.0:EAX of the host */
+    struct x86_guest_cpuid cpuid;    /* the guest's CPUID view and the answers given */
     struct insn_mmio mmio;           /* the access of the last VCPU_EXIT_MMIO, to complete */
 };
 

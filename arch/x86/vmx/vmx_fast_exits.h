@@ -9,22 +9,21 @@
 
 #include "vmx_vcpu.h"
 
+/* Gives the guest the answer r to its CPUID and steps past it. */
+static inline void vmx_cpuid_answer(struct vcpu *v, struct vmx_vcpu *x, const struct x86_cpuid *r)
+{
+    v->stats[VCPU_STAT_CPUID]++;
+    x->regs.rax = r->eax;
+    x->regs.rbx = r->ebx;
+    x->regs.rcx = r->ecx;
+    x->regs.rdx = r->edx;
+    vmx_skip_exit_instruction();
+}
+
 static inline bool vmx_handle_cpuid(struct vcpu *v, struct vmx_vcpu *x, struct vcpu_exit *exit)
 {
     (void)exit;
-    v->stats[VCPU_STAT_CPUID]++;
-    uint32_t leaf = (uint32_t)x->regs.rax, sub = (uint32_t)x->regs.rcx;
-    struct x86_cpuid r = { 0, 0, 0, 0 };
-    if (!x86_cpuid_is_hypervisor_leaf(leaf)) {
-        struct cpuid_regs hw = cpuid(leaf, sub);
-        r = (struct x86_cpuid){ hw.eax, hw.ebx, hw.ecx, hw.edx };
-    }
-    x86_cpuid_guest_view(&x->guest_cpu, x->host_max_leaf, leaf, sub, &r);
-    x->regs.rax = r.eax;
-    x->regs.rbx = r.ebx;
-    x->regs.rcx = r.ecx;
-    x->regs.rdx = r.edx;
-    vmx_skip_exit_instruction();
+    vmx_cpuid_answer(v, x, x86_guest_cpuid(&x->cpuid, (uint32_t)x->regs.rax, (uint32_t)x->regs.rcx));
     return true;
 }
 

@@ -167,7 +167,8 @@ void vmx_vcpu_complete_mmio(struct vcpu *v, uint64_t value)
 
 void vmx_vcpu_set_guest_cpu(struct vcpu *v, const struct vcpu_guest_cpu *cpu)
 {
-    vmx_of(v)->guest_cpu = *cpu;
+    struct vmx_vcpu *x = vmx_of(v);
+    x86_guest_cpuid_init(&x->cpuid, cpu, x->cpuid.host_max_leaf);
 }
 
 /* The guest's paging state for the walker, from the loaded VMCS. */
@@ -353,18 +354,23 @@ static __attribute__((noinline)) uint32_t exit_other(struct vmx_vcpu *x, uint32_
 
 /* A CPUID exit, from the exit landing before it stores the guest's RBX, RBP and R12-R15: they
  * stay live in the CPU across this call (the ABI's callee-saved registers) and the landing
- * reloads only the others, RBX with the answer. 0: left alone (an L1D flush is due before the
- * entry, which the landing's fast re-entry does not do, or the slice is over): the landing stores
- * the six and vmx_exit_dispatch answers it. */
+ * reloads only the others, RBX with the answer. Only an answer already in the vCPU's table is
+ * given here, so nothing is called on this path. 0: left alone (an L1D flush is due before the
+ * entry, which the landing's fast re-entry does not do; the slice is over; the question is new):
+ * the landing stores the six and vmx_exit_dispatch answers it. */
 __attribute__((flatten, optimize("omit-frame-pointer"))) uint32_t vmx_exit_cpuid_fast(struct vmx_regs *regs)
 {
     struct vmx_vcpu *x = (struct vmx_vcpu *)regs; /* regs is its first member */
     uint32_t spec = entry_flags();
     if ((spec & (SPEC_FLAG_L1D_MSR | SPEC_FLAG_L1D_SW)) || arch_now() >= x->deadline)
         return 0;
+    uint32_t leaf = (uint32_t)regs->rax;
+    const struct x86_cpuid_slot *s = x86_cpuid_slot(&x->cpuid, leaf);
+    if (!x86_cpuid_slot_holds(s, leaf, (uint32_t)regs->rcx))
+        return 0;
     x->launched = true;
     x->exit_reason = EXIT_REASON_CPUID;
-    vmx_handle_cpuid(x->vcpu, x, x->exit);
+    vmx_cpuid_answer(x->vcpu, x, &s->r);
     return entry_flags() | VMX_REENTER; /* read again: spec in a register across the rare
                                          * single-step call would cost a move on every CPUID */
 }

@@ -363,7 +363,7 @@ int vmx_vcpu_create(struct vcpu *v, struct x86_vm *vm, char *why, size_t why_len
     v->backend = x;
     x->vcpu = v;
     x->vm = vm;
-    x->host_max_leaf = cpuid_max_leaf();
+    x86_guest_cpuid_init(&x->cpuid, &(struct vcpu_guest_cpu){ 0 }, cpuid_max_leaf());
     if (page_alloc_zeroed(&x->vmcs_phys)) {
         ksnprintf(why, why_len, "no memory for the VMCS");
         vmx_vcpu_destroy(v);
@@ -519,6 +519,7 @@ void vmx_vcpu_unload(struct vcpu *v)
 
 int vmx_vcpu_adopt(struct vcpu *v, char *why, size_t why_len)
 {
+    x86_guest_cpuid_forget(&vmx_of(v)->cpuid); /* this CPU's own answers differ */
     if (!vmx_vcpu_load(v)) {
         ksnprintf(why, why_len, "VMPTRLD on CPU %u failed", x86_cpu_index());
         return -EIO;

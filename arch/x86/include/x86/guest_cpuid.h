@@ -85,4 +85,70 @@ static inline void x86_cpuid_guest_view(const struct vcpu_guest_cpu *g, uint32_t
         guest_cpuid_apply(g, host_max_leaf, leaf, sub, r);
 }
 
+/* ---- a vCPU's answers, remembered --------------------------------------------------------- */
+
+/* A guest's answer for (leaf, sub) depends only on them, its struct vcpu_guest_cpu and the CPU it
+ * runs on (the host's own answers, which differ between CPUs in the APIC IDs of leaves 1, 0xB and
+ * 0x1F). So each vCPU keeps the answers it gave in a small direct-mapped table, as KVM keeps a
+ * CPUID table per vCPU: a repeated CPUID exit is a compare and four loads, with no CPUID in the
+ * host and no policy (the exit stubs' fast paths answer only such questions, through
+ * x86_cpuid_slot and x86_cpuid_slot_holds; the ordinary exit path fills the table). The table is
+ * emptied when the guest CPU is set and when the vCPU moves to another CPU (a backend's
+ * vcpu_adopt). */
+#define X86_CPUID_SLOTS 16
+struct x86_cpuid_slot {
+    uint32_t leaf, sub; /* the question */
+    struct x86_cpuid r; /* the answer */
+    uint64_t pad;       /* 32 bytes: the slot's offset is one shift */
+};
+struct x86_guest_cpuid {
+    struct x86_cpuid_slot slot[X86_CPUID_SLOTS];
+    struct vcpu_guest_cpu cpu; /* what CPUID shows of the emulated devices */
+    uint32_t host_max_leaf;    /* CPUID.0:EAX of the host */
+};
+
+/* Leaves 0-15 get a slot each; the hypervisor's (0x4000000x) and the extended ones (0x8000000x)
+ * share them, shifted by 4 and 8. */
+static inline unsigned x86_cpuid_slot_of(uint32_t leaf) { return (leaf ^ (leaf >> 28)) % X86_CPUID_SLOTS; }
+
+/* Empties the table: slot i gets leaf i ^ 1, which x86_cpuid_slot_of puts in another slot, so
+ * no question matches it. */
+static inline void x86_guest_cpuid_forget(struct x86_guest_cpuid *c)
+{
+    for (unsigned i = 0; i < X86_CPUID_SLOTS; i++)
+        c->slot[i].leaf = i ^ 1u;
+}
+
+static inline void x86_guest_cpuid_init(struct x86_guest_cpuid *c, const struct vcpu_guest_cpu *cpu,
+                                        uint32_t host_max_leaf)
+{
+    c->cpu = *cpu;
+    c->host_max_leaf = host_max_leaf;
+    x86_guest_cpuid_forget(c);
+}
+
+/* A question not in the table: the CPU's answer (for a hardware leaf) through the guest view,
+ * written to its slot (arch/x86/guest_cpuid.c). */
+void x86_guest_cpuid_fill(struct x86_guest_cpuid *c, uint32_t leaf, uint32_t sub);
+
+/* The slot that holds (leaf, sub) when the table has it. */
+static inline const struct x86_cpuid_slot *x86_cpuid_slot(const struct x86_guest_cpuid *c, uint32_t leaf)
+{
+    return &c->slot[x86_cpuid_slot_of(leaf)];
+}
+
+static inline bool x86_cpuid_slot_holds(const struct x86_cpuid_slot *s, uint32_t leaf, uint32_t sub)
+{
+    return s->leaf == leaf && s->sub == sub;
+}
+
+/* The guest's answer for (leaf, sub): what x86_cpuid_guest_view gives on this CPU. */
+static inline const struct x86_cpuid *x86_guest_cpuid(struct x86_guest_cpuid *c, uint32_t leaf, uint32_t sub)
+{
+    const struct x86_cpuid_slot *s = x86_cpuid_slot(c, leaf);
+    if (__builtin_expect(!x86_cpuid_slot_holds(s, leaf, sub), 0))
+        x86_guest_cpuid_fill(c, leaf, sub); /* into s */
+    return &s->r;
+}
+
 #endif
