@@ -1,6 +1,7 @@
 /* The summary table printed when every VM has ended: each VM's result, its time in the guest,
  * share, weight, CPU, slices and exits by kind, then per CPU the shares its VMs got while all of
- * them ran (taken when the first of them ended for good) next to their weights. */
+ * them ran (taken when the first of them ended for good) next to their weights, how much of the
+ * run each CPU spent halted, and the host NMIs taken. */
 #include <tessera/arch.h>
 #include <tessera/console.h>
 #include <tessera/printf.h>
@@ -35,6 +36,26 @@ static void print_shares(unsigned cpu)
     }
     n += ksnprintf(line + n, sizeof(line) - n, "\n");
     console_write(line, n < sizeof(line) ? n : sizeof(line) - 1);
+}
+
+/* How much of the run each CPU spent halted with nothing to run (arch_idle_until), and the
+ * host NMIs taken, wherever they came (in a guest's run, in the hypervisor, in a halt). */
+static void print_cpus(void)
+{
+    uint64_t run = arch_now() - vmm_run_started();
+    for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++) {
+        if (!arch_cpu_online(cpu))
+            continue;
+        uint64_t ticks, halts;
+        arch_idle_stats(cpu, &ticks, &halts);
+        uint64_t permille = run ? (ticks * 1000 + run / 2) / run : 0;
+        kprintf("tessera: cpu %u idle: halted %llu.%llu%% of the run (%llu halts)\n", cpu,
+                (unsigned long long)(permille / 10), (unsigned long long)(permille % 10),
+                (unsigned long long)halts);
+    }
+    if (arch_host_nmis())
+        kprintf("tessera: host NMIs: %llu, all taken by the hypervisor\n",
+                (unsigned long long)arch_host_nmis());
 }
 
 /* The TSC at each VM's first entry: with no TSC offset a guest's RDTSC reads the same clock, so a
@@ -85,6 +106,7 @@ void vm_print_summary(void)
     }
     for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++)
         print_shares(cpu);
+    print_cpus();
     print_first_entries();
 }
 

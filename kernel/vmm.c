@@ -26,6 +26,7 @@ struct cpu_run {
 static struct cpu_run cpu_runs[ARCH_MAX_CPUS];
 static uint64_t run_quantum;
 static int go; /* set by the boot CPU once every VM exists */
+static uint64_t run_started; /* vmm_run_started */
 static bool stay_at_monitor; /* end=poweroff not given: CPUs idle at the end instead of leaving */
 
 static struct cpu_run *run_of(const struct vm *vm) { return &cpu_runs[vm->cfg.cpu]; }
@@ -231,7 +232,9 @@ static void finish_ending(unsigned cpu)
 
 void vmm_post_request(struct vm *vm)
 {
-    __atomic_store_n(&run_of(vm)->requests, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&run_of(vm)->requests, 1, __ATOMIC_SEQ_CST);
+    if (vm->cfg.cpu != arch_cpu_index())
+        arch_wake_cpu(vm->cfg.cpu); /* it may be halted (cpu_idle) */
 }
 
 static enum vm_request_answer act_on_request(struct cpu_run *run, struct vm *vm, uint32_t request)
@@ -289,6 +292,8 @@ static void serve_requests(unsigned cpu)
     }
 }
 
+uint64_t vmm_run_started(void) { return run_started; }
+
 bool vmm_all_ended(void)
 {
     for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++)
@@ -310,6 +315,25 @@ static inline void poll_monitor(unsigned cpu)
     poll_monitor_at(cpu, arch_now());
 }
 
+/* Nothing to run on this CPU before until: it halts (arch_idle_until) till then, the boot CPU no
+ * later than its next monitor poll; it spins instead while console output waits for another
+ * CPU's pump. A monitor request (vmm_post_request) wakes it. */
+static void cpu_idle(unsigned cpu, uint64_t until)
+{
+    if (__atomic_load_n(&console_output_pending, __ATOMIC_RELAXED)) {
+        __builtin_ia32_pause();
+        return;
+    }
+    if (cpu == 0) {
+        uint64_t poll = __atomic_load_n(&monitor_next_poll, __ATOMIC_RELAXED);
+        if (poll < until)
+            until = poll;
+    }
+    if (__atomic_load_n(&cpu_runs[cpu].requests, __ATOMIC_SEQ_CST))
+        return;
+    arch_idle_until(until);
+}
+
 /* Every VM of this CPU has ended: it stays, serving the monitor's requests (a start brings it
  * back to its run loop); the boot CPU prints the summary when all CPUs got here. */
 static void idle_at_end(unsigned cpu)
@@ -326,9 +350,10 @@ static void idle_at_end(unsigned cpu)
         }
         summary_shown = all;
     }
-    console_pump(CONSOLE_PUMP_BUDGET);
+    bool worked = console_pump(CONSOLE_PUMP_BUDGET) != 0;
     poll_monitor(cpu);
-    __builtin_ia32_pause();
+    if (!worked)
+        cpu_idle(cpu, ARCH_NO_DEADLINE);
 }
 
 /* Runs this CPU's VMs until every one of them has ended and been reported. */
@@ -361,9 +386,10 @@ static void run_cpu(unsigned cpu)
                 continue;
             }
             while (arch_now() < idle_until && !__atomic_load_n(&run->requests, __ATOMIC_RELAXED)) {
-                if (!console_pump(CONSOLE_PUMP_BUDGET))
-                    __builtin_ia32_pause();
+                bool worked = console_pump(CONSOLE_PUMP_BUDGET) != 0;
                 poll_monitor(cpu);
+                if (!worked)
+                    cpu_idle(cpu, idle_until);
             }
             continue;
         }
@@ -439,6 +465,7 @@ bool vmm_run(uint64_t quantum_ticks, bool stay)
     unsigned on_boot_cpu = cpu_add_vms(0);
     kprintf("tessera: running %u VMs (%u on CPU 0; time slice %llu TSC ticks)\n", vm_count(),
             on_boot_cpu, (unsigned long long)quantum_ticks);
+    run_started = arch_now();
     __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
     run_cpu(0);
     for (unsigned cpu = 1; cpu < ARCH_MAX_CPUS; cpu++)

@@ -39,6 +39,8 @@ void x86_percpu_init(unsigned index, uint32_t apic_id)
 
 unsigned arch_cpu_index(void) { return x86_cpu_index(); }
 
+uint32_t x86_cpu_apic_id(unsigned cpu) { return percpu[cpu].apic_id; }
+
 bool arch_cpu_online(unsigned cpu)
 {
     return cpu < X86_MAX_CPUS && __atomic_load_n(&cpu_online[cpu], __ATOMIC_ACQUIRE);

@@ -44,6 +44,8 @@ static const char *const exception_names[32] = {
 static int trap_active;
 uint64_t x86_nmi_count;
 
+uint64_t arch_host_nmis(void) { return __atomic_load_n(&x86_nmi_count, __ATOMIC_RELAXED); }
+
 /* The console layer's way out of its lock when the fault happened while holding it (single CPU,
  * interrupts off: the holder is the faulting code). Weak until kernel/console.c provides it. */
 void console_emergency(void) __attribute__((weak));
@@ -131,8 +133,8 @@ void x86_trap_handler(struct x86_trap_frame *f)
 {
     if (f->vector == LAPIC_SPURIOUS_VECTOR)
         return; /* local APIC spurious interrupt: no EOI, nothing to do (SDM Vol. 3A 11.9) */
-    if (f->vector == LAPIC_TIMER_VECTOR) {
-        lapic_eoi(); /* a time slice ended (SVM): the run loop saw it already */
+    if (f->vector == LAPIC_TIMER_VECTOR || f->vector == LAPIC_WAKE_VECTOR) {
+        lapic_eoi(); /* a time slice ended (SVM) or an idle CPU woke: the run loop sees to it */
         return;
     }
     if (f->vector == 2) {

@@ -63,6 +63,8 @@ note "QEMU status $st"
 
 expect "$log" '^tessera: svm: usable' "AMD-V judged usable"
 expect "$log" '^tessera: svm: host NMI during a guest\b' "the hypervisor took a host NMI that arrived while a guest ran"
+expect "$log" '^tessera: host NMIs: 3, all taken by the hypervisor$' \
+    "the hypervisor took all three NMIs (the summary counts 3)"
 expect_not "$log" 'FATAL|refused| failed' "nothing fatal, refused or failed"
 N='[0-9]+'
 expect_default_guests "$log"

@@ -1,5 +1,7 @@
 /* VMEXIT_INVALID explanations: each consistency check of APM 15.5.1 we can break is named, and a
- * valid state names none. */
+ * valid state names none. A CPU whose AMD-V cannot run guests gets one sentence saying what to
+ * change: firmware-disabled (VM_CR.SVMDIS, which QEMU cannot set: only tested here), no nested
+ * paging, no AMD-V at all. */
 /* UNIT-SOURCES: arch/x86/svm/svm_check.c kernel/lib/printf.c kernel/lib/string.c */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +10,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <tessera/errno.h>
 
 #include "../../arch/x86/svm/svm.h"
 
@@ -78,11 +82,51 @@ static void test_each_check(void **state)
     expect(&s, "guest DR7 bits 63:32 are not zero");
 }
 
+/* QEMU 7.2 -cpu max: leaf 0x8000000A EDX = NPT and two bits we do not use, 16 ASIDs */
+static const struct svm_probe_facts qemu_max = { true, 0, 0x10010001u, 16 };
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    char out[200];
+    struct svm_probe_facts f = qemu_max;
+    assert_int_equal(svm_refusal(&f, out, sizeof(out)), 0);
+    assert_string_equal(out, "");
+
+    f.vm_cr = VM_CR_SVMDIS;
+    assert_int_equal(svm_refusal(&f, out, sizeof(out)), -EPERM);
+    assert_string_equal(out, "AMD-V is disabled by the firmware (VM_CR.SVMDIS = 1): enable \"SVM Mode\" "
+                             "(AMD-V) in the firmware setup");
+    f.vm_cr = VM_CR_SVMDIS | VM_CR_LOCK;
+    assert_int_equal(svm_refusal(&f, out, sizeof(out)), -EPERM);
+    assert_non_null(strstr(out, "(VM_CR.SVMDIS = 1, locked)"));
+    f.vm_cr = VM_CR_LOCK; /* locked with SVM enabled: fine */
+    assert_int_equal(svm_refusal(&f, out, sizeof(out)), 0);
+
+    f = qemu_max;
+    f.features &= ~SVM_FEATURE_NPT; /* QEMU's default CPU */
+    assert_int_equal(svm_refusal(&f, out, sizeof(out)), -ENOTSUP);
+    assert_non_null(strstr(out, "lacks nested paging (CPUID.8000000Ah:EDX.NP = 0)"));
+    /* firmware-disabled comes first: that one the user can change */
+    f.vm_cr = VM_CR_SVMDIS;
+    assert_int_equal(svm_refusal(&f, out, sizeof(out)), -EPERM);
+
+    f = qemu_max;
+    f.asids = 1;
+    assert_int_equal(svm_refusal(&f, out, sizeof(out)), -ENOTSUP);
+    assert_string_equal(out, "this CPU's AMD-V has no guest ASIDs");
+
+    f = (struct svm_probe_facts){ 0 };
+    assert_int_equal(svm_refusal(&f, out, sizeof(out)), -ENODEV);
+    assert_non_null(strstr(out, "does not offer AMD-V (CPUID.80000001h:ECX.SVM = 0)"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_each_check),
+        cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,6 @@ struct svm_caps {
     uint32_t features; /* CPUID 0x8000000A EDX */
     uint32_t asids;    /* CPUID 0x8000000A EBX */
     uint32_t revision;
-    bool tsc_deadline; /* the local APIC timer's TSC-deadline mode (CPUID.1:ECX[24]) */
     bool rdtscp;
     unsigned maxphyaddr; /* cpu_maxphyaddr(), read once: CPUID is slow on hardware, an exit nested */
 };
@@ -117,9 +116,19 @@ bool svm_report(void);
 int svm_cpu_enable(char *why, size_t why_len);
 extern uint64_t svm_host_vmcb_phys[]; /* per CPU: the host's VMSAVE area */
 extern svm_enter_fn svm_enter_variant;
-/* The vector of the local APIC timer that ends a guest's slice (x86/lapic.h). */
-void svm_timer_arm(uint64_t deadline);
 
 void svm_explain_invalid(const struct svm_check_state *s, char *out, size_t len);
+
+/* What the probe read: CPUID 0x80000001 ECX.SVM, then (with it) VM_CR and leaf 0x8000000A. */
+struct svm_probe_facts {
+    bool svm;          /* CPUID.80000001h:ECX.SVM (and leaf 0x8000000A exists) */
+    uint64_t vm_cr;    /* MSR VM_CR (APM 15.30.1) */
+    uint32_t features; /* CPUID 0x8000000A EDX */
+    uint32_t asids;    /* CPUID 0x8000000A EBX */
+};
+/* Why no guest can run on such a CPU, as one sentence saying what to change (the issue's "bad
+ * input"), in out; 0 and an empty out when guests can run, else -ENODEV (no AMD-V), -EPERM
+ * (disabled by the firmware), -ENOTSUP (no nested paging, no ASIDs). svm_check.c, pure. */
+int svm_refusal(const struct svm_probe_facts *f, char *out, size_t len);
 
 #endif

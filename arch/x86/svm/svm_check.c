@@ -1,6 +1,8 @@
 /* Naming the guest state VMRUN refused (VMEXIT_INVALID): the consistency checks of AMD APM vol. 2
  * 15.5.1 ("Basic Operation", canonicalization and consistency checks), tried in order on the state
- * we gave it. Pure: host unit test in tests/unit/test_svm_check.c. */
+ * we gave it; and the sentence for a CPU whose AMD-V cannot run guests. Pure: host unit test in
+ * tests/unit/test_svm_check.c. */
+#include <tessera/errno.h>
 #include <tessera/printf.h>
 
 #include <x86/cpu.h>
@@ -69,4 +71,33 @@ void svm_explain_invalid(const struct svm_check_state *s, char *out, size_t len)
         ksnprintf(out, len, "%s", why);
     else if (len)
         out[0] = '\0';
+}
+
+int svm_refusal(const struct svm_probe_facts *f, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (!f->svm) {
+        ksnprintf(out, len, "this CPU does not offer AMD-V (CPUID.80000001h:ECX.SVM = 0), so no guest can run");
+        return -ENODEV;
+    }
+    /* APM 15.4: firmware may disable SVM with VM_CR.SVMDIS and lock it; EFER.SVME then #GPs. */
+    if (f->vm_cr & VM_CR_SVMDIS) {
+        ksnprintf(out, len,
+                  "AMD-V is disabled by the firmware (VM_CR.SVMDIS = 1%s): enable \"SVM Mode\" "
+                  "(AMD-V) in the firmware setup",
+                  (f->vm_cr & VM_CR_LOCK) ? ", locked" : "");
+        return -EPERM;
+    }
+    if (!(f->features & SVM_FEATURE_NPT)) {
+        ksnprintf(out, len,
+                  "this CPU's AMD-V lacks nested paging (CPUID.8000000Ah:EDX.NP = 0): no firmware "
+                  "setting adds it; under another hypervisor, give the virtual CPU nested paging "
+                  "(QEMU: -cpu max or +npt)");
+        return -ENOTSUP;
+    }
+    if (f->asids < 2) {
+        ksnprintf(out, len, "this CPU's AMD-V has no guest ASIDs");
+        return -ENOTSUP;
+    }
+    return 0;
 }

@@ -56,6 +56,19 @@ unsigned arch_start_cpus(const struct acpi_info *acpi, const struct boot_info *b
 bool arch_cpu_online(unsigned cpu);
 unsigned arch_cpu_index(void);
 
+/* Idle: halts this CPU (it does not spin: nested under another hypervisor, a spinning CPU burns
+ * a host core) until the TSC reaches deadline (ARCH_NO_DEADLINE: no timer), arch_wake_cpu
+ * names it, or an NMI arrives; it may return earlier. Call with nothing left to do: a wake
+ * that comes after the caller's last look is not lost. */
+#define ARCH_NO_DEADLINE UINT64_MAX
+void arch_idle_until(uint64_t deadline);
+/* Ends another CPU's arch_idle_until (an IPI); a CPU not idle takes it as a short interrupt. */
+void arch_wake_cpu(unsigned cpu);
+/* The TSC ticks this CPU spent halted in arch_idle_until, and how many times it halted. */
+void arch_idle_stats(unsigned cpu, uint64_t *ticks, uint64_t *halts);
+/* Host NMIs the hypervisor took since boot (none is fatal; they belong to no guest). */
+uint64_t arch_host_nmis(void);
+
 /* Deliberately faults inside the hypervisor (test switch): "ud", "pf", "gp", "de", or "df" (a
  * double fault: #UD on an unmapped stack). Returns only for an unknown kind. */
 void arch_trigger_fault(const char *kind);

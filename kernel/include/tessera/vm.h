@@ -209,5 +209,7 @@ bool vmm_run(uint64_t quantum_ticks, bool stay);
 void vmm_post_request(struct vm *vm);
 /* Whether every CPU's VMs have ended (the monitor's prompt says so). */
 bool vmm_all_ended(void);
+/* The TSC when the CPUs started running VMs (vmm_run). */
+uint64_t vmm_run_started(void);
 
 #endif

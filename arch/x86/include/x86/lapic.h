@@ -23,9 +23,12 @@
 #define LAPIC_LVT_MASKED (1u << 16)
 #define LAPIC_LVT_DELIVERY_NMI (4u << 8) /* edge-triggered, active high */
 #define LAPIC_SPURIOUS_VECTOR 0xff
-/* The local APIC timer that ends an SVM guest's time slice (the interrupt intercept takes it out
- * of the guest; the host then takes it with interrupts briefly enabled and sends EOI). */
+/* The local APIC timer (x86/apic_timer.h): it ends an SVM guest's time slice (the interrupt
+ * intercept takes it out of the guest; the host then takes it with interrupts briefly enabled
+ * and sends EOI) and an idle CPU's halt. */
 #define LAPIC_TIMER_VECTOR 0xf0
+/* The IPI that ends an idle CPU's halt (arch_wake_cpu): EOI and nothing else. */
+#define LAPIC_WAKE_VECTOR 0xf1
 
 /* Enables this CPU's local APIC (software enable, spurious vector 0xff), masks every LVT entry
  * but LINT1, which delivers NMIs (lapic.c).

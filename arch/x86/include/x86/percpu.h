@@ -12,6 +12,8 @@ struct x86_percpu {
 
 /* Points GS at this CPU's block. */
 void x86_percpu_init(unsigned index, uint32_t apic_id);
+/* The local APIC ID of CPU index cpu (online). */
+uint32_t x86_cpu_apic_id(unsigned cpu);
 
 static inline unsigned x86_cpu_index(void)
 {
