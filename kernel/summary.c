@@ -42,16 +42,13 @@ static void print_shares(unsigned cpu)
  * host NMIs taken, wherever they came (in a guest's run, in the hypervisor, in a halt). */
 static void print_cpus(void)
 {
-    uint64_t run = arch_now() - vmm_run_started();
     for (unsigned cpu = 0; cpu < ARCH_MAX_CPUS; cpu++) {
         if (!arch_cpu_online(cpu))
             continue;
-        uint64_t ticks, halts;
-        arch_idle_stats(cpu, &ticks, &halts);
-        uint64_t permille = run ? (ticks * 1000 + run / 2) / run : 0;
-        kprintf("tessera: cpu %u idle: halted %llu.%llu%% of the run (%llu halts)\n", cpu,
-                (unsigned long long)(permille / 10), (unsigned long long)(permille % 10),
-                (unsigned long long)halts);
+        uint64_t halts;
+        unsigned permille = vmm_cpu_halted_permille(cpu, &halts);
+        kprintf("tessera: cpu %u idle: halted %u.%u%% of the run (%llu halts)\n", cpu, permille / 10,
+                permille % 10, (unsigned long long)halts);
     }
     if (arch_host_nmis())
         kprintf("tessera: host NMIs: %llu, all taken by the hypervisor\n",

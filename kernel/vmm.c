@@ -26,7 +26,7 @@ struct cpu_run {
 static struct cpu_run cpu_runs[ARCH_MAX_CPUS];
 static uint64_t run_quantum;
 static int go; /* set by the boot CPU once every VM exists */
-static uint64_t run_started; /* vmm_run_started */
+static uint64_t run_started; /* the TSC when vmm_run started the VMs */
 static bool stay_at_monitor; /* end=poweroff not given: CPUs idle at the end instead of leaving */
 
 static struct cpu_run *run_of(const struct vm *vm) { return &cpu_runs[vm->cfg.cpu]; }
@@ -292,7 +292,12 @@ static void serve_requests(unsigned cpu)
     }
 }
 
-uint64_t vmm_run_started(void) { return run_started; }
+unsigned vmm_cpu_halted_permille(unsigned cpu, uint64_t *halts)
+{
+    uint64_t ticks, run = arch_now() - run_started;
+    arch_idle_stats(cpu, &ticks, halts);
+    return run && run_started ? (unsigned)((ticks * 1000 + run / 2) / run) : 0;
+}
 
 bool vmm_all_ended(void)
 {

@@ -195,8 +195,10 @@ static void cmd_cpus(void)
             if (n < sizeof(names) - 1)
                 n += ksnprintf(names + n, sizeof(names) - n, " %s", vm->cfg.name);
         }
-        kprintf("  cpu %u: %u VMs, %u running:%s%s\n", cpu, total, running, total ? names : " -",
-                cpu == 0 ? " (runs the monitor)" : "");
+        uint64_t halts;
+        unsigned halted = vmm_cpu_halted_permille(cpu, &halts);
+        kprintf("  cpu %u: %u VMs, %u running:%s%s; halted %u.%u%% of the run\n", cpu, total, running,
+                total ? names : " -", cpu == 0 ? " (runs the monitor)" : "", halted / 10, halted % 10);
     }
 }
 

@@ -34,7 +34,7 @@ expect 180 ^\[echo\] echo: ready
 expect 120 ^\[ticker\] halter: wake 1/
 send cpus\r
 expect 60 ^  cpu 0: 1 VMs, 1 running: ticker \(runs the monitor\)
-expect 60 ^  cpu 1: 1 VMs, 1 running: echo$
+expect 60 ^  cpu 1: 1 VMs, 1 running: echo; halted [0-9]+\.[0-9]% of the run$
 send regs echo\r
 expect 60 ^tessera: vm echo:   RIP=[0-9a-f]{16}
 send console echo\r

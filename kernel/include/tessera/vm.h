@@ -209,7 +209,8 @@ bool vmm_run(uint64_t quantum_ticks, bool stay);
 void vmm_post_request(struct vm *vm);
 /* Whether every CPU's VMs have ended (the monitor's prompt says so). */
 bool vmm_all_ended(void);
-/* The TSC when the CPUs started running VMs (vmm_run). */
-uint64_t vmm_run_started(void);
+/* How much of the run (since vmm_run started the VMs) CPU cpu spent halted with nothing to run,
+ * in permille; halts: how many times it halted. */
+unsigned vmm_cpu_halted_permille(unsigned cpu, uint64_t *halts);
 
 #endif
