@@ -112,7 +112,8 @@ global %1
     ; a CPUID with no L1D flush due before entry and the guest's TF clear (the single-step #DB
     ; after it is injected by handle_cpuid, with GIF set): svm_exit_fast, which answers it when the
     ; vCPU's table of CPUID answers has it. No clock check: the slice timer
-    ; (svm_timer_arm, armed for this deadline and never disarmed) makes the next VMRUN exit at once
+    ; (apic_timer_arm in svm_vcpu_run, armed for this deadline; only an idle CPU's halt disarms it,
+    ; and every run arms it again) makes the next VMRUN exit at once
     ; through the INTR intercept once the slice is over, as it ends a guest that never exits.
     mov rsi, [rdi + X_VMCB]
     cmp qword [rsi + VMCB_EXIT_CODE], SVM_EXIT_CPUID

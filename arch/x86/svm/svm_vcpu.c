@@ -1029,9 +1029,10 @@ static void svm_vcpu_run(struct vcpu *v, uint64_t deadline, struct vcpu_exit *ex
     apply_interrupt_requests(v, x, exit);
     /* The slice's end (x86/apic_timer.h). Exits that go to generic code and come straight back
      * (I/O, HLT, hypercalls) run again with the same deadline: the timer armed for it is kept
-     * while it has not fired. It is never disarmed: one that fires after its slice is taken by
-     * the host (x86/trap.c) or ends the next guest run through the INTR intercept, both
-     * harmless, and every VMRUN has a timer pending for a deadline no later than its own. */
+     * while it has not fired. Only an idle CPU's halt disarms it (arch/x86/idle.c): one that
+     * fires after its slice is taken by the host (x86/trap.c) or ends the next guest run
+     * through the INTR intercept, both harmless, and every VMRUN has a timer pending for a
+     * deadline no later than its own. */
     apic_timer_arm(deadline);
     run_guest(v, x, deadline, exit);
     if (exit->want_interrupt_state && exit->kind != VCPU_EXIT_FAULT)
