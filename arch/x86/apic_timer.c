@@ -14,6 +14,7 @@
 #define LVT_TIMER_TSC_DEADLINE (2u << 17)
 
 static bool tsc_deadline_mode; /* apic_timer_tsc_deadline(), read once */
+static bool ready[X86_MAX_CPUS];
 static uint32_t apic_ticks_per_mhz_tsc[X86_MAX_CPUS]; /* one-shot mode: APIC counts per 2^20 TSC ticks */
 static uint64_t armed_deadline[X86_MAX_CPUS];        /* what the timer counts towards */
 
@@ -36,11 +37,23 @@ static void calibrate(void)
     apic_ticks_per_mhz_tsc[cpu] = per ? (uint32_t)(per > 0xffffffffu ? 0xffffffffu : per) : 1;
 }
 
+/* The LVT entry is written once here, so arming is one write. In xAPIC mode the memory-mapped
+ * write that selects TSC-deadline mode must reach the APIC before any WRMSR to
+ * IA32_TSC_DEADLINE: MFENCE orders them (SDM Vol. 3A 11.5.4.1). */
 void apic_timer_cpu_init(void)
 {
+    unsigned cpu = x86_cpu_index();
+    if (ready[cpu])
+        return;
     tsc_deadline_mode = apic_timer_tsc_deadline(); /* the same on every CPU */
-    if (!tsc_deadline_mode && !apic_ticks_per_mhz_tsc[x86_cpu_index()])
+    if (tsc_deadline_mode) {
+        lapic_write(LAPIC_REG_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | LAPIC_TIMER_VECTOR);
+        __asm__ volatile("mfence" ::: "memory");
+    } else {
         calibrate();
+        lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_TIMER_VECTOR); /* one-shot, divide by 1 */
+    }
+    ready[cpu] = true;
 }
 
 /* Still counting towards the deadline armed last: the TSC-deadline MSR reads 0 once it fired
@@ -59,7 +72,6 @@ void apic_timer_arm(uint64_t deadline)
         return;
     armed_deadline[cpu] = deadline;
     if (tsc_deadline_mode) {
-        lapic_write(LAPIC_REG_LVT_TIMER, LVT_TIMER_TSC_DEADLINE | LAPIC_TIMER_VECTOR);
         wrmsr(MSR_TSC_DEADLINE, deadline ? deadline : 1); /* 0 would disarm it */
         return;
     }
@@ -67,7 +79,6 @@ void apic_timer_arm(uint64_t deadline)
     uint64_t ticks = deadline > now ? deadline - now : 1;
     uint64_t count = (ticks >> 20) * apic_ticks_per_mhz_tsc[cpu] +
                      (((ticks & 0xfffff) * apic_ticks_per_mhz_tsc[cpu]) >> 20);
-    lapic_write(LAPIC_REG_LVT_TIMER, LAPIC_TIMER_VECTOR);
     lapic_write(LAPIC_REG_TIMER_INITIAL, count > 0xffffffffu ? 0xffffffffu : (count ? (uint32_t)count : 1));
 }
 

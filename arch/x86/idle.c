@@ -14,7 +14,6 @@
 
 struct idle_stats {
     uint64_t ticks, halts;
-    bool timer_ready;
 } __attribute__((aligned(64))); /* one cache line per CPU */
 static struct idle_stats idle[X86_MAX_CPUS];
 
@@ -25,10 +24,7 @@ void arch_idle_until(uint64_t deadline)
         return;
     }
     struct idle_stats *s = &idle[x86_cpu_index()];
-    if (!s->timer_ready) {
-        apic_timer_cpu_init();
-        s->timer_ready = true;
-    }
+    apic_timer_cpu_init();
     uint64_t start = arch_now();
     if (start >= deadline)
         return;

@@ -8,8 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* This CPU's timer made ready (the calibration, about a millisecond, without TSC-deadline
- * mode); once per CPU, with its local APIC enabled. */
+/* This CPU's timer made ready (its LVT entry; the calibration, about a millisecond, without
+ * TSC-deadline mode), with its local APIC enabled; does nothing the second time. Before the
+ * CPU's first apic_timer_arm. */
 void apic_timer_cpu_init(void);
 /* true: TSC-deadline mode, false: calibrated one-shot counts. */
 bool apic_timer_tsc_deadline(void);
