@@ -89,7 +89,9 @@ static inline void x86_cpuid_guest_view(const struct vcpu_guest_cpu *g, uint32_t
 
 /* A guest's answer for (leaf, sub) depends only on them, its struct vcpu_guest_cpu and the CPU it
  * runs on (the host's own answers, which differ between CPUs in the APIC IDs of leaves 1, 0xB and
- * 0x1F). So each vCPU keeps the answers it gave in a small direct-mapped table, as KVM keeps a
+ * 0x1F); on nothing the guest changes as it runs (the bits that follow guest state on hardware,
+ * as OSXSAVE follows CR4 or the APIC bit IA32_APIC_BASE, are hidden or fixed by the view: a view
+ * that followed such state would have to empty the table when it changes). So each vCPU keeps the answers it gave in a small direct-mapped table, as KVM keeps a
  * CPUID table per vCPU: a repeated CPUID exit is a compare and four loads, with no CPUID in the
  * host and no policy (the exit stubs' fast paths answer only such questions, through
  * x86_cpuid_slot and x86_cpuid_slot_holds; the ordinary exit path fills the table). The table is
