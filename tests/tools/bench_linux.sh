@@ -39,7 +39,8 @@ cmdline=$(sed -n 's/^cmdline = "\(.*\)"$/\1/p' "$T/linux.cfg")
 # ---- images --------------------------------------------------------------------------------------
 mkdir -p "$T/cfgdir"
 cp "$T/linux.cfg" "$T/cfgdir/tessera.cfg"
-"$ROOT/tests/tools/mkiso.sh" "$T/vm.iso" "$BUILD/tessera.elf" "mitigations=off" "$L/vmlinuz" \
+# end=poweroff (with_end): the run ends with the VM; without it the monitor stays (make run)
+"$ROOT/tests/tools/mkiso.sh" "$T/vm.iso" "$BUILD/tessera.elf" "$(with_end mitigations=off)" "$L/vmlinuz" \
     "$L/initramfs.cpio.gz" "$T/cfgdir/tessera.cfg" || { echo "bench_linux.sh: cannot build vm.iso" >&2; exit 1; }
 stage=$T/bare-iso
 mkdir -p "$stage/boot/grub"
