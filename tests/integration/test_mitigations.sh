@@ -40,6 +40,14 @@ roundtrip() {
     grep -a -m1 '^\[ping\] bench: op=yield_roundtrip ' "$1" | sed -n 's/.* op_per_iter=\([0-9]*\).*/\1/p'
 }
 
+# costs_more WHAT RT THAN BASE: RT (named WHAT) must be more than BASE (named THAN); a missing
+# number has failed its boot's checks already
+costs_more() {
+    if [ -n "$2" ] && [ -n "$4" ] && [ "$2" -le "$4" ]; then
+        fail "$1 ($2) should cost more than $3 ($4)"
+    fi
+}
+
 boot() { # boot NAME MODEL CMDLINE [CPUS]: runs the three VMs, checks they ran correctly
     local name=$1 log=$T/$1.log cpus=${4:-1}
     make_iso "$T/$name.iso" "$3" "$T/tessera.cfg" "$G/bench.elf" "$G/hello64.elf"
@@ -90,9 +98,7 @@ if [ "$BACKEND" = svm ]; then
         "off: the OFF line"
     on_rt=$(roundtrip "$A")
     off_rt=$(roundtrip "$O")
-    if [ -n "$on_rt" ] && [ -n "$off_rt" ] && [ "$on_rt" -le "$off_rt" ]; then
-        fail "the round trip with mitigations on ($on_rt) should cost more than with them off ($off_rt)"
-    fi
+    costs_more "the round trip with mitigations on" "$on_rt" "with them off" "$off_rt"
 
     B=$T/bad.log
     boot bad max "mitigations=maybe mitigations_force=verw,stibp"
@@ -108,9 +114,7 @@ if [ "$BACKEND" = svm ]; then
         "forced: VERW and the short RSB sequence forced on top of mitigations=off"
     expect "$F" '^tessera: mitigations: mitigations_force=verw,rsb_lite: for benchmarking' "forced: said so"
     forced_rt=$(roundtrip "$F")
-    if [ -n "$forced_rt" ] && [ -n "$off_rt" ] && [ "$forced_rt" -le "$off_rt" ]; then
-        fail "the round trip with VERW and the short RSB sequence ($forced_rt) should cost more than with nothing ($off_rt)"
-    fi
+    costs_more "the round trip with VERW and the short RSB sequence" "$forced_rt" "with nothing" "$off_rt"
     note "ping-pong round trip: amd on $on_rt, off $off_rt, verw+rsb_lite $forced_rt instructions"
 
     pair_on_cpu1
@@ -143,9 +147,7 @@ expect "$O" '^tessera: mitigations: OFF \(mitigations=off on the command line\):
 expect "$O" '^tessera: mitigations: 0 IBPBs on VM switches \(ibpb=off\)' "off: no IBPB"
 on_rt=$(roundtrip "$L")
 off_rt=$(roundtrip "$O")
-if [ -n "$on_rt" ] && [ -n "$off_rt" ] && [ "$on_rt" -le "$off_rt" ]; then
-    fail "the round trip with mitigations on ($on_rt) should cost more than with them off ($off_rt)"
-fi
+costs_more "the round trip with mitigations on" "$on_rt" "with them off" "$off_rt"
 note "ping-pong round trip: tigerlake on $on_rt, off $off_rt instructions"
 
 S=$T/skylake.log
@@ -156,9 +158,7 @@ expect "$S" '^tessera: mitigations: ibpb=off \(no IBPB on this CPU\) l1d_flush=o
     "skylake_x: the decisions"
 expect "$S" '^tessera: mitigations: 0 IBPBs on VM switches \(ibpb=off\)' "skylake_x: no IBPB (no MSR)"
 sky_rt=$(roundtrip "$S")
-if [ -n "$sky_rt" ] && [ -n "$off_rt" ] && [ "$sky_rt" -le "$off_rt" ]; then
-    fail "skylake_x's round trip with mitigations ($sky_rt) should cost more than tigerlake's with them off ($off_rt)"
-fi
+costs_more "skylake_x's round trip with mitigations" "$sky_rt" "tigerlake's with them off" "$off_rt"
 note "ping-pong round trip: skylake_x on $sky_rt instructions"
 
 I=$T/icelake.log

@@ -11,7 +11,6 @@
 #include <x86/lapic.h>
 #include <x86/percpu.h>
 #include <x86/spec.h>
-#include <x86/timer.h>
 
 #include "svm.h"
 
