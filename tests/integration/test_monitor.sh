@@ -41,9 +41,9 @@ make_iso "$T/monitor.iso" "end=stay" "$T/tessera.cfg" "$G/echo.elf" "$G/halter.e
 
 long=$(printf 'x%.0s' $(seq 1 130))
 cat >"$T/script" <<EOF
-expect 120 tessera> 
-expect 60 ^\[hello\] hello64: done status=0
+expect 180 ^\[hello\] hello64: done status=0
 expect 60 ^\[ticker\] halter: wake 1/
+expect 60 tessera> 
 send list\r
 expect 20 ^  vm +state +cpu +weight +memory +share +uptime +exits +restarts
 expect 20 ^  echo +running +0 +1 +16M +[0-9]+\.[0-9]% +[0-9]+\.[0-9]{3}s +[0-9]+ +0

@@ -57,8 +57,8 @@ else
     BOOT_WAIT=1300 RUN_LIMIT=1450
 fi
 cat >"$T/script" <<EOF
-expect 120 tessera> 
-expect 60 ^\\[hello\\] hello64: done status=0
+expect 180 ^\\[hello\\] hello64: done status=0
+expect 60 tessera> 
 expect $BOOT_WAIT ^\\[linux\\] TESSERA-LINUX-SHELL ready
 mark shell-ready
 EOF
